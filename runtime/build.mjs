@@ -1,0 +1,12 @@
+// Bundles the runtime's two programs: the host-side server/CLI and the agent that runs inside
+// every sandbox (mounted read-only at /opt/e2b). Fast enough to run before every start.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+await Promise.all([
+  build({ ...common, entryPoints: [join(here, 'src/cli/main.ts')], outfile: join(here, 'dist/cli.js') }),
+  build({ ...common, entryPoints: [join(here, 'src/agent/main.ts')], outfile: join(here, 'dist/agent.js') }),
+]);

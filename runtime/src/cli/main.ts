@@ -1,0 +1,62 @@
+// `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
+import { DEFAULT_DATA_DIR } from '../paths';
+import { startRuntime } from '../runtime';
+
+const USAGE = `usage: npm run runtime -- up [options]
+  --listen ADDR        address[:port] to serve on (default 127.0.0.1:49982)
+  --data-dir DIR       state, API key and env file (default ${DEFAULT_DATA_DIR})
+  --images-dir DIR     where sandbox images are cached (default DATA_DIR/images)
+  --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default localhost:PORT)
+  --image NAME         an image to build if missing (repeatable; default base)
+  --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)`;
+
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
+  if (!match) throw new Error(`--listen: cannot parse "${value}"`);
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port: match[3] ? Number(match[3]) : 49982 };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command !== 'up') {
+    console.error(USAGE);
+    process.exit(command === undefined || command === '--help' ? 0 : 2);
+  }
+  let listen = { host: '127.0.0.1', port: 49982 };
+  let dataDir = DEFAULT_DATA_DIR;
+  let imagesDir: string | undefined;
+  let domain: string | undefined;
+  const images: string[] = [];
+  let noNewPrivileges = false;
+  for (let i = 0; i < rest.length; i++) {
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new Error(`${rest[i - 1]} needs a value`);
+      return v;
+    };
+    switch (rest[i]) {
+      case '--listen': listen = parseListen(value()); break;
+      case '--data-dir': dataDir = value(); break;
+      case '--images-dir': imagesDir = value(); break;
+      case '--domain': domain = value(); break;
+      case '--image': images.push(value()); break;
+      case '--no-new-privileges': noNewPrivileges = true; break;
+      default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
+    }
+  }
+  const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+  const runtime = await startRuntime({
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : ['base'], noNewPrivileges, log,
+  });
+  const shutdown = () => {
+    log('stopping (sandboxes keep running and are re-adopted on the next start)');
+    runtime.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(`e2b runtime: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+// crun refuses a hybrid cgroup layout where a controller is bound to cgroup2 while the rest are v1
+// ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"). On such hosts the
+// stray controller (hugetlb here) is moved to a v1 hierarchy of its own. Pure v2 hosts need nothing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+export type CgroupLayout = 'v2' | 'hybrid' | 'v1';
+
+export function cgroupLayout(): CgroupLayout {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'v2';
+  return existsSync('/sys/fs/cgroup/unified/cgroup.controllers') ? 'hybrid' : 'v1';
+}
+
+export function prepareCgroupsForCrun(log: (line: string) => void): void {
+  if (cgroupLayout() !== 'hybrid') return;
+  const controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim().split(/\s+/).filter(Boolean);
+  for (const controller of controllers) {
+    const mountPoint = `/sys/fs/cgroup/${controller}`;
+    if (isMounted(mountPoint)) continue;
+    log(`cgroups: moving the ${controller} controller from cgroup2 to its own v1 hierarchy (crun needs this)`);
+    // /sys/fs/cgroup is a read-only tmpfs on some hosts: make it writable just long enough.
+    const readOnly = cgroupRootIsReadOnly();
+    if (readOnly) execFileSync('mount', ['-o', 'remount,rw', '/sys/fs/cgroup']);
+    try {
+      mkdirSync(mountPoint, { recursive: true });
+      execFileSync('mount', ['-t', 'cgroup', '-o', controller, 'cgroup', mountPoint]);
+    } finally {
+      if (readOnly) execFileSync('mount', ['-o', 'remount,ro', '/sys/fs/cgroup']);
+    }
+  }
+}
+
+function isMounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+function cgroupRootIsReadOnly(): boolean {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/sys/fs/cgroup');
+  return !!line && line.split(' ')[5].split(',').includes('ro');
+}

@@ -1,0 +1,96 @@
+// The OCI runtime config of a sandbox: user namespace (sandbox root = unprivileged host uid),
+// pid/mount/ipc/uts/network/cgroup namespaces, cgroup limits, seccomp, a reduced capability set,
+// masked /proc paths. The network namespace has only loopback, so a sandbox reaches neither the
+// host nor other sandboxes; the host reaches it through the agent's unix socket.
+import { HOST_ID_BASE, ID_RANGE } from './idmap';
+import { sandboxSeccompProfile } from './seccomp';
+
+export interface SandboxLimits {
+  cpuCount: number;
+  memoryMB: number;
+  pids: number;
+}
+
+export interface SandboxSpecInput {
+  sandboxId: string;
+  limits: SandboxLimits;
+  /** Host paths bind-mounted read-only into /opt/e2b. */
+  nodeBinary: string;
+  agentScript: string;
+  binDir: string;
+  /** Host dir holding the agent's unix socket, mounted at /run/e2b. */
+  socketDir: string;
+  cgroupsPath: string;
+  noNewPrivileges: boolean;
+}
+
+export const AGENT_SOCKET_IN_SANDBOX = '/run/e2b/agent.sock';
+export const ENVD_PORT = 49983;
+
+// Docker's default set minus NET_RAW and MKNOD. SETUID/SETGID let the agent run commands as the
+// requested user and let sudo work; KILL lets it signal them.
+const CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+const CPU_PERIOD_US = 100000;
+
+export function sandboxOciSpec(input: SandboxSpecInput): object {
+  const idMapping = [{ containerID: 0, hostID: HOST_ID_BASE, size: ID_RANGE }];
+  const bindReadOnly = (source: string, destination: string) => ({
+    destination, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev'],
+  });
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/opt/e2b/bin/e2b-init', '/opt/e2b/node', '/opt/e2b/agent.js'],
+      env: [
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        `E2B_AGENT_SOCKET=${AGENT_SOCKET_IN_SANDBOX}`,
+        `E2B_AGENT_PORT=${ENVD_PORT}`,
+        'E2B_PTYEXEC=/opt/e2b/bin/e2b-ptyexec',
+      ],
+      cwd: '/',
+      capabilities: {
+        bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES, inheritable: [], ambient: [],
+      },
+      noNewPrivileges: input.noNewPrivileges,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: 'e2b.local',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'] },
+      { destination: '/run/e2b', type: 'bind', source: input.socketDir, options: ['rbind', 'rw', 'nosuid', 'nodev', 'noexec'] },
+      bindReadOnly(input.nodeBinary, '/opt/e2b/node'),
+      bindReadOnly(input.agentScript, '/opt/e2b/agent.js'),
+      bindReadOnly(input.binDir, '/opt/e2b/bin'),
+    ],
+    linux: {
+      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'].map((type) => ({ type })),
+      uidMappings: idMapping,
+      gidMappings: idMapping,
+      cgroupsPath: input.cgroupsPath,
+      resources: {
+        devices: [{ allow: false, access: 'rwm' }],
+        memory: { limit: input.limits.memoryMB * 1024 * 1024 },
+        cpu: { quota: Math.round(input.limits.cpuCount * CPU_PERIOD_US), period: CPU_PERIOD_US },
+        pids: { limit: input.limits.pids },
+      },
+      seccomp: sandboxSeccompProfile(),
+      maskedPaths: [
+        '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+        '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+      ],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

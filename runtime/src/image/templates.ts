@@ -1,0 +1,52 @@
+// Templates as the API presents them: for now, one per locally built image.
+import { readdirSync } from 'node:fs';
+import { SandboxLimits } from '../container/oci-spec';
+import { ENVD_VERSION, TemplateSource } from '../sandbox/manager';
+import { RuntimePaths } from '../paths';
+import { readImageInfo } from './build';
+
+const DEFAULT_LIMITS: SandboxLimits = { cpuCount: 2, memoryMB: 1024, pids: 4096 };
+const DISK_SIZE_MB = 10240;
+
+export class ImageTemplates implements TemplateSource {
+  constructor(private readonly paths: RuntimePaths) {}
+
+  resolve(templateIdOrAlias: string) {
+    // SDKs may send "name:tag" or "team/name"; the local runtime has one team and one tag per name.
+    const name = templateIdOrAlias.replace(/^[^/]*\//, '').replace(/:default$/, '');
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(name) || !readImageInfo(this.paths.imageDir(name))) return undefined;
+    return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB };
+  }
+
+  /** The `Template` objects of `GET /templates`. */
+  list(): object[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.paths.imagesDir).filter((n) => !n.startsWith('.'));
+    } catch {
+      return [];
+    }
+    return names.flatMap((name) => {
+      const info = readImageInfo(this.paths.imageDir(name));
+      if (!info) return [];
+      return [{
+        templateID: name,
+        buildID: info.fingerprint,
+        cpuCount: DEFAULT_LIMITS.cpuCount,
+        memoryMB: DEFAULT_LIMITS.memoryMB,
+        diskSizeMB: DISK_SIZE_MB,
+        public: false,
+        aliases: [name],
+        names: [name],
+        createdAt: info.builtAt,
+        updatedAt: info.builtAt,
+        createdBy: null,
+        lastSpawnedAt: null,
+        spawnCount: 0,
+        buildCount: 1,
+        envdVersion: ENVD_VERSION,
+        buildStatus: 'ready',
+      }];
+    });
+  }
+}

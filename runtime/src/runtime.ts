@@ -1,0 +1,96 @@
+// Starting the runtime: host preparation, images, API key, re-adopting sandboxes, the server.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Server } from 'node:http';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { prepareCgroupsForCrun } from './container/cgroups';
+import { Crun } from './container/crun';
+import { ensureNativePrograms } from './container/native';
+import { buildImage, imageIsCurrent } from './image/build';
+import { IMAGE_RECIPES } from './image/recipes';
+import { ImageTemplates } from './image/templates';
+import { RuntimePaths, runtimePackageDir } from './paths';
+import { newApiKey } from './sandbox/ids';
+import { SandboxManager } from './sandbox/manager';
+import { createRuntimeServer } from './server/runtime-server';
+
+export interface RuntimeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  imagesDir?: string;
+  /** Host part of sandbox URLs (`<port>-<id>.<domain>`); default localhost:<port>. */
+  domain?: string;
+  images: string[];
+  noNewPrivileges: boolean;
+  log: (line: string) => void;
+}
+
+export interface RunningRuntime { server: Server; sandboxes: SandboxManager; apiKey: string; url: string; close(): Promise<void> }
+
+export async function startRuntime(options: RuntimeOptions): Promise<RunningRuntime> {
+  const { log } = options;
+  checkHost();
+  const paths = new RuntimePaths(options.dataDir, options.imagesDir);
+  mkdirSync(paths.dataDir, { recursive: true });
+  prepareCgroupsForCrun(log);
+  ensureNativePrograms(paths.binDir);
+  for (const name of options.images) {
+    const recipe = IMAGE_RECIPES[name];
+    if (!recipe) throw new Error(`unknown image "${name}" (known: ${Object.keys(IMAGE_RECIPES).join(', ')})`);
+    if (!imageIsCurrent(paths.imageDir(name), recipe)) await buildImage(paths.imagesDir, recipe, log);
+  }
+
+  const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n`, { mode: 0o600 });
+
+  const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
+  if (!existsSync(agentScript)) throw new Error(`${agentScript} is missing: build the runtime first (npm run -w runtime build)`);
+  const templates = new ImageTemplates(paths);
+  const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
+    nodeBinary: process.execPath,
+    agentScript,
+    noNewPrivileges: options.noNewPrivileges,
+    log,
+  });
+  await sandboxes.restore();
+  sandboxes.startSweeping();
+
+  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  writeFileSync(paths.pidFile, String(process.pid));
+  log(`runtime listening on ${url} (data in ${paths.dataDir}); configure a shell with: source ${paths.envFile}`);
+  return {
+    server, sandboxes, apiKey, url,
+    close: async () => {
+      sandboxes.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function checkHost(): void {
+  if (process.getuid?.() !== 0) throw new Error('the local runtime manages containers and must run as root');
+  for (const tool of ['crun', 'mmdebstrap', 'gcc']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed: run scripts/setup.sh (it installs what the runtime needs)`);
+    }
+  }
+}
+
+function loadOrCreateApiKey(file: string): string {
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim();
+    if (/^e2b_[0-9a-f]{40}$/.test(key)) return key;
+  }
+  const key = newApiKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}

@@ -1,0 +1,72 @@
+// How the host reaches into a sandbox: every connection goes through the agent's unix socket.
+// envd's port is the agent itself; any other port is reached by an HTTP CONNECT tunnel that the
+// agent opens to 127.0.0.1:<port> inside the sandbox's network namespace.
+import { request } from 'node:http';
+import { connect, Socket } from 'node:net';
+
+export const ENVD_PORT = 49983;
+
+export class PortClosedError extends Error {}
+
+export function openSandboxSocket(socketPath: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    socket.once('error', reject);
+    if (port === ENVD_PORT) {
+      socket.once('connect', () => { socket.off('error', reject); resolve(socket); });
+      return;
+    }
+    socket.once('connect', () => socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      const rest = head.subarray(end + 4);
+      if (!/^HTTP\/1\.[01] 200/.test(head.toString('latin1', 0, 12))) {
+        socket.destroy();
+        reject(new PortClosedError(`nothing is listening on port ${port} in the sandbox`));
+        return;
+      }
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** A request to the agent itself over its socket (host-side control calls: health, init). */
+export function agentRequest(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request({
+      socketPath, method, path, timeout: timeoutMs,
+      headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`agent did not answer ${method} ${path} in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export async function waitForAgent(socketPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await agentRequest(socketPath, 'GET', '/health', undefined, 1000);
+      if (res.status === 204) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`the sandbox agent did not start within ${timeoutMs} ms (${String(lastError)})`);
+}

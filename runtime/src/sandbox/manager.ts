@@ -1,0 +1,248 @@
+// Owns the sandboxes: creates them as crun containers, tracks their deadlines, kills them, and on
+// start re-adopts the ones a previous runtime process left running.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { Crun } from '../container/crun';
+import { SandboxBundle } from '../container/bundle';
+import { sandboxOciSpec, SandboxLimits } from '../container/oci-spec';
+import { ImageInfo } from '../image/build';
+import { RuntimePaths } from '../paths';
+import { agentRequest, waitForAgent } from './agent-link';
+import { badRequest, notFound, ApiError } from './errors';
+import { newAccessToken, newSandboxId } from './ids';
+import { readRecord, SandboxRecord, writeRecord } from './record';
+
+/** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
+export const ENVD_VERSION = '0.6.4';
+const AGENT_START_TIMEOUT_MS = 20000;
+const MAX_TIMEOUT_S = 24 * 3600;
+const SWEEP_INTERVAL_MS = 200;
+
+export interface CreateRequest {
+  templateID?: string;
+  timeout?: number;
+  metadata?: Record<string, string>;
+  envVars?: Record<string, string>;
+  secure?: boolean;
+  allow_internet_access?: boolean;
+  autoPause?: boolean;
+  autoResume?: { enabled?: boolean };
+  network?: { allowPublicTraffic?: boolean };
+}
+
+export interface TemplateSource {
+  /** Resolves a template id or alias to the image that backs it. */
+  resolve(templateIdOrAlias: string): { templateID: string; alias?: string; rootfs: string; limits: SandboxLimits; diskSizeMB: number } | undefined;
+}
+
+export interface ManagerOptions {
+  nodeBinary: string;
+  agentScript: string;
+  noNewPrivileges: boolean;
+  log: (line: string) => void;
+}
+
+export class SandboxManager {
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly paths: RuntimePaths,
+    private readonly crun: Crun,
+    private readonly templates: TemplateSource,
+    private readonly options: ManagerOptions,
+  ) {}
+
+  /** Re-adopts sandboxes left by an earlier runtime; removes expired and half-created ones. */
+  async restore(): Promise<void> {
+    mkdirSync(this.paths.sandboxesDir, { recursive: true });
+    const containers = new Map((await this.crun.list()).map((c) => [c.id, c]));
+    for (const id of readdirSync(this.paths.sandboxesDir)) {
+      const record = readRecord(this.paths.sandboxDir(id));
+      const container = containers.get(containerName(id));
+      containers.delete(containerName(id));
+      const alive = container && (container.status === 'running' || container.status === 'paused');
+      if (!record || record.state === 'creating' || !alive) {
+        this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created' : 'container gone'})`);
+        await this.destroy(id);
+      } else if (Date.parse(record.endAt) <= Date.now()) {
+        this.options.log(`restore: ${id} expired while the runtime was down`);
+        await this.destroy(id);
+      } else {
+        this.sandboxes.set(id, record);
+      }
+    }
+    // Containers in our crun root with no sandbox dir at all.
+    for (const id of containers.keys()) await this.crun.deleteForce(id);
+    this.options.log(`restore: ${this.sandboxes.size} sandbox(es) running`);
+  }
+
+  startSweeping(): void {
+    this.sweeper = setInterval(() => this.sweepExpired(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  /** Stops timers; sandboxes keep running for the next runtime process to adopt. */
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  list(): SandboxRecord[] {
+    return [...this.sandboxes.values()].filter((s) => s.state !== 'creating');
+  }
+
+  get(id: string): SandboxRecord | undefined {
+    const record = this.sandboxes.get(id);
+    return record && record.state !== 'creating' ? record : undefined;
+  }
+
+  require(id: string): SandboxRecord {
+    const record = this.get(id);
+    if (!record) throw notFound(`sandbox "${id}" not found`);
+    return record;
+  }
+
+  socketPath(id: string): string {
+    return new SandboxBundle(this.paths.sandboxDir(id)).socketPath;
+  }
+
+  async create(req: CreateRequest): Promise<SandboxRecord> {
+    const templateName = req.templateID || 'base';
+    const template = this.templates.resolve(templateName);
+    if (!template) throw notFound(`template '${templateName}' not found`);
+    const timeout = validTimeout(req.timeout ?? 15);
+    const now = new Date();
+    const id = newSandboxId();
+    const record: SandboxRecord = {
+      sandboxID: id,
+      templateID: template.templateID,
+      alias: template.alias,
+      envdVersion: ENVD_VERSION,
+      envdAccessToken: req.secure === false ? undefined : newAccessToken(),
+      trafficAccessToken: req.network?.allowPublicTraffic === false ? newAccessToken() : undefined,
+      startedAt: now.toISOString(),
+      endAt: new Date(now.getTime() + timeout * 1000).toISOString(),
+      cpuCount: template.limits.cpuCount,
+      memoryMB: template.limits.memoryMB,
+      diskSizeMB: template.diskSizeMB,
+      metadata: stringMap(req.metadata, 'metadata'),
+      envVars: stringMap(req.envVars, 'envVars'),
+      state: 'creating',
+      lifecycle: { onTimeout: req.autoPause ? 'pause' : 'kill', autoResume: !!req.autoResume?.enabled },
+      allowInternetAccess: req.allow_internet_access !== false,
+    };
+    const dir = this.paths.sandboxDir(id);
+    mkdirSync(dir, { recursive: true });
+    // Persisted before anything is mounted, so a crash mid-create is found and cleaned up.
+    writeRecord(dir, record);
+    this.sandboxes.set(id, record);
+    const creation = this.startContainer(record, template.rootfs, template.limits);
+    this.pending.set(id, creation.catch(() => undefined));
+    try {
+      await creation;
+      record.state = 'running';
+      writeRecord(dir, record);
+      return record;
+    } catch (err) {
+      this.options.log(`create ${id} failed: ${String(err)}`);
+      await this.destroy(id);
+      throw new ApiError(500, `failed to start sandbox: ${(err as Error).message}`);
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  private async startContainer(record: SandboxRecord, rootfs: string, limits: SandboxLimits): Promise<void> {
+    const bundle = new SandboxBundle(this.paths.sandboxDir(record.sandboxID));
+    const spec = sandboxOciSpec({
+      sandboxId: record.sandboxID,
+      limits,
+      nodeBinary: this.options.nodeBinary,
+      agentScript: this.options.agentScript,
+      binDir: this.paths.binDir,
+      socketDir: bundle.socketDir,
+      cgroupsPath: `/e2b/${record.sandboxID}`,
+      noNewPrivileges: this.options.noNewPrivileges,
+    });
+    await bundle.prepare(rootfs, spec);
+    await this.crun.run(containerName(record.sandboxID), bundle.dir, bundle.logFile);
+    await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
+    const init = await agentRequest(bundle.socketPath, 'POST', '/init', {
+      envVars: {
+        E2B_SANDBOX: 'true',
+        E2B_SANDBOX_ID: record.sandboxID,
+        E2B_TEMPLATE_ID: record.templateID,
+        ...record.envVars,
+      },
+      accessToken: record.envdAccessToken,
+      defaultUser: 'user',
+      timestamp: new Date().toISOString(),
+    });
+    if (init.status !== 204) throw new Error(`agent refused /init: ${init.status} ${init.body}`);
+  }
+
+  async kill(id: string): Promise<boolean> {
+    await this.pending.get(id);
+    if (!this.sandboxes.has(id)) return false;
+    await this.destroy(id);
+    return true;
+  }
+
+  setTimeout(id: string, timeoutSeconds: unknown): void {
+    const record = this.require(id);
+    record.endAt = new Date(Date.now() + validTimeout(timeoutSeconds) * 1000).toISOString();
+    writeRecord(this.paths.sandboxDir(id), record);
+  }
+
+  /** Connect never shortens a running sandbox's life, only extends it. */
+  connect(id: string, timeoutSeconds: unknown): SandboxRecord {
+    const record = this.require(id);
+    const wanted = Date.now() + validTimeout(timeoutSeconds) * 1000;
+    if (wanted > Date.parse(record.endAt)) {
+      record.endAt = new Date(wanted).toISOString();
+      writeRecord(this.paths.sandboxDir(id), record);
+    }
+    return record;
+  }
+
+  private sweepExpired(): void {
+    const now = Date.now();
+    for (const record of this.sandboxes.values()) {
+      if (record.state === 'running' && Date.parse(record.endAt) <= now && !this.pending.has(record.sandboxID)) {
+        this.options.log(`sandbox ${record.sandboxID} reached its timeout`);
+        const killing = this.destroy(record.sandboxID).catch((err) => this.options.log(`kill ${record.sandboxID}: ${String(err)}`));
+        this.pending.set(record.sandboxID, killing.finally(() => this.pending.delete(record.sandboxID)));
+      }
+    }
+  }
+
+  /** Removes every trace of a sandbox on the host: processes, cgroups, crun state, mounts, files. */
+  private async destroy(id: string): Promise<void> {
+    this.sandboxes.delete(id);
+    await this.crun.deleteForce(containerName(id));
+    const bundle = new SandboxBundle(this.paths.sandboxDir(id));
+    if (existsSync(bundle.dir)) await bundle.remove();
+  }
+}
+
+export function containerName(sandboxId: string): string {
+  return `e2b-${sandboxId}`;
+}
+
+function validTimeout(value: unknown): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw badRequest('timeout must be a non-negative number of seconds');
+  if (seconds > MAX_TIMEOUT_S) throw badRequest(`timeout cannot be longer than ${MAX_TIMEOUT_S} seconds`);
+  return Math.ceil(seconds);
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${field} must be an object of strings`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw badRequest(`${field}.${k} must be a string`);
+    out[k] = v;
+  }
+  return out;
+}

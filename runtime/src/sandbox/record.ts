@@ -1,0 +1,42 @@
+// What the runtime knows about one sandbox, persisted as <sandboxDir>/sandbox.json so that a
+// restarted runtime picks up where it left off.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type SandboxState = 'creating' | 'running' | 'paused';
+
+export interface SandboxRecord {
+  sandboxID: string;
+  templateID: string;
+  alias?: string;
+  envdVersion: string;
+  envdAccessToken?: string;
+  trafficAccessToken?: string;
+  startedAt: string;
+  /** ISO time at which the sandbox is killed (or paused, with onTimeout 'pause'). */
+  endAt: string;
+  cpuCount: number;
+  memoryMB: number;
+  diskSizeMB: number;
+  metadata: Record<string, string>;
+  envVars: Record<string, string>;
+  state: SandboxState;
+  lifecycle: { onTimeout: 'kill' | 'pause'; autoResume: boolean };
+  allowInternetAccess: boolean;
+}
+
+const RECORD_FILE = 'sandbox.json';
+
+export function writeRecord(sandboxDir: string, record: SandboxRecord): void {
+  const file = join(sandboxDir, RECORD_FILE);
+  writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
+export function readRecord(sandboxDir: string): SandboxRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(sandboxDir, RECORD_FILE), 'utf8')) as SandboxRecord;
+  } catch {
+    return undefined;
+  }
+}

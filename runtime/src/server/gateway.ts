@@ -1,0 +1,148 @@
+// Routes in-sandbox traffic: requests carrying E2b-Sandbox-Id + E2b-Sandbox-Port (what the SDKs
+// send when E2B_SANDBOX_URL points here) or a host name <port>-<sandboxId>.<domain> are forwarded
+// to that port inside the sandbox, streaming both ways; WebSocket upgrades are spliced through.
+import { Agent, IncomingMessage, OutgoingHttpHeaders, request, ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { ENVD_PORT, openSandboxSocket } from '../sandbox/agent-link';
+import { SandboxManager } from '../sandbox/manager';
+import { sendJson } from './http-util';
+
+export interface SandboxTarget { sandboxId: string; port: number }
+
+// envd routes that only the runtime itself may call (through the agent's socket, not this proxy).
+const INTERNAL_ENVD_PATHS = /^\/(init|freeze|unfreeze|fsfreeze|fsthaw|collapse|upgrade)(\/|\?|$)/;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+
+export class GatewayError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+/** Which sandbox port a request is for, or undefined when it is a control-plane request. */
+export function sandboxTargetOf(req: IncomingMessage): SandboxTarget | undefined {
+  const idHeader = req.headers['e2b-sandbox-id'];
+  const portHeader = req.headers['e2b-sandbox-port'];
+  if (idHeader !== undefined || portHeader !== undefined) {
+    const port = Number(portHeader);
+    if (typeof idHeader !== 'string' || !idHeader || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new GatewayError(400, 'both E2b-Sandbox-Id and a valid E2b-Sandbox-Port header are required');
+    }
+    return { sandboxId: idHeader, port };
+  }
+  const host = req.headers.host ?? '';
+  const dot = host.indexOf('.');
+  if (dot < 0) return undefined;
+  // Upstream: the left-most label is <port>-<sandboxId>[-<anything>].
+  const match = /^(\d+)-([a-z0-9]+)(?:-[^.]*)?$/.exec(host.slice(0, dot));
+  return match ? { sandboxId: match[2], port: Number(match[1]) } : undefined;
+}
+
+export class SandboxGateway {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(private readonly sandboxes: SandboxManager) {}
+
+  async forward(req: IncomingMessage, res: ServerResponse, target: SandboxTarget): Promise<void> {
+    try {
+      this.checkAccess(req, target);
+      const upstream = request({
+        agent: this.agentFor(target),
+        method: req.method,
+        path: req.url,
+        headers: endToEndHeaders(req),
+      });
+      upstream.on('response', (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes));
+        res.flushHeaders();
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      });
+      upstream.on('error', (err) => this.fail(res, target, err));
+      // A client that goes away must be seen inside the sandbox (a command stream ends, a cell is interrupted).
+      res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
+      req.pipe(upstream);
+    } catch (err) {
+      this.fail(res, target, err);
+    }
+  }
+
+  async upgrade(req: IncomingMessage, client: Duplex, head: Buffer, target: SandboxTarget): Promise<void> {
+    client.on('error', () => client.destroy());
+    try {
+      this.checkAccess(req, target);
+      const socket = await openSandboxSocket(this.sandboxes.socketPath(target.sandboxId), target.port);
+      socket.on('error', () => client.destroy());
+      client.on('close', () => socket.destroy());
+      socket.on('close', () => client.destroy());
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) socket.write(head);
+      socket.pipe(client);
+      client.pipe(socket);
+    } catch (err) {
+      const status = err instanceof GatewayError ? err.status : 502;
+      const body = JSON.stringify({ sandboxId: target.sandboxId, message: (err as Error).message, code: status });
+      client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+  }
+
+  /** Drops pooled connections of sandboxes that no longer exist. */
+  forget(sandboxId: string): void {
+    for (const [key, agent] of this.agents) {
+      if (key.startsWith(`${sandboxId}:`)) {
+        agent.destroy();
+        this.agents.delete(key);
+      }
+    }
+  }
+
+  private checkAccess(req: IncomingMessage, target: SandboxTarget): void {
+    const record = this.sandboxes.get(target.sandboxId);
+    if (!record) {
+      this.forget(target.sandboxId);
+      throw new GatewayError(502, `The sandbox ${target.sandboxId} was not found`);
+    }
+    if (record.state !== 'running') throw new GatewayError(502, `The sandbox ${target.sandboxId} is ${record.state}`);
+    if (target.port === ENVD_PORT && INTERNAL_ENVD_PATHS.test(req.url ?? '')) throw new GatewayError(403, 'this envd route is internal');
+    if (target.port !== ENVD_PORT && record.trafficAccessToken) {
+      const given = Buffer.from(String(req.headers['e2b-traffic-access-token'] ?? ''));
+      const wanted = Buffer.from(record.trafficAccessToken);
+      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+        throw new GatewayError(403, 'missing or invalid E2B-Traffic-Access-Token header');
+      }
+    }
+  }
+
+  private agentFor(target: SandboxTarget): Agent {
+    const key = `${target.sandboxId}:${target.port}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const socketPath = this.sandboxes.socketPath(target.sandboxId);
+      agent = new Agent({ keepAlive: true, maxFreeSockets: 16 });
+      // Connections go through the sandbox agent's unix socket, not TCP.
+      (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, callback: (err: Error | null, socket?: Duplex) => void) => {
+        openSandboxSocket(socketPath, target.port).then((s) => callback(null, s), (err) => callback(err));
+        return undefined;
+      };
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private fail(res: ServerResponse, target: SandboxTarget, err: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const status = err instanceof GatewayError ? err.status : 502;
+    sendJson(res, status, { sandboxId: target.sandboxId, message: (err as Error).message, code: status });
+  }
+}
+
+/** A message's headers minus the hop-by-hop ones, which describe one connection, not the message. */
+function endToEndHeaders(message: IncomingMessage): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(message.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+  return headers;
+}

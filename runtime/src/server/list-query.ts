@@ -1,0 +1,88 @@
+// GET /v2/sandboxes: filters, ordering and cursor pagination as the SDK's paginator uses them.
+import { badRequest } from '../sandbox/errors';
+import { SandboxRecord, SandboxState } from '../sandbox/record';
+
+export interface ListQuery {
+  states: SandboxState[];
+  metadata: [string, string][];
+  template?: string;
+  startedAfter?: number;
+  order: 'asc' | 'desc';
+  limit: number;
+  nextToken?: string;
+}
+
+const MAX_LIMIT = 100;
+
+export function parseListQuery(params: URLSearchParams): ListQuery {
+  const states = (params.get('state') ?? 'running,paused').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const state of states) if (state !== 'running' && state !== 'paused') throw badRequest(`invalid state "${state}"`);
+  const order = params.get('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw badRequest('order must be asc or desc');
+  const limit = params.has('limit') ? Number(params.get('limit')) : MAX_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  const startedAfterText = params.get('startedAfter');
+  const startedAfter = startedAfterText ? Date.parse(startedAfterText) : undefined;
+  if (startedAfter !== undefined && Number.isNaN(startedAfter)) throw badRequest('startedAfter must be an RFC 3339 date-time');
+  return {
+    states: states as SandboxState[],
+    metadata: parseMetadataFilter(params.get('metadata')),
+    template: params.get('template') || undefined,
+    startedAfter,
+    order,
+    limit,
+    nextToken: params.get('nextToken') || undefined,
+  };
+}
+
+/** The SDK encodes `k=v&k2=v2` with each key and value escaped, then the whole string once more. */
+export function parseMetadataFilter(value: string | null): [string, string][] {
+  if (!value) return [];
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    throw badRequest('metadata filter is not valid URL encoding');
+  }
+  return decoded.split('&').filter(Boolean).map((pair) => {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const val = eq < 0 ? '' : pair.slice(eq + 1);
+    try {
+      return [decodeURIComponent(key.replace(/\+/g, ' ')), decodeURIComponent(val.replace(/\+/g, ' '))];
+    } catch {
+      throw badRequest('metadata filter is not valid URL encoding');
+    }
+  });
+}
+
+interface Cursor { startedAt: string; sandboxID: string }
+
+function encodeCursor(record: SandboxRecord): string {
+  return Buffer.from(`${record.startedAt}__${record.sandboxID}`).toString('base64url');
+}
+
+function decodeCursor(token: string): Cursor {
+  const [startedAt, sandboxID] = Buffer.from(token, 'base64url').toString().split('__');
+  if (!startedAt || !sandboxID || Number.isNaN(Date.parse(startedAt))) throw badRequest('invalid nextToken');
+  return { startedAt, sandboxID };
+}
+
+function compare(a: Cursor, b: Cursor): number {
+  return Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.sandboxID < b.sandboxID ? -1 : a.sandboxID > b.sandboxID ? 1 : 0);
+}
+
+export function selectPage(all: SandboxRecord[], query: ListQuery): { page: SandboxRecord[]; nextToken?: string } {
+  const direction = query.order === 'asc' ? 1 : -1;
+  const cursor = query.nextToken ? decodeCursor(query.nextToken) : undefined;
+  const matching = all
+    .filter((s) => query.states.includes(s.state))
+    .filter((s) => query.metadata.every(([k, v]) => s.metadata[k] === v))
+    .filter((s) => !query.template || s.templateID === query.template || s.alias === query.template)
+    .filter((s) => query.startedAfter === undefined || Date.parse(s.startedAt) >= query.startedAfter)
+    .filter((s) => !cursor || compare(s, cursor) * direction > 0)
+    .sort((a, b) => compare(a, b) * direction);
+  const page = matching.slice(0, query.limit);
+  const more = matching.length > query.limit;
+  return { page, nextToken: more ? encodeCursor(page[page.length - 1]) : undefined };
+}
