@@ -30,16 +30,11 @@ export interface RunningRuntime { server: Server; sandboxes: SandboxManager; api
 
 export async function startRuntime(options: RuntimeOptions): Promise<RunningRuntime> {
   const { log } = options;
-  checkHost();
   const paths = new RuntimePaths(options.dataDir, options.imagesDir);
   mkdirSync(paths.dataDir, { recursive: true });
   prepareCgroupsForCrun(log);
   ensureNativePrograms(paths.binDir);
-  for (const name of options.images) {
-    const recipe = IMAGE_RECIPES[name];
-    if (!recipe) throw new Error(`unknown image "${name}" (known: ${Object.keys(IMAGE_RECIPES).join(', ')})`);
-    if (!imageIsCurrent(paths.imageDir(name), recipe)) await buildImage(paths.imagesDir, recipe, log);
-  }
+  await buildMissingImages(paths, options.images, log);
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -72,6 +67,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+export async function buildMissingImages(paths: RuntimePaths, names: string[], log: (line: string) => void): Promise<void> {
+  checkHost();
+  for (const name of names) {
+    const recipe = IMAGE_RECIPES[name];
+    if (!recipe) throw new Error(`unknown image "${name}" (known: ${Object.keys(IMAGE_RECIPES).join(', ')})`);
+    if (!imageIsCurrent(paths.imageDir(name), recipe)) await buildImage(paths.imagesDir, recipe, log);
+  }
 }
 
 function checkHost(): void {

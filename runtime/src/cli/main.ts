@@ -1,8 +1,9 @@
 // `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
-import { DEFAULT_DATA_DIR } from '../paths';
-import { startRuntime } from '../runtime';
+import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
+import { buildMissingImages, startRuntime } from '../runtime';
 
-const USAGE = `usage: npm run runtime -- up [options]
+const USAGE = `usage: npm run runtime -- up [options]     start the runtime
+       npm run runtime -- build [options]  build missing images, then exit
   --listen ADDR        address[:port] to serve on (default 127.0.0.1:49982)
   --data-dir DIR       state, API key and env file (default ${DEFAULT_DATA_DIR})
   --images-dir DIR     where sandbox images are cached (default DATA_DIR/images)
@@ -18,7 +19,7 @@ function parseListen(value: string): { host: string; port: number } {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command !== 'up') {
+  if (command !== 'up' && command !== 'build') {
     console.error(USAGE);
     process.exit(command === undefined || command === '--help' ? 0 : 2);
   }
@@ -45,6 +46,10 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+  if (command === 'build') {
+    await buildMissingImages(new RuntimePaths(dataDir, imagesDir), images.length ? images : ['base'], log);
+    return;
+  }
   const runtime = await startRuntime({
     ...listen, dataDir, imagesDir, domain, images: images.length ? images : ['base'], noNewPrivileges, log,
   });

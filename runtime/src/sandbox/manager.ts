@@ -197,6 +197,7 @@ export class SandboxManager {
   /** Connect never shortens a running sandbox's life, only extends it. */
   connect(id: string, timeoutSeconds: unknown): SandboxRecord {
     const record = this.require(id);
+    if (timeoutSeconds === undefined) return record;
     const wanted = Date.now() + validTimeout(timeoutSeconds) * 1000;
     if (wanted > Date.parse(record.endAt)) {
       record.endAt = new Date(wanted).toISOString();

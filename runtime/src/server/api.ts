@@ -24,14 +24,15 @@ export class ControlPlaneApi {
     const id = '([^/]+)';
     this.routes = [
       { method: 'GET', pattern: /^\/health$/, handler: this.health, public: true },
-      { method: 'POST', pattern: /^\/sandboxes$/, handler: this.create },
+      // SDKs up to 2.45 use the v1 paths for create and connect, later ones v2; both stay served.
+      { method: 'POST', pattern: /^\/(?:v2\/)?sandboxes$/, handler: this.create },
       { method: 'GET', pattern: /^\/sandboxes$/, handler: this.listV1 },
       { method: 'GET', pattern: /^\/v2\/sandboxes$/, handler: this.listV2 },
       { method: 'GET', pattern: new RegExp(`^/sandboxes/${id}$`), handler: this.getOne },
       { method: 'DELETE', pattern: new RegExp(`^/sandboxes/${id}$`), handler: this.kill },
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/timeout$`), handler: this.setTimeout },
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/refreshes$`), handler: this.refresh },
-      { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/connect$`), handler: this.connect },
+      { method: 'POST', pattern: new RegExp(`^/(?:v2/)?sandboxes/${id}/connect$`), handler: this.connect },
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
     ];
   }
@@ -107,7 +108,6 @@ export class ControlPlaneApi {
 
   private async connect(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    if (body.timeout === undefined) throw new ApiError(400, 'timeout is required');
     const record = this.sandboxes.connect(id, body.timeout);
     sendJson(res, 200, sandboxView(record, this.domain));
   }

@@ -1,0 +1,87 @@
+// Starts a real runtime (the CLI, as a child process) on a free loopback port with its own data
+// dir, sharing the machine's image cache so images are built once.
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+export const SHARED_IMAGES_DIR = process.env.E2B_TEST_IMAGES_DIR ?? '/var/lib/e2b-local/images';
+const CLI = resolve(__dirname, '../../dist/cli.js');
+
+export interface SdkOptions { apiKey: string; apiUrl: string; sandboxUrl: string; requestTimeoutMs?: number }
+
+export class RuntimeProcess {
+  private child?: ChildProcess;
+  output = '';
+
+  private constructor(readonly dataDir: string, readonly port: number, private readonly extraArgs: string[]) {}
+
+  static async start(extraArgs: string[] = []): Promise<RuntimeProcess> {
+    const runtime = new RuntimeProcess(mkdtempSync(join(tmpdir(), 'e2b-runtime-test-')), await freePort(), extraArgs);
+    await runtime.launch();
+    return runtime;
+  }
+
+  get url(): string { return `http://127.0.0.1:${this.port}`; }
+  get apiKey(): string { return readFileSync(join(this.dataDir, 'api-key'), 'utf8').trim(); }
+  get sdk(): SdkOptions { return { apiKey: this.apiKey, apiUrl: this.url, sandboxUrl: this.url }; }
+
+  async launch(): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'up', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--images-dir', SHARED_IMAGES_DIR, ...this.extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    await new Promise<void>((resolveReady, reject) => {
+      const onOutput = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        if (this.output.includes('runtime listening on')) resolveReady();
+      };
+      child.stdout!.on('data', onOutput);
+      child.stderr!.on('data', onOutput);
+      child.once('exit', (code) => reject(new Error(`runtime exited with ${code} before it was ready:\n${this.output}`)));
+    });
+  }
+
+  /** Stops the runtime process; its sandboxes keep running. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((done) => {
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.output = '';
+    await this.launch();
+  }
+
+  /** Kills every sandbox this runtime has, stops it and removes its data dir. */
+  async dispose(): Promise<void> {
+    try {
+      const res = await fetch(`${this.url}/v2/sandboxes?limit=100`, { headers: { 'X-API-KEY': this.apiKey } });
+      for (const s of (await res.json()) as { sandboxID: string }[]) {
+        await fetch(`${this.url}/sandboxes/${s.sandboxID}`, { method: 'DELETE', headers: { 'X-API-KEY': this.apiKey } });
+      }
+    } catch {
+      // The runtime may already be gone.
+    }
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+    server.on('error', reject);
+  });
+}

@@ -1,0 +1,120 @@
+// Sandbox lifecycle through the official `e2b` SDK against a real runtime.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuthenticationError, NotFoundError, Sandbox, SandboxInfo } from 'e2b';
+import { RuntimeProcess } from './helpers/runtime-process';
+
+describe('sandbox lifecycle', () => {
+  let runtime: RuntimeProcess;
+  before(async () => { runtime = await RuntimeProcess.start(); });
+  after(async () => { await runtime?.dispose(); });
+
+  it('creates a sandbox with metadata, env vars and timeout, and reports it', async () => {
+    const before = Date.now();
+    const sandbox = await Sandbox.create({ ...runtime.sdk, metadata: { user: '42', purpose: 'test' }, envs: { GREETING: 'hello' }, timeoutMs: 120_000 });
+    assert.match(sandbox.sandboxId, /^[a-z0-9]{20}$/);
+    const info = await sandbox.getInfo();
+    assert.equal(info.sandboxId, sandbox.sandboxId);
+    assert.equal(info.templateId, 'base');
+    assert.equal(info.state, 'running');
+    assert.deepEqual(info.metadata, { user: '42', purpose: 'test' });
+    const lifetime = info.endAt.getTime() - info.startedAt.getTime();
+    assert.ok(Math.abs(lifetime - 120_000) < 2000, `lifetime ${lifetime}`);
+    assert.ok(info.startedAt.getTime() >= before - 1000);
+    assert.ok(info.cpuCount > 0 && info.memoryMB > 0);
+    assert.equal(await sandbox.kill(), true);
+  });
+
+  it('lists with metadata and state filters and pages through long lists', async () => {
+    const tag = `run-${Date.now()}`;
+    const created = await Promise.all([0, 1, 2, 3, 4].map((i) => Sandbox.create({ ...runtime.sdk, metadata: { tag, index: String(i), odd: String(i % 2) } })));
+    try {
+      const paginator = Sandbox.list({ ...runtime.sdk, limit: 2, query: { metadata: { tag } } });
+      const seen: SandboxInfo[] = [];
+      let pages = 0;
+      while (paginator.hasNext) {
+        const page = await paginator.nextItems();
+        assert.ok(page.length <= 2);
+        seen.push(...page);
+        pages++;
+      }
+      assert.equal(pages, 3);
+      assert.deepEqual(new Set(seen.map((s) => s.sandboxId)), new Set(created.map((s) => s.sandboxId)));
+
+      const odd = await Sandbox.list({ ...runtime.sdk, query: { metadata: { tag, odd: '1' } } }).nextItems();
+      assert.deepEqual(odd.map((s) => s.metadata.index).sort(), ['1', '3']);
+
+      const paused = await Sandbox.list({ ...runtime.sdk, query: { state: ['paused'], metadata: { tag } } }).nextItems();
+      assert.equal(paused.length, 0);
+      const running = await Sandbox.list({ ...runtime.sdk, query: { state: ['running'], metadata: { tag } } }).nextItems();
+      assert.equal(running.length, 5);
+    } finally {
+      await Promise.all(created.map((s) => s.kill()));
+    }
+  });
+
+  it('moves the timeout either way with setTimeout, and connect only extends it', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 60_000 });
+    try {
+      await sandbox.setTimeout(600_000);
+      let info = await sandbox.getInfo();
+      assert.ok(info.endAt.getTime() - Date.now() > 590_000);
+      await sandbox.setTimeout(30_000);
+      info = await sandbox.getInfo();
+      assert.ok(info.endAt.getTime() - Date.now() < 31_000);
+
+      const connected = await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 10_000 });
+      assert.equal(connected.sandboxId, sandbox.sandboxId);
+      info = await sandbox.getInfo();
+      assert.ok(info.endAt.getTime() - Date.now() > 20_000, 'connect must not shorten the timeout');
+      await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 300_000 });
+      info = await sandbox.getInfo();
+      assert.ok(info.endAt.getTime() - Date.now() > 290_000, 'connect extends the timeout');
+    } finally {
+      await sandbox.kill();
+    }
+  });
+
+  it('kills: true for a live sandbox, false for an unknown one; getInfo then says not found', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    assert.equal(await Sandbox.kill(sandbox.sandboxId, runtime.sdk), true);
+    assert.equal(await Sandbox.kill(sandbox.sandboxId, runtime.sdk), false);
+    assert.equal(await Sandbox.kill('aaaaaaaaaaaaaaaaaaaa', runtime.sdk), false);
+    await assert.rejects(Sandbox.getInfo(sandbox.sandboxId, runtime.sdk), NotFoundError);
+    await assert.rejects(Sandbox.connect(sandbox.sandboxId, runtime.sdk), NotFoundError);
+  });
+
+  it('kills a sandbox when its timeout passes', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 2_000 });
+    assert.equal(await sandbox.isRunning(), true);
+    await new Promise((r) => setTimeout(r, 3_200));
+    await assert.rejects(sandbox.getInfo(), NotFoundError);
+    assert.equal(await sandbox.isRunning(), false);
+  });
+
+  it('refuses a wrong or missing API key with AuthenticationError', async () => {
+    const wrongKey = `e2b_${'0'.repeat(40)}`;
+    await assert.rejects(Sandbox.create({ ...runtime.sdk, apiKey: wrongKey }), AuthenticationError);
+    await assert.rejects(Sandbox.list({ ...runtime.sdk, apiKey: wrongKey }).nextItems(), AuthenticationError);
+    const res = await fetch(`${runtime.url}/v2/sandboxes`);
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { code: number; message: string };
+    assert.equal(body.code, 401);
+    assert.ok(body.message.length > 0);
+  });
+
+  it('answers an unknown template with 404 and leaves nothing behind', async () => {
+    await assert.rejects(Sandbox.create('no-such-template', runtime.sdk), /not found/);
+    const all = await Sandbox.list(runtime.sdk).nextItems();
+    assert.equal(all.filter((s) => s.templateId === 'no-such-template').length, 0);
+  });
+
+  it('lists templates and answers health', async () => {
+    const health = await fetch(`${runtime.url}/health`);
+    assert.equal(health.status, 200);
+    const res = await fetch(`${runtime.url}/templates`, { headers: { 'X-API-KEY': runtime.apiKey } });
+    assert.equal(res.status, 200);
+    const templates = (await res.json()) as { templateID: string; aliases: string[] }[];
+    assert.ok(templates.some((t) => t.templateID === 'base'));
+  });
+});
