@@ -1,0 +1,34 @@
+// Nothing a sandbox had on the host survives its kill: mounts, cgroups, crun state, files.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox } from 'e2b';
+import { RuntimeProcess } from './helpers/runtime-process';
+import { crunContainers, mountsUnder, sandboxCgroupDirs } from './helpers/host-traces';
+
+describe('cleanup after kill', () => {
+  let runtime: RuntimeProcess;
+  before(async () => { runtime = await RuntimeProcess.start(); });
+  after(async () => { await runtime?.dispose(); });
+
+  it('leaves no mounts, cgroups, crun state, processes or files after 50 create/kill cycles', async () => {
+    const ids: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all([0, 1, 2, 3, 4].map(async () => {
+        const sandbox = await Sandbox.create(runtime.sdk);
+        ids.push(sandbox.sandboxId);
+        await sandbox.commands.run('sleep 300 & echo started', { user: 'root' });
+        assert.equal(await sandbox.kill(), true);
+      }));
+    }
+    assert.equal(ids.length, 50);
+    assert.deepEqual(mountsUnder(runtime.dataDir), []);
+    assert.deepEqual(crunContainers(runtime.dataDir), []);
+    assert.deepEqual(readdirSync(join(runtime.dataDir, 'sandboxes')), []);
+    for (const id of ids) {
+      assert.deepEqual(sandboxCgroupDirs(id), [], `cgroups of ${id}`);
+      assert.ok(!existsSync(join(runtime.dataDir, 'sandboxes', id)));
+    }
+  });
+});

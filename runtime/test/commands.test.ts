@@ -1,0 +1,140 @@
+// Commands and PTYs through the official `e2b` SDK, executed by the agent inside a real container.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CommandExitError, Sandbox } from 'e2b';
+import { RuntimeProcess } from './helpers/runtime-process';
+
+describe('commands and PTY', () => {
+  let runtime: RuntimeProcess;
+  let sandbox: Sandbox;
+  before(async () => {
+    runtime = await RuntimeProcess.start();
+    sandbox = await Sandbox.create({ ...runtime.sdk, envs: { SANDBOX_WIDE: 'from-create', OVERRIDDEN: 'sandbox' } });
+  });
+  after(async () => { await runtime?.dispose(); });
+
+  it('runs a command: exit code, stdout, stderr', async () => {
+    const ok = await sandbox.commands.run('echo hi; echo oops >&2');
+    assert.equal(ok.exitCode, 0);
+    assert.equal(ok.stdout, 'hi\n');
+    assert.equal(ok.stderr, 'oops\n');
+    await assert.rejects(sandbox.commands.run('echo partial; exit 3'), (err: unknown) => {
+      assert.ok(err instanceof CommandExitError);
+      assert.equal(err.exitCode, 3);
+      assert.equal(err.stdout, 'partial\n');
+      return true;
+    });
+  });
+
+  it('runs as the default user and as root, in the home or a given cwd', async () => {
+    const asUser = await sandbox.commands.run('id -un; id -u; pwd');
+    assert.equal(asUser.stdout, 'user\n1000\n/home/user\n');
+    const asRoot = await sandbox.commands.run('id -un; pwd', { user: 'root' });
+    assert.equal(asRoot.stdout, 'root\n/root\n');
+    const inTmp = await sandbox.commands.run('pwd', { cwd: '/tmp' });
+    assert.equal(inTmp.stdout, '/tmp\n');
+    const sudo = await sandbox.commands.run('sudo -n id -un');
+    assert.equal(sudo.stdout, 'root\n');
+    await assert.rejects(sandbox.commands.run('pwd', { cwd: '/does/not/exist' }));
+  });
+
+  it('gives processes the sandbox env, E2B variables and per-command env vars that win', async () => {
+    const result = await sandbox.commands.run('echo $E2B_SANDBOX $E2B_SANDBOX_ID $E2B_TEMPLATE_ID $SANDBOX_WIDE $OVERRIDDEN $ONLY_HERE', {
+      envs: { OVERRIDDEN: 'command', ONLY_HERE: 'yes' },
+    });
+    assert.equal(result.stdout, `true ${sandbox.sandboxId} base from-create command yes\n`);
+  });
+
+  it('streams output through callbacks as it is produced', async () => {
+    const chunks: { stream: string; text: string; at: number }[] = [];
+    const started = Date.now();
+    await sandbox.commands.run('for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.3; done', {
+      onStdout: (text) => chunks.push({ stream: 'out', text, at: Date.now() - started }),
+      onStderr: (text) => chunks.push({ stream: 'err', text, at: Date.now() - started }),
+    });
+    const out = chunks.filter((c) => c.stream === 'out').map((c) => c.text).join('');
+    assert.equal(out, 'out1\nout2\nout3\n');
+    assert.equal(chunks.filter((c) => c.stream === 'err').map((c) => c.text).join(''), 'err1\nerr2\nerr3\n');
+    const first = chunks.find((c) => c.text.includes('out1'))!;
+    assert.ok(first.at < 500, `first chunk arrived after ${first.at} ms: output is not streamed`);
+  });
+
+  it('runs background commands that can be listed, reconnected to by pid, and killed', async () => {
+    const handle = await sandbox.commands.run('for i in $(seq 1 100); do echo tick$i; sleep 0.1; done', { background: true });
+    const listed = await sandbox.commands.list();
+    const entry = listed.find((p) => p.pid === handle.pid);
+    assert.ok(entry, 'the background command is listed');
+    assert.equal(entry.cmd, '/bin/bash');
+    await handle.disconnect();
+
+    const seen: string[] = [];
+    const again = await sandbox.commands.connect(handle.pid, { onStdout: (t) => seen.push(t) });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(seen.join('').includes('tick'), 'reconnected handle receives new output');
+    assert.equal(await sandbox.commands.kill(handle.pid), true);
+    const result = await again.wait().catch((err: CommandExitError) => err);
+    assert.equal(result.exitCode, -1);
+    assert.equal(await sandbox.commands.kill(handle.pid), false);
+    assert.ok(!(await sandbox.commands.list()).some((p) => p.pid === handle.pid));
+  });
+
+  it('sends stdin and closes it', async () => {
+    const handle = await sandbox.commands.run('cat', { background: true, stdin: true });
+    await sandbox.commands.sendStdin(handle.pid, 'line one\n');
+    await sandbox.commands.sendStdin(handle.pid, 'line two\n');
+    await sandbox.commands.closeStdin(handle.pid);
+    const result = await handle.wait();
+    assert.equal(result.stdout, 'line one\nline two\n');
+  });
+
+  it('delivers a command printing 20 MB whole', async () => {
+    let received = 0;
+    const result = await sandbox.commands.run('head -c 15000000 /dev/urandom | base64 -w 0 | tee /tmp/big | wc -c >&2; cat /tmp/big', {
+      onStdout: (t) => { received += t.length; },
+    });
+    assert.equal(Number(result.stderr.trim()), 20_000_000);
+    assert.equal(result.stdout.length, 20_000_000);
+    assert.equal(received, 20_000_000);
+    const digest = await sandbox.commands.run('sha256sum /tmp/big | cut -d" " -f1');
+    const { createHash } = await import('node:crypto');
+    assert.equal(createHash('sha256').update(result.stdout).digest('hex'), digest.stdout.trim());
+  });
+
+  it('kills a command when its timeout passes', async () => {
+    await assert.rejects(sandbox.commands.run('sleep 30', { timeoutMs: 1000 }));
+    const left = await sandbox.commands.run('pgrep -x sleep || true');
+    assert.equal(left.stdout, '');
+  });
+
+  it('opens a PTY: input, colours, resize, kill', async () => {
+    const decoder = new TextDecoder();
+    let screen = '';
+    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { screen += decoder.decode(data, { stream: true }); } });
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 5000;
+      while (!screen.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`PTY never showed ${JSON.stringify(text)}; screen: ${JSON.stringify(screen.slice(-500))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('stty size; tty; echo "$TERM"\n'));
+    await waitFor('24 80');
+    await waitFor('/dev/pts/');
+    await waitFor('xterm-256color');
+    await sandbox.pty.resize(pty.pid, { cols: 120, rows: 40 });
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('stty size\n'));
+    await waitFor('40 120');
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode("printf '\\033[31mRED\\033[0m\\n'\n"));
+    await waitFor('\x1b[31mRED\x1b[0m');
+    assert.equal(await sandbox.pty.kill(pty.pid), true);
+    const result = await pty.wait().catch((err: CommandExitError) => err);
+    assert.equal(result.exitCode, -1);
+  });
+
+  it('ends a PTY whose shell exits, with its exit code', async () => {
+    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: () => undefined });
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('exit 7\n'));
+    const result = await pty.wait().catch((err: CommandExitError) => err);
+    assert.equal(result.exitCode, 7);
+  });
+});

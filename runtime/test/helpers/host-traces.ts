@@ -1,0 +1,33 @@
+// What a sandbox leaves on the host, looked up from the host side: cgroups, mounts, crun state.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Every cgroup directory named after the sandbox, in whichever hierarchies exist. */
+export function sandboxCgroupDirs(sandboxId: string): string[] {
+  const candidates = [join(CGROUP_ROOT, 'e2b', sandboxId)];
+  for (const hierarchy of readdirSync(CGROUP_ROOT)) candidates.push(join(CGROUP_ROOT, hierarchy, 'e2b', sandboxId));
+  return candidates.filter((dir) => existsSync(dir));
+}
+
+/** Host pids of the processes in the sandbox's cgroup. */
+export function sandboxHostPids(sandboxId: string): number[] {
+  const dir = sandboxCgroupDirs(sandboxId).find((d) => existsSync(join(d, 'cgroup.procs')));
+  if (!dir) return [];
+  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+export function mountsUnder(path: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((p) => p && p.startsWith(path));
+}
+
+export function hostUidOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+  return Number(line.split(/\s+/)[1]);
+}
+
+export function crunContainers(dataDir: string): string[] {
+  const root = join(dataDir, 'crun');
+  return existsSync(root) ? readdirSync(root) : [];
+}
