@@ -1,0 +1,42 @@
+// Benchmark: create → first commands.run('true') over 30 sandboxes, and the commands.run('true')
+// round trip, through the official SDK against a real runtime. Prints one JSON object.
+import { Sandbox } from 'e2b';
+import { RuntimeProcess } from '../test/helpers/runtime-process';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2));
+}
+
+async function main(): Promise<void> {
+  const runtime = await RuntimeProcess.start();
+  try {
+    const createToFirst: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const started = performance.now();
+      const sandbox = await Sandbox.create(runtime.sdk);
+      await sandbox.commands.run('true');
+      createToFirst.push(performance.now() - started);
+      await sandbox.kill();
+    }
+    const sandbox = await Sandbox.create(runtime.sdk);
+    for (let i = 0; i < 10; i++) await sandbox.commands.run('true');
+    const roundTrip: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      await sandbox.commands.run('true');
+      roundTrip.push(performance.now() - started);
+    }
+    await sandbox.kill();
+    console.log(JSON.stringify({
+      benchmark: 'runtime-sandbox-latency',
+      unit: 'ms',
+      create_to_first_command: { samples: createToFirst.length, p50: percentile(createToFirst, 50), p95: percentile(createToFirst, 95) },
+      command_run_true: { samples: roundTrip.length, p50: percentile(roundTrip, 50), p95: percentile(roundTrip, 95) },
+    }, null, 2));
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
