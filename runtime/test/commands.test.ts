@@ -49,8 +49,8 @@ describe('commands and PTY', () => {
     const chunks: { stream: string; text: string; at: number }[] = [];
     const started = Date.now();
     await sandbox.commands.run('for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.3; done', {
-      onStdout: (text) => chunks.push({ stream: 'out', text, at: Date.now() - started }),
-      onStderr: (text) => chunks.push({ stream: 'err', text, at: Date.now() - started }),
+      onStdout: (text) => { chunks.push({ stream: "out", text, at: Date.now() - started }); },
+      onStderr: (text) => { chunks.push({ stream: "err", text, at: Date.now() - started }); },
     });
     const out = chunks.filter((c) => c.stream === 'out').map((c) => c.text).join('');
     assert.equal(out, 'out1\nout2\nout3\n');
@@ -68,7 +68,7 @@ describe('commands and PTY', () => {
     await handle.disconnect();
 
     const seen: string[] = [];
-    const again = await sandbox.commands.connect(handle.pid, { onStdout: (t) => seen.push(t) });
+    const again = await sandbox.commands.connect(handle.pid, { onStdout: (t) => { seen.push(t); } });
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(seen.join('').includes('tick'), 'reconnected handle receives new output');
     assert.equal(await sandbox.commands.kill(handle.pid), true);

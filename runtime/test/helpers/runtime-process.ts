@@ -29,6 +29,7 @@ export class RuntimeProcess {
   get sdk(): SdkOptions { return { apiKey: this.apiKey, apiUrl: this.url, sandboxUrl: this.url }; }
 
   async launch(): Promise<void> {
+    this.output = '';
     const child = spawn(process.execPath, [CLI, 'up', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--images-dir', SHARED_IMAGES_DIR, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -56,7 +57,6 @@ export class RuntimeProcess {
 
   async restart(): Promise<void> {
     await this.stop();
-    this.output = '';
     await this.launch();
   }
 

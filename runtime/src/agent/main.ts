@@ -1,0 +1,132 @@
+// The in-sandbox agent (envd's role): runs as root inside the container, serves the host on a unix
+// socket and the sandbox's own programs on TCP 49983.
+//
+//   E2B_AGENT_SOCKET  unix socket for the host (the only listener that accepts /init and CONNECT)
+//   E2B_AGENT_PORT    TCP port on 0.0.0.0 (default 49983; 0 disables it)
+//   E2B_PTYEXEC       path of the e2b-ptyexec helper (PTYs, real pipes, supplementary groups)
+import { accessSync, chmodSync, constants, mkdirSync, unlinkSync } from 'node:fs';
+import { Server, createServer } from 'node:http';
+import { dirname } from 'node:path';
+import { RpcRouter } from './connect/rpc';
+import { coreRoutes, createRequestHandler, Listener, RequestHandlerOptions } from './http-handler';
+import { log } from './log';
+import { registerProcessService } from './process/service';
+import { ProcessRegistry } from './process/registry';
+import { AgentSettings } from './settings';
+import { handleTunnel } from './tunnel';
+import { UserDatabase } from './users';
+
+const DEFAULT_PORT = 49983;
+
+interface AgentConfig {
+  socketPath: string | undefined;
+  port: number;
+  helperPath: string | undefined;
+}
+
+function readConfig(env: NodeJS.ProcessEnv): AgentConfig {
+  const rawPort = env.E2B_AGENT_PORT?.trim();
+  const port = rawPort ? Number(rawPort) : DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid E2B_AGENT_PORT "${rawPort}"`);
+  let helperPath = env.E2B_PTYEXEC?.trim() || undefined;
+  if (helperPath) {
+    try {
+      accessSync(helperPath, constants.X_OK);
+    } catch {
+      log(`E2B_PTYEXEC=${helperPath} is not executable: PTYs are unavailable`);
+      helperPath = undefined;
+    }
+  }
+  return { socketPath: env.E2B_AGENT_SOCKET?.trim() || undefined, port, helperPath };
+}
+
+function makeServer(options: RequestHandlerOptions, listener: Listener): Server {
+  // requestTimeout 0: uploads and client streams may legitimately take long.
+  const server = createServer({ requestTimeout: 0, noDelay: true }, createRequestHandler(options, listener));
+  if (listener.trusted) server.on('connect', handleTunnel);
+  else {
+    server.on('connect', (_req, socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    });
+  }
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function listenUnix(server: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    unlinkSync(path); // a stale socket from an earlier run would make listen() fail
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      chmodSync(path, 0o600);
+      resolve();
+    });
+  });
+}
+
+function listenTcp(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig(process.env);
+  const users = new UserDatabase();
+  const settings = new AgentSettings(users);
+  const registry = new ProcessRegistry();
+  const rpc = new RpcRouter();
+  registerProcessService(rpc, { settings, registry, helperPath: config.helperPath });
+  const options: RequestHandlerOptions = { settings, rpc, routes: coreRoutes(settings) };
+
+  const servers: Server[] = [];
+  if (config.socketPath) {
+    const server = makeServer(options, { trusted: true });
+    await listenUnix(server, config.socketPath);
+    servers.push(server);
+  } else {
+    log('E2B_AGENT_SOCKET is not set: /init and tunnels are unavailable');
+  }
+  if (config.port !== 0) {
+    const server = makeServer(options, { trusted: false });
+    try {
+      await listenTcp(server, config.port);
+      servers.push(server);
+    } catch (err) {
+      // The host only needs the socket; in-sandbox callers of :49983 lose out, but say so.
+      log(`cannot listen on 0.0.0.0:${config.port}: ${(err as Error).message}`);
+    }
+  }
+  if (servers.length === 0) throw new Error('no listener could be opened');
+  log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
+
+  const shutdown = () => {
+    for (const server of servers) server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+// The agent is every sandbox's lifeline: a bug in one request must not take it down.
+process.on('uncaughtException', (err) => log(`uncaught exception: ${err.stack ?? err.message}`));
+process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+
+main().catch((err: unknown) => {
+  log(`failed to start: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+});

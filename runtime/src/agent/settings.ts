@@ -1,0 +1,50 @@
+// Sandbox-wide settings the host delivers through POST /init: env vars for every process, the
+// access token, the default user and working directory. /init may come again (e.g. on resume).
+import { ConnectError } from './connect/errors';
+import { JsonObject, isObject } from './connect/proto-json';
+import { UserAccount, UserDatabase } from './users';
+
+export class AgentSettings {
+  envVars: Record<string, string> = {};
+  accessToken: string | undefined;
+  defaultUser: string | undefined;
+  defaultWorkdir: string | undefined;
+
+  constructor(private readonly users: UserDatabase) {}
+
+  /** Applies an /init body; each field given replaces the stored one. Throws on a malformed body. */
+  applyInit(body: JsonObject): void {
+    const next = { envVars: this.envVars, accessToken: this.accessToken, defaultUser: this.defaultUser, defaultWorkdir: this.defaultWorkdir };
+    if ('envVars' in body && body.envVars !== undefined) {
+      if (body.envVars === null) next.envVars = {};
+      else if (isObject(body.envVars) && Object.values(body.envVars).every((v) => typeof v === 'string')) {
+        next.envVars = { ...(body.envVars as Record<string, string>) };
+      } else throw new Error('envVars must be an object of strings');
+    }
+    // An empty or null token switches authentication off again.
+    if ('accessToken' in body && body.accessToken !== undefined) next.accessToken = stringOrUnset(body.accessToken, 'accessToken');
+    if ('defaultUser' in body && body.defaultUser !== undefined) next.defaultUser = stringOrUnset(body.defaultUser, 'defaultUser');
+    if ('defaultWorkdir' in body && body.defaultWorkdir !== undefined) next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
+    Object.assign(this, next);
+  }
+
+  /** The account a request runs as: the named one, else the default user. */
+  resolveUser(requested: string | undefined): UserAccount {
+    const name = requested ?? this.defaultUserName();
+    const account = this.users.lookup(name);
+    if (!account) throw new ConnectError('unauthenticated', `invalid username: '${name}'`);
+    return account;
+  }
+
+  /** The configured default user, else "user" when the image has one, else root. */
+  defaultUserName(): string {
+    if (this.defaultUser) return this.defaultUser;
+    return this.users.exists('user') ? 'user' : 'root';
+  }
+}
+
+function stringOrUnset(value: unknown, name: string): string | undefined {
+  if (value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`${name} must be a string`);
+  return value;
+}
