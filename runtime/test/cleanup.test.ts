@@ -1,11 +1,11 @@
 // Nothing a sandbox had on the host survives its kill: mounts, cgroups, crun state, files.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
-import { crunContainers, mountsUnder, sandboxCgroupDirs } from './helpers/host-traces';
+import { crunContainers, mountsUnder, sandboxCgroupDirs, sandboxHostPids } from './helpers/host-traces';
 
 describe('cleanup after kill', () => {
   let runtime: RuntimeProcess;
@@ -30,5 +30,25 @@ describe('cleanup after kill', () => {
       assert.deepEqual(sandboxCgroupDirs(id), [], `cgroups of ${id}`);
       assert.ok(!existsSync(join(runtime.dataDir, 'sandboxes', id)));
     }
+  });
+});
+
+describe('a sandbox that dies by itself', () => {
+  let runtime: RuntimeProcess;
+  before(async () => { runtime = await RuntimeProcess.start(); });
+  after(async () => { await runtime?.dispose(); });
+
+  it('is noticed, listed no more, and cleaned up', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    const init = sandboxHostPids(sandbox.sandboxId).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'e2b-init');
+    assert.ok(init, 'the host sees the sandbox init');
+    process.kill(init, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while ((await Sandbox.list(runtime.sdk).nextItems()).some((s) => s.sandboxId === sandbox.sandboxId)) {
+      assert.ok(Date.now() < deadline, 'the dead sandbox is still listed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(sandboxCgroupDirs(sandbox.sandboxId), []);
+    assert.deepEqual(mountsUnder(runtime.dataDir), []);
   });
 });

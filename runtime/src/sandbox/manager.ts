@@ -1,10 +1,9 @@
 // Owns the sandboxes: creates them as crun containers, tracks their deadlines, kills them, and on
 // start re-adopts the ones a previous runtime process left running.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
 import { sandboxOciSpec, SandboxLimits } from '../container/oci-spec';
-import { ImageInfo } from '../image/build';
 import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from './agent-link';
 import { badRequest, notFound, ApiError } from './errors';
@@ -44,6 +43,8 @@ export interface ManagerOptions {
 export class SandboxManager {
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly pending = new Map<string, Promise<unknown>>();
+  /** Host pid of each sandbox's init, to notice sandboxes that died by themselves. */
+  private readonly initPids = new Map<string, number>();
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -70,6 +71,7 @@ export class SandboxManager {
         await this.destroy(id);
       } else {
         this.sandboxes.set(id, record);
+        this.initPids.set(id, container.pid);
       }
     }
     // Containers in our crun root with no sandbox dir at all.
@@ -166,6 +168,8 @@ export class SandboxManager {
     });
     await bundle.prepare(rootfs, spec);
     await this.crun.run(containerName(record.sandboxID), bundle.dir, bundle.logFile);
+    const state = await this.crun.state(containerName(record.sandboxID));
+    if (state?.pid) this.initPids.set(record.sandboxID, state.pid);
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
     const init = await agentRequest(bundle.socketPath, 'POST', '/init', {
       envVars: {
@@ -209,8 +213,11 @@ export class SandboxManager {
   private sweepExpired(): void {
     const now = Date.now();
     for (const record of this.sandboxes.values()) {
-      if (record.state === 'running' && Date.parse(record.endAt) <= now && !this.pending.has(record.sandboxID)) {
-        this.options.log(`sandbox ${record.sandboxID} reached its timeout`);
+      if (record.state !== 'running' || this.pending.has(record.sandboxID)) continue;
+      const expired = Date.parse(record.endAt) <= now;
+      const died = !expired && !isAlive(this.initPids.get(record.sandboxID));
+      if (expired || died) {
+        this.options.log(`sandbox ${record.sandboxID} ${expired ? 'reached its timeout' : 'stopped by itself (its init exited)'}`);
         const killing = this.destroy(record.sandboxID).catch((err) => this.options.log(`kill ${record.sandboxID}: ${String(err)}`));
         this.pending.set(record.sandboxID, killing.finally(() => this.pending.delete(record.sandboxID)));
       }
@@ -220,9 +227,21 @@ export class SandboxManager {
   /** Removes every trace of a sandbox on the host: processes, cgroups, crun state, mounts, files. */
   private async destroy(id: string): Promise<void> {
     this.sandboxes.delete(id);
+    this.initPids.delete(id);
     await this.crun.deleteForce(containerName(id));
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     if (existsSync(bundle.dir)) await bundle.remove();
+  }
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    // A zombie still answers signal 0; its state letter (after the parenthesised name) says Z.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
