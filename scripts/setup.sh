@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux)
+# crun, mmdebstrap, gcc: the local runtime. libkrb5-dev: code-server's native modules.
+# chromium: opens the VS Code workbench for the extension tests.
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux curl libkrb5-dev chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -27,3 +29,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 npm run --silent -w runtime build
+bash scripts/setup-vscode.sh

@@ -1,12 +1,52 @@
 #!/usr/bin/env bash
-# The whole test suite: sets the machine up (packages, npm, images), then runs every test against
-# real containers. Images are cached under /var/lib/e2b-local/images between runs.
-set -euo pipefail
+# The whole test suite on a clean machine: installs what is missing (Debian packages, npm
+# packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
+# runs the runtime tests (official SDK, real containers), the extension's unit tests, and the
+# extension-host tests inside a real VS Code. Ends with one "N passed, N failed" line.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
-node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}"
+bash scripts/setup.sh || exit 1
+node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" || exit 1
+npx tsc -p tsconfig.json --noEmit || exit 1
+npx tsc -p runtime/tsconfig.json --noEmit || exit 1
 
-cd runtime
+logs=$(mktemp -d)
+passed=0
+failed=0
+count_node_tests() { # adds up node:test's "# pass N" / "# fail N" summary lines
+  local p f
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -1)
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -1)
+  if [ -z "$p" ] || [ -z "$f" ]; then
+    echo "$1: the test run ended without a summary"
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+echo "== runtime: official SDK against real containers"
 # Each test file starts its own runtime, so files run in parallel.
-node --import tsx --test --test-concurrency="${E2B_TEST_CONCURRENCY:-3}" test/*.test.ts
+(cd runtime && node --import tsx --test --test-concurrency="${E2B_TEST_CONCURRENCY:-3}" test/*.test.ts) 2>&1 | tee "$logs/runtime.log"
+count_node_tests "$logs/runtime.log"
+
+echo "== extension: unit tests"
+node --import tsx --test test/unit/*.test.ts 2>&1 | tee "$logs/unit.log"
+count_node_tests "$logs/unit.log"
+
+echo "== extension: inside a real VS Code (code-server) against the local runtime"
+npx tsx test/vscode/run-vscode-tests.ts 2>&1 | tee "$logs/vscode.log"
+vscode_line=$(grep -E '^vscode: [0-9]+ passed, [0-9]+ failed' "$logs/vscode.log" | tail -1)
+if [ -n "$vscode_line" ]; then
+  passed=$((passed + $(echo "$vscode_line" | sed 's/^vscode: \([0-9]*\) passed.*/\1/')))
+  failed=$((failed + $(echo "$vscode_line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
+else
+  echo "the VS Code suite did not report results"
+  failed=$((failed + 1))
+fi
+
+rm -rf "$logs"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -19,6 +19,7 @@ export class RuntimePaths {
   get crunRoot(): string { return join(this.dataDir, 'crun'); }
   get binDir(): string { return join(this.dataDir, 'bin'); }
   get pidFile(): string { return join(this.dataDir, 'runtime.pid'); }
+  get launchFile(): string { return join(this.dataDir, 'runtime.json'); }
 
   sandboxDir(id: string): string { return join(this.sandboxesDir, id); }
   imageDir(name: string): string { return join(this.imagesDir, name); }

@@ -58,6 +58,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server.listen(options.port, options.host, () => resolve());
   });
   writeFileSync(paths.pidFile, String(process.pid));
+  // How this runtime was started, so a later start (the extension's, for one) can do the same.
+  writeFileSync(paths.launchFile, JSON.stringify({ listen: `${options.host}:${options.port}`, imagesDir: paths.imagesDir, domain: options.domain }, null, 2));
   log(`runtime listening on ${url} (data in ${paths.dataDir}); configure a shell with: source ${paths.envFile}`);
   return {
     server, sandboxes, apiKey, url,

@@ -13,6 +13,7 @@ import { readRecord, SandboxRecord, writeRecord } from './record';
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
 const AGENT_START_TIMEOUT_MS = 20000;
+const DEFAULT_TIMEOUT_S = 300;
 const MAX_TIMEOUT_S = 24 * 3600;
 const SWEEP_INTERVAL_MS = 200;
 
@@ -112,7 +113,7 @@ export class SandboxManager {
     const templateName = req.templateID || 'base';
     const template = this.templates.resolve(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
-    const timeout = validTimeout(req.timeout ?? 15);
+    const timeout = validTimeout(req.timeout ?? DEFAULT_TIMEOUT_S);
     const now = new Date();
     const id = newSandboxId();
     const record: SandboxRecord = {

@@ -1,7 +1,7 @@
 // Starts a real runtime (the CLI, as a child process) on a free loopback port with its own data
 // dir, sharing the machine's image cache so images are built once.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +62,30 @@ export class RuntimeProcess {
 
   /** Kills every sandbox this runtime has, stops it and removes its data dir. */
   async dispose(): Promise<void> {
+    // Sandboxes outlive a stopped runtime: bring it back to kill them properly.
+    if (this.hasSandboxDirs() && !(await this.isUp())) await this.launch();
+    await this.killAllSandboxes();
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private hasSandboxDirs(): boolean {
+    try {
+      return readdirSync(join(this.dataDir, 'sandboxes')).length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async isUp(): Promise<boolean> {
+    try {
+      return (await fetch(`${this.url}/health`)).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async killAllSandboxes(): Promise<void> {
     try {
       const res = await fetch(`${this.url}/v2/sandboxes?limit=100`, { headers: { 'X-API-KEY': this.apiKey } });
       for (const s of (await res.json()) as { sandboxID: string }[]) {
@@ -70,8 +94,6 @@ export class RuntimeProcess {
     } catch {
       // The runtime may already be gone.
     }
-    await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,120 @@
+// Commands on one sandbox: connect (make active), kill, set timeout, copy id, open a port, info.
+import * as vscode from 'vscode';
+import { sandboxDetailsMarkdown } from '../views/sandbox-presentation';
+import { resolveSandboxId } from './pick-sandbox';
+import { registerCommand, Services } from './services';
+
+export const INFO_SCHEME = 'e2b-info';
+
+export interface KillOptions { confirm?: boolean }
+
+export function registerLifecycleCommands(services: Services): void {
+  registerCommand(services, 'e2b.connectSandbox', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox to connect to');
+    if (!id) return undefined;
+    const info = await services.sandboxes.getInfo(id);
+    if (info.state === 'paused') {
+      const choice = await vscode.window.showWarningMessage(`Sandbox ${id} is paused. Connecting resumes it.`, { modal: true }, 'Resume and Connect');
+      if (choice !== 'Resume and Connect') return undefined;
+      await services.sandboxes.connect(id);
+      services.refresher.refreshNow();
+    }
+    await services.active.set(id);
+    return id;
+  });
+
+  registerCommand(services, 'e2b.killSandbox', async (arg?: unknown, options?: KillOptions) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox to kill');
+    if (!id) return false;
+    if (options?.confirm !== false) {
+      const choice = await vscode.window.showWarningMessage(`Kill sandbox ${id}? Its files and processes are lost.`, { modal: true }, 'Kill');
+      if (choice !== 'Kill') return false;
+    }
+    const killed = await services.sandboxes.kill(id);
+    await services.active.forget(id);
+    services.refresher.refreshNow();
+    if (!killed) void vscode.window.showInformationMessage(`Sandbox ${id} was already gone.`);
+    return killed;
+  });
+
+  registerCommand(services, 'e2b.setSandboxTimeout', async (arg?: unknown, minutesArg?: number) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox whose timeout to set');
+    if (!id) return undefined;
+    let minutes = minutesArg;
+    if (minutes === undefined) {
+      const text = await vscode.window.showInputBox({
+        title: `Timeout of ${id}`,
+        prompt: 'Minutes from now until the sandbox times out (shorter or longer than now)',
+        value: '15',
+        validateInput: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) && Number(v) > 0 ? undefined : 'Enter a positive number of minutes'),
+      });
+      if (text === undefined) return undefined;
+      minutes = Number(text);
+    }
+    await services.sandboxes.setTimeout(id, Math.round(minutes * 60_000));
+    services.refresher.refreshNow();
+    if (services.active.id === id) await services.active.reload();
+    return id;
+  });
+
+  registerCommand(services, 'e2b.copySandboxId', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox whose ID to copy');
+    if (!id) return undefined;
+    await vscode.env.clipboard.writeText(id);
+    vscode.window.setStatusBarMessage(`$(copy) Copied ${id}`, 3000);
+    return id;
+  });
+
+  registerCommand(services, 'e2b.openPortUrl', async (arg?: unknown, portArg?: number) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox whose port to open');
+    if (!id) return undefined;
+    let port = portArg;
+    if (port === undefined) {
+      const text = await vscode.window.showInputBox({
+        title: `Open a port of ${id}`,
+        prompt: 'Port a server listens on inside the sandbox',
+        placeHolder: '8000',
+        validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'Enter a port from 1 to 65535'),
+      });
+      if (!text) return undefined;
+      port = Number(text);
+    }
+    const url = await services.sandboxes.portUrl(id, port);
+    await vscode.env.openExternal(vscode.Uri.parse(url));
+    return url;
+  });
+
+  const infoProvider = new SandboxInfoDocuments(services);
+  services.context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(INFO_SCHEME, infoProvider));
+  registerCommand(services, 'e2b.showSandboxInfo', async (arg?: unknown) => {
+    const id = arg === undefined && services.active.id ? services.active.id : await resolveSandboxId(services, arg, 'Sandbox to show');
+    if (!id) return undefined;
+    const uri = vscode.Uri.from({ scheme: INFO_SCHEME, path: `/${id}.md` });
+    infoProvider.refresh(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    // Rendered when the built-in Markdown preview is there; the source otherwise.
+    await Promise.resolve(vscode.commands.executeCommand('markdown.showPreview', uri))
+      .catch(() => vscode.window.showTextDocument(doc, { preview: true }));
+    return doc.getText();
+  });
+}
+
+/** Read-only documents e2b-info:/<id>.md with a sandbox's details, fetched when opened. */
+class SandboxInfoDocuments implements vscode.TextDocumentContentProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly services: Services) {}
+
+  refresh(uri: vscode.Uri): void { this.changed.fire(uri); }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const id = uri.path.replace(/^\//, '').replace(/\.md$/, '');
+    try {
+      const info = await this.services.sandboxes.getInfo(id);
+      return `# Sandbox ${id}\n\n${sandboxDetailsMarkdown(info)}\n`;
+    } catch (err) {
+      return `# Sandbox ${id}\n\n${(err as Error).message}\n`;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// What the commands work with, built once in activate().
+import * as vscode from 'vscode';
+import { ApiKeyStore } from '../connection/api-key-store';
+import { ConnectionService } from '../connection/connection-service';
+import { SandboxService } from '../connection/sandbox-service';
+import { ActiveSandbox } from '../views/active-sandbox';
+import { ErrorNotifier } from '../views/error-notifier';
+import { RefreshScheduler } from '../views/refresh-scheduler';
+import { SandboxTreeProvider } from '../views/sandbox-tree';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  apiKeys: ApiKeyStore;
+  connection: ConnectionService;
+  sandboxes: SandboxService;
+  tree: SandboxTreeProvider;
+  refresher: RefreshScheduler;
+  active: ActiveSandbox;
+  errors: ErrorNotifier;
+}
+
+/** Registers a command whose failures are shown once, as a message that says what to do. */
+export function registerCommand(services: Services, id: string, handler: (...args: any[]) => unknown): void {
+  services.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await handler(...args);
+    } catch (err) {
+      services.errors.show(err);
+      return undefined;
+    }
+  }));
+}

@@ -1,0 +1,95 @@
+// The one place the extension calls the E2B SDK for sandbox lifecycle. Errors come out as
+// UserFacingErrors that say what to do; callers never see SDK internals.
+import * as vscode from 'vscode';
+import { Sandbox, SandboxInfo, SandboxState } from 'e2b';
+import { ConnectionService } from './connection-service';
+import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
+import { toUserFacingError } from './user-errors';
+
+export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
+export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
+
+export interface CreateSandboxOptions {
+  template: string;
+  timeoutMs: number;
+  metadata?: Record<string, string>;
+  envs?: Record<string, string>;
+  autoPause?: boolean;
+}
+
+export class SandboxService {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after this window changed a sandbox (created, killed, timeout set). */
+  readonly onDidChangeSandboxes = this.changed.event;
+
+  constructor(readonly connection: ConnectionService) {}
+
+  async listPage(query: SandboxListQuery, limit: number, nextToken?: string): Promise<SandboxPage> {
+    return this.call(undefined, async (opts) => {
+      const paginator = Sandbox.list({ ...opts, limit, nextToken, query: { state: query.states, metadata: query.metadata } });
+      const items = await paginator.nextItems();
+      return { items, nextToken: paginator.hasNext ? paginator.nextToken : undefined };
+    });
+  }
+
+  getInfo(sandboxId: string): Promise<SandboxInfo> {
+    return this.call(sandboxId, (opts) => Sandbox.getInfo(sandboxId, opts));
+  }
+
+  async create(options: CreateSandboxOptions, signal?: AbortSignal): Promise<Sandbox> {
+    const sandbox = await this.call(undefined, (opts) => Sandbox.create(options.template, {
+      ...opts,
+      signal,
+      timeoutMs: options.timeoutMs,
+      metadata: options.metadata,
+      envs: options.envs,
+      lifecycle: options.autoPause ? { onTimeout: 'pause' } : undefined,
+    }));
+    this.changed.fire();
+    return sandbox;
+  }
+
+  /** Connects (making the sandbox usable from this window); a paused sandbox is resumed. */
+  connect(sandboxId: string): Promise<Sandbox> {
+    return this.call(sandboxId, (opts) => Sandbox.connect(sandboxId, opts));
+  }
+
+  async kill(sandboxId: string): Promise<boolean> {
+    const killed = await this.call(sandboxId, (opts) => Sandbox.kill(sandboxId, opts));
+    this.changed.fire();
+    return killed;
+  }
+
+  async setTimeout(sandboxId: string, timeoutMs: number): Promise<void> {
+    await this.call(sandboxId, (opts) => Sandbox.setTimeout(sandboxId, timeoutMs, opts));
+    this.changed.fire();
+  }
+
+  async portUrl(sandboxId: string, port: number): Promise<string> {
+    return sandboxPortUrl(await this.connection.current(), sandboxId, port);
+  }
+
+  /** Template names for the create wizard; empty when the server does not list them. */
+  async listTemplates(): Promise<string[]> {
+    const profile = await this.connection.current();
+    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
+    try {
+      const res = await fetch(`${apiUrl}/templates`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(5000) });
+      if (!res.ok) return [];
+      const templates = (await res.json()) as { templateID: string; aliases?: string[] }[];
+      return templates.map((t) => t.aliases?.[0] ?? t.templateID);
+    } catch {
+      return [];
+    }
+  }
+
+  private async call<T>(sandboxId: string | undefined, action: (opts: ReturnType<typeof sdkOptions>) => Promise<T>): Promise<T> {
+    let profile: ConnectionProfile | undefined;
+    try {
+      profile = await this.connection.current();
+      return await action(sdkOptions(profile));
+    } catch (err) {
+      throw toUserFacingError(err, { connectionLabel: profile?.label ?? 'E2B connection', apiUrl: profile?.apiUrl, sandboxId });
+    }
+  }
+}

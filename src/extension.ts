@@ -1,0 +1,51 @@
+// Activation: builds the services and registers them. Nothing else happens here: no network
+// call until the explorer is visible or a command runs.
+import * as vscode from 'vscode';
+import { ApiKeyStore } from './connection/api-key-store';
+import { ConnectionService } from './connection/connection-service';
+import { SandboxService } from './connection/sandbox-service';
+import { registerCreateSandbox } from './commands/create-sandbox';
+import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
+import { registerLifecycleCommands } from './commands/lifecycle-commands';
+import { Services } from './commands/services';
+import { ActiveSandbox } from './views/active-sandbox';
+import { ErrorNotifier } from './views/error-notifier';
+import { RefreshScheduler } from './views/refresh-scheduler';
+import { SandboxTreeProvider } from './views/sandbox-tree';
+
+export interface E2BExtensionApi { services: Services }
+
+export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
+  const log = vscode.window.createOutputChannel('E2B', { log: true });
+  const apiKeys = new ApiKeyStore(context.secrets);
+  const connection = new ConnectionService(apiKeys, context.extensionPath, log);
+  const sandboxes = new SandboxService(connection);
+  const tree = new SandboxTreeProvider(sandboxes, context.workspaceState, log);
+  const refresher = new RefreshScheduler(() => tree.refresh(), {
+    intervalMs: () => vscode.workspace.getConfiguration('e2b').get<number>('explorer.refreshIntervalSeconds', 10) * 1000,
+  });
+  const active = new ActiveSandbox(context.workspaceState, sandboxes);
+  const services: Services = { context, log, apiKeys, connection, sandboxes, tree, refresher, active, errors: new ErrorNotifier(log) };
+
+  const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
+  context.subscriptions.push(
+    log, connection, tree, treeView, active, { dispose: () => refresher.dispose() },
+    treeView.onDidChangeVisibility((e) => refresher.setVisible(e.visible)),
+    sandboxes.onDidChangeSandboxes(() => refresher.refreshSoon()),
+    connection.onDidChange(() => refresher.refreshSoon()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('e2b.explorer')) refresher.refreshNow();
+    }),
+  );
+  refresher.setVisible(treeView.visible);
+
+  registerCreateSandbox(services);
+  registerLifecycleCommands(services);
+  registerExplorerCommands(services, treeView);
+  registerConnectionCommands(services);
+  return { services };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

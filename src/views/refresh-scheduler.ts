@@ -1,0 +1,84 @@
+// Polls only while the view is visible: a setTimeout chain with one request in flight, requests
+// made meanwhile merged into one follow-up, exponential back-off on errors, and a stop after
+// repeated errors until the user refreshes by hand.
+export interface RefreshSchedulerOptions {
+  intervalMs: () => number;
+  maxBackoffMs?: number;
+  maxConsecutiveErrors?: number;
+  debounceMs?: number;
+}
+
+export class RefreshScheduler {
+  private visible = false;
+  private running = false;
+  private again = false;
+  private timer?: ReturnType<typeof setTimeout>;
+  private debounceTimer?: ReturnType<typeof setTimeout>;
+  private consecutiveErrors = 0;
+  private disposed = false;
+
+  /** `task` resolves true when the refresh worked. */
+  constructor(private readonly task: () => Promise<boolean>, private readonly options: RefreshSchedulerOptions) {}
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.refreshNow();
+    else this.clearTimer();
+  }
+
+  /** A user asked: run at once, and forget earlier errors. */
+  refreshNow(): void {
+    this.consecutiveErrors = 0;
+    void this.run();
+  }
+
+  /** Something changed in the background: refresh soon, coalescing bursts. */
+  refreshSoon(): void {
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => { this.debounceTimer = undefined; void this.run(); }, this.options.debounceMs ?? 500);
+  }
+
+  get errorCount(): number { return this.consecutiveErrors; }
+
+  private async run(): Promise<void> {
+    if (this.disposed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.clearTimer();
+    this.running = true;
+    try {
+      const ok = await this.task().catch(() => false);
+      this.consecutiveErrors = ok ? 0 : this.consecutiveErrors + 1;
+    } finally {
+      this.running = false;
+    }
+    if (this.again) {
+      this.again = false;
+      void this.run();
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.visible || this.disposed) return;
+    const interval = this.options.intervalMs();
+    if (interval <= 0) return;
+    if (this.consecutiveErrors >= (this.options.maxConsecutiveErrors ?? 5)) return;
+    const backoff = Math.min(interval * 2 ** this.consecutiveErrors, this.options.maxBackoffMs ?? 300_000);
+    this.timer = setTimeout(() => void this.run(), backoff);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.clearTimer();
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+  }
+}

@@ -1,0 +1,144 @@
+// The Sandbox Explorer: sandboxes grouped by state, paged, filtered, refreshed in place.
+import * as vscode from 'vscode';
+import type { SandboxInfo, SandboxState } from 'e2b';
+import { SandboxService } from '../connection/sandbox-service';
+import { UserFacingError } from '../connection/user-errors';
+import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
+import { sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel } from './sandbox-presentation';
+
+export type ExplorerNode =
+  | { kind: 'group'; state: SandboxState; count: number }
+  | { kind: 'sandbox'; sandbox: SandboxInfo }
+  | { kind: 'loadMore' };
+
+const FILTER_KEY = 'e2b.explorer.filter';
+
+export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private sandboxes: SandboxInfo[] = [];
+  private nextToken?: string;
+  private signature = '';
+  private error?: UserFacingError;
+  private loaded = false;
+
+  constructor(private readonly service: SandboxService, private readonly state: vscode.Memento, private readonly log: vscode.LogOutputChannel) {}
+
+  get filter(): SandboxFilter {
+    return this.state.get<SandboxFilter>(FILTER_KEY, NO_FILTER);
+  }
+
+  async setFilter(filter: SandboxFilter): Promise<void> {
+    await this.state.update(FILTER_KEY, filter);
+    await vscode.commands.executeCommand('setContext', 'e2b.filtered', isFiltered(filter));
+    this.sandboxes = [];
+    this.signature = '';
+  }
+
+  get filterDescription(): string | undefined {
+    return isFiltered(this.filter) ? `Filtered: ${describeFilter(this.filter)}` : undefined;
+  }
+
+  /** Everything currently listed (for quick picks and tests). */
+  get items(): readonly SandboxInfo[] { return this.sandboxes; }
+  get lastError(): UserFacingError | undefined { return this.error; }
+  get hasMore(): boolean { return this.nextToken !== undefined; }
+
+  private get groupByState(): boolean {
+    return vscode.workspace.getConfiguration('e2b').get<boolean>('explorer.groupByState', true);
+  }
+
+  private get pageSize(): number {
+    return vscode.workspace.getConfiguration('e2b').get<number>('explorer.pageSize', 50);
+  }
+
+  /**
+   * Re-fetches as many sandboxes as are shown now (at least one page). The old list stays on
+   * screen until the new one is in, and the view is only redrawn when something changed.
+   */
+  async refresh(): Promise<boolean> {
+    const wanted = Math.max(this.sandboxes.length, this.pageSize);
+    try {
+      const fetched: SandboxInfo[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.service.listPage(this.filter, Math.min(100, this.pageSize), token);
+        fetched.push(...page.items);
+        token = page.nextToken;
+      } while (token && fetched.length < wanted);
+      this.apply(fetched, token, undefined);
+      return true;
+    } catch (err) {
+      this.log.warn(`explorer refresh failed: ${(err as Error).message}`);
+      this.apply(this.sandboxes, this.nextToken, err as UserFacingError);
+      return false;
+    }
+  }
+
+  async loadMore(): Promise<void> {
+    if (!this.nextToken) return;
+    const page = await this.service.listPage(this.filter, Math.min(100, this.pageSize), this.nextToken);
+    this.apply([...this.sandboxes, ...page.items.filter((s) => !this.sandboxes.some((o) => o.sandboxId === s.sandboxId))], page.nextToken, undefined);
+  }
+
+  private apply(sandboxes: SandboxInfo[], nextToken: string | undefined, error: UserFacingError | undefined): void {
+    const minute = Math.floor(Date.now() / 60_000);
+    const signature = JSON.stringify([minute, nextToken !== undefined, error?.message, sandboxes.map((s) => [s.sandboxId, s.state, s.endAt.getTime(), s.metadata])]);
+    this.sandboxes = sandboxes;
+    this.nextToken = nextToken;
+    this.error = error;
+    void vscode.commands.executeCommand('setContext', 'e2b.connectionError', error ? error.message : '');
+    void vscode.commands.executeCommand('setContext', 'e2b.connected', !error);
+    if (signature !== this.signature || !this.loaded) {
+      this.signature = signature;
+      this.loaded = true;
+      this.changed.fire(undefined);
+    }
+  }
+
+  getChildren(node?: ExplorerNode): ExplorerNode[] {
+    if (node?.kind === 'group') return this.sandboxes.filter((s) => s.state === node.state).map((sandbox) => ({ kind: 'sandbox', sandbox }));
+    if (node) return [];
+    if (this.error && this.sandboxes.length === 0) return [];
+    const more: ExplorerNode[] = this.nextToken ? [{ kind: 'loadMore' }] : [];
+    if (!this.groupByState) return [...this.sandboxes.map((sandbox): ExplorerNode => ({ kind: 'sandbox', sandbox })), ...more];
+    const groups: ExplorerNode[] = (['running', 'paused'] as SandboxState[])
+      .map((state) => ({ kind: 'group' as const, state, count: this.sandboxes.filter((s) => s.state === state).length }))
+      .filter((g) => g.count > 0);
+    return [...groups, ...more];
+  }
+
+  getTreeItem(node: ExplorerNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.state === 'running' ? 'Running' : 'Paused', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.state}`;
+        item.description = String(node.count);
+        item.contextValue = `group.${node.state}`;
+        return item;
+      }
+      case 'loadMore': {
+        const item = new vscode.TreeItem('Load more…');
+        item.id = 'load-more';
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'e2b.loadMore', title: 'Load More Sandboxes' };
+        return item;
+      }
+      case 'sandbox': {
+        const s = node.sandbox;
+        const item = new vscode.TreeItem(sandboxLabel(s), vscode.TreeItemCollapsibleState.None);
+        // Stable ids keep selection and focus across refreshes.
+        item.id = `sandbox:${s.sandboxId}`;
+        item.description = sandboxDescription(s);
+        item.contextValue = sandboxContextValue(s.state);
+        item.iconPath = new vscode.ThemeIcon(sandboxIcon(s.state), s.state === 'running' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+        item.tooltip = new vscode.MarkdownString(sandboxDetailsMarkdown(s));
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,92 @@
+// Unit tests for the pure parts of the extension (no VS Code API involved).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  formatTimeLeft, invalidEnvVarNames, parseKeyValueList, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon,
+} from '../../src/views/sandbox-presentation';
+import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
+import { parseEnvExports } from '../../src/connection/local-runtime';
+import { sandboxPortUrl } from '../../src/connection/profile';
+import { toUserFacingError, UserFacingError } from '../../src/connection/user-errors';
+
+const now = new Date('2026-01-01T12:00:00Z');
+const sandbox = {
+  sandboxId: 'abcdefghij0123456789',
+  templateId: 'base',
+  state: 'running',
+  startedAt: new Date('2026-01-01T11:50:00Z'),
+  endAt: new Date('2026-01-01T12:12:30Z'),
+  metadata: { user: 'alice', purpose: 'a|b' },
+  cpuCount: 2,
+  memoryMB: 1024,
+};
+
+describe('sandbox presentation', () => {
+  it('formats the time left', () => {
+    assert.equal(formatTimeLeft(new Date(now.getTime() + 45_000), now), '45s left');
+    assert.equal(formatTimeLeft(new Date(now.getTime() + 12.5 * 60_000), now), '12m left');
+    assert.equal(formatTimeLeft(new Date(now.getTime() + (3 * 60 + 5) * 60_000), now), '3h 5m left');
+    assert.equal(formatTimeLeft(new Date(now.getTime() - 1), now), 'expired');
+  });
+
+  it('describes a sandbox: template, time left or paused, metadata', () => {
+    assert.equal(sandboxDescription(sandbox, now), 'base · 12m left · user=alice, purpose=a|b');
+    assert.equal(sandboxDescription({ ...sandbox, state: 'paused', metadata: {} }, now), 'base · paused');
+  });
+
+  it('renders details as a markdown table with escaped cells', () => {
+    const md = sandboxDetailsMarkdown(sandbox, now);
+    assert.match(md, /\| ID \| `abcdefghij0123456789` \|/);
+    assert.match(md, /\| Resources \| 2 vCPU, 1024 MB \|/);
+    assert.match(md, /\| metadata.purpose \| a\\\|b \|/);
+  });
+
+  it('gives menus a context value and the tree an icon by state', () => {
+    assert.equal(sandboxContextValue('running'), 'sandbox.running');
+    assert.equal(sandboxContextValue('paused'), 'sandbox.paused');
+    assert.equal(sandboxIcon('paused'), 'debug-pause');
+    assert.equal(sandboxIcon('running'), 'vm-running');
+  });
+
+  it('parses key=value lists and says what is wrong', () => {
+    assert.deepEqual(parseKeyValueList(' a=1, b = two words ,c=x=y\nd=', 'metadata'), { a: '1', b: 'two words', c: 'x=y', d: '' });
+    assert.deepEqual(parseKeyValueList('', 'metadata'), {});
+    assert.throws(() => parseKeyValueList('novalue', 'metadata'), /"novalue" is not KEY=VALUE/);
+    assert.throws(() => parseKeyValueList('=x', 'metadata'), /not KEY=VALUE/);
+    assert.deepEqual(invalidEnvVarNames({ GOOD_1: '', '1BAD': '', 'has-dash': '' }), ['1BAD', 'has-dash']);
+  });
+
+  it('describes filters', () => {
+    assert.equal(isFiltered({ states: [], metadata: {} }), false);
+    assert.equal(isFiltered({ states: ['paused'], metadata: {} }), true);
+    assert.equal(describeFilter({ states: ['running', 'paused'], metadata: { user: '42' } }), 'running or paused; user=42');
+  });
+});
+
+describe('connections', () => {
+  it('reads the runtime env file', () => {
+    const vars = parseEnvExports("export E2B_API_URL=http://127.0.0.1:49982\nexport E2B_API_KEY='e2b_ab'\n# comment\nOTHER=\"x y\"\n");
+    assert.deepEqual(vars, { E2B_API_URL: 'http://127.0.0.1:49982', E2B_API_KEY: 'e2b_ab', OTHER: 'x y' });
+  });
+
+  it('builds port URLs for the local runtime, the cloud and a self-hosted domain', () => {
+    const local = { kind: 'local' as const, label: 'local runtime', apiKey: 'k', apiUrl: 'http://127.0.0.1:49982' };
+    assert.equal(sandboxPortUrl(local, 'abc', 8080), 'http://8080-abc.localhost:49982/');
+    assert.equal(sandboxPortUrl({ kind: 'cloud', label: 'E2B cloud', apiKey: 'k' }, 'abc', 3000), 'https://3000-abc.e2b.app/');
+    assert.equal(sandboxPortUrl({ kind: 'selfHosted', label: 'x', apiKey: 'k', apiUrl: 'https://api.example.com', domain: 'sb.example.com' }, 'abc', 80), 'https://80-abc.sb.example.com/');
+  });
+
+  it('turns SDK and network errors into messages that say what to do', () => {
+    const context = { connectionLabel: 'local runtime', apiUrl: 'http://127.0.0.1:49982', sandboxId: 'abc' };
+    const auth = Object.assign(new Error('401: Invalid API key'), { name: 'AuthenticationError' });
+    assert.deepEqual(toUserFacingError(auth, context).actions, ['Set API Key', 'Choose Connection']);
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    assert.match(toUserFacingError(refused, context).message, /Cannot reach the local runtime at http:\/\/127.0.0.1:49982/);
+    const gone = Object.assign(new Error('Sandbox abc not found'), { name: 'SandboxNotFoundError' });
+    assert.match(toUserFacingError(gone, context).message, /Sandbox abc no longer exists/);
+    const limited = Object.assign(new Error('429: slow down'), { name: 'RateLimitError' });
+    assert.deepEqual(toUserFacingError(limited, context).actions, ['Retry']);
+    const already = new UserFacingError('as is', ['Retry']);
+    assert.equal(toUserFacingError(already, context), already);
+  });
+});
