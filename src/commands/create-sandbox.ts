@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
 import { invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
+import { askMinutes } from './inputs';
 import { registerCommand, Services } from './services';
 
 export interface CreateSandboxArgs {
@@ -69,13 +70,9 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     : await vscode.window.showInputBox({ title: `${title} (1/5): template`, value: defaultTemplate, prompt: 'Template name or ID' });
   if (!template) return undefined;
 
-  const minutesText = await vscode.window.showInputBox({
-    title: `${title} (2/5): timeout`,
-    prompt: 'Minutes until the sandbox is killed (you can extend it later)',
-    value: String(config.get<number>('create.defaultTimeoutMinutes', 15)),
-    validateInput: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) && Number(v) > 0 ? undefined : 'Enter a positive number of minutes'),
-  });
-  if (minutesText === undefined) return undefined;
+  const minutes = await askMinutes(`${title} (2/5): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
+    String(config.get<number>('create.defaultTimeoutMinutes', 15)));
+  if (minutes === undefined) return undefined;
 
   const metadataText = await vscode.window.showInputBox({
     title: `${title} (3/5): metadata`,
@@ -104,7 +101,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
 
   return {
     template,
-    timeoutMs: Math.round(Number(minutesText) * 60_000),
+    timeoutMs: Math.round(minutes * 60_000),
     metadata: parseKeyValueList(metadataText, 'metadata'),
     envs: parseKeyValueList(envText, 'environment variables'),
     autoPause: onTimeout.pause,

@@ -1,6 +1,7 @@
 // Commands on one sandbox: connect (make active), kill, set timeout, copy id, open a port, info.
 import * as vscode from 'vscode';
 import { sandboxDetailsMarkdown } from '../views/sandbox-presentation';
+import { askMinutes, askPort } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
 import { registerCommand, Services } from './services';
 
@@ -40,17 +41,8 @@ export function registerLifecycleCommands(services: Services): void {
   registerCommand(services, 'e2b.setSandboxTimeout', async (arg?: unknown, minutesArg?: number) => {
     const id = await resolveSandboxId(services, arg, 'Sandbox whose timeout to set');
     if (!id) return undefined;
-    let minutes = minutesArg;
-    if (minutes === undefined) {
-      const text = await vscode.window.showInputBox({
-        title: `Timeout of ${id}`,
-        prompt: 'Minutes from now until the sandbox times out (shorter or longer than now)',
-        value: '15',
-        validateInput: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) && Number(v) > 0 ? undefined : 'Enter a positive number of minutes'),
-      });
-      if (text === undefined) return undefined;
-      minutes = Number(text);
-    }
+    const minutes = minutesArg ?? await askMinutes(`Timeout of ${id}`, 'Minutes from now until the sandbox times out (shorter or longer than now)', '15');
+    if (minutes === undefined) return undefined;
     await services.sandboxes.setTimeout(id, Math.round(minutes * 60_000));
     services.refresher.refreshNow();
     if (services.active.id === id) await services.active.reload();
@@ -68,17 +60,8 @@ export function registerLifecycleCommands(services: Services): void {
   registerCommand(services, 'e2b.openPortUrl', async (arg?: unknown, portArg?: number) => {
     const id = await resolveSandboxId(services, arg, 'Sandbox whose port to open');
     if (!id) return undefined;
-    let port = portArg;
-    if (port === undefined) {
-      const text = await vscode.window.showInputBox({
-        title: `Open a port of ${id}`,
-        prompt: 'Port a server listens on inside the sandbox',
-        placeHolder: '8000',
-        validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'Enter a port from 1 to 65535'),
-      });
-      if (!text) return undefined;
-      port = Number(text);
-    }
+    const port = portArg ?? await askPort(`Open a port of ${id}`);
+    if (port === undefined) return undefined;
     const url = await services.sandboxes.portUrl(id, port);
     await vscode.env.openExternal(vscode.Uri.parse(url));
     return url;
