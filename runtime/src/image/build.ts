@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, lchownSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from '../container/idmap';
-import { ImageRecipe, recipeFingerprint } from './recipes';
+import { ImageRecipe, recipeFingerprint, SandboxStart } from './recipes';
 
-export interface ImageInfo { name: string; fingerprint: string; builtAt: string; sizeBytes?: number }
+export interface ImageInfo { name: string; fingerprint: string; builtAt: string; start?: SandboxStart }
 
 export function readImageInfo(imageDir: string): ImageInfo | undefined {
   try {
@@ -31,7 +31,7 @@ export async function buildImage(imagesDir: string, recipe: ImageRecipe, log: (l
     await runMmdebstrap(recipe, join(workDir, 'rootfs'), log);
     log(`image ${recipe.name}: shifting file ownership into the sandbox uid range`);
     shiftOwnership(join(workDir, 'rootfs'), HOST_ID_BASE);
-    const info: ImageInfo = { name: recipe.name, fingerprint: recipeFingerprint(recipe), builtAt: new Date().toISOString() };
+    const info: ImageInfo = { name: recipe.name, fingerprint: recipeFingerprint(recipe), builtAt: new Date().toISOString(), start: recipe.start };
     writeFileSync(join(workDir, 'image.json'), JSON.stringify(info, null, 2));
     // Swap in atomically; sandboxes still running on an old image keep their mounted lower layer.
     const oldDir = `${finalDir}.old-${process.pid}`;
@@ -54,6 +54,14 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     '--dpkgopt=path-exclude=/usr/share/doc/*',
     '--dpkgopt=path-exclude=/usr/share/locale/*',
     '--dpkgopt=path-include=/usr/share/locale/locale.alias',
+    ...(recipe.files ?? []).flatMap((file) => {
+      const source = typeof file.source === 'string' ? file.source : file.source();
+      const targetDir = file.target.replace(/\/[^/]*$/, '') || '/';
+      return [
+        `--customize-hook=mkdir -p "$1"${shellQuote(targetDir)}`,
+        `--customize-hook=cp -a ${shellQuote(source)} "$1"${shellQuote(file.target)}`,
+      ];
+    }),
     ...recipe.setup.map((command) => `--customize-hook=chroot "$1" sh -c ${shellQuote(command)}`),
     recipe.suite,
     rootfs,

@@ -2,12 +2,23 @@
 // fingerprint, which makes the cached image stale and rebuilt on next start.
 import { createHash } from 'node:crypto';
 
+/** Processes a sandbox of this image runs at start; it is handed out once `readyCmd` passes. */
+export interface SandboxStart {
+  startCmd?: string;
+  readyCmd?: string;
+  /** User the start command runs as (default: the sandbox's default user). */
+  user?: string;
+}
+
 export interface ImageRecipe {
   name: string;
   suite: string;
   packages: string[];
+  /** Host files copied into the root before setup: `source` may be computed when the image is built. */
+  files?: { source: string | (() => string); target: string }[];
   /** Shell commands run inside the new root (chroot) after the packages are installed. */
   setup: string[];
+  start?: SandboxStart;
 }
 
 const SANDBOX_USER_SETUP = [
@@ -28,5 +39,6 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
 };
 
 export function recipeFingerprint(recipe: ImageRecipe): string {
-  return createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 16);
+  const files = recipe.files?.map((f) => ({ target: f.target, source: typeof f.source === 'string' ? f.source : f.source.name }));
+  return createHash('sha256').update(JSON.stringify({ ...recipe, files })).digest('hex').slice(0, 16);
 }

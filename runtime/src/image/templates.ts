@@ -14,8 +14,9 @@ export class ImageTemplates implements TemplateSource {
   resolve(templateIdOrAlias: string) {
     // SDKs may send "name:tag" or "team/name"; the local runtime has one team and one tag per name.
     const name = templateIdOrAlias.replace(/^[^/]*\//, '').replace(/:default$/, '');
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(name) || !readImageInfo(this.paths.imageDir(name))) return undefined;
-    return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB };
+    const info = /^[a-z0-9][a-z0-9._-]*$/.test(name) ? readImageInfo(this.paths.imageDir(name)) : undefined;
+    if (!info) return undefined;
+    return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB, start: info.start };
   }
 
   /** The `Template` objects of `GET /templates`. */

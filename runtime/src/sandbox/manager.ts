@@ -6,6 +6,8 @@ import { SandboxBundle } from '../container/bundle';
 import { sandboxOciSpec, SandboxLimits } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from './agent-link';
+import { CommandOutcome, runInSandbox } from './agent-process';
+import { SandboxStart } from '../image/recipes';
 import { badRequest, notFound, ApiError } from './errors';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
@@ -13,6 +15,8 @@ import { readRecord, SandboxRecord, writeRecord } from './record';
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
 const AGENT_START_TIMEOUT_MS = 20000;
+const READY_TIMEOUT_MS = 120_000;
+const READY_POLL_MS = 50;
 const DEFAULT_TIMEOUT_S = 300;
 const MAX_TIMEOUT_S = 24 * 3600;
 const SWEEP_INTERVAL_MS = 200;
@@ -29,9 +33,18 @@ export interface CreateRequest {
   network?: { allowPublicTraffic?: boolean };
 }
 
+export interface ResolvedTemplate {
+  templateID: string;
+  alias?: string;
+  rootfs: string;
+  limits: SandboxLimits;
+  diskSizeMB: number;
+  start?: SandboxStart;
+}
+
 export interface TemplateSource {
   /** Resolves a template id or alias to the image that backs it. */
-  resolve(templateIdOrAlias: string): { templateID: string; alias?: string; rootfs: string; limits: SandboxLimits; diskSizeMB: number } | undefined;
+  resolve(templateIdOrAlias: string): ResolvedTemplate | undefined;
 }
 
 export interface ManagerOptions {
@@ -139,7 +152,7 @@ export class SandboxManager {
     // Persisted before anything is mounted, so a crash mid-create is found and cleaned up.
     writeRecord(dir, record);
     this.sandboxes.set(id, record);
-    const creation = this.startContainer(record, template.rootfs, template.limits);
+    const creation = this.startContainer(record, template);
     this.pending.set(id, creation.catch(() => undefined));
     try {
       await creation;
@@ -155,7 +168,8 @@ export class SandboxManager {
     }
   }
 
-  private async startContainer(record: SandboxRecord, rootfs: string, limits: SandboxLimits): Promise<void> {
+  private async startContainer(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
+    const { rootfs, limits } = template;
     const bundle = new SandboxBundle(this.paths.sandboxDir(record.sandboxID));
     const spec = sandboxOciSpec({
       sandboxId: record.sandboxID,
@@ -184,6 +198,23 @@ export class SandboxManager {
       timestamp: new Date().toISOString(),
     });
     if (init.status !== 204) throw new Error(`agent refused /init: ${init.status} ${init.body}`);
+    if (template.start) await this.runStartCommands(bundle.socketPath, record, template.start);
+  }
+
+  /** The template's start command in the background, then its ready command until it passes. */
+  private async runStartCommands(socketPath: string, record: SandboxRecord, start: SandboxStart): Promise<void> {
+    if (start.startCmd) {
+      await runInSandbox(socketPath, record.envdAccessToken, { cmd: start.startCmd, user: start.user }, false);
+    }
+    if (!start.readyCmd) return;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let last: CommandOutcome | undefined;
+    while (Date.now() < deadline) {
+      last = await runInSandbox(socketPath, record.envdAccessToken, { cmd: start.readyCmd, user: start.user }, true, 10_000);
+      if (last.exitCode === 0) return;
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+    }
+    throw new Error(`the template's ready command did not pass within ${READY_TIMEOUT_MS / 1000} s: ${start.readyCmd} (last output: ${last?.output.slice(-500)})`);
   }
 
   async kill(id: string): Promise<boolean> {

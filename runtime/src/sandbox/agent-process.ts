@@ -1,0 +1,66 @@
+// Host-side use of the agent's process service over its socket: start a template's start
+// command in the background, or run its ready command to completion.
+import { request } from 'node:http';
+
+export interface SandboxCommand { cmd: string; user?: string; envs?: Record<string, string>; cwd?: string }
+export interface CommandOutcome { pid: number; exitCode?: number; output: string }
+
+function envelope(message: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(message));
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(json.length, 1);
+  return Buffer.concat([head, json]);
+}
+
+/**
+ * Starts `bash -l -c cmd` in the sandbox. With `waitForExit` false it returns as soon as the
+ * process has started (it keeps running when this connection closes, as envd does).
+ */
+export function runInSandbox(socketPath: string, accessToken: string | undefined, command: SandboxCommand, waitForExit: boolean, timeoutMs = 60_000): Promise<CommandOutcome> {
+  const body = envelope({ process: { cmd: '/bin/bash', args: ['-l', '-c', command.cmd], envs: command.envs ?? {}, cwd: command.cwd }, stdin: false });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/connect+json',
+    'connect-protocol-version': '1',
+    'content-length': body.length,
+  };
+  if (accessToken) headers['x-access-token'] = accessToken;
+  if (command.user) headers.authorization = `Basic ${Buffer.from(`${command.user}:`).toString('base64')}`;
+  if (waitForExit) headers['connect-timeout-ms'] = timeoutMs;
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method: 'POST', path: '/process.Process/Start', headers, timeout: timeoutMs }, (res) => {
+      let buffer = Buffer.alloc(0);
+      let pid = 0;
+      let output = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        while (buffer.length >= 5 && buffer.length >= 5 + buffer.readUInt32BE(1)) {
+          const flags = buffer[0];
+          const message = JSON.parse(buffer.subarray(5, 5 + buffer.readUInt32BE(1)).toString());
+          buffer = buffer.subarray(5 + buffer.readUInt32BE(1));
+          if (flags & 2) {
+            if (message.error) reject(new Error(`${message.error.code}: ${message.error.message}`));
+            continue;
+          }
+          const event = message.event ?? {};
+          if (event.start) {
+            pid = event.start.pid;
+            if (!waitForExit) {
+              resolve({ pid, output });
+              req.destroy();
+              return;
+            }
+          } else if (event.data) {
+            output += Buffer.from(event.data.stdout ?? event.data.stderr ?? '', 'base64').toString();
+          } else if (event.end) {
+            resolve({ pid, exitCode: event.end.exitCode ?? 0, output });
+          }
+        }
+      });
+      res.on('end', () => reject(new Error('the command stream ended without an exit status')));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`"${command.cmd}" did not finish in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
