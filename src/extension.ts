@@ -3,7 +3,14 @@
 import * as vscode from 'vscode';
 import { ApiKeyStore } from './connection/api-key-store';
 import { ConnectionService } from './connection/connection-service';
+import { SandboxConnections } from './connection/sandbox-connections';
 import { SandboxService } from './connection/sandbox-service';
+import { registerFileCommands } from './commands/file-commands';
+import { registerTerminalCommands } from './commands/terminal-commands';
+import { resolveSandboxId } from './commands/pick-sandbox';
+import { SandboxFileSystemProvider } from './providers/files/sandbox-file-system';
+import { E2B_SCHEME } from './providers/files/sandbox-uri';
+import { SandboxTerminals } from './providers/terminal/sandbox-terminals';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
@@ -20,16 +27,23 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const apiKeys = new ApiKeyStore(context.secrets);
   const connection = new ConnectionService(apiKeys, context.extensionPath, log);
   const sandboxes = new SandboxService(connection);
-  const tree = new SandboxTreeProvider(sandboxes, context.workspaceState, log);
+  const connections = new SandboxConnections(sandboxes);
+  const files = new SandboxFileSystemProvider(connections, log);
+  const terminals = new SandboxTerminals(connections, context.workspaceState);
+  const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log);
   const refresher = new RefreshScheduler(() => tree.refresh(), {
     intervalMs: () => vscode.workspace.getConfiguration('e2b').get<number>('explorer.refreshIntervalSeconds', 10) * 1000,
   });
   const active = new ActiveSandbox(context.workspaceState, sandboxes);
-  const services: Services = { context, log, apiKeys, connection, sandboxes, tree, refresher, active, errors: new ErrorNotifier(log) };
+  const services: Services = {
+    context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors: new ErrorNotifier(log),
+  };
 
   const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
   context.subscriptions.push(
-    log, connection, tree, treeView, active, { dispose: () => refresher.dispose() },
+    log, connection, tree, treeView, active, files, { dispose: () => refresher.dispose() },
+    vscode.workspace.registerFileSystemProvider(E2B_SCHEME, files, { isCaseSensitive: true }),
+    vscode.window.registerTerminalProfileProvider('e2b.sandboxTerminal', terminals.profileProvider(() => resolveSandboxId(services, services.active.id, 'Sandbox to open a terminal in'))),
     treeView.onDidChangeVisibility((e) => refresher.setVisible(e.visible)),
     sandboxes.onDidChangeSandboxes(() => refresher.refreshSoon()),
     connection.onDidChange(() => refresher.refreshSoon()),
@@ -43,6 +57,10 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   registerLifecycleCommands(services);
   registerExplorerCommands(services, treeView);
   registerConnectionCommands(services);
+  registerFileCommands(services);
+  registerTerminalCommands(services);
+  // Shells that were open in this workspace before a reload come back attached to the same process.
+  terminals.reattachAll();
   return { services };
 }
 

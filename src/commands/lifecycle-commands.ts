@@ -33,6 +33,8 @@ export function registerLifecycleCommands(services: Services): void {
     }
     const killed = await services.sandboxes.kill(id);
     await services.active.forget(id);
+    services.files.forgetSandbox(id);
+    removeWorkspaceFoldersOf(id);
     services.refresher.refreshNow();
     if (!killed) void vscode.window.showInformationMessage(`Sandbox ${id} was already gone.`);
     return killed;
@@ -99,5 +101,13 @@ class SandboxInfoDocuments implements vscode.TextDocumentContentProvider {
     } catch (err) {
       return `# Sandbox ${id}\n\n${(err as Error).message}\n`;
     }
+  }
+}
+
+/** A killed sandbox's folders leave the workspace instead of showing errors. */
+function removeWorkspaceFoldersOf(sandboxId: string): void {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  for (let i = folders.length - 1; i >= 0; i--) {
+    if (folders[i].uri.scheme === 'e2b' && folders[i].uri.authority === sandboxId) vscode.workspace.updateWorkspaceFolders(i, 1);
   }
 }

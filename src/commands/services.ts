@@ -2,7 +2,10 @@
 import * as vscode from 'vscode';
 import { ApiKeyStore } from '../connection/api-key-store';
 import { ConnectionService } from '../connection/connection-service';
+import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
+import { SandboxFileSystemProvider } from '../providers/files/sandbox-file-system';
+import { SandboxTerminals } from '../providers/terminal/sandbox-terminals';
 import { ActiveSandbox } from '../views/active-sandbox';
 import { ErrorNotifier } from '../views/error-notifier';
 import { RefreshScheduler } from '../views/refresh-scheduler';
@@ -14,6 +17,9 @@ export interface Services {
   apiKeys: ApiKeyStore;
   connection: ConnectionService;
   sandboxes: SandboxService;
+  connections: SandboxConnections;
+  files: SandboxFileSystemProvider;
+  terminals: SandboxTerminals;
   tree: SandboxTreeProvider;
   refresher: RefreshScheduler;
   active: ActiveSandbox;

@@ -82,3 +82,10 @@ export function parseKeyValueList(text: string, what: string): Record<string, st
 export function invalidEnvVarNames(vars: Record<string, string>): string[] {
   return Object.keys(vars).filter((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
 }
+
+/** How a running command reads: the SDK runs commands as `bash -l -c <command>`, so show the command. */
+export function commandLine(process: { cmd: string; args: string[] }): string {
+  const { cmd, args } = process;
+  if (cmd === '/bin/bash' && args[0] === '-l' && args[1] === '-c') return args.slice(2).join(' ');
+  return [cmd, ...args].join(' ');
+}

@@ -1,14 +1,17 @@
 // The Sandbox Explorer: sandboxes grouped by state, paged, filtered, refreshed in place.
 import * as vscode from 'vscode';
-import type { SandboxInfo, SandboxState } from 'e2b';
+import type { ProcessInfo, SandboxInfo, SandboxState } from 'e2b';
+import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
-import { sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel } from './sandbox-presentation';
+import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel } from './sandbox-presentation';
 
 export type ExplorerNode =
   | { kind: 'group'; state: SandboxState; count: number }
   | { kind: 'sandbox'; sandbox: SandboxInfo }
+  | { kind: 'process'; sandboxId: string; process: ProcessInfo }
+  | { kind: 'message'; text: string }
   | { kind: 'loadMore' };
 
 const FILTER_KEY = 'e2b.explorer.filter';
@@ -22,7 +25,23 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   private error?: UserFacingError;
   private loaded = false;
 
-  constructor(private readonly service: SandboxService, private readonly state: vscode.Memento, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly service: SandboxService,
+    private readonly connections: SandboxConnections,
+    private readonly state: vscode.Memento,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Redraws the sandboxes' children (their running commands) after one was started or killed. */
+  refreshProcesses(_sandboxId: string): void {
+    this.changed.fire(undefined);
+  }
+
+  /** The commands running in a sandbox (background commands and shells), as its children. */
+  async processes(sandboxId: string): Promise<ProcessInfo[]> {
+    const sandbox = await this.connections.get(sandboxId);
+    return sandbox.commands.list();
+  }
 
   get filter(): SandboxFilter {
     return this.state.get<SandboxFilter>(FILTER_KEY, NO_FILTER);
@@ -96,7 +115,21 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     }
   }
 
-  getChildren(node?: ExplorerNode): ExplorerNode[] {
+  async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
+    if (node?.kind === 'sandbox') {
+      try {
+        const processes = await this.processes(node.sandbox.sandboxId);
+        if (processes.length === 0) return [{ kind: 'message', text: 'No running commands' }];
+        return processes.map((process) => ({ kind: 'process', sandboxId: node.sandbox.sandboxId, process }));
+      } catch (err) {
+        return [{ kind: 'message', text: (err as Error).message }];
+      }
+    }
+    return this.children(node);
+  }
+
+  /** The synchronous part of the tree: groups, sandboxes, "load more". */
+  children(node?: ExplorerNode): ExplorerNode[] {
     if (node?.kind === 'group') return this.sandboxes.filter((s) => s.state === node.state).map((sandbox) => ({ kind: 'sandbox', sandbox }));
     if (node) return [];
     if (this.error && this.sandboxes.length === 0) return [];
@@ -124,9 +157,24 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
         item.command = { command: 'e2b.loadMore', title: 'Load More Sandboxes' };
         return item;
       }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+      case 'process': {
+        const { cmd, args, tag } = node.process;
+        const item = new vscode.TreeItem(commandLine(node.process));
+        item.id = `process:${node.sandboxId}:${node.process.pid}`;
+        item.description = `pid ${node.process.pid}${tag ? ` · ${tag}` : ''}`;
+        item.tooltip = `${[cmd, ...args].join(' ')}\npid ${node.process.pid}${node.process.cwd ? `\ncwd ${node.process.cwd}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(args.includes('-i') ? 'terminal' : 'gear');
+        item.contextValue = 'process';
+        return item;
+      }
       case 'sandbox': {
         const s = node.sandbox;
-        const item = new vscode.TreeItem(sandboxLabel(s), vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(sandboxLabel(s), s.state === 'running' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         // Stable ids keep selection and focus across refreshes.
         item.id = `sandbox:${s.sandboxId}`;
         item.description = sandboxDescription(s);

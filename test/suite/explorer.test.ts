@@ -38,10 +38,10 @@ describe('Sandbox Explorer', () => {
     const listed = services.tree.items.map((s) => s.sandboxId);
     for (const s of sandboxes) assert.ok(listed.includes(s.sandboxId), `${s.sandboxId} is listed`);
 
-    const roots = services.tree.getChildren();
+    const roots = await services.tree.getChildren();
     const running = roots.find((n): n is Extract<ExplorerNode, { kind: 'group' }> => n.kind === 'group' && n.state === 'running');
     assert.ok(running, 'a Running group');
-    const children = services.tree.getChildren(running);
+    const children = await services.tree.getChildren(running);
     const node = children.find((n) => n.kind === 'sandbox' && n.sandbox.sandboxId === sandboxes[0].sandboxId)!;
     const item = services.tree.getTreeItem(node);
     assert.equal(item.contextValue, 'sandbox.running');

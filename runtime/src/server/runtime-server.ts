@@ -7,12 +7,14 @@ import { ControlPlaneApi } from './api';
 import { GatewayError, SandboxGateway, sandboxTargetOf, SandboxTarget } from './gateway';
 import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
+import { ENVD_PORT } from '../sandbox/agent-link';
+import { sandboxOfSignedFileUrl } from './signed-urls';
 
 export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string): Server {
   const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
-    const target = targetOrError(req);
+    const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);
     if (target instanceof GatewayError) sendJson(res, target.status, { message: target.message, code: target.status });
     else if (target) void gateway.forward(req, res, target);
     else void api.handle(req, res);
@@ -27,6 +29,11 @@ export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageT
   server.keepAliveTimeout = 650_000;
   server.headersTimeout = 60_000;
   return server;
+}
+
+function signedFileTarget(req: IncomingMessage, sandboxes: SandboxManager): SandboxTarget | undefined {
+  const sandbox = sandboxOfSignedFileUrl(req, sandboxes.list());
+  return sandbox ? { sandboxId: sandbox.sandboxID, port: ENVD_PORT } : undefined;
 }
 
 function targetOrError(req: IncomingMessage): SandboxTarget | GatewayError | undefined {

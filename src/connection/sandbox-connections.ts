@@ -1,0 +1,41 @@
+// Connected SDK objects per sandbox, shared by files, terminals and commands. Never resumes a
+// paused sandbox as a side effect: opening a file of a paused sandbox fails until the user
+// resumes it explicitly.
+import type { Sandbox } from 'e2b';
+import { SandboxService } from './sandbox-service';
+import { UserFacingError } from './user-errors';
+
+export class SandboxPausedError extends UserFacingError {
+  constructor(readonly sandboxId: string) {
+    super(`Sandbox ${sandboxId} is paused: resume it from the Sandbox Explorer first.`, ['Refresh']);
+  }
+}
+
+export class SandboxConnections {
+  private readonly sandboxes = new Map<string, Promise<Sandbox>>();
+
+  constructor(private readonly service: SandboxService) {
+    service.connection.onDidChange(() => this.sandboxes.clear());
+  }
+
+  get(sandboxId: string): Promise<Sandbox> {
+    let sandbox = this.sandboxes.get(sandboxId);
+    if (!sandbox) {
+      sandbox = this.attach(sandboxId);
+      this.sandboxes.set(sandboxId, sandbox);
+      sandbox.catch(() => this.sandboxes.delete(sandboxId));
+    }
+    return sandbox;
+  }
+
+  /** Drops a cached connection (the sandbox was killed, or a call found it gone). */
+  forget(sandboxId: string): void {
+    this.sandboxes.delete(sandboxId);
+  }
+
+  private async attach(sandboxId: string): Promise<Sandbox> {
+    const info = await this.service.getInfo(sandboxId);
+    if (info.state === 'paused') throw new SandboxPausedError(sandboxId);
+    return this.service.connect(sandboxId);
+  }
+}
