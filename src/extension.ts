@@ -11,6 +11,11 @@ import { resolveSandboxId } from './commands/pick-sandbox';
 import { SandboxFileSystemProvider } from './providers/files/sandbox-file-system';
 import { E2B_SCHEME } from './providers/files/sandbox-uri';
 import { SandboxTerminals } from './providers/terminal/sandbox-terminals';
+import { pickInterpreterSandbox, registerCodeCommands } from './commands/code-commands';
+import { InterpreterSessions } from './providers/notebook/interpreter-sessions';
+import { SandboxNotebookController } from './providers/notebook/sandbox-controller';
+import { CodeRunner } from './providers/run/run-in-sandbox';
+import { ResultsPanel } from './views/results-panel';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
@@ -20,7 +25,13 @@ import { ErrorNotifier } from './views/error-notifier';
 import { RefreshScheduler } from './views/refresh-scheduler';
 import { SandboxTreeProvider } from './views/sandbox-tree';
 
-export interface E2BExtensionApi { services: Services }
+export interface E2BExtensionApi {
+  services: Services;
+  notebooks: SandboxNotebookController;
+  runner: CodeRunner;
+  results: ResultsPanel;
+  sessions: InterpreterSessions;
+}
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const log = vscode.window.createOutputChannel('E2B', { log: true });
@@ -59,9 +70,16 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   registerConnectionCommands(services);
   registerFileCommands(services);
   registerTerminalCommands(services);
+
+  const sessions = new InterpreterSessions(connection, sandboxes, context.workspaceState);
+  const notebooks = new SandboxNotebookController(sessions, (notebook) => pickInterpreterSandbox(services, sessions, notebook.uri.toString()), log);
+  const results = new ResultsPanel();
+  const runner = new CodeRunner(sessions, results);
+  context.subscriptions.push(notebooks, results, runner);
+  registerCodeCommands(services, runner, notebooks, sessions);
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
-  return { services };
+  return { services, notebooks, runner, results, sessions };
 }
 
 export function deactivate(): void {

@@ -52,9 +52,14 @@ function fromArgs(args: CreateSandboxArgs): CreateSandboxOptions {
     template: args.template ?? config.get<string>('create.defaultTemplate', 'base'),
     timeoutMs: (args.timeoutMinutes ?? config.get<number>('create.defaultTimeoutMinutes', 15)) * 60_000,
     metadata: args.metadata,
-    envs: args.envs,
+    envs: { ...defaultEnvVars(), ...args.envs },
     autoPause: args.autoPause,
   };
+}
+
+/** Sandbox-scope env vars from settings; the wizard's or caller's own win. */
+function defaultEnvVars(): Record<string, string> {
+  return vscode.workspace.getConfiguration('e2b').get<Record<string, string>>('create.envVars', {});
 }
 
 async function askForOptions(services: Services): Promise<CreateSandboxOptions | undefined> {
@@ -103,7 +108,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     template,
     timeoutMs: Math.round(minutes * 60_000),
     metadata: parseKeyValueList(metadataText, 'metadata'),
-    envs: parseKeyValueList(envText, 'environment variables'),
+    envs: { ...defaultEnvVars(), ...parseKeyValueList(envText, 'environment variables') },
     autoPause: onTimeout.pause,
   };
 }
