@@ -1,5 +1,6 @@
 // Commands on one sandbox: connect (make active), kill, set timeout, copy id, open a port, info.
 import * as vscode from 'vscode';
+import { MetricsPanel } from '../views/metrics-panel';
 import { sandboxDetailsMarkdown } from '../views/sandbox-presentation';
 import { askMinutes, askPort } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
@@ -49,6 +50,33 @@ export function registerLifecycleCommands(services: Services): void {
     services.refresher.refreshNow();
     if (services.active.id === id) await services.active.reload();
     return id;
+  });
+
+  registerCommand(services, 'e2b.pauseSandbox', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox to pause');
+    if (!id) return undefined;
+    const paused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pausing ${id}…` }, () => services.sandboxes.pause(id));
+    if (!paused) void vscode.window.showInformationMessage(`Sandbox ${id} was already paused.`);
+    services.connections.forget(id);
+    services.refresher.refreshNow();
+    if (services.active.id === id) await services.active.reload();
+    return paused;
+  });
+
+  registerCommand(services, 'e2b.resumeSandbox', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox to resume');
+    if (!id) return undefined;
+    const minutes = vscode.workspace.getConfiguration('e2b').get<number>('create.defaultTimeoutMinutes', 15);
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${id}…` }, () => services.sandboxes.resume(id, minutes * 60_000));
+    services.refresher.refreshNow();
+    if (services.active.id === id) await services.active.reload();
+    return id;
+  });
+
+  registerCommand(services, 'e2b.showMetrics', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox whose metrics to show');
+    if (!id) return undefined;
+    return MetricsPanel.show(services.context.extensionUri, services.sandboxes, id);
   });
 
   registerCommand(services, 'e2b.copySandboxId', async (arg?: unknown) => {

@@ -6,6 +6,8 @@ import { ConnectionService } from './connection-service';
 import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
 import { toUserFacingError } from './user-errors';
 
+export interface SandboxLifecycleEvent { id: string; type: string; timestamp: string; sandboxId: string; eventData: Record<string, unknown> | null }
+
 export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
 export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
 
@@ -63,6 +65,33 @@ export class SandboxService {
   async setTimeout(sandboxId: string, timeoutMs: number): Promise<void> {
     await this.call(sandboxId, (opts) => Sandbox.setTimeout(sandboxId, timeoutMs, opts));
     this.changed.fire();
+  }
+
+  async pause(sandboxId: string): Promise<boolean> {
+    const paused = await this.call(sandboxId, (opts) => Sandbox.pause(sandboxId, opts));
+    this.changed.fire();
+    return paused;
+  }
+
+  /** Resumes a paused sandbox (connect resumes); the caller asked for it explicitly. */
+  async resume(sandboxId: string, timeoutMs?: number): Promise<void> {
+    await this.call(sandboxId, (opts) => Sandbox.connect(sandboxId, { ...opts, timeoutMs }));
+    this.changed.fire();
+  }
+
+  getMetrics(sandboxId: string, start?: Date, end?: Date) {
+    return this.call(sandboxId, (opts) => Sandbox.getMetrics(sandboxId, { ...opts, start, end }));
+  }
+
+  /** Lifecycle events from E2B's events API, newest first. */
+  async events(sandboxId: string, limit = 50): Promise<SandboxLifecycleEvent[]> {
+    const profile = await this.connection.current();
+    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
+    return this.call(sandboxId, async () => {
+      const res = await fetch(`${apiUrl}/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
+      return (await res.json()) as SandboxLifecycleEvent[];
+    });
   }
 
   async portUrl(sandboxId: string, port: number): Promise<string> {
