@@ -67,7 +67,11 @@ describe('Sandbox files (e2b: scheme)', () => {
     await assert.rejects(Promise.resolve(vscode.workspace.fs.rename(uri('/home/user/all-bytes.bin'), uri('/home/user/hello.txt'), { overwrite: false })),
       (err: vscode.FileSystemError) => err.code === 'FileExists');
     await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(uri('/home/user'))), (err: vscode.FileSystemError) => err.code === 'FileIsADirectory');
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri('/no/such/dir/x.txt'), new Uint8Array(1))), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
+    // workspace.fs creates missing parents itself; the provider's own contract is checked directly.
+    await assert.rejects(services.files.writeFile(uri('/no/such/dir/x.txt'), new Uint8Array(1), { create: true, overwrite: false }), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
+    await assert.rejects(services.files.writeFile(uri('/home/user/new.txt'), new Uint8Array(1), { create: false, overwrite: true }), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
+    await assert.rejects(services.files.writeFile(uri('/home/user/hello.txt'), new Uint8Array(1), { create: true, overwrite: false }), (err: vscode.FileSystemError) => err.code === 'FileExists');
+    await assert.rejects(services.files.createDirectory(uri('/home/user')), (err: vscode.FileSystemError) => err.code === 'FileExists');
   });
 
   it('sees files created inside the sandbox through the watcher', async () => {
