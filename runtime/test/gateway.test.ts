@@ -111,4 +111,20 @@ describe('sandbox gateway', () => {
     });
     assert.equal(res.status, 401);
   });
+
+  it('routes signed file URLs that carry no sandbox headers to the sandbox whose token signs them', async () => {
+    await sandbox.files.write('/home/user/signed.txt', 'signed content');
+    const url = await sandbox.downloadUrl('/home/user/signed.txt', { useSignatureExpiration: 60 });
+    assert.ok(url.startsWith(runtime.url), `the URL points at the runtime: ${url}`);
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'signed content');
+    const upload = await sandbox.uploadUrl('/home/user/uploaded.txt');
+    const form = new FormData();
+    form.append('file', new Blob(['via signed upload']), '/home/user/uploaded.txt');
+    assert.equal((await fetch(upload, { method: 'POST', body: form })).status, 200);
+    assert.equal(await sandbox.files.read('/home/user/uploaded.txt'), 'via signed upload');
+    const forged = url.replace(/signature=[^&]+/, 'signature=v1_forged');
+    assert.equal((await fetch(forged)).status, 404, 'a signature no sandbox made routes nowhere');
+  });
 });
