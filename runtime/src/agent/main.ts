@@ -3,11 +3,15 @@
 //
 //   E2B_AGENT_SOCKET  unix socket for the host (the only listener that accepts /init and CONNECT)
 //   E2B_AGENT_PORT    TCP port on 0.0.0.0 (default 49983; 0 disables it)
-//   E2B_PTYEXEC       path of the e2b-ptyexec helper (PTYs, real pipes, supplementary groups)
+//   E2B_PTYEXEC       path of the e2b-ptyexec helper (PTYs, real pipes, supplementary groups,
+//                     and for the filesystem service: xattr metadata, inotify watches)
 import { accessSync, chmodSync, constants, mkdirSync, unlinkSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { RpcRouter } from './connect/rpc';
+import { filesRoutes } from './files/routes';
+import { MetadataStore } from './filesystem/metadata';
+import { registerFilesystemService } from './filesystem/service';
 import { coreRoutes, createRequestHandler, Listener, RequestHandlerOptions } from './http-handler';
 import { log } from './log';
 import { registerProcessService } from './process/service';
@@ -91,7 +95,10 @@ async function main(): Promise<void> {
   const registry = new ProcessRegistry();
   const rpc = new RpcRouter();
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath });
-  const options: RequestHandlerOptions = { settings, rpc, routes: coreRoutes(settings) };
+  const metadata = new MetadataStore(config.helperPath);
+  registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
+  const routes = [...coreRoutes(settings), ...filesRoutes({ settings, users, metadata })];
+  const options: RequestHandlerOptions = { settings, rpc, routes };
 
   const servers: Server[] = [];
   if (config.socketPath) {

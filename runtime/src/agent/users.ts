@@ -57,6 +57,20 @@ export function parsePasswd(lines: string[]): Map<string, PasswdEntry> {
   return users;
 }
 
+/** gid → group name (first entry wins, as getgrgid does) */
+export function parseGroupNames(lines: string[]): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const line of lines) {
+    if (!line || line.startsWith('#')) continue;
+    const f = line.split(':');
+    if (f.length < 3) continue;
+    const gid = Number(f[2]);
+    if (!f[0] || !Number.isInteger(gid)) continue;
+    if (!names.has(gid)) names.set(gid, f[0]);
+  }
+  return names;
+}
+
 /** user name → supplementary gids */
 export function parseGroupMembers(lines: string[]): Map<string, number[]> {
   const members = new Map<string, number[]>();
@@ -80,6 +94,8 @@ export function parseGroupMembers(lines: string[]): Map<string, number[]> {
 export class UserDatabase {
   private passwd?: CachedFile<Map<string, PasswdEntry>>;
   private group?: CachedFile<Map<string, number[]>>;
+  private uidNames?: CachedFile<Map<number, string>>;
+  private gidNames?: CachedFile<Map<number, string>>;
 
   constructor(private readonly passwdPath = '/etc/passwd', private readonly groupPath = '/etc/group') {}
 
@@ -92,6 +108,24 @@ export class UserDatabase {
 
   exists(name: string): boolean {
     return this.passwdEntries().has(name);
+  }
+
+  /** The name of a uid (first passwd entry with it), or the number as a string, as envd reports owners. */
+  userName(uid: number): string {
+    const key = fileKey(this.passwdPath);
+    if (this.uidNames?.key !== key) {
+      const names = new Map<number, string>();
+      for (const entry of this.passwdEntries().values()) if (!names.has(entry.uid)) names.set(entry.uid, entry.name);
+      this.uidNames = { key, value: names };
+    }
+    return this.uidNames.value.get(uid) ?? String(uid);
+  }
+
+  /** The name of a gid, or the number as a string. */
+  groupName(gid: number): string {
+    const key = fileKey(this.groupPath);
+    if (this.gidNames?.key !== key) this.gidNames = { key, value: parseGroupNames(readLines(this.groupPath)) };
+    return this.gidNames.value.get(gid) ?? String(gid);
   }
 
   private passwdEntries(): Map<string, PasswdEntry> {
