@@ -16,6 +16,8 @@ import { InterpreterSessions } from './providers/notebook/interpreter-sessions';
 import { SandboxNotebookController } from './providers/notebook/sandbox-controller';
 import { CodeRunner } from './providers/run/run-in-sandbox';
 import { ResultsPanel } from './views/results-panel';
+import { TemplatesTreeProvider } from './views/templates-tree';
+import { registerTemplateCommands } from './commands/template-commands';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
@@ -31,6 +33,7 @@ export interface E2BExtensionApi {
   runner: CodeRunner;
   results: ResultsPanel;
   sessions: InterpreterSessions;
+  templates: TemplatesTreeProvider;
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
@@ -77,9 +80,15 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const runner = new CodeRunner(sessions, results);
   context.subscriptions.push(notebooks, results, runner);
   registerCodeCommands(services, runner, notebooks, sessions);
+
+  const templates = new TemplatesTreeProvider(sandboxes);
+  const templatesView = vscode.window.createTreeView('e2b.templates', { treeDataProvider: templates });
+  context.subscriptions.push(templatesView, templatesView.onDidChangeVisibility((e) => { if (e.visible) void templates.refresh(); }));
+  if (templatesView.visible) void templates.refresh();
+  registerTemplateCommands(services, templates);
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
-  return { services, notebooks, runner, results, sessions };
+  return { services, notebooks, runner, results, sessions, templates };
 }
 
 export function deactivate(): void {

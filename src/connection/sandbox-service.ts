@@ -1,12 +1,14 @@
 // The one place the extension calls the E2B SDK for sandbox lifecycle. Errors come out as
 // UserFacingErrors that say what to do; callers never see SDK internals.
 import * as vscode from 'vscode';
-import { Sandbox, SandboxInfo, SandboxState } from 'e2b';
+import { Sandbox, SandboxInfo, SandboxState, Template } from 'e2b';
 import { ConnectionService } from './connection-service';
 import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
 import { toUserFacingError } from './user-errors';
 
 export interface SandboxLifecycleEvent { id: string; type: string; timestamp: string; sandboxId: string; eventData: Record<string, unknown> | null }
+
+export interface TemplateSummary { templateID: string; aliases?: string[]; cpuCount?: number; memoryMB?: number; buildStatus?: string; updatedAt?: string }
 
 export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
 export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
@@ -100,16 +102,35 @@ export class SandboxService {
 
   /** Template names for the create wizard; empty when the server does not list them. */
   async listTemplates(): Promise<string[]> {
-    const profile = await this.connection.current();
-    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
     try {
-      const res = await fetch(`${apiUrl}/templates`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(5000) });
-      if (!res.ok) return [];
-      const templates = (await res.json()) as { templateID: string; aliases?: string[] }[];
-      return templates.map((t) => t.aliases?.[0] ?? t.templateID);
+      return (await this.templates()).map((t) => t.aliases?.[0] ?? t.templateID);
     } catch {
       return [];
     }
+  }
+
+  /** The team's templates (GET /templates). */
+  async templates(): Promise<TemplateSummary[]> {
+    const profile = await this.connection.current();
+    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
+    return this.call(undefined, async () => {
+      const res = await fetch(`${apiUrl}/templates`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
+      return (await res.json()) as TemplateSummary[];
+    });
+  }
+
+  /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
+  async buildTemplate(name: string, dockerfile: string, onLog: (line: string) => void, options: { cpuCount?: number; memoryMB?: number } = {}): Promise<string> {
+    const info = await this.call(undefined, (opts) => Template.build(Template().fromDockerfile(dockerfile), {
+      ...opts,
+      alias: name,
+      cpuCount: options.cpuCount,
+      memoryMB: options.memoryMB,
+      onBuildLogs: (entry) => onLog(`${entry.timestamp.toISOString()} ${entry.level.padEnd(5)} ${entry.message}`),
+    }));
+    this.changed.fire();
+    return info.templateId;
   }
 
   private async call<T>(sandboxId: string | undefined, action: (opts: ReturnType<typeof sdkOptions>) => Promise<T>): Promise<T> {
