@@ -1,5 +1,6 @@
-// Bundles the runtime's two programs: the host-side server/CLI and the agent that runs inside
-// every sandbox (mounted read-only at /opt/e2b). Fast enough to run before every start.
+// Bundles the runtime's programs: the host-side server/CLI, the agent that runs inside every
+// sandbox and the code interpreter that code-interpreter sandboxes start (both mounted read-only
+// at /opt/e2b). Fast enough to run before every start.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -9,4 +10,5 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 await Promise.all([
   build({ ...common, entryPoints: [join(here, 'src/cli/main.ts')], outfile: join(here, 'dist/cli.js') }),
   build({ ...common, entryPoints: [join(here, 'src/agent/main.ts')], outfile: join(here, 'dist/agent.js') }),
+  build({ ...common, entryPoints: [join(here, 'src/interpreter/main.ts')], outfile: join(here, 'dist/interpreter.js') }),
 ]);

@@ -11,8 +11,11 @@ import { IMAGE_RECIPES } from './image/recipes';
 import { ImageTemplates } from './image/templates';
 import { RuntimePaths, runtimePackageDir } from './paths';
 import { newApiKey } from './sandbox/ids';
+import { SandboxEvents } from './sandbox/events';
 import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
+import { TemplateBuilds } from './templates/build';
+import { TemplateStore } from './templates/store';
 
 export interface RuntimeOptions {
   host: string;
@@ -41,13 +44,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n`, { mode: 0o600 });
 
   const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
-  if (!existsSync(agentScript)) throw new Error(`${agentScript} is missing: build the runtime first (npm run -w runtime build)`);
-  const templates = new ImageTemplates(paths);
+  const interpreterScript = join(runtimePackageDir(), 'dist', 'interpreter.js');
+  for (const script of [agentScript, interpreterScript]) {
+    if (!existsSync(script)) throw new Error(`${script} is missing: build the runtime first (npm run -w runtime build)`);
+  }
+  const builds: TemplateBuilds = new TemplateBuilds(new TemplateStore(paths), {
+    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
+  }, (name: string): boolean => templates.isImage(name), log);
+  const templates: ImageTemplates = new ImageTemplates(paths, builds);
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
     nodeBinary: process.execPath,
     agentScript,
+    interpreterScript,
     noNewPrivileges: options.noNewPrivileges,
     log,
+    events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
   });
   await sandboxes.restore();
   sandboxes.startSweeping();
@@ -65,6 +76,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server, sandboxes, apiKey, url,
     close: async () => {
       sandboxes.stop();
+      await builds.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -76,7 +88,13 @@ export async function buildMissingImages(paths: RuntimePaths, names: string[], l
   for (const name of names) {
     const recipe = IMAGE_RECIPES[name];
     if (!recipe) throw new Error(`unknown image "${name}" (known: ${Object.keys(IMAGE_RECIPES).join(', ')})`);
-    if (!imageIsCurrent(paths.imageDir(name), recipe)) await buildImage(paths.imagesDir, recipe, log);
+    try {
+      if (!imageIsCurrent(paths.imageDir(name), recipe)) await buildImage(paths.imagesDir, recipe, log);
+    } catch (err) {
+      // Without base nothing works; any other image only takes its template away.
+      if (name === 'base') throw err;
+      log(`image ${name}: not available (${(err as Error).message.split('\n')[0]}); sandboxes of this template cannot be created`);
+    }
   }
 }
 

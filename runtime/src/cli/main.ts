@@ -2,13 +2,17 @@
 import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';
 
+// base is what Sandbox.create() uses; code-interpreter-v1 is what @e2b/code-interpreter and the
+// extension's notebooks use.
+const DEFAULT_IMAGES = ['base', 'code-interpreter-v1'];
+
 const USAGE = `usage: npm run runtime -- up [options]     start the runtime
        npm run runtime -- build [options]  build missing images, then exit
   --listen ADDR        address[:port] to serve on (default 127.0.0.1:49982)
   --data-dir DIR       state, API key and env file (default ${DEFAULT_DATA_DIR})
   --images-dir DIR     where sandbox images are cached (default DATA_DIR/images)
   --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default localhost:PORT)
-  --image NAME         an image to build if missing (repeatable; default base)
+  --image NAME         an image to build if missing (repeatable; default base and code-interpreter-v1)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)`;
 
 function parseListen(value: string): { host: string; port: number } {
@@ -47,11 +51,11 @@ async function main(argv: string[]): Promise<void> {
   }
   const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
   if (command === 'build') {
-    await buildMissingImages(new RuntimePaths(dataDir, imagesDir), images.length ? images : ['base'], log);
+    await buildMissingImages(new RuntimePaths(dataDir, imagesDir), images.length ? images : DEFAULT_IMAGES, log);
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : ['base'], noNewPrivileges, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, log,
   });
   const shutdown = () => {
     log('stopping (sandboxes keep running and are re-adopted on the next start)');

@@ -17,6 +17,8 @@ export interface SandboxSpecInput {
   /** Host paths bind-mounted read-only into /opt/e2b. */
   nodeBinary: string;
   agentScript: string;
+  /** The code interpreter (dist/interpreter.js), started by code-interpreter images. */
+  interpreterScript: string;
   binDir: string;
   /** Host dir holding the agent's unix socket, mounted at /run/e2b. */
   socketDir: string;
@@ -72,6 +74,7 @@ export function sandboxOciSpec(input: SandboxSpecInput): object {
       { destination: '/run/e2b', type: 'bind', source: input.socketDir, options: ['rbind', 'rw', 'nosuid', 'nodev', 'noexec'] },
       bindReadOnly(input.nodeBinary, '/opt/e2b/node'),
       bindReadOnly(input.agentScript, '/opt/e2b/agent.js'),
+      bindReadOnly(input.interpreterScript, '/opt/e2b/interpreter.js'),
       bindReadOnly(input.binDir, '/opt/e2b/bin'),
     ],
     linux: {

@@ -1,6 +1,9 @@
 // The sandbox images the runtime builds from Debian packages. A change to a recipe changes its
 // fingerprint, which makes the cached image stale and rebuilt on next start.
 import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runtimePackageDir } from '../paths';
 
 /** Processes a sandbox of this image runs at start; it is handed out once `readyCmd` passes. */
 export interface SandboxStart {
@@ -29,16 +32,119 @@ const SANDBOX_USER_SETUP = [
   'mkdir -p /opt/e2b /run/e2b',
 ];
 
+const BASE_PACKAGES = ['bash', 'coreutils', 'python3', 'curl', 'git', 'sudo', 'procps', 'ca-certificates', 'passwd', 'less', 'nano'];
+
+/** Where the code interpreter's Python helpers (IPython extension, bash kernel) live in the image. */
+const CODE_INTERPRETER_PYTHON = '/opt/e2b-code-interpreter/python';
+
+/** The Python helpers in this repository (runtime/images/code-interpreter/python). */
+function codeInterpreterPython(): string {
+  return join(runtimePackageDir(), 'images', 'code-interpreter', 'python');
+}
+
+/** The Deno binary of the `deno` npm package (its optional dependency @deno/linux-x64-glibc). */
+function denoBinary(): string {
+  const tried: string[] = [];
+  for (const pkg of ['@deno/linux-x64-glibc/package.json', 'deno/package.json']) {
+    try {
+      const binary = join(dirname(require.resolve(pkg, { paths: [runtimePackageDir()] })), 'deno');
+      lstatSync(binary);
+      return binary;
+    } catch (err) {
+      tried.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`the deno binary is missing (npm install -w runtime): ${tried.join('; ')}`);
+}
+
 export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
   base: {
     name: 'base',
     suite: 'bookworm',
-    packages: ['bash', 'coreutils', 'python3', 'curl', 'git', 'sudo', 'procps', 'ca-certificates', 'passwd', 'less', 'nano'],
+    packages: BASE_PACKAGES,
     setup: SANDBOX_USER_SETUP,
+  },
+  // E2B's code interpreter: Jupyter kernels for Python (ipykernel), JavaScript/TypeScript (Deno),
+  // Bash (ours) and R (IRkernel), driven by dist/interpreter.js on port 49999. As upstream,
+  // kernels run as root with /home/user as their working directory.
+  'code-interpreter-v1': {
+    name: 'code-interpreter-v1',
+    suite: 'bookworm',
+    packages: [
+      ...BASE_PACKAGES,
+      'python3-ipykernel', 'python3-jupyter-client', 'python3-numpy', 'python3-pandas', 'python3-matplotlib',
+      'python3-pexpect',
+      // matplotlib → fonttools wants scipy *or* munkres; scipy drags in a C++ toolchain (pythran).
+      'python3-munkres',
+      // R and its Jupyter kernel: about 60 MB on top of the Python stack.
+      'r-cran-irkernel',
+    ],
+    files: [
+      { source: codeInterpreterPython, target: CODE_INTERPRETER_PYTHON },
+      { source: denoBinary, target: '/usr/local/bin/deno' },
+    ],
+    setup: [
+      ...SANDBOX_USER_SETUP,
+      // Our helpers on every python3's path, compiled (the tree is read-only for the kernels' user).
+      `site=$(python3 -c 'import site; print(site.getsitepackages()[0])') && mkdir -p "$site" && echo ${CODE_INTERPRETER_PYTHON} > "$site/e2b-code-interpreter.pth"`,
+      `python3 -m compileall -q ${CODE_INTERPRETER_PYTHON}`,
+      'chmod 0755 /usr/local/bin/deno',
+      // Caches the first cell would otherwise build: matplotlib's font list, IPython's profile, Deno's dir.
+      'export HOME=/root && MPLBACKEND=Agg python3 -c "import matplotlib.pyplot" && python3 -m IPython profile create >/dev/null 2>&1; deno eval "0" >/dev/null',
+      'install -d -m 0755 /var/log/e2b',
+    ],
+    start: {
+      startCmd: 'exec /opt/e2b/node /opt/e2b/interpreter.js >>/var/log/e2b/code-interpreter.log 2>&1',
+      // The interpreter listens once the default Python context answers.
+      readyCmd: 'end=$((SECONDS + 8)); while [ $SECONDS -lt $end ]; do curl -sf -o /dev/null http://127.0.0.1:49999/health && exit 0; sleep 0.02; done; exit 1',
+      user: 'root',
+    },
   },
 };
 
 export function recipeFingerprint(recipe: ImageRecipe): string {
-  const files = recipe.files?.map((f) => ({ target: f.target, source: typeof f.source === 'string' ? f.source : f.source.name }));
+  const files = recipe.files?.map((f) => ({
+    target: f.target,
+    source: typeof f.source === 'string' ? f.source : f.source.name,
+    content: contentDigest(f.source),
+  }));
   return createHash('sha256').update(JSON.stringify({ ...recipe, files })).digest('hex').slice(0, 16);
+}
+
+const HASHED_FILE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * What a copied file or tree holds (relative paths, sizes, and the content of small files), so
+ * that editing a file the image copies in makes the image stale.
+ */
+function contentDigest(source: string | (() => string)): string {
+  const hash = createHash('sha256');
+  let root: string;
+  try {
+    root = typeof source === 'string' ? source : source();
+  } catch (err) {
+    return `unavailable: ${(err as Error).message}`;
+  }
+  const walk = (path: string, rel: string) => {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      hash.update(`missing ${rel}\n`);
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path).sort()) {
+        if (name === '__pycache__') continue;
+        walk(join(path, name), `${rel}/${name}`);
+      }
+    } else if (st.isFile()) {
+      hash.update(`file ${rel} ${st.size} ${st.mode & 0o111 ? 'x' : '-'}\n`);
+      if (st.size <= HASHED_FILE_LIMIT) hash.update(readFileSync(path));
+    } else {
+      hash.update(`other ${rel}\n`);
+    }
+  };
+  walk(root, '.');
+  return hash.digest('hex').slice(0, 16);
 }

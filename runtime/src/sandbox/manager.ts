@@ -8,7 +8,9 @@ import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from './agent-link';
 import { CommandOutcome, runInSandbox } from './agent-process';
 import { SandboxStart } from '../image/recipes';
-import { badRequest, notFound, ApiError } from './errors';
+import { badRequest, conflict, notFound, ApiError } from './errors';
+import { SandboxEvents } from './events';
+import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
 
@@ -40,6 +42,10 @@ export interface ResolvedTemplate {
   limits: SandboxLimits;
   diskSizeMB: number;
   start?: SandboxStart;
+  /** Built templates: their ENV values, last USER and WORKDIR (sandboxes' defaults). */
+  envVars?: Record<string, string>;
+  defaultUser?: string;
+  defaultWorkdir?: string;
 }
 
 export interface TemplateSource {
@@ -50,8 +56,10 @@ export interface TemplateSource {
 export interface ManagerOptions {
   nodeBinary: string;
   agentScript: string;
+  interpreterScript: string;
   noNewPrivileges: boolean;
   log: (line: string) => void;
+  events: SandboxEvents;
 }
 
 export class SandboxManager {
@@ -60,13 +68,27 @@ export class SandboxManager {
   /** Host pid of each sandbox's init, to notice sandboxes that died by themselves. */
   private readonly initPids = new Map<string, number>();
   private sweeper?: NodeJS.Timeout;
+  readonly metrics: MetricsSampler;
 
   constructor(
     private readonly paths: RuntimePaths,
     private readonly crun: Crun,
     private readonly templates: TemplateSource,
     private readonly options: ManagerOptions,
-  ) {}
+  ) {
+    this.metrics = new MetricsSampler(() => this.list().filter((s) => s.state === 'running').map((s) => ({
+      id: s.sandboxID,
+      cpuCount: s.cpuCount,
+      memoryMB: s.memoryMB,
+      diskSizeMB: s.diskSizeMB,
+      upperDir: new SandboxBundle(this.paths.sandboxDir(s.sandboxID)).upper,
+      cgroupPath: cgroupPathOf(s.sandboxID),
+    })));
+  }
+
+  get events(): SandboxEvents {
+    return this.options.events;
+  }
 
   /** Re-adopts sandboxes left by an earlier runtime; removes expired and half-created ones. */
   async restore(): Promise<void> {
@@ -80,7 +102,7 @@ export class SandboxManager {
       if (!record || record.state === 'creating' || !alive) {
         this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created' : 'container gone'})`);
         await this.destroy(id);
-      } else if (Date.parse(record.endAt) <= Date.now()) {
+      } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
         this.options.log(`restore: ${id} expired while the runtime was down`);
         await this.destroy(id);
       } else {
@@ -96,11 +118,13 @@ export class SandboxManager {
   startSweeping(): void {
     this.sweeper = setInterval(() => this.sweepExpired(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
+    this.metrics.start();
   }
 
   /** Stops timers; sandboxes keep running for the next runtime process to adopt. */
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.metrics.stop();
   }
 
   list(): SandboxRecord[] {
@@ -158,6 +182,7 @@ export class SandboxManager {
       await creation;
       record.state = 'running';
       writeRecord(dir, record);
+      this.events.record('created', record);
       return record;
     } catch (err) {
       this.options.log(`create ${id} failed: ${String(err)}`);
@@ -176,9 +201,10 @@ export class SandboxManager {
       limits,
       nodeBinary: this.options.nodeBinary,
       agentScript: this.options.agentScript,
+      interpreterScript: this.options.interpreterScript,
       binDir: this.paths.binDir,
       socketDir: bundle.socketDir,
-      cgroupsPath: `/e2b/${record.sandboxID}`,
+      cgroupsPath: cgroupPathOf(record.sandboxID),
       noNewPrivileges: this.options.noNewPrivileges,
     });
     await bundle.prepare(rootfs, spec);
@@ -191,10 +217,12 @@ export class SandboxManager {
         E2B_SANDBOX: 'true',
         E2B_SANDBOX_ID: record.sandboxID,
         E2B_TEMPLATE_ID: record.templateID,
+        ...template.envVars,
         ...record.envVars,
       },
       accessToken: record.envdAccessToken,
-      defaultUser: 'user',
+      defaultUser: template.defaultUser ?? 'user',
+      defaultWorkdir: template.defaultWorkdir,
       timestamp: new Date().toISOString(),
     });
     if (init.status !== 204) throw new Error(`agent refused /init: ${init.status} ${init.body}`);
@@ -226,20 +254,71 @@ export class SandboxManager {
 
   setTimeout(id: string, timeoutSeconds: unknown): void {
     const record = this.require(id);
-    record.endAt = new Date(Date.now() + validTimeout(timeoutSeconds) * 1000).toISOString();
+    const seconds = validTimeout(timeoutSeconds);
+    if (record.state === 'paused') record.pausedRemainingMs = seconds * 1000;
+    else record.endAt = new Date(Date.now() + seconds * 1000).toISOString();
     writeRecord(this.paths.sandboxDir(id), record);
+    this.events.record('updated', record, { set_timeout: new Date(Date.now() + seconds * 1000).toISOString() });
   }
 
-  /** Connect never shortens a running sandbox's life, only extends it. */
-  connect(id: string, timeoutSeconds: unknown): SandboxRecord {
+  /** Connect resumes a paused sandbox, and never shortens a running sandbox's life, only extends it. */
+  async connect(id: string, timeoutSeconds: unknown): Promise<{ record: SandboxRecord; resumed: boolean }> {
+    await this.pending.get(id);
     const record = this.require(id);
-    if (timeoutSeconds === undefined) return record;
+    if (record.state === 'paused') return { record: await this.resume(id, timeoutSeconds), resumed: true };
+    if (timeoutSeconds === undefined) return { record, resumed: false };
     const wanted = Date.now() + validTimeout(timeoutSeconds) * 1000;
     if (wanted > Date.parse(record.endAt)) {
       record.endAt = new Date(wanted).toISOString();
       writeRecord(this.paths.sandboxDir(id), record);
+      this.events.record('updated', record, { set_timeout: record.endAt });
     }
+    return { record, resumed: false };
+  }
+
+  /**
+   * Freezes every process of the sandbox (cgroup freezer): memory, files and processes stay as
+   * they are and no CPU is used. The time left is kept and only counts again after resume.
+   */
+  async pause(id: string): Promise<void> {
+    await this.pending.get(id);
+    const record = this.require(id);
+    if (record.state === 'paused') throw conflict(`sandbox "${id}" is already paused`);
+    const pausing = (async () => {
+      await this.crun.pause(containerName(id));
+      await this.waitForContainerStatus(id, 'paused');
+      record.pausedRemainingMs = Math.max(0, Date.parse(record.endAt) - Date.now());
+      record.state = 'paused';
+      writeRecord(this.paths.sandboxDir(id), record);
+      this.metrics.forget(id);
+      this.events.record('paused', record);
+    })();
+    this.pending.set(id, pausing.catch(() => undefined).finally(() => this.pending.delete(id)));
+    await pausing;
+  }
+
+  /** Thaws a paused sandbox; it runs for the time it had left, or `timeoutSeconds` if longer. */
+  async resume(id: string, timeoutSeconds?: unknown): Promise<SandboxRecord> {
+    const record = this.require(id);
+    if (record.state !== 'paused') throw conflict(`sandbox "${id}" is already running`);
+    await this.crun.resume(containerName(id));
+    await this.waitForContainerStatus(id, 'running');
+    const wanted = timeoutSeconds === undefined ? 0 : validTimeout(timeoutSeconds) * 1000;
+    record.endAt = new Date(Date.now() + Math.max(record.pausedRemainingMs ?? 0, wanted)).toISOString();
+    record.pausedRemainingMs = undefined;
+    record.state = 'running';
+    writeRecord(this.paths.sandboxDir(id), record);
+    this.events.record('resumed', record);
     return record;
+  }
+
+  /** `crun pause` can return while the freezer is still FREEZING: wait until it says so. */
+  private async waitForContainerStatus(id: string, status: 'paused' | 'running'): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if ((await this.crun.state(containerName(id)))?.status === status) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`sandbox ${id} did not become ${status}`);
   }
 
   private sweepExpired(): void {
@@ -248,6 +327,11 @@ export class SandboxManager {
       if (record.state !== 'running' || this.pending.has(record.sandboxID)) continue;
       const expired = Date.parse(record.endAt) <= now;
       const died = !expired && !isAlive(this.initPids.get(record.sandboxID));
+      if (expired && !died && record.lifecycle.onTimeout === 'pause') {
+        this.options.log(`sandbox ${record.sandboxID} reached its timeout: pausing it (auto-pause)`);
+        void this.pause(record.sandboxID).catch((err) => this.options.log(`auto-pause ${record.sandboxID}: ${String(err)}`));
+        continue;
+      }
       if (expired || died) {
         this.options.log(`sandbox ${record.sandboxID} ${expired ? 'reached its timeout' : 'stopped by itself (its init exited)'}`);
         const killing = this.destroy(record.sandboxID).catch((err) => this.options.log(`kill ${record.sandboxID}: ${String(err)}`));
@@ -258,9 +342,14 @@ export class SandboxManager {
 
   /** Removes every trace of a sandbox on the host: processes, cgroups, crun state, mounts, files. */
   private async destroy(id: string): Promise<void> {
+    const record = this.sandboxes.get(id);
     this.sandboxes.delete(id);
     this.initPids.delete(id);
+    this.metrics.forget(id);
+    // Frozen processes cannot die: thaw before killing.
+    if (record?.state === 'paused') await this.crun.resume(containerName(id)).catch(() => undefined);
     await this.crun.deleteForce(containerName(id));
+    if (record && record.state !== 'creating') this.events.record('killed', record);
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     if (existsSync(bundle.dir)) await bundle.remove();
   }
@@ -275,6 +364,11 @@ function isAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** The sandbox's cgroup, below each hierarchy's root (v1) or the unified root (v2). */
+export function cgroupPathOf(sandboxId: string): string {
+  return `/e2b/${sandboxId}`;
 }
 
 export function containerName(sandboxId: string): string {

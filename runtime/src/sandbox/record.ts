@@ -21,6 +21,8 @@ export interface SandboxRecord {
   metadata: Record<string, string>;
   envVars: Record<string, string>;
   state: SandboxState;
+  /** While paused: how much of its timeout the sandbox had left when it was paused. */
+  pausedRemainingMs?: number;
   lifecycle: { onTimeout: 'kill' | 'pause'; autoResume: boolean };
   allowInternetAccess: boolean;
 }

@@ -7,6 +7,7 @@ import { ImageTemplates } from '../image/templates';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
+import { templateBuildRoutes } from '../templates/routes';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -24,6 +25,8 @@ export class ControlPlaneApi {
     const id = '([^/]+)';
     this.routes = [
       { method: 'GET', pattern: /^\/health$/, handler: this.health, public: true },
+      // Before /sandboxes/{id}, which would match it too.
+      { method: 'GET', pattern: /^\/sandboxes\/metrics$/, handler: this.batchMetrics },
       // SDKs up to 2.45 use the v1 paths for create and connect, later ones v2; both stay served.
       { method: 'POST', pattern: /^\/(?:v2\/)?sandboxes$/, handler: this.create },
       { method: 'GET', pattern: /^\/sandboxes$/, handler: this.listV1 },
@@ -33,7 +36,13 @@ export class ControlPlaneApi {
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/timeout$`), handler: this.setTimeout },
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/refreshes$`), handler: this.refresh },
       { method: 'POST', pattern: new RegExp(`^/(?:v2/)?sandboxes/${id}/connect$`), handler: this.connect },
+      { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/pause$`), handler: this.pause },
+      { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/resume$`), handler: this.resume },
+      { method: 'GET', pattern: new RegExp(`^/sandboxes/${id}/metrics$`), handler: this.metrics },
+      { method: 'GET', pattern: /^\/events\/sandboxes$/, handler: this.events },
+      { method: 'GET', pattern: new RegExp(`^/events/sandboxes/${id}$`), handler: this.events },
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
+      ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
     ];
   }
 
@@ -102,14 +111,56 @@ export class ControlPlaneApi {
 
   private async refresh(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    this.sandboxes.connect(id, body.duration ?? 60);
+    await this.sandboxes.connect(id, body.duration ?? 60);
     sendEmpty(res, 204);
   }
 
   private async connect(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const record = this.sandboxes.connect(id, body.timeout);
-    sendJson(res, 200, sandboxView(record, this.domain));
+    const { record, resumed } = await this.sandboxes.connect(id, body.timeout);
+    // 201 tells the SDK the sandbox was resumed, 200 that it was running.
+    sendJson(res, resumed ? 201 : 200, sandboxView(record, this.domain));
+  }
+
+  private async pause(_req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
+    await this.sandboxes.pause(id);
+    sendEmpty(res, 204);
+  }
+
+  /** Legacy resume (SDKs before connect resumed): 201, or 409 when it is running. */
+  private async resume(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
+    const body = await readJsonBody(req);
+    const record = await this.sandboxes.resume(id, body.timeout);
+    sendJson(res, 201, sandboxView(record, this.domain));
+  }
+
+  private async metrics(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
+    this.sandboxes.require(id);
+    const start = url.searchParams.has('start') ? Number(url.searchParams.get('start')) : undefined;
+    const end = url.searchParams.has('end') ? Number(url.searchParams.get('end')) : undefined;
+    sendJson(res, 200, this.sandboxes.metrics.samples(id, start, end));
+  }
+
+  /** The latest sample of each sandbox asked for (`sandbox_ids=a,b`). */
+  private async batchMetrics(_req: IncomingMessage, res: ServerResponse, _p: string[], url: URL): Promise<void> {
+    const ids = (url.searchParams.get('sandbox_ids') ?? '').split(',').filter(Boolean);
+    const sandboxes: Record<string, unknown> = {};
+    for (const id of ids) {
+      const latest = this.sandboxes.metrics.latest(id);
+      if (latest) sandboxes[id] = latest;
+    }
+    sendJson(res, 200, { sandboxes });
+  }
+
+  /** E2B's lifecycle events API: newest first unless orderAsc, `types` repeatable. */
+  private async events(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
+    const q = url.searchParams;
+    const limit = q.has('limit') ? Number(q.get('limit')) : 10;
+    const offset = q.has('offset') ? Number(q.get('offset')) : 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError(400, 'limit must be an integer from 1 to 100');
+    if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'offset must be a non-negative integer');
+    const types = q.getAll('types').flatMap((t) => t.split(',')).filter(Boolean);
+    sendJson(res, 200, this.sandboxes.events.query({ sandboxId: id, types, limit, offset, orderAsc: q.get('orderAsc') === 'true' }));
   }
 
   private async listTemplates(_req: IncomingMessage, res: ServerResponse): Promise<void> {

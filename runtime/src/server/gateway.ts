@@ -44,6 +44,7 @@ export class SandboxGateway {
 
   async forward(req: IncomingMessage, res: ServerResponse, target: SandboxTarget): Promise<void> {
     try {
+      await this.resumeIfAutoResume(target);
       this.checkAccess(req, target);
       const upstream = request({
         agent: this.agentFor(target),
@@ -69,6 +70,7 @@ export class SandboxGateway {
   async upgrade(req: IncomingMessage, client: Duplex, head: Buffer, target: SandboxTarget): Promise<void> {
     client.on('error', () => client.destroy());
     try {
+      await this.resumeIfAutoResume(target);
       this.checkAccess(req, target);
       const socket = await openSandboxSocket(this.sandboxes.socketPath(target.sandboxId), target.port);
       socket.on('error', () => client.destroy());
@@ -95,6 +97,12 @@ export class SandboxGateway {
         this.agents.delete(key);
       }
     }
+  }
+
+  /** A paused sandbox created with autoResume wakes up when traffic arrives for it. */
+  private async resumeIfAutoResume(target: SandboxTarget): Promise<void> {
+    const record = this.sandboxes.get(target.sandboxId);
+    if (record?.state === 'paused' && record.lifecycle.autoResume) await this.sandboxes.resume(target.sandboxId).catch(() => undefined);
   }
 
   private checkAccess(req: IncomingMessage, target: SandboxTarget): void {

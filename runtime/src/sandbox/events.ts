@@ -1,0 +1,67 @@
+// Sandbox lifecycle events as E2B's events API reports them (GET /events/sandboxes[/{id}]),
+// appended to <dataDir>/events.jsonl and kept for 7 days.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+
+export type LifecycleEventType = 'created' | 'updated' | 'paused' | 'resumed' | 'killed';
+
+export interface SandboxEvent {
+  version: 'v1';
+  id: string;
+  type: `sandbox.lifecycle.${LifecycleEventType}`;
+  eventData: Record<string, unknown> | null;
+  sandboxId: string;
+  sandboxTemplateId: string;
+  sandboxBuildId: string;
+  sandboxExecutionId: string;
+  sandboxTeamId: string;
+  timestamp: string;
+}
+
+export interface EventQuery { sandboxId?: string; types?: string[]; offset: number; limit: number; orderAsc: boolean }
+
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
+// The local runtime has one team.
+const LOCAL_TEAM_ID = '00000000-0000-0000-0000-000000000000';
+
+export class SandboxEvents {
+  private events: SandboxEvent[] = [];
+
+  constructor(private readonly file: string) {
+    if (!existsSync(file)) return;
+    const cutoff = Date.now() - RETENTION_MS;
+    this.events = readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+      try {
+        const event = JSON.parse(line) as SandboxEvent;
+        return Date.parse(event.timestamp) >= cutoff ? [event] : [];
+      } catch {
+        return [];
+      }
+    });
+    writeFileSync(file, this.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  }
+
+  record(type: LifecycleEventType, sandbox: { sandboxID: string; templateID: string; buildID?: string; executionID?: string }, eventData: Record<string, unknown> | null = null): SandboxEvent {
+    const event: SandboxEvent = {
+      version: 'v1',
+      id: randomUUID(),
+      type: `sandbox.lifecycle.${type}`,
+      eventData,
+      sandboxId: sandbox.sandboxID,
+      sandboxTemplateId: sandbox.templateID,
+      sandboxBuildId: sandbox.buildID ?? sandbox.templateID,
+      sandboxExecutionId: sandbox.executionID ?? sandbox.sandboxID,
+      sandboxTeamId: LOCAL_TEAM_ID,
+      timestamp: new Date().toISOString(),
+    };
+    this.events.push(event);
+    appendFileSync(this.file, `${JSON.stringify(event)}\n`);
+    return event;
+  }
+
+  query(q: EventQuery): SandboxEvent[] {
+    const matching = this.events.filter((e) => (!q.sandboxId || e.sandboxId === q.sandboxId) && (!q.types?.length || q.types.includes(e.type)));
+    const ordered = q.orderAsc ? matching : [...matching].reverse();
+    return ordered.slice(q.offset, q.offset + q.limit);
+  }
+}

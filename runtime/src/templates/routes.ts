@@ -1,0 +1,92 @@
+// The template build API's routes (protocol §1.3), added to the control-plane API's table.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { ApiError, badRequest, notFound } from '../sandbox/errors';
+import { readJsonBody, sendEmpty, sendJson } from '../server/http-util';
+import { BuildRequest, TemplateBuilds } from './build';
+import { templateNameOf } from './store';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
+export interface TemplateRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
+
+const HASH = /^[A-Za-z0-9_-]{1,128}$/;
+const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
+
+export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: string) => boolean): TemplateRoute[] {
+  const id = '([^/]+)';
+  // Upload URLs carry a MAC of the hash instead of the API key, like a presigned URL.
+  const secret = randomBytes(32);
+  const mac = (hash: string) => createHmac('sha256', secret).update(hash).digest('hex');
+
+  return [
+    {
+      method: 'POST', pattern: /^\/v3\/templates$/, handler: async (req, res) => {
+        const build = builds.request(await readJsonBody(req));
+        sendJson(res, 202, { templateID: build.templateID, buildID: build.buildID, public: false, names: [build.templateID], tags: [], aliases: [build.templateID] });
+      },
+    },
+    {
+      method: 'GET', pattern: new RegExp(`^/templates/${id}/files/${id}$`), handler: async (req, res, [, hash]) => {
+        if (!HASH.test(hash)) throw badRequest('invalid files hash');
+        const present = existsSync(builds.store.fileArchive(hash));
+        const host = req.headers.host ?? 'localhost';
+        sendJson(res, 201, present ? { present } : { present, url: `http://${host}/template-files/${hash}?token=${mac(hash)}` });
+      },
+    },
+    {
+      method: 'PUT', pattern: /^\/template-files\/([^/]+)$/, public: true, handler: async (req, res, [hash], url) => {
+        const token = Buffer.from(url.searchParams.get('token') ?? '');
+        const expected = HASH.test(hash) ? Buffer.from(mac(hash)) : Buffer.alloc(0);
+        if (expected.length === 0 || token.length !== expected.length || !timingSafeEqual(token, expected)) throw new ApiError(403, 'invalid upload token');
+        const length = Number(req.headers['content-length']);
+        if (!Number.isInteger(length) || length < 0) throw new ApiError(411, 'Content-Length is required');
+        if (length > MAX_UPLOAD_BYTES) throw new ApiError(413, 'archive too large');
+        mkdirSync(builds.store.filesDir, { recursive: true });
+        const target = builds.store.fileArchive(hash);
+        const tmp = `${target}.upload-${randomBytes(4).toString('hex')}`;
+        let received = 0;
+        req.on('data', (c: Buffer) => { received += c.length; });
+        try {
+          await pipeline(req, createWriteStream(tmp));
+          if (received !== length) throw badRequest(`received ${received} bytes, Content-Length said ${length}`);
+          renameSync(tmp, target);
+        } catch (err) {
+          rmSync(tmp, { force: true });
+          throw err;
+        }
+        sendEmpty(res, 200);
+      },
+    },
+    {
+      method: 'POST', pattern: new RegExp(`^/v2/templates/${id}/builds/${id}$`), handler: async (req, res, [templateID, buildID]) => {
+        builds.start(templateID, buildID, (await readJsonBody(req)) as BuildRequest);
+        res.writeHead(202, { 'content-type': 'application/json', 'content-length': 0 });
+        res.end();
+      },
+    },
+    {
+      method: 'GET', pattern: new RegExp(`^/templates/${id}/builds/${id}/status$`), handler: async (_req, res, [templateID, buildID], url) => {
+        const offset = Number(url.searchParams.get('logsOffset') ?? 0);
+        sendJson(res, 200, builds.status(templateID, buildID, Number.isInteger(offset) && offset > 0 ? offset : 0));
+      },
+    },
+    {
+      method: 'GET', pattern: new RegExp(`^/templates/aliases/${id}$`), handler: async (_req, res, [alias]) => {
+        const name = templateNameOf(alias);
+        if (!builds.store.get(name) && !isImage(name)) throw notFound(`template alias '${alias}' not found`);
+        sendJson(res, 200, { templateID: name, public: false });
+      },
+    },
+    {
+      method: 'DELETE', pattern: new RegExp(`^/templates/${id}$`), handler: async (_req, res, [templateID]) => {
+        const name = templateNameOf(templateID);
+        if (isImage(name)) throw badRequest(`'${name}' is a built-in image of this runtime and cannot be deleted`);
+        if (builds.building(name)) throw new ApiError(409, `template '${name}' is being built`);
+        if (!builds.store.delete(name)) throw notFound(`template '${templateID}' not found`);
+        sendEmpty(res, 204);
+      },
+    },
+  ];
+}

@@ -1,0 +1,206 @@
+// Running one build step: a throwaway container over the parent layers, a command in it through
+// its agent, then the container's overlay upper dir is kept as the step's layer. Build
+// containers live in the sandboxes dir (so a restarted runtime cleans up a crashed one) but are
+// not sandboxes: the API never lists them.
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { chownSync, copyFileSync, chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { Crun } from '../container/crun';
+import { SandboxBundle } from '../container/bundle';
+import { HOST_ID_BASE } from '../container/idmap';
+import { sandboxOciSpec } from '../container/oci-spec';
+import { RuntimePaths } from '../paths';
+import { agentRequest, waitForAgent } from '../sandbox/agent-link';
+import { cgroupPathOf, containerName } from '../sandbox/manager';
+
+export { containerName };
+
+export interface BuildHost {
+  paths: RuntimePaths;
+  crun: Crun;
+  nodeBinary: string;
+  agentScript: string;
+  interpreterScript: string;
+  noNewPrivileges: boolean;
+}
+
+export interface StepCommand {
+  cmd: string;
+  user: string;
+  cwd?: string;
+  envs: Record<string, string>;
+}
+
+/** Where a file handed to the build container appears inside it (the bundle's socket dir). */
+const INBOX_IN_SANDBOX = '/run/e2b';
+const RUN_TIMEOUT_MS = 60 * 60 * 1000;
+
+/**
+ * Runs `command` in a container over `lowerdirs` and moves its upper dir to `layerDir`.
+ * `inbox` files are copied next to the agent socket, readable at /run/e2b/<name>.
+ */
+export async function runStepInContainer(
+  host: BuildHost,
+  lowerdirs: string,
+  command: StepCommand,
+  layerDir: string,
+  onOutput: (line: string) => void,
+  inbox: { name: string; source: string }[] = [],
+  active: Set<string> = new Set(),
+): Promise<number> {
+  const id = `build${randomBytes(8).toString('hex')}`;
+  const bundle = new SandboxBundle(host.paths.sandboxDir(id));
+  let exitCode = -1;
+  active.add(id);
+  try {
+    mkdirSync(bundle.socketDir, { recursive: true });
+    for (const file of inbox) {
+      const target = join(bundle.socketDir, file.name);
+      copyFileSync(file.source, target);
+      chownSync(target, HOST_ID_BASE, HOST_ID_BASE);
+      chmodSync(target, 0o600);
+    }
+    const spec = sandboxOciSpec({
+      sandboxId: id,
+      limits: { cpuCount: 2, memoryMB: 2048, pids: 4096 },
+      nodeBinary: host.nodeBinary,
+      agentScript: host.agentScript,
+      interpreterScript: host.interpreterScript,
+      binDir: host.paths.binDir,
+      socketDir: bundle.socketDir,
+      cgroupsPath: cgroupPathOf(id),
+      noNewPrivileges: host.noNewPrivileges,
+    });
+    await bundle.prepare(lowerdirs, spec);
+    await host.crun.run(containerName(id), bundle.dir, bundle.logFile);
+    await waitForAgent(bundle.socketPath, 20_000);
+    const init = await agentRequest(bundle.socketPath, 'POST', '/init', { envVars: {}, defaultUser: 'root', timestamp: new Date().toISOString() });
+    if (init.status !== 204) throw new Error(`build container agent refused /init: ${init.status} ${init.body}`);
+    exitCode = await streamCommand(bundle.socketPath, command, onOutput);
+  } finally {
+    await host.crun.deleteForce(containerName(id)).catch(() => undefined);
+    if (bundle.isMounted()) await run('umount', [bundle.rootfs]).catch(() => run('umount', ['--lazy', bundle.rootfs]));
+    if (exitCode === 0) {
+      rmSync(layerDir, { recursive: true, force: true });
+      renameSync(bundle.upper, layerDir);
+    }
+    await bundle.remove();
+    active.delete(id);
+  }
+  return exitCode;
+}
+
+/** Whether a layer holds nothing but the mount points crun creates (an empty step). */
+export function layerIsEmpty(layerDir: string): boolean {
+  const top = readdirSync(layerDir);
+  if (top.some((n) => n !== 'opt')) return false;
+  if (top.length === 0) return true;
+  const opt = readdirSync(join(layerDir, 'opt'));
+  if (opt.some((n) => n !== 'e2b')) return false;
+  // /opt/e2b/{node,agent.js,interpreter.js,bin} are mount points: empty files and dirs.
+  return readdirSync(join(layerDir, 'opt', 'e2b')).every((n) => ['node', 'agent.js', 'interpreter.js', 'bin'].includes(n));
+}
+
+export function inboxPath(name: string): string {
+  return `${INBOX_IN_SANDBOX}/${name}`;
+}
+
+/** Extracts a COPY archive at `archive` (in the container) into dest, Docker-style. */
+export function copyScript(archive: string, src: string, dest: string, owner: string, mode: string): string {
+  const q = shellQuote;
+  return [
+    'set -e',
+    `archive=${q(archive)}; src=${q(src.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.')}; dest=${q(dest)}; owner=${q(owner)}; mode=${q(mode)}`,
+    'tmp=/run/e2b/copy; rm -rf "$tmp"; mkdir -p "$tmp"',
+    'tar -xf "$archive" -C "$tmp"',
+    'if [ -n "$owner" ] && [ "$owner" != root ]; then chown -R "$owner": "$tmp"; fi',
+    'if [ -n "$mode" ]; then find "$tmp" -mindepth 1 -type f -exec chmod "$mode" {} +; fi',
+    'cd "$tmp"',
+    'set -f; matches=""; case "$src" in *[*?[]*) set +f; matches=$(ls -d -- $src 2>/dev/null || true);; *) matches="$src";; esac; set +f',
+    '[ -n "$matches" ] || { echo "COPY: nothing matches $src" >&2; exit 1; }',
+    'count=$(printf "%s\\n" "$matches" | wc -l)',
+    'printf "%s\\n" "$matches" | while IFS= read -r p; do',
+    '  if [ -d "$p" ]; then',
+    '    if [ ! -e "$dest" ]; then mkdir -p "$dest"; [ -z "$owner" ] || chown "$owner": "$dest"; fi',
+    '    (cd "$p" && tar -cf - .) | tar -xf - -C "$dest" --no-overwrite-dir',
+    '  else',
+    '    case "$dest" in */) target="$dest$(basename "$p")";; *) if [ -d "$dest" ] || [ "$count" -gt 1 ]; then target="$dest/$(basename "$p")"; else target="$dest"; fi;; esac',
+    '    mkdir -p "$(dirname "$target")"',
+    '    cp -a "$p" "$target"',
+    '  fi',
+    'done',
+    'cd /; rm -rf "$tmp"',
+  ].join('\n');
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function envelope(message: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(message));
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(json.length, 1);
+  return Buffer.concat([head, json]);
+}
+
+/** `bash -l -c cmd` through the agent's process service, its output line by line; → exit code. */
+function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<number> {
+  const body = envelope({ process: { cmd: '/bin/bash', args: ['-l', '-c', command.cmd], envs: command.envs, cwd: command.cwd }, stdin: false });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/connect+json',
+    'connect-protocol-version': '1',
+    'content-length': body.length,
+    'connect-timeout-ms': RUN_TIMEOUT_MS,
+    authorization: `Basic ${Buffer.from(`${command.user}:`).toString('base64')}`,
+  };
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    const emit = (text: string, flush: boolean) => {
+      pending += text;
+      const lines = pending.split('\n');
+      pending = flush ? '' : lines.pop()!;
+      for (const line of lines) if (line.length > 0 || !flush) onLine(line.replace(/\r$/, ''));
+    };
+    const req = request({ socketPath, method: 'POST', path: '/process.Process/Start', headers, timeout: RUN_TIMEOUT_MS }, (res) => {
+      let buffer = Buffer.alloc(0);
+      let settled = false;
+      res.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        while (buffer.length >= 5 && buffer.length >= 5 + buffer.readUInt32BE(1)) {
+          const flags = buffer[0];
+          const message = JSON.parse(buffer.subarray(5, 5 + buffer.readUInt32BE(1)).toString());
+          buffer = buffer.subarray(5 + buffer.readUInt32BE(1));
+          if (flags & 2) {
+            if (message.error && !settled) {
+              settled = true;
+              reject(new Error(`${message.error.code}: ${message.error.message}`));
+            }
+            continue;
+          }
+          const event = message.event ?? {};
+          if (event.data) {
+            emit(Buffer.from(event.data.stdout ?? event.data.stderr ?? event.data.pty ?? '', 'base64').toString(), false);
+          } else if (event.end && !settled) {
+            settled = true;
+            emit('', true);
+            resolve(event.end.exitCode ?? (event.end.exited === false ? -1 : 0));
+          }
+        }
+      });
+      res.on('end', () => { if (!settled) reject(new Error('the command stream ended without an exit status')); });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`the step did not finish in ${RUN_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim() || err.message}`)) : resolve()));
+  });
+}
