@@ -48,7 +48,10 @@ describe('a sandbox that dies by itself', () => {
       assert.ok(Date.now() < deadline, 'the dead sandbox is still listed');
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(sandboxCgroupDirs(sandbox.sandboxId), []);
-    assert.deepEqual(mountsUnder(runtime.dataDir), []);
+    // It leaves the list as soon as it is found dead; the clean-up follows a moment later.
+    while (sandboxCgroupDirs(sandbox.sandboxId).length > 0 || mountsUnder(runtime.dataDir).length > 0) {
+      assert.ok(Date.now() < deadline, `left behind: ${sandboxCgroupDirs(sandbox.sandboxId)} ${mountsUnder(runtime.dataDir)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 });
