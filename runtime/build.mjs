@@ -11,4 +11,11 @@ await Promise.all([
   build({ ...common, entryPoints: [join(here, 'src/cli/main.ts')], outfile: join(here, 'dist/cli.js') }),
   build({ ...common, entryPoints: [join(here, 'src/agent/main.ts')], outfile: join(here, 'dist/agent.js') }),
   build({ ...common, entryPoints: [join(here, 'src/interpreter/main.ts')], outfile: join(here, 'dist/interpreter.js') }),
+  // mcp-gateway images: the gateway and the npm MCP servers it offers, one ESM file each.
+  build({ ...common, entryPoints: [join(here, 'src/mcp-gateway/main.ts')], outfile: join(here, 'dist/mcp-gateway.js') }),
+  build({
+    ...common, sourcemap: false, format: 'esm', outdir: join(here, 'dist/mcp-servers'), outExtension: { '.js': '.mjs' },
+    entryPoints: { filesystem: '@modelcontextprotocol/server-filesystem/dist/index.js', memory: '@modelcontextprotocol/server-memory/dist/index.js' },
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  }),
 ]);

@@ -18,6 +18,7 @@ import { CodeRunner } from './providers/run/run-in-sandbox';
 import { ResultsPanel } from './views/results-panel';
 import { TemplatesTreeProvider } from './views/templates-tree';
 import { registerTemplateCommands } from './commands/template-commands';
+import { SandboxTools } from './providers/chat/sandbox-tools';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
@@ -34,6 +35,7 @@ export interface E2BExtensionApi {
   results: ResultsPanel;
   sessions: InterpreterSessions;
   templates: TemplatesTreeProvider;
+  tools: SandboxTools;
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
@@ -86,9 +88,11 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   context.subscriptions.push(templatesView, templatesView.onDidChangeVisibility((e) => { if (e.visible) void templates.refresh(); }));
   if (templatesView.visible) void templates.refresh();
   registerTemplateCommands(services, templates);
+  const tools = new SandboxTools(sessions);
+  context.subscriptions.push(...tools.register());
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
-  return { services, notebooks, runner, results, sessions, templates };
+  return { services, notebooks, runner, results, sessions, templates, tools };
 }
 
 export function deactivate(): void {

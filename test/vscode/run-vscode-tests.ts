@@ -70,7 +70,12 @@ async function main(): Promise<number> {
     codeServer = await startCodeServer({
       ...dirs,
       port: await freePort(),
-      settings: { 'e2b.local.dataDir': runtime.dataDir, 'e2b.local.autoStart': false },
+      settings: {
+        'e2b.local.dataDir': runtime.dataDir,
+        'e2b.local.autoStart': false,
+        // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
+        'e2b.chat.confirmToolRuns': false,
+      },
       env: { E2B_VSCODE_TEST_SUITE: join(OUT, 'test/suite/index.js'), E2B_VSCODE_TEST_RESULTS: results, E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '' },
     });
     const browserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });

@@ -4,7 +4,7 @@ import { buildMissingImages, startRuntime } from '../runtime';
 
 // base is what Sandbox.create() uses; code-interpreter-v1 is what @e2b/code-interpreter and the
 // extension's notebooks use.
-const DEFAULT_IMAGES = ['base', 'code-interpreter-v1'];
+const DEFAULT_IMAGES = ['base', 'code-interpreter-v1', 'mcp-gateway'];
 
 const USAGE = `usage: npm run runtime -- up [options]     start the runtime
        npm run runtime -- build [options]  build missing images, then exit

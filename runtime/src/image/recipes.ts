@@ -57,6 +57,17 @@ function denoBinary(): string {
   throw new Error(`the deno binary is missing (npm install -w runtime): ${tried.join('; ')}`);
 }
 
+/** A file of dist/ (node build.mjs), e.g. the MCP gateway bundled into mcp-gateway images. */
+function distFile(name: string): () => string {
+  const source = () => {
+    const path = join(runtimePackageDir(), 'dist', name);
+    lstatSync(path);
+    return path;
+  };
+  Object.defineProperty(source, 'name', { value: `dist/${name}` });
+  return source;
+}
+
 export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
   base: {
     name: 'base',
@@ -99,6 +110,23 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
       readyCmd: 'end=$((SECONDS + 8)); while [ $SECONDS -lt $end ]; do curl -sf -o /dev/null http://127.0.0.1:49999/health && exit 0; sleep 0.02; done; exit 1',
       user: 'root',
     },
+  },
+  // E2B's MCP gateway template (`Sandbox.create({mcp})`): the base image plus `mcp-gateway`
+  // (dist/mcp-gateway.js run by the host's Node at /opt/e2b/node) and the MCP servers it offers
+  // (npm packages bundled to dist/mcp-servers/*.mjs).
+  'mcp-gateway': {
+    name: 'mcp-gateway',
+    suite: 'bookworm',
+    packages: BASE_PACKAGES,
+    files: [
+      { source: distFile('mcp-gateway.js'), target: '/opt/mcp-gateway/mcp-gateway.js' },
+      { source: distFile('mcp-servers'), target: '/opt/mcp-gateway/mcp-servers' },
+    ],
+    setup: [
+      ...SANDBOX_USER_SETUP,
+      `printf '#!/bin/sh\\nexec /opt/e2b/node /opt/mcp-gateway/mcp-gateway.js "$@"\\n' > /usr/local/bin/mcp-gateway && chmod 0755 /usr/local/bin/mcp-gateway`,
+      'chmod -R a+rX /opt/mcp-gateway && install -d -m 0755 /var/lib/mcp-gateway',
+    ],
   },
 };
 

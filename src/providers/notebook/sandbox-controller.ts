@@ -7,6 +7,7 @@ import type { Sandbox as InterpreterSandbox, Context } from '@e2b/code-interpret
 import { UserFacingError } from '../../connection/user-errors';
 import { CellOutputWriter } from './cell-outputs';
 import { InterpreterSessions, INTERPRETER_TEMPLATE } from './interpreter-sessions';
+import { interruptContext } from './interrupt';
 import { interpreterLanguage, NOTEBOOK_LANGUAGES, resultMimeItems } from './result-mime';
 
 export const CONTROLLER_ID = 'e2b-sandbox';
@@ -130,7 +131,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     const running = this.running.get(key);
     if (!running) return;
     try {
-      await running.sandbox.commands.run(`pkill -INT -f 'kernel-${running.context.id}' || true`, { user: 'root' });
+      await interruptContext(running.sandbox, running.context.id);
     } catch (err) {
       this.log.warn(`interrupt: ${(err as Error).message}`);
     }
