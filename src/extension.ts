@@ -19,10 +19,11 @@ import { ResultsPanel } from './views/results-panel';
 import { TemplatesTreeProvider } from './views/templates-tree';
 import { registerTemplateCommands } from './commands/template-commands';
 import { SandboxTools } from './providers/chat/sandbox-tools';
+import { MCP_PROVIDER_ID, SandboxMcpDefinitions } from './providers/chat/mcp-definitions';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
-import { Services } from './commands/services';
+import { registerCommand, Services } from './commands/services';
 import { ActiveSandbox } from './views/active-sandbox';
 import { ErrorNotifier } from './views/error-notifier';
 import { RefreshScheduler } from './views/refresh-scheduler';
@@ -36,6 +37,7 @@ export interface E2BExtensionApi {
   sessions: InterpreterSessions;
   templates: TemplatesTreeProvider;
   tools: SandboxTools;
+  mcp: SandboxMcpDefinitions;
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
@@ -90,9 +92,19 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   registerTemplateCommands(services, templates);
   const tools = new SandboxTools(sessions);
   context.subscriptions.push(...tools.register());
+  const mcp = new SandboxMcpDefinitions(connection, sandboxes, connections);
+  context.subscriptions.push(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcp));
+  registerCommand(services, 'e2b.copyMcpConfig', async (arg?: unknown) => {
+    const id = await resolveSandboxId(services, arg, 'Sandbox whose MCP gateway to copy');
+    if (!id) return undefined;
+    const config = await mcp.clientConfig(id);
+    await vscode.env.clipboard.writeText(JSON.stringify({ type: 'http', ...config }, null, 2));
+    vscode.window.setStatusBarMessage('$(copy) Copied the MCP gateway URL and token', 4000);
+    return config;
+  });
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
-  return { services, notebooks, runner, results, sessions, templates, tools };
+  return { services, notebooks, runner, results, sessions, templates, tools, mcp };
 }
 
 export function deactivate(): void {
