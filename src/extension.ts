@@ -20,6 +20,7 @@ import { TemplatesTreeProvider } from './views/templates-tree';
 import { registerTemplateCommands } from './commands/template-commands';
 import { SandboxTools } from './providers/chat/sandbox-tools';
 import { MCP_PROVIDER_ID, SandboxMcpDefinitions } from './providers/chat/mcp-definitions';
+import { registerSandboxParticipant } from './providers/chat/sandbox-participant';
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
@@ -92,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   registerTemplateCommands(services, templates);
   const tools = new SandboxTools(sessions);
   context.subscriptions.push(...tools.register());
+  context.subscriptions.push(registerSandboxParticipant(context));
   const mcp = new SandboxMcpDefinitions(connection, sandboxes, connections);
   context.subscriptions.push(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcp));
   registerCommand(services, 'e2b.copyMcpConfig', async (arg?: unknown) => {
