@@ -117,4 +117,19 @@ describe('sandbox lifecycle', () => {
     const templates = (await res.json()) as { templateID: string; aliases: string[] }[];
     assert.ok(templates.some((t) => t.templateID === 'base'));
   });
+
+  it('serves sandbox logs: processes the agent ran and lifecycle events', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    await sandbox.commands.run('echo logged-command');
+    const headers = { 'X-API-KEY': runtime.apiKey };
+    const v2 = (await (await fetch(`${runtime.url}/v2/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as { logs: { message: string; level: string }[] };
+    const messages = v2.logs.map((l) => l.message);
+    assert.ok(messages.includes('sandbox created'), messages.join('\n'));
+    assert.ok(messages.some((m) => /process \d+ started: \/bin\/bash -l -c echo logged-command/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /process \d+ ended: exit status 0/.test(m)), messages.join('\n'));
+    const v1 = (await (await fetch(`${runtime.url}/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as { logs: { line: string }[]; logEntries: unknown[] };
+    assert.equal(v1.logs.length, v1.logEntries.length);
+    assert.equal((await fetch(`${runtime.url}/v2/sandboxes/aaaaaaaaaaaaaaaaaaaa/logs`, { headers })).status, 404);
+    await sandbox.kill();
+  });
 });

@@ -142,6 +142,10 @@ export class SandboxManager {
     return record;
   }
 
+  logFile(id: string): string {
+    return new SandboxBundle(this.paths.sandboxDir(id)).logFile;
+  }
+
   socketPath(id: string): string {
     return new SandboxBundle(this.paths.sandboxDir(id)).socketPath;
   }

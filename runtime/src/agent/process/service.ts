@@ -4,6 +4,7 @@ import { basicAuthUser } from '../auth';
 import { ConnectError } from '../connect/errors';
 import { JsonObject, optionalObject } from '../connect/proto-json';
 import { RpcCall, RpcRouter, ServerStream } from '../connect/rpc';
+import { log } from '../log';
 import { AgentSettings } from '../settings';
 import { planLaunch } from './launch';
 import { ManagedProcess, ProcessSink } from './managed-process';
@@ -82,6 +83,12 @@ async function writeInput(proc: ManagedProcess, msg: JsonObject): Promise<void> 
   else await proc.writePty(input.pty);
 }
 
+/** Start and end of every process go to the agent's log, which the runtime serves as sandbox logs. */
+function logLifetime(proc: ManagedProcess, cmd: string, args: string[]): void {
+  log(`process ${proc.pid} started: ${[cmd, ...args].join(' ').slice(0, 300)}`);
+  proc.subscribe({ data: () => true, end: (end) => log(`process ${proc.pid} ended: ${end.status}`) });
+}
+
 export function registerProcessService(router: RpcRouter, { settings, registry, helperPath }: ProcessServiceOptions): void {
   router.register('process.Process', {
     Start: {
@@ -92,6 +99,7 @@ export function registerProcessService(router: RpcRouter, { settings, registry, 
         const plan = planLaunch(request, user, settings.envVars, settings.defaultWorkdir, helperPath);
         const proc = await ManagedProcess.start(plan, request.config, request.tag);
         registry.add(proc);
+        logLifetime(proc, request.config.cmd, request.config.args);
         // envd's rule: the Start call's timeout is the process's lifetime (0 or absent: none).
         if (call.timeoutMs !== undefined) proc.killAfter(call.timeoutMs);
         // Same tick as the spawn: no output can have been emitted yet, so none is lost.
