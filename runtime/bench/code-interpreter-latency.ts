@@ -3,15 +3,8 @@
 // round trip in Python (and in JavaScript for comparison). Prints one JSON object.
 import { Sandbox } from '@e2b/code-interpreter';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
+import { summary as stats } from './stats';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2));
-}
-
-function stats(values: number[]) {
-  return { samples: values.length, p50: percentile(values, 50), p95: percentile(values, 95) };
-}
 
 async function main(): Promise<void> {
   const runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'code-interpreter-v1']);

@@ -2,11 +2,8 @@
 // process running. Prints one JSON object.
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
+import { summary } from './stats';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2));
-}
 
 async function main(): Promise<void> {
   const runtime = await RuntimeProcess.start();
@@ -27,8 +24,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       benchmark: 'runtime-pause-resume-latency',
       unit: 'ms',
-      pause: { samples: pause.length, p50: percentile(pause, 50), p95: percentile(pause, 95) },
-      resume: { samples: resume.length, p50: percentile(resume, 50), p95: percentile(resume, 95) },
+      pause: summary(pause),
+      resume: summary(resume),
     }, null, 2));
   } finally {
     await runtime.dispose();

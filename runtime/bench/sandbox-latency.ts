@@ -2,11 +2,8 @@
 // round trip, through the official SDK against a real runtime. Prints one JSON object.
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
+import { summary } from './stats';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2));
-}
 
 async function main(): Promise<void> {
   const runtime = await RuntimeProcess.start();
@@ -31,8 +28,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       benchmark: 'runtime-sandbox-latency',
       unit: 'ms',
-      create_to_first_command: { samples: createToFirst.length, p50: percentile(createToFirst, 50), p95: percentile(createToFirst, 95) },
-      command_run_true: { samples: roundTrip.length, p50: percentile(roundTrip, 50), p95: percentile(roundTrip, 95) },
+      create_to_first_command: summary(createToFirst),
+      command_run_true: summary(roundTrip),
     }, null, 2));
   } finally {
     await runtime.dispose();

@@ -2,6 +2,7 @@
 // paused sandbox as a side effect: opening a file of a paused sandbox fails until the user
 // resumes it explicitly.
 import type { Sandbox } from 'e2b';
+import { PromiseCache } from '../util/promise-cache';
 import { SandboxService } from './sandbox-service';
 import { UserFacingError } from './user-errors';
 
@@ -12,20 +13,14 @@ export class SandboxPausedError extends UserFacingError {
 }
 
 export class SandboxConnections {
-  private readonly sandboxes = new Map<string, Promise<Sandbox>>();
+  private readonly sandboxes = new PromiseCache<Sandbox>();
 
   constructor(private readonly service: SandboxService) {
     service.connection.onDidChange(() => this.sandboxes.clear());
   }
 
   get(sandboxId: string): Promise<Sandbox> {
-    let sandbox = this.sandboxes.get(sandboxId);
-    if (!sandbox) {
-      sandbox = this.attach(sandboxId);
-      this.sandboxes.set(sandboxId, sandbox);
-      sandbox.catch(() => this.sandboxes.delete(sandboxId));
-    }
-    return sandbox;
+    return this.sandboxes.get(sandboxId, () => this.attach(sandboxId));
   }
 
   /** Drops a cached connection (the sandbox was killed, or a call found it gone). */

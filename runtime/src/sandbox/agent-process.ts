@@ -3,6 +3,13 @@
 import { request } from 'node:http';
 
 export interface SandboxCommand { cmd: string; user?: string; envs?: Record<string, string>; cwd?: string }
+export interface RunOptions {
+  /** Wait for the exit status; otherwise return once the process has started. */
+  waitForExit: boolean;
+  timeoutMs?: number;
+  /** Output as it arrives (stdout, stderr and PTY alike). */
+  onOutput?: (text: string) => void;
+}
 export interface CommandOutcome { pid: number; exitCode?: number; output: string }
 
 function envelope(message: unknown): Buffer {
@@ -17,6 +24,11 @@ function envelope(message: unknown): Buffer {
  * process has started (it keeps running when this connection closes, as envd does).
  */
 export function runInSandbox(socketPath: string, accessToken: string | undefined, command: SandboxCommand, waitForExit: boolean, timeoutMs = 60_000): Promise<CommandOutcome> {
+  return startInSandbox(socketPath, accessToken, command, { waitForExit, timeoutMs });
+}
+
+export function startInSandbox(socketPath: string, accessToken: string | undefined, command: SandboxCommand, options: RunOptions): Promise<CommandOutcome> {
+  const { waitForExit, timeoutMs = 60_000, onOutput } = options;
   const body = envelope({ process: { cmd: '/bin/bash', args: ['-l', '-c', command.cmd], envs: command.envs ?? {}, cwd: command.cwd }, stdin: false });
   const headers: Record<string, string | number> = {
     'content-type': 'application/connect+json',
@@ -50,9 +62,12 @@ export function runInSandbox(socketPath: string, accessToken: string | undefined
               return;
             }
           } else if (event.data) {
-            output += Buffer.from(event.data.stdout ?? event.data.stderr ?? '', 'base64').toString();
+            const text = Buffer.from(event.data.stdout ?? event.data.stderr ?? event.data.pty ?? '', 'base64').toString();
+            output = (output + text).slice(-64 * 1024);
+            onOutput?.(text);
           } else if (event.end) {
-            resolve({ pid, exitCode: event.end.exitCode ?? 0, output });
+            // A process killed by a signal reports exited:false and no exit code.
+            resolve({ pid, exitCode: event.end.exitCode ?? (event.end.exited === false ? -1 : 0), output });
           }
         }
       });

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { chownSync, copyFileSync, chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
@@ -13,6 +12,7 @@ import { HOST_ID_BASE } from '../container/idmap';
 import { sandboxOciSpec } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from '../sandbox/agent-link';
+import { startInSandbox } from '../sandbox/agent-process';
 import { cgroupPathOf, containerName } from '../sandbox/manager';
 
 export { containerName };
@@ -139,64 +139,20 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function envelope(message: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(message));
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(json.length, 1);
-  return Buffer.concat([head, json]);
-}
-
 /** `bash -l -c cmd` through the agent's process service, its output line by line; → exit code. */
-function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<number> {
-  const body = envelope({ process: { cmd: '/bin/bash', args: ['-l', '-c', command.cmd], envs: command.envs, cwd: command.cwd }, stdin: false });
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/connect+json',
-    'connect-protocol-version': '1',
-    'content-length': body.length,
-    'connect-timeout-ms': RUN_TIMEOUT_MS,
-    authorization: `Basic ${Buffer.from(`${command.user}:`).toString('base64')}`,
-  };
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    const emit = (text: string, flush: boolean) => {
-      pending += text;
-      const lines = pending.split('\n');
-      pending = flush ? '' : lines.pop()!;
-      for (const line of lines) if (line.length > 0 || !flush) onLine(line.replace(/\r$/, ''));
-    };
-    const req = request({ socketPath, method: 'POST', path: '/process.Process/Start', headers, timeout: RUN_TIMEOUT_MS }, (res) => {
-      let buffer = Buffer.alloc(0);
-      let settled = false;
-      res.on('data', (chunk: Buffer) => {
-        buffer = Buffer.concat([buffer, chunk]);
-        while (buffer.length >= 5 && buffer.length >= 5 + buffer.readUInt32BE(1)) {
-          const flags = buffer[0];
-          const message = JSON.parse(buffer.subarray(5, 5 + buffer.readUInt32BE(1)).toString());
-          buffer = buffer.subarray(5 + buffer.readUInt32BE(1));
-          if (flags & 2) {
-            if (message.error && !settled) {
-              settled = true;
-              reject(new Error(`${message.error.code}: ${message.error.message}`));
-            }
-            continue;
-          }
-          const event = message.event ?? {};
-          if (event.data) {
-            emit(Buffer.from(event.data.stdout ?? event.data.stderr ?? event.data.pty ?? '', 'base64').toString(), false);
-          } else if (event.end && !settled) {
-            settled = true;
-            emit('', true);
-            resolve(event.end.exitCode ?? (event.end.exited === false ? -1 : 0));
-          }
-        }
-      });
-      res.on('end', () => { if (!settled) reject(new Error('the command stream ended without an exit status')); });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`the step did not finish in ${RUN_TIMEOUT_MS / 1000} s`)));
-    req.on('error', reject);
-    req.end(body);
+async function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<number> {
+  let pending = '';
+  const outcome = await startInSandbox(socketPath, undefined, command, {
+    waitForExit: true,
+    timeoutMs: RUN_TIMEOUT_MS,
+    onOutput: (text) => {
+      const lines = (pending + text).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) onLine(line.replace(/\r$/, ''));
+    },
   });
+  if (pending) onLine(pending.replace(/\r$/, ''));
+  return outcome.exitCode ?? 0;
 }
 
 function run(command: string, args: string[]): Promise<void> {

@@ -7,6 +7,7 @@ import { sdkOptions } from '../../connection/profile';
 import { SandboxPausedError } from '../../connection/sandbox-connections';
 import { SandboxService } from '../../connection/sandbox-service';
 import { toUserFacingError, UserFacingError } from '../../connection/user-errors';
+import { PromiseCache } from '../../util/promise-cache';
 
 export const INTERPRETER_TEMPLATE = 'code-interpreter-v1';
 const STATE_KEY = 'e2b.interpreterSessions';
@@ -14,7 +15,7 @@ const STATE_KEY = 'e2b.interpreterSessions';
 interface StoredSession { sandboxId: string; contexts: Record<string, string> }
 
 export class InterpreterSessions {
-  private readonly sandboxes = new Map<string, Promise<InterpreterSandbox>>();
+  private readonly sandboxes = new PromiseCache<InterpreterSandbox>();
 
   constructor(private readonly connection: ConnectionService, private readonly service: SandboxService, private readonly state: vscode.Memento) {}
 
@@ -41,14 +42,8 @@ export class InterpreterSessions {
     return sandbox.sandboxId;
   }
 
-  async sandbox(sandboxId: string): Promise<InterpreterSandbox> {
-    let sandbox = this.sandboxes.get(sandboxId);
-    if (!sandbox) {
-      sandbox = this.attach(sandboxId);
-      this.sandboxes.set(sandboxId, sandbox);
-      sandbox.catch(() => this.sandboxes.delete(sandboxId));
-    }
-    return sandbox;
+  sandbox(sandboxId: string): Promise<InterpreterSandbox> {
+    return this.sandboxes.get(sandboxId, () => this.attach(sandboxId));
   }
 
   /** The document's context for a language: reused across reloads while its kernel lives. */
