@@ -91,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   context.subscriptions.push(templatesView, templatesView.onDidChangeVisibility((e) => { if (e.visible) void templates.refresh(); }));
   if (templatesView.visible) void templates.refresh();
   registerTemplateCommands(services, templates);
-  const tools = new SandboxTools(sessions);
+  const tools = new SandboxTools(sessions, () => active.id);
   context.subscriptions.push(...tools.register());
   context.subscriptions.push(registerSandboxParticipant(context));
   const mcp = new SandboxMcpDefinitions(connection, sandboxes, connections);

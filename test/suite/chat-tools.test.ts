@@ -90,7 +90,13 @@ describe('Language-model tools', () => {
     assert.equal(left.stdout, '');
   });
 
-  it('uses the workspace run sandbox when no sandbox is named', async () => {
+  it('runs commands in the active sandbox when no sandbox is named', async () => {
+    await vscode.commands.executeCommand('e2b.connectSandbox', sandbox.sandboxId);
+    const result = await invoke('e2b_runCommand', { command: 'echo "in $E2B_SANDBOX_ID"' });
+    assert.match(texts(result), new RegExp(`in ${sandbox.sandboxId}`));
+  });
+
+  it('uses the workspace run sandbox for code when no sandbox is named', async () => {
     const result = await invoke('e2b_runCode', { code: '21 * 2' });
     assert.match(texts(result), /Result: 42/);
     assert.ok(api.sessions.sandboxIdOf('e2b:run-selection'), 'a run sandbox was created or reused');

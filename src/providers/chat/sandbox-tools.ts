@@ -1,6 +1,7 @@
 // Sandboxes as language-model tools for VS Code's chat: run code, run a shell command, read,
-// write and list files. Each acts on the sandbox the call names, else the workspace's run
-// sandbox (a code-interpreter sandbox, created on first use). Confirmations say what runs where;
+// write and list files. Each acts on the sandbox the call names, else on the window's active
+// sandbox (commands and files), else on the workspace's run sandbox (a code-interpreter sandbox,
+// created on first use; code always runs there unless a sandbox is named). Confirmations say what runs where;
 // cancellation stops the work; output is bounded.
 import * as vscode from 'vscode';
 import type { Sandbox } from '@e2b/code-interpreter';
@@ -27,12 +28,12 @@ export const TOOL_NAMES = {
 const text = (value: string) => new vscode.LanguageModelTextPart(value);
 
 export class SandboxTools {
-  constructor(private readonly sessions: InterpreterSessions) {}
+  constructor(private readonly sessions: InterpreterSessions, private readonly activeSandboxId: () => string | undefined) {}
 
   register(): vscode.Disposable[] {
     return [
       vscode.lm.registerTool<RunCodeInput>(TOOL_NAMES.runCode, {
-        prepareInvocation: (o) => this.confirm(o.input, `Run ${o.input.language ?? 'python'} in a sandbox`, fence(o.input.code, o.input.language ?? 'python')),
+        prepareInvocation: (o) => this.confirm(o.input, `Run ${o.input.language ?? 'python'} in a sandbox`, fence(o.input.code, o.input.language ?? 'python'), true),
         invoke: (o, token) => this.runCode(o.input, token),
       }),
       vscode.lm.registerTool<RunCommandInput>(TOOL_NAMES.runCommand, {
@@ -41,18 +42,18 @@ export class SandboxTools {
       }),
       vscode.lm.registerTool<ReadFileInput>(TOOL_NAMES.readFile, {
         prepareInvocation: (o) => ({ invocationMessage: `Reading ${o.input.path} in a sandbox` }),
-        invoke: (o) => this.withSandbox(o.input, async (s) => new vscode.LanguageModelToolResult([text(boundText(await s.files.read(o.input.path)))])),
+        invoke: (o) => this.withSandbox(o.input, false, async (s) => new vscode.LanguageModelToolResult([text(boundText(await s.files.read(o.input.path)))])),
       }),
       vscode.lm.registerTool<WriteFileInput>(TOOL_NAMES.writeFile, {
         prepareInvocation: (o) => this.confirm(o.input, `Write ${o.input.path} in a sandbox`, fence(o.input.content.slice(0, 2000), '')),
-        invoke: (o) => this.withSandbox(o.input, async (s) => {
+        invoke: (o) => this.withSandbox(o.input, false, async (s) => {
           const info = await s.files.write(o.input.path, o.input.content);
           return new vscode.LanguageModelToolResult([text(`Wrote ${o.input.content.length} characters to ${info.path}.`)]);
         }),
       }),
       vscode.lm.registerTool<ListDirectoryInput>(TOOL_NAMES.listDirectory, {
         prepareInvocation: (o) => ({ invocationMessage: `Listing ${o.input.path} in a sandbox` }),
-        invoke: (o) => this.withSandbox(o.input, async (s) => {
+        invoke: (o) => this.withSandbox(o.input, false, async (s) => {
           const entries = await s.files.list(o.input.path, { depth: Math.max(1, Math.min(o.input.depth ?? 1, 5)) });
           const lines = entries.map((e) => `${e.type === 'dir' ? 'dir ' : 'file'} ${e.path}${e.type === 'file' ? ` (${e.size} bytes)` : ''}`);
           return new vscode.LanguageModelToolResult([text(boundText(lines.join('\n') || '(empty)'))]);
@@ -62,8 +63,8 @@ export class SandboxTools {
   }
 
   /** What the user is asked before code runs or a file is written (unless they turned asking off). */
-  confirm(input: SandboxInput, title: string, body: string): vscode.PreparedToolInvocation {
-    const where = input.sandboxId ?? this.sessions.sandboxIdOf(RUN_SESSION_KEY) ?? 'a new code-interpreter sandbox';
+  confirm(input: SandboxInput, title: string, body: string, forCode = false): vscode.PreparedToolInvocation {
+    const where = this.targetSandboxId(input, forCode) ?? 'a new code-interpreter sandbox';
     const ask = vscode.workspace.getConfiguration('e2b').get<boolean>('chat.confirmToolRuns', true);
     return {
       invocationMessage: `${title} (${where})`,
@@ -72,7 +73,7 @@ export class SandboxTools {
   }
 
   private async runCode(input: RunCodeInput, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
-    return this.withSandbox(input, async (sandbox) => {
+    return this.withSandbox(input, true, async (sandbox) => {
       const language = input.language ?? 'python';
       const key = input.sandboxId ? `e2b:tool:${input.sandboxId}` : RUN_SESSION_KEY;
       if (input.sandboxId && !this.sessions.sandboxIdOf(key)) await this.sessions.assign(key, input.sandboxId);
@@ -97,7 +98,7 @@ export class SandboxTools {
   }
 
   private async runCommand(input: RunCommandInput, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
-    return this.withSandbox(input, async (sandbox) => {
+    return this.withSandbox(input, false, async (sandbox) => {
       const handle = await sandbox.commands.run(input.command, { background: true, cwd: input.cwd, timeoutMs: (input.timeoutSeconds ?? 120) * 1000 });
       const cancel = token.onCancellationRequested(() => void handle.kill().catch(() => undefined));
       try {
@@ -112,9 +113,13 @@ export class SandboxTools {
     });
   }
 
-  private async withSandbox(input: SandboxInput, action: (sandbox: Sandbox) => Promise<vscode.LanguageModelToolResult>): Promise<vscode.LanguageModelToolResult> {
-    let sandboxId = input.sandboxId ?? this.sessions.sandboxIdOf(RUN_SESSION_KEY);
-    if (!sandboxId) sandboxId = await this.sessions.createFor(RUN_SESSION_KEY);
+  /** The sandbox a call acts on; undefined when a run sandbox has to be created first. */
+  private targetSandboxId(input: SandboxInput, forCode: boolean): string | undefined {
+    return input.sandboxId ?? (forCode ? undefined : this.activeSandboxId()) ?? this.sessions.sandboxIdOf(RUN_SESSION_KEY);
+  }
+
+  private async withSandbox(input: SandboxInput, forCode: boolean, action: (sandbox: Sandbox) => Promise<vscode.LanguageModelToolResult>): Promise<vscode.LanguageModelToolResult> {
+    const sandboxId = this.targetSandboxId(input, forCode) ?? await this.sessions.createFor(RUN_SESSION_KEY);
     return action(await this.sessions.sandbox(sandboxId));
   }
 }
