@@ -47,7 +47,9 @@ export function startBundledRuntime(extensionPath: string, dataDir: string): voi
   }
   mkdirSync(dataDir, { recursive: true });
   const log = openSync(join(dataDir, 'runtime.log'), 'a');
-  const args = [join(extensionPath, 'runtime', 'dist', 'cli.js'), 'up', '--data-dir', dataDir, ...previousLaunchArgs(dataDir)];
+  // Only base is built if missing: other images need files from the repository (and a build
+  // from here must never replace images that running sandboxes use as their lower layer).
+  const args = [join(extensionPath, 'runtime', 'dist', 'cli.js'), 'up', '--data-dir', dataDir, '--image', 'base', ...previousLaunchArgs(dataDir)];
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', log, log],
