@@ -22,8 +22,8 @@ export function registerTerminalCommands(services: Services): void {
     const cmd = cmdArg ?? await vscode.window.showInputBox({ title: `Run in ${id}`, prompt: 'Shell command to run in the sandbox (output streams into a terminal)', placeHolder: 'python3 -m http.server 8000' });
     if (!cmd) return undefined;
     const { pty } = services.terminals.runCommand(id, cmd);
-    void pty.exitCode.then(() => services.tree.refreshProcesses(id));
-    setTimeout(() => services.tree.refreshProcesses(id), 500);
+    void pty.exitCode.then(() => services.tree.refreshProcesses());
+    setTimeout(() => services.tree.refreshProcesses(), 500);
     return pty;
   });
 
@@ -35,7 +35,7 @@ export function registerTerminalCommands(services: Services): void {
   registerCommand(services, 'e2b.killProcess', async (node: ProcessNode) => {
     const sandbox = await services.connections.get(node.sandboxId);
     const killed = await sandbox.commands.kill(node.process.pid);
-    services.tree.refreshProcesses(node.sandboxId);
+    services.tree.refreshProcesses();
     return killed;
   });
 

@@ -33,7 +33,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   ) {}
 
   /** Redraws the sandboxes' children (their running commands) after one was started or killed. */
-  refreshProcesses(_sandboxId: string): void {
+  refreshProcesses(): void {
     this.changed.fire(undefined);
   }
 

@@ -36,14 +36,18 @@ export class SandboxBundle {
   /** Unmounts and deletes everything; safe to call on a half-made or already removed bundle. */
   async remove(): Promise<void> {
     if (!existsSync(this.dir)) return;
-    if (this.isMounted()) {
-      try {
-        await run('umount', [this.rootfs]);
-      } catch {
-        await run('umount', ['--lazy', this.rootfs]);
-      }
-    }
+    await this.unmount();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Unmounts the merged root (lazily if something still holds it); the layers stay. */
+  async unmount(): Promise<void> {
+    if (!this.isMounted()) return;
+    try {
+      await run('umount', [this.rootfs]);
+    } catch {
+      await run('umount', ['--lazy', this.rootfs]);
+    }
   }
 }
 

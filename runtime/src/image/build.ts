@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, lchownSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from '../container/idmap';
+import { shellQuote } from '../shell-quote';
 import { ImageRecipe, recipeFingerprint, SandboxStart } from './recipes';
 
 export interface ImageInfo { name: string; fingerprint: string; builtAt: string; start?: SandboxStart }
@@ -81,9 +82,6 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
   });
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** chown every file by +offset; chown clears setuid/setgid bits, so modes are restored after. */
 function shiftOwnership(root: string, offset: number): void {

@@ -2,6 +2,7 @@
 // unsets an environment variable.
 import { accessSync, constants } from 'node:fs';
 import { KernelSpec } from './kernel';
+import { shellQuote } from '../shell-quote';
 
 export interface LanguageSupport {
   /** The kernel a context of this language runs (typescript shares javascript's). */
@@ -27,9 +28,6 @@ export function normalizeLanguage(language: unknown): string {
 
 const VALID_SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 function executable(path: string): boolean {
   try {

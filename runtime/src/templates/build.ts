@@ -7,7 +7,8 @@ import { readImageInfo } from '../image/build';
 import { SandboxStart } from '../image/recipes';
 import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { BuiltTemplate, isValidTemplateName, templateNameOf, TemplateStore } from './store';
-import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, shellQuote, StepCommand } from './steps';
+import { shellQuote } from '../shell-quote';
+import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
 
 export type BuildStatus = 'waiting' | 'building' | 'ready' | 'error';
 export interface BuildLogEntry { timestamp: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; step?: string }

@@ -3,7 +3,6 @@
 // containers live in the sandboxes dir (so a restarted runtime cleans up a crashed one) but are
 // not sandboxes: the API never lists them.
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { chownSync, copyFileSync, chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Crun } from '../container/crun';
@@ -13,6 +12,7 @@ import { sandboxOciSpec } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from '../sandbox/agent-link';
 import { startInSandbox } from '../sandbox/agent-process';
+import { shellQuote } from '../shell-quote';
 import { cgroupPathOf, containerName } from '../sandbox/manager';
 
 export { containerName };
@@ -81,7 +81,7 @@ export async function runStepInContainer(
     exitCode = await streamCommand(bundle.socketPath, command, onOutput);
   } finally {
     await host.crun.deleteForce(containerName(id)).catch(() => undefined);
-    if (bundle.isMounted()) await run('umount', [bundle.rootfs]).catch(() => run('umount', ['--lazy', bundle.rootfs]));
+    await bundle.unmount();
     if (exitCode === 0) {
       rmSync(layerDir, { recursive: true, force: true });
       renameSync(bundle.upper, layerDir);
@@ -135,9 +135,6 @@ export function copyScript(archive: string, src: string, dest: string, owner: st
   ].join('\n');
 }
 
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** `bash -l -c cmd` through the agent's process service, its output line by line; → exit code. */
 async function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<number> {
@@ -153,10 +150,4 @@ async function streamCommand(socketPath: string, command: StepCommand, onLine: (
   });
   if (pending) onLine(pending.replace(/\r$/, ''));
   return outcome.exitCode ?? 0;
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
 }

@@ -102,11 +102,7 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     const to = parseSandboxUri(newUri);
     if (from.sandboxId !== to.sandboxId) throw vscode.FileSystemError.NoPermissions('Moving files between sandboxes is not supported: copy them instead.');
     await this.withSandbox(oldUri, async (sandbox) => {
-      await this.entry(oldUri);
-      if (await this.tryEntry(newUri)) {
-        if (!options.overwrite) throw vscode.FileSystemError.FileExists(newUri);
-        await sandbox.files.remove(to.path);
-      }
+      await this.clearTarget(sandbox, oldUri, newUri, options.overwrite);
       await sandbox.files.rename(from.path, to.path);
       this.changed(from.sandboxId, from.path, vscode.FileChangeType.Deleted);
       this.changed(to.sandboxId, to.path, vscode.FileChangeType.Created);
@@ -118,11 +114,7 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     const to = parseSandboxUri(destination);
     if (from.sandboxId !== to.sandboxId) throw vscode.FileSystemError.NoPermissions('Copying between sandboxes goes through VS Code (read and write).');
     await this.withSandbox(source, async (sandbox) => {
-      await this.entry(source);
-      if (await this.tryEntry(destination)) {
-        if (!options.overwrite) throw vscode.FileSystemError.FileExists(destination);
-        await sandbox.files.remove(to.path);
-      }
+      await this.clearTarget(sandbox, source, destination, options.overwrite);
       await sandbox.commands.run(`cp -a -- ${shellQuote(from.path)} ${shellQuote(to.path)}`);
       this.changed(to.sandboxId, to.path, vscode.FileChangeType.Created);
     });
@@ -132,6 +124,14 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   notifyChanged(sandboxId: string, dir: string): void {
     this.cache.invalidate(sandboxId, dir);
     this.ownChanges.fire([{ type: vscode.FileChangeType.Changed, uri: sandboxUri(sandboxId, dir) }]);
+  }
+
+  /** Rename and copy: the source must exist; an existing target goes only when overwriting. */
+  private async clearTarget(sandbox: Sandbox, source: vscode.Uri, target: vscode.Uri, overwrite: boolean): Promise<void> {
+    await this.entry(source);
+    if (!(await this.tryEntry(target))) return;
+    if (!overwrite) throw vscode.FileSystemError.FileExists(target);
+    await sandbox.files.remove(parseSandboxUri(target).path);
   }
 
   /** Forget everything about a sandbox (it was killed). */

@@ -1,0 +1,4 @@
+// A value as one single-quoted word for sh/bash.
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
