@@ -49,18 +49,19 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const connections = new SandboxConnections(sandboxes);
   const files = new SandboxFileSystemProvider(connections, log);
   const terminals = new SandboxTerminals(connections, context.workspaceState);
-  const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log);
+  const errors = new ErrorNotifier(log);
+  const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log, errors);
   const refresher = new RefreshScheduler(() => tree.refresh(), {
     intervalMs: () => vscode.workspace.getConfiguration('e2b').get<number>('explorer.refreshIntervalSeconds', 10) * 1000,
   });
   const active = new ActiveSandbox(context.workspaceState, sandboxes);
   const services: Services = {
-    context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors: new ErrorNotifier(log),
+    context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors,
   };
 
   const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
   context.subscriptions.push(
-    log, connection, tree, treeView, active, files, { dispose: () => refresher.dispose() },
+    log, connection, tree, treeView, active, files, errors, { dispose: () => refresher.dispose() },
     vscode.workspace.registerFileSystemProvider(E2B_SCHEME, files, { isCaseSensitive: true }),
     vscode.window.registerTerminalProfileProvider('e2b.sandboxTerminal', terminals.profileProvider(() => resolveSandboxId(services, services.active.id, 'Sandbox to open a terminal in'))),
     treeView.onDidChangeVisibility((e) => refresher.setVisible(e.visible)),

@@ -46,14 +46,14 @@ export class ConnectionService implements vscode.Disposable {
     switch (this.kind) {
       case 'cloud': {
         const apiKey = await this.apiKeys.get();
-        if (!apiKey) throw new UserFacingError('No E2B API key is set.', ['Set API Key']);
+        if (!apiKey) throw new UserFacingError('No E2B API key is set.', ['Set API Key'], 'auth');
         return { kind: 'cloud', label: 'E2B cloud', apiKey, domain: CLOUD_DOMAIN };
       }
       case 'selfHosted': {
         const apiUrl = config.get<string>('selfHosted.apiUrl', '').trim();
         if (!apiUrl) throw new UserFacingError('Set "e2b.selfHosted.apiUrl" to the API URL of your E2B deployment.', ['Open Settings']);
         const apiKey = await this.apiKeys.get();
-        if (!apiKey) throw new UserFacingError('No API key is set for the self-hosted E2B.', ['Set API Key']);
+        if (!apiKey) throw new UserFacingError('No API key is set for the self-hosted E2B.', ['Set API Key'], 'auth');
         return {
           kind: 'selfHosted',
           label: new URL(apiUrl).host,
@@ -73,7 +73,7 @@ export class ConnectionService implements vscode.Disposable {
     let endpoint = await readLocalRuntimeEnv(dataDir);
     if (!endpoint || !(await isRuntimeHealthy(endpoint.apiUrl))) {
       if (!config.get<boolean>('local.autoStart', true)) {
-        throw new UserFacingError(`The local runtime is not running (nothing answers for ${dataDir}). Start it with "npm start" in the extension repository.`, ['Retry']);
+        throw new UserFacingError(`The local runtime is not running (nothing answers for ${dataDir}). Start it with "npm start" in the extension repository.`, ['Retry'], 'unreachable');
       }
       endpoint = await this.startLocalRuntime(dataDir);
     }

@@ -1,6 +1,7 @@
 // Polls only while the view is visible: a setTimeout chain with one request in flight, requests
-// made meanwhile merged into one follow-up, exponential back-off on errors, and a stop after
-// repeated errors until the user refreshes by hand.
+// made meanwhile merged into one follow-up, and exponential back-off on errors (capped, so a
+// server that comes back, or a rate limit that lifts, is noticed without the user doing
+// anything). `maxConsecutiveErrors`, when given, stops polling until the user refreshes by hand.
 export interface RefreshSchedulerOptions {
   intervalMs: () => number;
   maxBackoffMs?: number;
@@ -66,8 +67,8 @@ export class RefreshScheduler {
     if (!this.visible || this.disposed) return;
     const interval = this.options.intervalMs();
     if (interval <= 0) return;
-    if (this.consecutiveErrors >= (this.options.maxConsecutiveErrors ?? 5)) return;
-    const backoff = Math.min(interval * 2 ** this.consecutiveErrors, this.options.maxBackoffMs ?? 300_000);
+    if (this.consecutiveErrors >= (this.options.maxConsecutiveErrors ?? Infinity)) return;
+    const backoff = Math.min(interval * 2 ** this.consecutiveErrors, this.options.maxBackoffMs ?? 60_000);
     this.timer = setTimeout(() => void this.run(), backoff);
   }
 

@@ -4,6 +4,7 @@ import type { ProcessInfo, SandboxInfo, SandboxState } from 'e2b';
 import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
+import { ErrorNotifier } from './error-notifier';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
 import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel } from './sandbox-presentation';
 
@@ -30,6 +31,8 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     private readonly connections: SandboxConnections,
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
+    /** Told about a refused key (shown once until it works again); other failures stay in the view. */
+    private readonly notifier?: ErrorNotifier,
   ) {}
 
   /** Redraws the sandboxes' children (their running commands) after one was started or killed. */
@@ -86,10 +89,15 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
         token = page.nextToken;
       } while (token && fetched.length < wanted);
       this.apply(fetched, token, undefined);
+      this.notifier?.resolved('auth');
       return true;
     } catch (err) {
       this.log.warn(`explorer refresh failed: ${(err as Error).message}`);
-      this.apply(this.sandboxes, this.nextToken, err as UserFacingError);
+      const error = err instanceof UserFacingError ? err : new UserFacingError((err as Error).message);
+      // Only a refused key needs the user: say so once. Outages and rate limits are a state of
+      // the view (its message line), retried in the background, never a popup per poll.
+      if (error.kind === 'auth') this.notifier?.showCondition('auth', error);
+      this.apply(this.sandboxes, this.nextToken, error);
       return false;
     }
   }
