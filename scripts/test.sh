@@ -2,7 +2,8 @@
 # The whole test suite on a clean machine: installs what is missing (Debian packages, npm
 # packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
 # runs the runtime tests (official SDK, real containers), the extension's unit tests, and the
-# extension-host tests inside a real VS Code. Ends with one "N passed, N failed" line.
+# extension-host tests inside a real VS Code, and the first run of the packaged .vsix in a clean
+# one. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,17 @@ if [ -n "$vscode_line" ]; then
   failed=$((failed + $(echo "$vscode_line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
 else
   echo "the VS Code suite did not report results"
+  failed=$((failed + 1))
+fi
+
+echo "== extension: first run of the packaged .vsix in a clean VS Code (bundled runtime auto-started)"
+npx tsx test/first-run/run-first-run.ts 2>&1 | tee "$logs/first-run.log"
+first_run_line=$(grep -E '^first-run: [0-9]+ passed, [0-9]+ failed' "$logs/first-run.log" | tail -1)
+if [ -n "$first_run_line" ]; then
+  passed=$((passed + $(echo "$first_run_line" | sed 's/^first-run: \([0-9]*\) passed.*/\1/')))
+  failed=$((failed + $(echo "$first_run_line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
+else
+  echo "the first-run pass did not report results"
   failed=$((failed + 1))
 fi
 
