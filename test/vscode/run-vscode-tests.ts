@@ -2,66 +2,21 @@
 // local runtime, installs the .vsix into code-server, opens the workbench in headless Chromium
 // (the extension host starts when a client connects) and collects the results the companion
 // runner extension writes. Prints one line per test and exits non-zero on any failure.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
 import { installExtensions, startCodeServer } from './code-server';
+import { launchBrowser, OUT, packageExtensions, REPO, stopRuntimeOf, waitForResults } from './harness';
 
-const REPO = resolve(__dirname, '../..');
-const OUT = join(REPO, 'out');
 const SCREENSHOTS = join(REPO, '.cache', 'screenshots');
-const SUITE_TIMEOUT_MS = 20 * 60_000;
-
-function packageExtensions(): { extension: string; runner: string } {
-  execFileSync('bash', ['scripts/package-extension.sh', '--tests'], { cwd: REPO, stdio: 'inherit' });
-  const extension = join(OUT, 'e2b-sandboxes.vsix');
-  const vsce = join(REPO, 'node_modules/@vscode/vsce/vsce');
-  const runnerDir = join(OUT, 'test/runner-extension');
-  copyFileSync(join(REPO, 'test/runner-extension/package.json'), join(runnerDir, 'package.json'));
-  writeFileSync(join(runnerDir, 'LICENSE'), 'MIT\n');
-  const runner = join(OUT, 'e2b-test-runner.vsix');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', runner], { cwd: runnerDir, stdio: 'pipe' });
-  return { extension, runner };
-}
-
-async function waitForResults(file: string, codeServerOutput: () => string): Promise<string> {
-  const deadline = Date.now() + SUITE_TIMEOUT_MS;
-  let printed = 0;
-  for (;;) {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    // Stream progress as the suite runs.
-    const lines = text.split('\n');
-    for (; printed < lines.length - 1; printed++) console.log(lines[printed]);
-    if (text.includes('# runner finished')) return text;
-    if (Date.now() > deadline) throw new Error(`the suite did not finish in time; code-server said:\n${codeServerOutput().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Stops the runtime process that serves this data dir now, whoever started it. */
-async function stopRuntimeOf(runtime: RuntimeProcess): Promise<void> {
-  const pidFile = join(runtime.dataDir, 'runtime.pid');
-  if (!existsSync(pidFile)) return;
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && (await runtime.isUp()); i++) await new Promise((r) => setTimeout(r, 100));
-}
 
 async function main(): Promise<number> {
   const { extension, runner } = packageExtensions();
   const work = mkdtempSync(join(tmpdir(), 'e2b-vscode-test-'));
   const runtime = await RuntimeProcess.start();
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const dirs = { userDataDir: join(work, 'user-data'), extensionsDir: join(work, 'extensions'), workspace: join(work, 'workspace') };
     mkdirSync(dirs.workspace, { recursive: true });

@@ -1,0 +1,62 @@
+// What the extension-host test runner and the extension benchmarks share: packaging the extension
+// and the companion runner extension, driving a headless Chromium at code-server's workbench,
+// waiting for the results file the runner extension writes, and stopping the runtime.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import type { RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
+
+export const REPO = resolve(__dirname, '../..');
+export const OUT = join(REPO, 'out');
+const SUITE_TIMEOUT_MS = 20 * 60_000;
+
+/** Builds (build.mjs with `buildFlags`) and packages the extension and the runner extension. */
+export function packageExtensions(buildFlags: string[] = ['--tests']): { extension: string; runner: string } {
+  execFileSync('bash', ['scripts/package-extension.sh', ...buildFlags], { cwd: REPO, stdio: 'inherit' });
+  const extension = join(OUT, 'e2b-sandboxes.vsix');
+  const vsce = join(REPO, 'node_modules/@vscode/vsce/vsce');
+  const runnerDir = join(OUT, 'test/runner-extension');
+  copyFileSync(join(REPO, 'test/runner-extension/package.json'), join(runnerDir, 'package.json'));
+  writeFileSync(join(runnerDir, 'LICENSE'), 'MIT\n');
+  const runner = join(OUT, 'e2b-test-runner.vsix');
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', runner], { cwd: runnerDir, stdio: 'pipe' });
+  return { extension, runner };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * Waits for the runner extension's "# runner finished" line, passing each new line of the results
+ * file to `onLine` as it appears.
+ */
+export async function waitForResults(file: string, codeServerOutput: () => string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? SUITE_TIMEOUT_MS);
+  const onLine = options.onLine ?? ((line: string) => console.log(line));
+  let printed = 0;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const lines = text.split('\n');
+    for (; printed < lines.length - 1; printed++) onLine(lines[printed]);
+    if (text.includes('# runner finished')) return text;
+    if (Date.now() > deadline) throw new Error(`the suite did not finish in time; code-server said:\n${codeServerOutput().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Stops the runtime process that serves this data dir now, whoever started it. */
+export async function stopRuntimeOf(runtime: RuntimeProcess): Promise<void> {
+  const pidFile = join(runtime.dataDir, 'runtime.pid');
+  if (!existsSync(pidFile)) return;
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && (await runtime.isUp()); i++) await new Promise((r) => setTimeout(r, 100));
+}
