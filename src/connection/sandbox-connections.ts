@@ -6,6 +6,9 @@ import { PromiseCache } from '../util/promise-cache';
 import { SandboxService } from './sandbox-service';
 import { UserFacingError } from './user-errors';
 
+/** What the API says about a sandbox now; 'unreachable' when it cannot be asked (network, server down). */
+export type SandboxStatus = 'running' | 'paused' | 'gone' | 'unreachable';
+
 export class SandboxPausedError extends UserFacingError {
   constructor(readonly sandboxId: string) {
     super(`Sandbox ${sandboxId} is paused: resume it from the Sandbox Explorer first.`, ['Refresh']);
@@ -26,6 +29,23 @@ export class SandboxConnections {
   /** Drops a cached connection (the sandbox was killed, or a call found it gone). */
   forget(sandboxId: string): void {
     this.sandboxes.delete(sandboxId);
+  }
+
+  /**
+   * Asks the API whether the sandbox still exists: a broken stream means either "the network
+   * dropped" (reconnect later) or "the sandbox is gone" (stop), and only the API can tell.
+   */
+  async status(sandboxId: string): Promise<SandboxStatus> {
+    try {
+      const info = await this.service.getInfo(sandboxId);
+      return info.state === 'paused' ? 'paused' : 'running';
+    } catch (err) {
+      if (err instanceof UserFacingError && err.kind === 'sandboxGone') {
+        this.forget(sandboxId);
+        return 'gone';
+      }
+      return 'unreachable';
+    }
   }
 
   private async attach(sandboxId: string): Promise<Sandbox> {

@@ -8,18 +8,21 @@ import { DirectoryCache } from './directory-cache';
 import { toFileSystemError } from './file-errors';
 import { baseName, parentPath, parseSandboxUri, sandboxUri } from './sandbox-uri';
 import { SandboxWatcher } from './sandbox-watcher';
+import { UnsavedEditsRescue } from './unsaved-rescue';
 
 export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly cache = new DirectoryCache();
   private readonly watcher: SandboxWatcher;
   private readonly ownChanges = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile: vscode.Event<vscode.FileChangeEvent[]>;
+  /** Offers to save edits elsewhere when a save fails because the sandbox is gone. */
+  readonly rescue = new UnsavedEditsRescue();
 
   constructor(private readonly connections: SandboxConnections, log: vscode.LogOutputChannel) {
     this.watcher = new SandboxWatcher(connections, (sandboxId, path, type) => {
       this.cache.invalidate(sandboxId, parentPath(path));
       if (type === vscode.FileChangeType.Deleted) this.cache.invalidateTree(sandboxId, path);
-    }, log);
+    }, log, (sandboxId, dir) => this.cache.invalidateTree(sandboxId, dir));
     this.onDidChangeFile = (listener, thisArgs, disposables) => {
       const a = this.watcher.onDidChangeFile(listener, thisArgs);
       const b = this.ownChanges.event(listener, thisArgs);
@@ -62,6 +65,21 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
+    try {
+      await this.write(uri, content, options);
+    } catch (err) {
+      // The save failed and VS Code keeps the document dirty; if that is because the sandbox is
+      // gone, say so plainly and offer to keep the edits somewhere else.
+      const { sandboxId } = parseSandboxUri(uri);
+      // (A gone sandbox can also look like "file not found", so any failure is checked.)
+      if ((await this.connections.status(sandboxId)) !== 'gone') throw err;
+      this.forgetSandbox(sandboxId);
+      this.rescue.offer(uri);
+      throw vscode.FileSystemError.Unavailable(`Sandbox ${sandboxId} is gone (killed or timed out): ${uri.path} cannot be saved there. Your edits are kept; use "Save As…" to save them elsewhere.`);
+    }
+  }
+
+  private async write(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
     const { sandboxId, path } = parseSandboxUri(uri);
     await this.withSandbox(uri, async (sandbox) => {
       const existing = await this.tryEntry(uri);
@@ -193,6 +211,7 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   }
 
   dispose(): void {
+    this.rescue.dispose();
     this.watcher.dispose();
     this.ownChanges.dispose();
   }

@@ -1,14 +1,17 @@
 // vscode watch() → envd WatchDir streams (timeoutMs 0: the SDK's default would end them after a
 // minute). One stream per watched directory, shared and reference-counted; events batched.
+// A stream that breaks (network drop, runtime restart) is started again with back-off for as
+// long as the sandbox exists; after a gap, the directory is reported changed so VS Code re-reads
+// what it shows (events that happened meanwhile were not seen).
 import * as vscode from 'vscode';
 import type { FilesystemEvent, WatchHandle } from 'e2b';
+import { backoffDelay } from '../../connection/backoff';
 import { SandboxConnections } from '../../connection/sandbox-connections';
 import { parentPath, sandboxUri } from './sandbox-uri';
 
 const BATCH_MS = 5;
-const MAX_RESTARTS = 3;
 
-interface Stream { handle?: WatchHandle; users: number; stopped: boolean; restarts: number }
+interface Stream { handle?: WatchHandle; users: number; stopped: boolean; failures: number; broken: boolean; retry?: ReturnType<typeof setTimeout> }
 
 export class SandboxWatcher implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
@@ -22,6 +25,8 @@ export class SandboxWatcher implements vscode.Disposable {
     /** Told about every change, so caches forget what changed. */
     private readonly onChange: (sandboxId: string, path: string, type: vscode.FileChangeType) => void,
     private readonly log: vscode.LogOutputChannel,
+    /** Told when a broken stream is back: everything cached under `dir` may be stale. */
+    private readonly onResync: (sandboxId: string, dir: string) => void = () => undefined,
   ) {}
 
   /**
@@ -33,7 +38,7 @@ export class SandboxWatcher implements vscode.Disposable {
     const key = `${sandboxId}\0${dir}\0${recursive && isDirectory}`;
     let stream = this.streams.get(key);
     if (!stream) {
-      stream = { users: 0, stopped: false, restarts: 0 };
+      stream = { users: 0, stopped: false, failures: 0, broken: false };
       this.streams.set(key, stream);
       void this.start(sandboxId, dir, recursive && isDirectory, stream, key);
     }
@@ -41,9 +46,16 @@ export class SandboxWatcher implements vscode.Disposable {
     return new vscode.Disposable(() => {
       if (--stream!.users > 0) return;
       stream!.stopped = true;
+      if (stream!.retry) clearTimeout(stream!.retry);
       this.streams.delete(key);
-      void stream!.handle?.stop();
+      void stream!.handle?.stop().catch(() => undefined);
     });
+  }
+
+  /** How many watch streams are live, and how many are waiting to reconnect (for tests and logs). */
+  get health(): { live: number; reconnecting: number } {
+    const all = [...this.streams.values()];
+    return { live: all.filter((s) => s.handle && !s.broken).length, reconnecting: all.filter((s) => s.broken).length };
   }
 
   private async start(sandboxId: string, dir: string, recursive: boolean, stream: Stream, key: string): Promise<void> {
@@ -55,20 +67,46 @@ export class SandboxWatcher implements vscode.Disposable {
         timeoutMs: 0,
         onExit: (err) => this.onStreamEnd(sandboxId, dir, recursive, stream, key, err),
       });
-      if (stream.stopped) void stream.handle.stop();
+      if (stream.stopped) {
+        void stream.handle.stop().catch(() => undefined);
+        return;
+      }
+      stream.failures = 0;
+      if (stream.broken) {
+        stream.broken = false;
+        this.log.info(`watch ${sandboxId}:${dir} resumed`);
+        this.onResync(sandboxId, dir);
+        this.queue({ type: vscode.FileChangeType.Changed, uri: sandboxUri(sandboxId, dir) });
+      }
     } catch (err) {
-      // No watch for a missing directory or a sandbox that is gone: VS Code's own calls report those.
       this.log.info(`watch ${sandboxId}:${dir} not started: ${(err as Error).message}`);
+      // Never started: a missing directory or a gone sandbox, which VS Code's own calls report.
+      // Broken before: keep trying while the sandbox may still be there.
+      if (stream.broken) await this.retryLater(sandboxId, dir, recursive, stream, key);
     }
   }
 
   private onStreamEnd(sandboxId: string, dir: string, recursive: boolean, stream: Stream, key: string, err?: Error): void {
     if (stream.stopped) return;
-    this.log.info(`watch ${sandboxId}:${dir} ended${err ? `: ${err.message}` : ''}`);
-    if (stream.restarts >= MAX_RESTARTS) return;
-    stream.restarts++;
-    // A dropped connection reconnects a few times with back-off; a killed sandbox fails to reconnect and stops.
-    setTimeout(() => { if (!stream.stopped) void this.start(sandboxId, dir, recursive, stream, key); }, 1000 * 2 ** stream.restarts);
+    this.log.info(`watch ${sandboxId}:${dir} ended${err ? `: ${err.message}` : ''}; reconnecting`);
+    stream.broken = true;
+    stream.handle = undefined;
+    void this.retryLater(sandboxId, dir, recursive, stream, key);
+  }
+
+  /** Starts the stream again after a back-off, unless the API says the sandbox is gone. */
+  private async retryLater(sandboxId: string, dir: string, recursive: boolean, stream: Stream, key: string): Promise<void> {
+    if (stream.stopped) return;
+    if ((await this.connections.status(sandboxId)) === 'gone') {
+      this.log.info(`watch ${sandboxId}:${dir} stopped: the sandbox is gone`);
+      stream.broken = false;
+      return;
+    }
+    const delay = backoffDelay(stream.failures++, { baseMs: 500, maxMs: 15_000 });
+    stream.retry = setTimeout(() => {
+      stream.retry = undefined;
+      if (!stream.stopped) void this.start(sandboxId, dir, recursive, stream, key);
+    }, delay);
   }
 
   private onEvent(sandboxId: string, dir: string, event: FilesystemEvent): void {
@@ -77,7 +115,11 @@ export class SandboxWatcher implements vscode.Disposable {
       : event.type === 'remove' || event.type === 'rename' ? vscode.FileChangeType.Deleted
         : vscode.FileChangeType.Changed;
     this.onChange(sandboxId, path, type);
-    this.pending.push({ type, uri: sandboxUri(sandboxId, path) });
+    this.queue({ type, uri: sandboxUri(sandboxId, path) });
+  }
+
+  private queue(event: vscode.FileChangeEvent): void {
+    this.pending.push(event);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -91,7 +133,8 @@ export class SandboxWatcher implements vscode.Disposable {
   dispose(): void {
     for (const stream of this.streams.values()) {
       stream.stopped = true;
-      void stream.handle?.stop();
+      if (stream.retry) clearTimeout(stream.retry);
+      void stream.handle?.stop().catch(() => undefined);
     }
     this.streams.clear();
     this.emitter.dispose();

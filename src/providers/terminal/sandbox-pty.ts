@@ -1,11 +1,17 @@
 // A VS Code terminal attached to a PTY in a sandbox: `bash -i -l` with input, resize, colours and
 // the shell's exit code. timeoutMs 0 keeps it open past the SDK's 60 s default; a streaming
 // decoder keeps multi-byte characters split across chunks intact. Reattaches by pid after a
-// window reload when the shell still runs.
+// window reload when the shell still runs, and after the connection drops (network, runtime
+// restart): the shell lives on in the sandbox, so losing the stream is not the end of it.
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
+import { backoffDelay, sleep } from '../../connection/backoff';
+import type { SandboxStatus } from '../../connection/sandbox-connections';
 
 export interface PtySession { sandboxId: string; pid: number }
+
+/** connecting → connected ⇄ reconnecting → closed. */
+export type PtyConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   private readonly writes = new vscode.EventEmitter<string>();
@@ -18,6 +24,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   private input: Promise<unknown> = Promise.resolve();
   private closedByUser = false;
   private dimensions?: vscode.TerminalDimensions;
+  private state: PtyConnectionState = 'connecting';
+  private readonly stateChanges = new vscode.EventEmitter<PtyConnectionState>();
+  readonly onDidChangeConnectionState = this.stateChanges.event;
 
   constructor(
     private readonly sandbox: () => Promise<Sandbox>,
@@ -26,13 +35,24 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     private readonly existingPid: number | undefined,
     private readonly sessions: { started(session: PtySession): void; ended(session: PtySession): void },
     private readonly options: { cwd?: string; envs?: Record<string, string> } = {},
+    /** Asks the API about the sandbox when the stream breaks: gone means stop, anything else means retry. */
+    private readonly status: () => Promise<SandboxStatus> = async () => 'unreachable',
   ) {}
 
   get pid(): number | undefined { return this.handle?.pid; }
+  get connectionState(): PtyConnectionState { return this.state; }
+
+  private setState(state: PtyConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.stateChanges.fire(state);
+  }
+
+  private readonly onData = (data: Uint8Array) => this.writes.fire(this.decoder.decode(data, { stream: true }));
 
   async open(initial: vscode.TerminalDimensions | undefined): Promise<void> {
     this.dimensions = initial ?? this.dimensions;
-    const onData = (data: Uint8Array) => this.writes.fire(this.decoder.decode(data, { stream: true }));
+    const onData = this.onData;
     try {
       const sandbox = await this.sandbox();
       if (this.existingPid !== undefined) {
@@ -51,23 +71,62 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
       }
     } catch (err) {
       this.writes.fire(`\x1b[31mCannot open a terminal in sandbox ${this.sandboxId}: ${(err as Error).message}\x1b[0m\r\n`);
+      this.setState('closed');
       this.closes.fire(1);
       return;
     }
     const session = { sandboxId: this.sandboxId, pid: this.handle.pid };
     this.sessions.started(session);
-    this.handle.wait().then(
+    this.follow(session, this.handle);
+  }
+
+  /** Waits for the shell's end on this stream; a stream that breaks without an exit code is a lost connection. */
+  private follow(session: PtySession, handle: CommandHandle): void {
+    this.setState('connected');
+    handle.wait().then(
       (result) => this.finish(session, result.exitCode),
-      (err: { exitCode?: number; message?: string }) => this.finish(session, err?.exitCode, err?.exitCode === undefined ? err?.message : undefined),
+      (err: { exitCode?: number; message?: string }) => {
+        if (err?.exitCode !== undefined) this.finish(session, err.exitCode);
+        else void this.reconnect(session, err?.message ?? 'the stream ended');
+      },
     );
+  }
+
+  /**
+   * Says the connection was lost, then reattaches to the same shell with back-off until it works,
+   * the sandbox turns out to be gone, the shell has ended, or the user closes the terminal.
+   */
+  private async reconnect(session: PtySession, problem: string): Promise<void> {
+    if (this.closedByUser) return;
+    this.setState('reconnecting');
+    this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
+    for (let attempt = 0; !this.closedByUser; attempt++) {
+      await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }));
+      if (this.closedByUser) return;
+      try {
+        const sandbox = await this.sandbox();
+        const handle = await sandbox.pty.connect(session.pid, { onData: this.onData, timeoutMs: 0 });
+        this.handle = handle;
+        this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
+        if (this.dimensions) await sandbox.pty.resize(session.pid, { cols: this.dimensions.columns, rows: this.dimensions.rows }).catch(() => undefined);
+        this.follow(session, handle);
+        return;
+      } catch (err) {
+        const status = await this.status();
+        if (status === 'gone') return this.finish(session, undefined, `sandbox ${this.sandboxId} is gone (killed or timed out)`);
+        // The sandbox answers but the shell does not: it ended while we were away.
+        if (status === 'running' && (err as Error).name === 'NotFoundError') return this.finish(session, undefined, 'the shell ended while the connection was down');
+      }
+    }
   }
 
   private finish(session: PtySession, exitCode: number | undefined, problem?: string): void {
     this.sessions.ended(session);
+    this.setState('closed');
     if (this.closedByUser) return;
     const tail = this.decoder.decode();
     if (tail) this.writes.fire(tail);
-    if (problem) this.writes.fire(`\r\n\x1b[31m[connection to the sandbox lost: ${problem}]\x1b[0m\r\n`);
+    if (problem) this.writes.fire(`\r\n\x1b[31m[${problem}]\x1b[0m\r\n`);
     this.closes.fire(exitCode ?? 1);
   }
 
@@ -87,6 +146,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   close(): void {
     this.closedByUser = true;
+    this.setState('closed');
     const pid = this.handle?.pid;
     if (pid !== undefined) void this.sandbox().then((s) => s.pty.kill(pid)).catch(() => undefined);
   }

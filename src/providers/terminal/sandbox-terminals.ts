@@ -22,7 +22,7 @@ export class SandboxTerminals {
     return new SandboxPseudoterminal(() => this.connections.get(sandboxId), sandboxId, pid, {
       started: (s) => this.remember(s),
       ended: (s) => this.forget(s),
-    }, options);
+    }, options, () => this.connections.status(sandboxId));
   }
 
   /** A command whose output streams into a terminal, ending with its exit code. */
