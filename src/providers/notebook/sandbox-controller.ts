@@ -4,7 +4,7 @@
 // restart gives the notebook fresh kernels.
 import * as vscode from 'vscode';
 import type { Sandbox as InterpreterSandbox, Context } from '@e2b/code-interpreter';
-import { UserFacingError } from '../../connection/user-errors';
+import { isNetworkFailure, UserFacingError } from '../../connection/user-errors';
 import { CellOutputWriter } from './cell-outputs';
 import { InterpreterSessions, INTERPRETER_TEMPLATE } from './interpreter-sessions';
 import { interruptContext } from './interrupt';
@@ -77,12 +77,14 @@ export class SandboxNotebookController implements vscode.Disposable {
     }
     let ok = false;
     let finished = false;
+    let used: InterpreterSandbox | undefined;
     try {
       if (!this.sessions.sandboxIdOf(key)) {
         const chosen = await this.chooseSandbox(notebook);
         if (!chosen) throw new UserFacingError('No sandbox chosen for this notebook.');
       }
       const { sandbox, context } = await this.sessions.context(key, language, notebookCwd(notebook));
+      used = sandbox;
       const envs = vscode.workspace.getConfiguration('e2b', notebook.uri).get<Record<string, string>>('notebook.envVars', {});
       const done = new Promise<void>((resolve) => {
         this.running.set(key, { execution, sandbox, context, stop: resolve });
@@ -102,7 +104,7 @@ export class SandboxNotebookController implements vscode.Disposable {
       ok = !!result && !result.error;
       finished = true;
     } catch (err) {
-      this.reportFailure(writer, key, err);
+      await this.reportFailure(writer, key, err, used);
     } finally {
       this.running.delete(key);
       await writer.flushed();
@@ -110,10 +112,16 @@ export class SandboxNotebookController implements vscode.Disposable {
     }
   }
 
-  private reportFailure(writer: CellOutputWriter, key: string, err: unknown): void {
+  private async reportFailure(writer: CellOutputWriter, key: string, err: unknown, sandbox: InterpreterSandbox | undefined): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     const name = (err as { name?: string }).name ?? 'Error';
     this.log.warn(`cell failed in ${key}: ${name}: ${message}`);
+    // The network dropped (the SDK reports a dropped stream as a network error, or as a timeout
+    // when it cannot tell): the sandbox and its kernel are most likely still there, so keep them.
+    if (isNetworkFailure(err) || (name === 'TimeoutError' && sandbox && (await sandbox.isRunning().catch(() => true)))) {
+      writer.error('ConnectionLost', `The connection to the sandbox was lost while this cell ran (${message}), so its output may be incomplete; the code may have gone on running in the kernel. Run the next cell once the connection is back: the sandbox and its variables are kept.`);
+      return;
+    }
     // A sandbox that timed out or was killed is a state, not a bug: say what happens next.
     if (/sandbox.*(not found|timeout|gone|was killed)|no longer exists|502/i.test(message) || name === 'TimeoutError' || name === 'SandboxNotFoundError') {
       const sandboxId = this.sessions.sandboxIdOf(key);
