@@ -30,7 +30,21 @@ import { ErrorNotifier } from './views/error-notifier';
 import { RefreshScheduler } from './views/refresh-scheduler';
 import { SandboxTreeProvider } from './views/sandbox-tree';
 
+/** Set by the bundle's first line (build.mjs banner): when this extension's code began to run. */
+declare const __e2bBundleStart: number | undefined;
+
+/** How long activation took, measured inside the extension host (milliseconds). */
+export interface ActivationTiming {
+  /** From the bundle's first line to the start of activate(): evaluating the modules. */
+  loadMs?: number;
+  /** The activate() call itself. */
+  activateMs: number;
+  /** loadMs + activateMs (the part of activation this extension's code spends). */
+  totalMs: number;
+}
+
 export interface E2BExtensionApi {
+  activation: ActivationTiming;
   services: Services;
   notebooks: SandboxNotebookController;
   runner: CodeRunner;
@@ -42,6 +56,7 @@ export interface E2BExtensionApi {
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
+  const activateStart = performance.now();
   const log = vscode.window.createOutputChannel('E2B', { log: true });
   const apiKeys = new ApiKeyStore(context.secrets);
   const connection = new ConnectionService(apiKeys, context.extensionPath, log);
@@ -107,7 +122,12 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   });
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
-  return { services, notebooks, runner, results, sessions, templates, tools, mcp };
+  const bundleStart = typeof __e2bBundleStart === 'number' ? __e2bBundleStart : undefined;
+  const activateMs = performance.now() - activateStart;
+  const loadMs = bundleStart === undefined ? undefined : activateStart - bundleStart;
+  const activation = { loadMs, activateMs, totalMs: (loadMs ?? 0) + activateMs };
+  log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
+  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp };
 }
 
 export function deactivate(): void {

@@ -1,10 +1,17 @@
 // The one place the extension calls the E2B SDK for sandbox lifecycle. Errors come out as
 // UserFacingErrors that say what to do; callers never see SDK internals.
 import * as vscode from 'vscode';
-import { Sandbox, SandboxInfo, SandboxState, Template } from 'e2b';
+import type { Sandbox, SandboxInfo, SandboxState } from 'e2b';
 import { ConnectionService } from './connection-service';
 import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
 import { toUserFacingError } from './user-errors';
+
+let sdk: Promise<typeof import('e2b')> | undefined;
+/** The E2B SDK, loaded on first use: evaluating it is most of the bundle's load time, so
+ * activation does not pay for it (the bundle keeps it; only its evaluation waits). */
+export function loadSdk(): Promise<typeof import('e2b')> {
+  return (sdk ??= import('e2b'));
+}
 
 export interface SandboxLifecycleEvent { id: string; type: string; timestamp: string; sandboxId: string; eventData: Record<string, unknown> | null }
 
@@ -30,6 +37,7 @@ export class SandboxService {
 
   async listPage(query: SandboxListQuery, limit: number, nextToken?: string): Promise<SandboxPage> {
     return this.call(undefined, async (opts) => {
+      const { Sandbox } = await loadSdk();
       const paginator = Sandbox.list({ ...opts, limit, nextToken, query: { state: query.states, metadata: query.metadata } });
       const items = await paginator.nextItems();
       return { items, nextToken: paginator.hasNext ? paginator.nextToken : undefined };
@@ -37,11 +45,11 @@ export class SandboxService {
   }
 
   getInfo(sandboxId: string): Promise<SandboxInfo> {
-    return this.call(sandboxId, (opts) => Sandbox.getInfo(sandboxId, opts));
+    return this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.getInfo(sandboxId, opts));
   }
 
   async create(options: CreateSandboxOptions, signal?: AbortSignal): Promise<Sandbox> {
-    const sandbox = await this.call(undefined, (opts) => Sandbox.create(options.template, {
+    const sandbox = await this.call(undefined, async (opts) => (await loadSdk()).Sandbox.create(options.template, {
       ...opts,
       signal,
       timeoutMs: options.timeoutMs,
@@ -55,34 +63,34 @@ export class SandboxService {
 
   /** Connects (making the sandbox usable from this window); a paused sandbox is resumed. */
   connect(sandboxId: string): Promise<Sandbox> {
-    return this.call(sandboxId, (opts) => Sandbox.connect(sandboxId, opts));
+    return this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.connect(sandboxId, opts));
   }
 
   async kill(sandboxId: string): Promise<boolean> {
-    const killed = await this.call(sandboxId, (opts) => Sandbox.kill(sandboxId, opts));
+    const killed = await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.kill(sandboxId, opts));
     this.changed.fire();
     return killed;
   }
 
   async setTimeout(sandboxId: string, timeoutMs: number): Promise<void> {
-    await this.call(sandboxId, (opts) => Sandbox.setTimeout(sandboxId, timeoutMs, opts));
+    await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.setTimeout(sandboxId, timeoutMs, opts));
     this.changed.fire();
   }
 
   async pause(sandboxId: string): Promise<boolean> {
-    const paused = await this.call(sandboxId, (opts) => Sandbox.pause(sandboxId, opts));
+    const paused = await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.pause(sandboxId, opts));
     this.changed.fire();
     return paused;
   }
 
   /** Resumes a paused sandbox (connect resumes); the caller asked for it explicitly. */
   async resume(sandboxId: string, timeoutMs?: number): Promise<void> {
-    await this.call(sandboxId, (opts) => Sandbox.connect(sandboxId, { ...opts, timeoutMs }));
+    await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.connect(sandboxId, { ...opts, timeoutMs }));
     this.changed.fire();
   }
 
   getMetrics(sandboxId: string, start?: Date, end?: Date) {
-    return this.call(sandboxId, (opts) => Sandbox.getMetrics(sandboxId, { ...opts, start, end }));
+    return this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.getMetrics(sandboxId, { ...opts, start, end }));
   }
 
   /** Lifecycle events from E2B's events API, newest first. */
@@ -122,6 +130,7 @@ export class SandboxService {
 
   /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
   async buildTemplate(name: string, dockerfile: string, onLog: (line: string) => void, options: { cpuCount?: number; memoryMB?: number } = {}): Promise<string> {
+    const { Template } = await loadSdk();
     const info = await this.call(undefined, (opts) => Template.build(Template().fromDockerfile(dockerfile), {
       ...opts,
       alias: name,

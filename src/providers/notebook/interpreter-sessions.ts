@@ -1,7 +1,7 @@
 // Code-interpreter sandboxes and their code contexts ("kernels"), one context per document and
 // language, remembered per workspace so a window reload re-attaches to the same kernel state.
 import * as vscode from 'vscode';
-import { Sandbox as InterpreterSandbox, Context } from '@e2b/code-interpreter';
+import type { Sandbox as InterpreterSandbox, Context } from '@e2b/code-interpreter';
 import { ConnectionService } from '../../connection/connection-service';
 import { sdkOptions } from '../../connection/profile';
 import { SandboxPausedError } from '../../connection/sandbox-connections';
@@ -82,7 +82,9 @@ export class InterpreterSessions {
     const info = await this.service.getInfo(sandboxId);
     if (info.state === 'paused') throw new SandboxPausedError(sandboxId);
     try {
-      return await InterpreterSandbox.connect(sandboxId, sdkOptions(profile));
+      // Loaded on first use, like the base SDK (see loadSdk).
+      const { Sandbox } = await import('@e2b/code-interpreter');
+      return await Sandbox.connect(sandboxId, sdkOptions(profile));
     } catch (err) {
       throw toUserFacingError(err, { connectionLabel: profile.label, apiUrl: profile.apiUrl, sandboxId });
     }
