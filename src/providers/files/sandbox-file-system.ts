@@ -152,6 +152,9 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     await sandbox.files.remove(parseSandboxUri(target).path);
   }
 
+  /** Live and reconnecting watch streams (a dropped connection shows as reconnecting). */
+  get watchHealth(): { live: number; reconnecting: number } { return this.watcher.health; }
+
   /** Forget everything about a sandbox (it was killed). */
   forgetSandbox(sandboxId: string): void {
     this.cache.forgetSandbox(sandboxId);
