@@ -5,6 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const withTests = process.argv.includes('--tests');
+// `--bench` compiles the extension-host benchmarks (test/bench/suite) and the runner extension.
+const withBench = process.argv.includes('--bench');
 const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
 
 await build({
@@ -24,5 +26,10 @@ if (withTests) {
   // mocha and the SDK load from node_modules at run time; the extension's own modules the tests
   // use are bundled in.
   await build({ ...common, bundle: true, entryPoints: suiteFiles, outdir: 'out/test/suite', external: ['vscode', 'mocha', 'e2b', '@e2b/code-interpreter'] });
+}
+if (withTests || withBench) {
   await build({ ...common, bundle: true, entryPoints: ['test/runner-extension/extension.ts'], outfile: 'out/test/runner-extension/extension.js', external: ['vscode'] });
+}
+if (withBench) {
+  await build({ ...common, bundle: true, entryPoints: ['test/bench/suite/index.ts'], outfile: 'out/test/bench/index.js', external: ['vscode', 'e2b', '@e2b/code-interpreter'] });
 }

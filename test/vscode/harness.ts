@@ -11,9 +11,13 @@ export const REPO = resolve(__dirname, '../..');
 export const OUT = join(REPO, 'out');
 const SUITE_TIMEOUT_MS = 20 * 60_000;
 
-/** Builds (build.mjs with `buildFlags`) and packages the extension and the runner extension. */
-export function packageExtensions(buildFlags: string[] = ['--tests']): { extension: string; runner: string } {
-  execFileSync('bash', ['scripts/package-extension.sh', ...buildFlags], { cwd: REPO, stdio: 'inherit' });
+/**
+ * Builds (build.mjs with `buildFlags`) and packages the extension and the runner extension; the
+ * build's output goes to our stdout, or to stderr for commands whose stdout is a result.
+ */
+export function packageExtensions(buildFlags: string[] = ['--tests'], buildOutput: 'stdout' | 'stderr' = 'stdout'): { extension: string; runner: string } {
+  const out = buildOutput === 'stdout' ? 1 : 2;
+  execFileSync('bash', ['scripts/package-extension.sh', ...buildFlags], { cwd: REPO, stdio: [0, out, 2] });
   const extension = join(OUT, 'e2b-sandboxes.vsix');
   const vsce = join(REPO, 'node_modules/@vscode/vsce/vsce');
   const runnerDir = join(OUT, 'test/runner-extension');

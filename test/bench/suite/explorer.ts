@@ -1,0 +1,108 @@
+// The Sandbox Explorer with many sandboxes: the tree's full refresh (the list API, page by page,
+// then VS Code asking the tree for every row) measured inside the extension host.
+import * as vscode from 'vscode';
+import { Sandbox } from 'e2b';
+import type { E2BExtensionApi } from '../../../src/extension';
+import type { ExplorerNode, SandboxTreeProvider } from '../../../src/views/sandbox-tree';
+import { sdkOptions } from '../../suite/helpers';
+import { envNumber, pool, progress, round, summary, timed } from './util';
+
+/**
+ * Counts the sandbox rows VS Code asks the tree for (getTreeItem): after a change event, VS Code
+ * re-reads the expanded "Running" group and turns each of its sandboxes into a row.
+ */
+class RowProbe {
+  private rows = 0;
+  private wanted = 0;
+  private done?: (at: number) => void;
+
+  constructor(private readonly tree: SandboxTreeProvider) {
+    const getTreeItem = tree.getTreeItem.bind(tree);
+    tree.getTreeItem = (node: ExplorerNode) => {
+      const item = getTreeItem(node);
+      if (node.kind === 'sandbox' && ++this.rows >= this.wanted && this.done) {
+        const done = this.done;
+        this.done = undefined;
+        done(performance.now());
+      }
+      return item;
+    };
+  }
+
+  /** Resolves with the time the `rows`th sandbox row was produced. */
+  expect(rows: number, timeoutMs = 120_000): Promise<number> {
+    this.rows = 0;
+    this.wanted = rows;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`VS Code asked for ${this.rows} of ${rows} sandbox rows in ${timeoutMs} ms (is the view visible?)`)), timeoutMs);
+      this.done = (at) => { clearTimeout(timer); resolve(at); };
+    });
+  }
+
+  dispose(): void {
+    delete (this.tree as { getTreeItem?: unknown }).getTreeItem;
+  }
+}
+
+export async function benchExplorer(api: E2BExtensionApi) {
+  const count = envNumber('E2B_BENCH_SANDBOXES', 500);
+  const iterations = envNumber('E2B_BENCH_EXPLORER_ITERATIONS', 10);
+  const opts = await sdkOptions();
+  const ids: string[] = [];
+  const tree = api.services.tree;
+  let probe: RowProbe | undefined;
+  try {
+    progress(`explorer: creating ${count} sandboxes`);
+    const creation = await timed(() => pool(count, 6, async (i) => {
+      const sandbox = await Sandbox.create('base', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'explorer', n: String(i) } });
+      ids.push(sandbox.sandboxId);
+      if (ids.length % 100 === 0) progress(`explorer: ${ids.length} sandboxes`);
+    }));
+
+    probe = new RowProbe(tree);
+    await vscode.commands.executeCommand('workbench.view.extension.e2b');
+    await vscode.commands.executeCommand('e2b.sandboxes.focus');
+    // Show them all: the first page, then "Load more" until there is no more.
+    await tree.refresh();
+    while (tree.hasMore) await tree.loadMore();
+    const shown = tree.items.length;
+    if (shown < count) throw new Error(`the explorer shows ${shown} of ${count} sandboxes`);
+    // Warm up: one full redraw before measuring.
+    const firstRender = probe.expect(shown);
+    await Sandbox.setTimeout(ids[0], 20 * 60_000 + 500, opts);
+    await tree.refresh();
+    await firstRender;
+
+    const unchanged: number[] = [];
+    const list: number[] = [];
+    const full: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      // Nothing changed: the list API and the comparison, no redraw (what the periodic refresh costs).
+      unchanged.push((await timed(() => tree.refresh())).ms);
+      // One sandbox changed (its end time): the list API, then VS Code re-reads every row.
+      await Sandbox.setTimeout(ids[i % ids.length], 20 * 60_000 + (i + 1) * 1000, opts);
+      const rendered = probe.expect(shown);
+      const started = performance.now();
+      const ok = await tree.refresh();
+      const listed = performance.now();
+      if (!ok) throw new Error(`refresh failed: ${tree.lastError?.message}`);
+      const renderedAt = await rendered;
+      list.push(listed - started);
+      full.push(renderedAt - started);
+    }
+    return {
+      sandboxes: shown,
+      page_size: vscode.workspace.getConfiguration('e2b').get<number>('explorer.pageSize'),
+      create_all_s: round(creation.ms / 1000),
+      refresh_unchanged: summary(unchanged),
+      refresh_full: summary(full),
+      refresh_full_list_api: summary(list),
+      refresh_full_rows: summary(full.map((f, i) => f - list[i])),
+    };
+  } finally {
+    probe?.dispose();
+    progress(`explorer: killing ${ids.length} sandboxes`);
+    await pool(ids.length, 8, async (i) => { await Sandbox.kill(ids[i], opts).catch(() => false); });
+    await tree.refresh();
+  }
+}

@@ -1,0 +1,65 @@
+// The extension-host benchmarks (npm run bench:extension), loaded by the runner extension in
+// place of the mocha suite. First activation: one sample per extension host, so after each sample
+// it asks the driver to reload the window, which starts a new extension host where the runner
+// extension loads this again, until it has enough; then the explorer, files and notebook benchmarks. The result is one `# bench {...}`
+// line in the results file.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { extensionApi } from '../../suite/helpers';
+import { ActivationSample, measureActivation } from './activation';
+import { benchExplorer } from './explorer';
+import { benchFiles } from './files';
+import { benchNotebook } from './notebook';
+import { envNumber, progress, round, summary } from './util';
+
+interface State { activation: ActivationSample[] }
+
+export async function run(): Promise<void> {
+  const results = process.env.E2B_VSCODE_TEST_RESULTS!;
+  const stateFile = process.env.E2B_BENCH_STATE!;
+  const state: State = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { activation: [] };
+  const sample = await measureActivation();
+  state.activation.push(sample);
+  writeFileSync(stateFile, JSON.stringify(state));
+  progress(`activation ${state.activation.length}: ${JSON.stringify(sample)}`);
+
+  const hosts = envNumber('E2B_BENCH_ACTIVATIONS', 10);
+  if (state.activation.length < hosts) {
+    // The driver reloads the page: a new window gets a new extension host (the web workbench has
+    // no "restart extension host").
+    appendFileSync(results, '# reload\n');
+    await new Promise((r) => setTimeout(r, 120_000));
+    progress('the window was not reloaded: continuing with the samples so far');
+  }
+
+  const only = (process.env.E2B_BENCH_ONLY ?? '').split(',').filter(Boolean);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  const api = await extensionApi();
+  const report: Record<string, unknown> = { activation: activationReport(state.activation) };
+  for (const [name, bench] of [['explorer', () => benchExplorer(api)], ['files', benchFiles], ['notebook', benchNotebook]] as const) {
+    if (!wanted(name)) continue;
+    progress(`${name}: starting`);
+    try {
+      report[name] = await bench();
+    } catch (err) {
+      report[name] = { error: String((err as Error)?.stack ?? err) };
+    }
+    progress(`${name}: ${JSON.stringify(report[name])}`);
+  }
+  appendFileSync(results, `# bench ${JSON.stringify(report)}\n`);
+}
+
+function activationReport(samples: ActivationSample[]) {
+  const observed = samples.flatMap((s) => (s.observedMs === undefined ? [] : [s.observedMs]));
+  return {
+    hosts: samples.length,
+    // Extension.activate() as another extension in the same host sees it: read + compile + evaluate + activate().
+    observed: observed.length ? summary(observed) : undefined,
+    observed_first_host_ms: samples[0]?.observedMs === undefined ? undefined : round(samples[0].observedMs),
+    // The extension's own clock: from the bundle's first line to the end of activate().
+    total: summary(samples.map((s) => s.totalMs)),
+    context_wait: summary(samples.flatMap((s) => (s.contextMs === undefined ? [] : [s.contextMs]))),
+    modules: summary(samples.flatMap((s) => (s.loadMs === undefined ? [] : [s.loadMs]))),
+    activate_call: summary(samples.map((s) => s.activateMs)),
+    already_active: samples.filter((s) => s.wasActive).length,
+  };
+}
