@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { NotFoundError, Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
+import { extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 
 describe('Sandbox Explorer', () => {
   let services: Services;
@@ -74,6 +74,7 @@ describe('Sandbox Explorer', () => {
     assert.equal((await sandbox.commands.run('echo $GREETING')).stdout, 'from-vscode\n');
     assert.equal(services.active.id, id);
     await waitFor('the new sandbox in the tree', () => services.tree.items.some((s) => s.sandboxId === id));
+    await screenshot('explorer');
   });
 
   it('sets the timeout, copies the id and shows info', async () => {

@@ -1,5 +1,7 @@
 // Shared helpers for the extension-host tests: the extension's services, the local runtime's
 // endpoint (read the same way the extension reads it), waiting for conditions.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { E2BExtensionApi } from '../../src/extension';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
@@ -36,4 +38,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+/**
+ * Asks the test harness, which drives the browser showing this workbench, to take a screenshot
+ * named `name` now (README pictures, taken from the real UI). The harness names a directory in
+ * E2B_VSCODE_SCREENSHOT_REQUESTS and answers by removing the request file; without it, or when no
+ * answer comes, nothing happens: screenshots never fail a test. `ready`, if given, is waited for
+ * (up to 30 s) before the picture is taken.
+ */
+export async function screenshot(name: string, ready?: () => boolean): Promise<void> {
+  const dir = process.env.E2B_VSCODE_SCREENSHOT_REQUESTS;
+  if (!dir) return;
+  // Something worth showing first (a few metrics samples, say), if it comes.
+  for (let i = 0; i < 150 && ready && !ready(); i++) await new Promise((r) => setTimeout(r, 200));
+  // Let the workbench draw what the test just did (webviews, notebook outputs, terminal text).
+  await new Promise((r) => setTimeout(r, 1500));
+  const request = join(dir, `${name}.request`);
+  writeFileSync(request, '');
+  for (let i = 0; i < 100 && existsSync(request); i++) await new Promise((r) => setTimeout(r, 200));
 }

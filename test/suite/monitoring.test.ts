@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { MetricsPanel } from '../../src/views/metrics-panel';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
 
 describe('Pause, resume and metrics', () => {
   let services: Services;
@@ -43,6 +43,7 @@ describe('Pause, resume and metrics', () => {
     const rendered = await waitFor('the webview to draw samples and events', () => (panel.rendered.samples > 0 && panel.rendered.events >= 3 ? panel.rendered : undefined), 30_000);
     assert.ok(rendered.samples >= 1);
     assert.ok(rendered.events >= 3, 'created, paused, resumed at least');
+    await screenshot('metrics', () => panel.rendered.samples >= 4);
     panel.dispose();
   });
 });

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
 
 const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
 
@@ -66,6 +66,7 @@ describe('Notebooks on sandbox kernels', () => {
     const table = notebook.cellAt(2);
     const html = table.outputs.flatMap((o) => o.items).find((i) => i.mime === 'text/html');
     assert.ok(html && /<table/.test(decode(html)), `table outputs: ${mimes(table)}`);
+    await screenshot('notebook');
   });
 
   it('shows errors with their traceback', async () => {

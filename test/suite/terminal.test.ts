@@ -7,7 +7,7 @@ import type { Services } from '../../src/commands/services';
 import type { SandboxPseudoterminal } from '../../src/providers/terminal/sandbox-pty';
 import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
 
 function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () => string } {
   let text = '';
@@ -35,6 +35,7 @@ describe('Sandbox terminals', () => {
     terminal.sendText('echo "sum=$((40+2))"; printf "\\033[32mgreen\\033[0m\\n"; whoami');
     await waitFor('the command output', () => out.text().includes('sum=42') && out.text().includes('\x1b[32mgreen'));
     assert.match(out.text(), /\buser\b/);
+    await screenshot('terminal');
     pty.setDimensions({ columns: 123, rows: 33 });
     await new Promise((r) => setTimeout(r, 300));
     terminal.sendText('stty size');

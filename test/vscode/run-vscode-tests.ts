@@ -2,14 +2,33 @@
 // local runtime, installs the .vsix into code-server, opens the workbench in headless Chromium
 // (the extension host starts when a client connects) and collects the results the companion
 // runner extension writes. Prints one line per test and exits non-zero on any failure.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
 import { installExtensions, startCodeServer } from './code-server';
 import { launchBrowser, OUT, packageExtensions, REPO, stopRuntimeOf, waitForResults } from './harness';
 
-const SCREENSHOTS = join(REPO, '.cache', 'screenshots');
+// The README's pictures, taken while the suite runs (test/suite/helpers.ts `screenshot`):
+// E2B_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots, otherwise they go to .cache.
+const SCREENSHOTS = process.env.E2B_UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs', 'screenshots') : join(REPO, '.cache', 'screenshots');
+
+/** Takes a screenshot for each `<name>.request` file the suite leaves in `requests`, then removes it. */
+function serveScreenshots(page: Page, requests: string): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const file of readdirSync(requests).filter((f) => f.endsWith('.request'))) {
+        const name = file.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(() => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`), (err) => console.log(`# screenshot ${name} failed: ${err}`));
+        rmSync(join(requests, file), { force: true });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return async () => { stopped = true; await loop; };
+}
 
 async function main(): Promise<number> {
   const { extension, runner } = packageExtensions();
@@ -22,6 +41,9 @@ async function main(): Promise<number> {
     mkdirSync(dirs.workspace, { recursive: true });
     installExtensions(dirs, [extension, runner]);
     const results = join(work, 'results.txt');
+    const screenshotRequests = join(work, 'screenshot-requests');
+    mkdirSync(screenshotRequests, { recursive: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
     codeServer = await startCodeServer({
       ...dirs,
       port: await freePort(),
@@ -30,15 +52,22 @@ async function main(): Promise<number> {
         'e2b.local.autoStart': false,
         // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
         'e2b.chat.confirmToolRuns': false,
+        // Room for the extension's views in the README screenshots.
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
-      env: { E2B_VSCODE_TEST_SUITE: join(OUT, 'test/suite/index.js'), E2B_VSCODE_TEST_RESULTS: results, E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '' },
+      env: {
+        E2B_VSCODE_TEST_SUITE: join(OUT, 'test/suite/index.js'), E2B_VSCODE_TEST_RESULTS: results, E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '',
+        E2B_VSCODE_SCREENSHOT_REQUESTS: screenshotRequests,
+      },
     });
-    const browserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    const browserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await browserContext.newPage();
     await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
-    const text = await waitForResults(results, codeServer.output);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'explorer.png') }).catch(() => undefined);
+    const stopScreenshots = serveScreenshots(page, screenshotRequests);
+    const text = await waitForResults(results, codeServer.output).finally(stopScreenshots);
+    // How the workbench looked at the end, for looking into failures (never a README picture).
+    mkdirSync(join(REPO, '.cache', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: join(REPO, '.cache', 'screenshots', 'end-of-suite.png') }).catch(() => undefined);
     const done = /# done (\{.*\})/.exec(text);
     const summary = done ? (JSON.parse(done[1]) as { passed: number; failed: number; skipped: number }) : { passed: 0, failed: 1, skipped: 0 };
     if (!done) console.log(`the suite did not run to the end; code-server said:\n${codeServer.output().slice(-4000)}`);
