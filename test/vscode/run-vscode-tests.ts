@@ -14,12 +14,30 @@ import { launchBrowser, OUT, packageExtensions, REPO, stopRuntimeOf, waitForResu
 // E2B_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots, otherwise they go to .cache.
 const SCREENSHOTS = process.env.E2B_UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs', 'screenshots') : join(REPO, '.cache', 'screenshots');
 
+/** Drags the side bar's edge so that the explorer's descriptions (template, time left, metadata) fit. */
+async function widenSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width + 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 8 });
+  await page.mouse.up();
+  // Away from the sash, which stays highlighted while the pointer is on it.
+  await page.mouse.move(box.x + width + 400, y);
+}
+
 /** Takes a screenshot for each `<name>.request` file the suite leaves in `requests`, then removes it. */
 function serveScreenshots(page: Page, requests: string): () => Promise<void> {
   let stopped = false;
+  let widened = false;
   const loop = (async () => {
     while (!stopped) {
       for (const file of readdirSync(requests).filter((f) => f.endsWith('.request'))) {
+        if (!widened) {
+          widened = true;
+          await widenSideBar(page, 520).then(() => page.waitForTimeout(500), () => undefined);
+        }
         const name = file.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
         await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(() => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`), (err) => console.log(`# screenshot ${name} failed: ${err}`));
         rmSync(join(requests, file), { force: true });
