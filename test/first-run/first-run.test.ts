@@ -3,8 +3,8 @@
 // the Sandbox Explorer must start the runtime bundled in the extension, list sandboxes, and a
 // sandbox created through the extension's command must run a command.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
@@ -25,6 +25,17 @@ describe('First run of the packaged extension', () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.ok(extension, 'the extension is installed');
     assert.ok(existsSync(join(extension.extensionPath, 'runtime', 'dist', 'cli.js')), 'the runtime is bundled');
+  });
+
+  it('ships only what runs (the bundle, media, the runtime\'s dist files and native sources)', () => {
+    const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const files = (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((d) => d.isFile()).map((d) => relative(root, join(d.parentPath, d.name))).sort();
+    const shipped = /^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|\.vsixmanifest|dist\/extension\.js|media\/.+|runtime\/dist\/(cli|agent|interpreter)\.js|runtime\/native\/[\w-]+\.c)$/;
+    assert.deepEqual(files.filter((f) => !shipped.test(f)), [], 'nothing else is installed');
+    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js']) assert.ok(files.includes(f), `${f} is there`);
+    const bytes = files.reduce((sum, f) => sum + statSync(join(root, f)).size, 0);
+    assert.ok(bytes < 3_000_000, `installed size ${bytes} bytes`);
   });
 
   it('opening the Sandbox Explorer starts the bundled runtime and lists sandboxes', async () => {

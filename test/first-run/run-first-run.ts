@@ -15,10 +15,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { freePort, SHARED_IMAGES_DIR } from '../../runtime/test/helpers/runtime-process';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 import { installExtensions, startCodeServer } from '../vscode/code-server';
+import { launchBrowser, waitForResults } from '../vscode/harness';
 
 const REPO = resolve(__dirname, '../..');
 const BUILD = join(REPO, 'out/test/first-run');
@@ -44,19 +44,6 @@ function packageExtensions(): { extension: string; runner: string; suite: string
   const runner = join(BUILD, 'e2b-test-runner.vsix');
   execFileSync(process.execPath, [join(REPO, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', runner], { cwd: runnerDir, stdio: 'pipe' });
   return { extension: join(REPO, 'out/e2b-sandboxes.vsix'), runner, suite: join(BUILD, 'suite/index.js') };
-}
-
-async function waitForResults(file: string, diagnostics: () => string): Promise<string> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  let printed = 0;
-  for (;;) {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const lines = text.split('\n');
-    for (; printed < lines.length - 1; printed++) console.log(lines[printed]);
-    if (text.includes('# runner finished')) return text;
-    if (Date.now() > deadline) throw new Error(`the first-run suite did not finish in time\n${diagnostics()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** Kills the sandboxes of the runtime the extension started, then that runtime. */
@@ -106,10 +93,7 @@ async function main(): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'runtime.json'), JSON.stringify({ listen: `127.0.0.1:${await freePort()}`, imagesDir: SHARED_IMAGES_DIR }));
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   const runtimeLog = () => (existsSync(join(dataDir, 'runtime.log')) ? `runtime.log:\n${readFileSync(join(dataDir, 'runtime.log'), 'utf8').slice(-3000)}` : 'no runtime.log');
   try {
     installExtensions(dirs, [extension, runner]);
@@ -123,7 +107,7 @@ async function main(): Promise<number> {
     });
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
-    const text = await waitForResults(results, () => `code-server said:\n${codeServer!.output().slice(-3000)}\n${runtimeLog()}`);
+    const text = await waitForResults(results, () => `${codeServer!.output().slice(-3000)}\n${runtimeLog()}`, { timeoutMs: TIMEOUT_MS });
     const done = /# done (\{.*\})/.exec(text);
     const summary = done ? (JSON.parse(done[1]) as { passed: number; failed: number; skipped: number }) : { passed: 0, failed: 1, skipped: 0 };
     if (!done || summary.failed > 0) console.log(`code-server said:\n${codeServer.output().slice(-3000)}\n${runtimeLog()}`);
