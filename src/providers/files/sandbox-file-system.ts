@@ -46,7 +46,11 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    return toFileStat(await this.entry(uri));
+    try {
+      return toFileStat(await this.entry(uri));
+    } catch (err) {
+      throw await this.explainFailure(uri, err, false);
+    }
   }
 
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
@@ -68,15 +72,23 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     try {
       await this.write(uri, content, options);
     } catch (err) {
-      // The save failed and VS Code keeps the document dirty; if that is because the sandbox is
-      // gone, say so plainly and offer to keep the edits somewhere else.
-      const { sandboxId } = parseSandboxUri(uri);
-      // (A gone sandbox can also look like "file not found", so any failure is checked.)
-      if ((await this.connections.status(sandboxId)) !== 'gone') throw err;
-      this.forgetSandbox(sandboxId);
-      this.rescue.offer(uri);
-      throw vscode.FileSystemError.Unavailable(`Sandbox ${sandboxId} is gone (killed or timed out): ${uri.path} cannot be saved there. Your edits are kept; use "Save As…" to save them elsewhere.`);
+      throw await this.explainFailure(uri, err, true);
     }
+  }
+
+  /**
+   * A save failed (VS Code keeps the document dirty), or a file with unsaved edits could not be
+   * stat'ed (VS Code stats before it saves): if that is because the sandbox is gone, say so
+   * plainly and offer to keep the edits somewhere else. A gone sandbox can also look like
+   * "file not found", so the API is asked rather than the error read.
+   */
+  private async explainFailure(uri: vscode.Uri, err: unknown, saving: boolean): Promise<unknown> {
+    if (!saving && !vscode.workspace.textDocuments.some((d) => d.isDirty && d.uri.toString() === uri.toString())) return err;
+    const { sandboxId } = parseSandboxUri(uri);
+    if ((await this.connections.status(sandboxId)) !== 'gone') return err;
+    this.forgetSandbox(sandboxId);
+    this.rescue.offer(uri);
+    return vscode.FileSystemError.Unavailable(`Sandbox ${sandboxId} is gone (killed or timed out): ${uri.path} cannot be saved there. Your edits are kept; use "Save As…" to save them elsewhere.`);
   }
 
   private async write(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
