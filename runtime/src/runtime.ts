@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   domain?: string;
   images: string[];
   noNewPrivileges: boolean;
+  /** Ready sandboxes to keep per template (see WarmPool). */
+  warmPool: Map<string, number>;
   log: (line: string) => void;
 }
 
@@ -57,6 +59,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     agentScript,
     interpreterScript,
     noNewPrivileges: options.noNewPrivileges,
+    warmPool: options.warmPool,
     log,
     events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
   });
@@ -75,7 +78,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   return {
     server, sandboxes, apiKey, url,
     close: async () => {
-      sandboxes.stop();
+      await sandboxes.stop();
       await builds.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

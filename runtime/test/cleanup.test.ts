@@ -9,7 +9,8 @@ import { crunContainers, mountsUnder, sandboxCgroupDirs, sandboxHostPids } from 
 
 describe('cleanup after kill', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(); });
+  // No warm pool: its ready sandboxes would be traces too (warm-pool.test.ts covers their clean-up).
+  before(async () => { runtime = await RuntimeProcess.start(['--warm-pool', '0']); });
   after(async () => { await runtime?.dispose(); });
 
   it('leaves no mounts, cgroups, crun state, processes or files after 50 create/kill cycles', async () => {

@@ -10,7 +10,7 @@ describe('code interpreter', () => {
   let sandbox: Sandbox;
   let createMs = 0;
   before(async () => {
-    runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'code-interpreter-v1']);
+    runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'code-interpreter-v1', '--warm-pool', 'base=1,code-interpreter-v1=1']);
     const started = Date.now();
     sandbox = await Sandbox.create({ ...runtime.sdk, envs: { SANDBOX_WIDE: 'from-create', OVERRIDDEN: 'sandbox' } });
     createMs = Date.now() - started;

@@ -1,10 +1,13 @@
 // `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
 import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';
+import { parsePoolSizes } from '../sandbox/warm-pool';
 
 // base is what Sandbox.create() uses; code-interpreter-v1 is what @e2b/code-interpreter and the
 // extension's notebooks use.
 const DEFAULT_IMAGES = ['base', 'code-interpreter-v1', 'mcp-gateway'];
+// Sandboxes kept booted and ready to hand out (an idle base sandbox costs ~7 MB of host memory).
+const DEFAULT_WARM_POOL = 'base=2,code-interpreter-v1=1';
 
 const USAGE = `usage: npm run runtime -- up [options]     start the runtime
        npm run runtime -- build [options]  build missing images, then exit
@@ -13,6 +16,7 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --images-dir DIR     where sandbox images are cached (default DATA_DIR/images)
   --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default localhost:PORT)
   --image NAME         an image to build if missing (repeatable; default base and code-interpreter-v1)
+  --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)`;
 
 function parseListen(value: string): { host: string; port: number } {
@@ -33,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
   let domain: string | undefined;
   const images: string[] = [];
   let noNewPrivileges = false;
+  const warmPool: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
       const v = rest[++i];
@@ -45,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
       case '--images-dir': imagesDir = value(); break;
       case '--domain': domain = value(); break;
       case '--image': images.push(value()); break;
+      case '--warm-pool': warmPool.push(value()); break;
       case '--no-new-privileges': noNewPrivileges = true; break;
       default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
     }
@@ -56,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const runtime = await startRuntime({
     ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, log,
+    warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {
     log('stopping (sandboxes keep running and are re-adopted on the next start)');

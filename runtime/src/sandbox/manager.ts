@@ -13,6 +13,7 @@ import { SandboxEvents } from './events';
 import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
+import { PooledSandbox, WarmPool } from './warm-pool';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
@@ -60,6 +61,8 @@ export interface ManagerOptions {
   noNewPrivileges: boolean;
   log: (line: string) => void;
   events: SandboxEvents;
+  /** Ready sandboxes to keep per template id (empty: no warm pool). */
+  warmPool?: Map<string, number>;
 }
 
 export class SandboxManager {
@@ -69,6 +72,7 @@ export class SandboxManager {
   private readonly initPids = new Map<string, number>();
   private sweeper?: NodeJS.Timeout;
   readonly metrics: MetricsSampler;
+  readonly pool: WarmPool;
 
   constructor(
     private readonly paths: RuntimePaths,
@@ -84,6 +88,12 @@ export class SandboxManager {
       upperDir: new SandboxBundle(this.paths.sandboxDir(s.sandboxID)).upper,
       cgroupPath: cgroupPathOf(s.sandboxID),
     })));
+    this.pool = new WarmPool(options.warmPool ?? new Map(), {
+      boot: (templateID) => this.bootForPool(templateID),
+      discard: (id) => this.destroy(id),
+      isAlive: (id) => isAlive(this.initPids.get(id)),
+      log: options.log,
+    });
   }
 
   get events(): SandboxEvents {
@@ -100,7 +110,7 @@ export class SandboxManager {
       containers.delete(containerName(id));
       const alive = container && (container.status === 'running' || container.status === 'paused');
       if (!record || record.state === 'creating' || !alive) {
-        this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created' : 'container gone'})`);
+        this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`);
         await this.destroy(id);
       } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
         this.options.log(`restore: ${id} expired while the runtime was down`);
@@ -115,16 +125,19 @@ export class SandboxManager {
     this.options.log(`restore: ${this.sandboxes.size} sandbox(es) running`);
   }
 
+  /** Starts the background work: expiry sweeps, metrics, the warm pool. */
   startSweeping(): void {
+    this.pool.start();
     this.sweeper = setInterval(() => this.sweepExpired(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
     this.metrics.start();
   }
 
-  /** Stops timers; sandboxes keep running for the next runtime process to adopt. */
-  stop(): void {
+  /** Stops timers and empties the warm pool; sandboxes keep running for the next runtime to adopt. */
+  async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.metrics.stop();
+    await this.pool.drain();
   }
 
   list(): SandboxRecord[] {
@@ -154,33 +167,19 @@ export class SandboxManager {
     const templateName = req.templateID || 'base';
     const template = this.templates.resolve(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
-    const timeout = validTimeout(req.timeout ?? DEFAULT_TIMEOUT_S);
-    const now = new Date();
-    const id = newSandboxId();
-    const record: SandboxRecord = {
-      sandboxID: id,
-      templateID: template.templateID,
-      alias: template.alias,
-      envdVersion: ENVD_VERSION,
-      envdAccessToken: req.secure === false ? undefined : newAccessToken(),
-      trafficAccessToken: req.network?.allowPublicTraffic === false ? newAccessToken() : undefined,
-      startedAt: now.toISOString(),
-      endAt: new Date(now.getTime() + timeout * 1000).toISOString(),
-      cpuCount: template.limits.cpuCount,
-      memoryMB: template.limits.memoryMB,
-      diskSizeMB: template.diskSizeMB,
-      metadata: stringMap(req.metadata, 'metadata'),
-      envVars: stringMap(req.envVars, 'envVars'),
-      state: 'creating',
-      lifecycle: { onTimeout: req.autoPause ? 'pause' : 'kill', autoResume: !!req.autoResume?.enabled },
-      allowInternetAccess: req.allow_internet_access !== false,
-    };
+    const settings = callerSettings(req);
+    const pooled = this.pool.take(template.templateID, template.rootfs);
+    const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
+    const id = record.sandboxID;
     const dir = this.paths.sandboxDir(id);
-    mkdirSync(dir, { recursive: true });
     // Persisted before anything is mounted, so a crash mid-create is found and cleaned up.
+    if (!pooled) mkdirSync(dir, { recursive: true });
     writeRecord(dir, record);
     this.sandboxes.set(id, record);
-    const creation = this.startContainer(record, template);
+    const creation = (async () => {
+      if (!pooled) await this.boot(id, template);
+      await this.handOut(record, template);
+    })();
     this.pending.set(id, creation.catch(() => undefined));
     try {
       await creation;
@@ -197,52 +196,80 @@ export class SandboxManager {
     }
   }
 
-  private async startContainer(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
+  /** A blank sandbox for the warm pool: booted, start command running, no caller settings yet. */
+  private async bootForPool(templateID: string): Promise<PooledSandbox | undefined> {
+    const template = this.templates.resolve(templateID);
+    if (!template) return undefined;
+    const record = newRecord(newSandboxId(), template, callerSettings({}));
+    // On disk as 'creating': a runtime that dies now removes it on its next start.
+    mkdirSync(this.paths.sandboxDir(record.sandboxID), { recursive: true });
+    writeRecord(this.paths.sandboxDir(record.sandboxID), record);
+    try {
+      await this.boot(record.sandboxID, template);
+      // One command through the agent's whole path (users, spawn, shell) so the caller's first
+      // command finds everything loaded and compiled.
+      await runInSandbox(this.socketPath(record.sandboxID), undefined, { cmd: 'true' }, true, 10_000);
+    } catch (err) {
+      await this.destroy(record.sandboxID);
+      throw err;
+    }
+    return { id: record.sandboxID, rootfs: template.rootfs };
+  }
+
+  /**
+   * Everything that does not depend on the caller: the container, its agent, and the template's
+   * start command (which, as in E2B where it ran when the template was built, sees the template's
+   * env vars but not the caller's).
+   */
+  private async boot(id: string, template: ResolvedTemplate): Promise<void> {
     const { rootfs, limits } = template;
-    const bundle = new SandboxBundle(this.paths.sandboxDir(record.sandboxID));
+    const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     const spec = sandboxOciSpec({
-      sandboxId: record.sandboxID,
+      sandboxId: id,
       limits,
       nodeBinary: this.options.nodeBinary,
       agentScript: this.options.agentScript,
       interpreterScript: this.options.interpreterScript,
       binDir: this.paths.binDir,
       socketDir: bundle.socketDir,
-      cgroupsPath: cgroupPathOf(record.sandboxID),
+      cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
     });
     await bundle.prepare(rootfs, spec);
-    await this.crun.run(containerName(record.sandboxID), bundle.dir, bundle.logFile);
-    const state = await this.crun.state(containerName(record.sandboxID));
-    if (state?.pid) this.initPids.set(record.sandboxID, state.pid);
+    await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
+    const state = await this.crun.state(containerName(id));
+    if (state?.pid) this.initPids.set(id, state.pid);
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
-    const init = await agentRequest(bundle.socketPath, 'POST', '/init', {
-      envVars: {
-        E2B_SANDBOX: 'true',
-        E2B_SANDBOX_ID: record.sandboxID,
-        E2B_TEMPLATE_ID: record.templateID,
-        ...template.envVars,
-        ...record.envVars,
-      },
+    await this.initAgent(bundle.socketPath, { envVars: sandboxEnv(id, template, {}), defaultUser: template.defaultUser ?? 'user', defaultWorkdir: template.defaultWorkdir });
+    if (template.start) await this.runStartCommands(bundle.socketPath, template.start);
+  }
+
+  /** Gives a booted sandbox to its caller: their env vars and access token. */
+  private async handOut(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
+    await this.initAgent(this.socketPath(record.sandboxID), {
+      envVars: sandboxEnv(record.sandboxID, template, record.envVars),
       accessToken: record.envdAccessToken,
       defaultUser: template.defaultUser ?? 'user',
       defaultWorkdir: template.defaultWorkdir,
       timestamp: new Date().toISOString(),
     });
+  }
+
+  private async initAgent(socketPath: string, body: object): Promise<void> {
+    const init = await agentRequest(socketPath, 'POST', '/init', body);
     if (init.status !== 204) throw new Error(`agent refused /init: ${init.status} ${init.body}`);
-    if (template.start) await this.runStartCommands(bundle.socketPath, record, template.start);
   }
 
   /** The template's start command in the background, then its ready command until it passes. */
-  private async runStartCommands(socketPath: string, record: SandboxRecord, start: SandboxStart): Promise<void> {
+  private async runStartCommands(socketPath: string, start: SandboxStart): Promise<void> {
     if (start.startCmd) {
-      await runInSandbox(socketPath, record.envdAccessToken, { cmd: start.startCmd, user: start.user }, false);
+      await runInSandbox(socketPath, undefined, { cmd: start.startCmd, user: start.user }, false);
     }
     if (!start.readyCmd) return;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last: CommandOutcome | undefined;
     while (Date.now() < deadline) {
-      last = await runInSandbox(socketPath, record.envdAccessToken, { cmd: start.readyCmd, user: start.user }, true, 10_000);
+      last = await runInSandbox(socketPath, undefined, { cmd: start.readyCmd, user: start.user }, true, 10_000);
       if (last.exitCode === 0) return;
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
@@ -377,6 +404,58 @@ export function cgroupPathOf(sandboxId: string): string {
 
 export function containerName(sandboxId: string): string {
   return `e2b-${sandboxId}`;
+}
+
+/** What a create request asks for, checked before any sandbox is touched. */
+interface CallerSettings {
+  timeoutSeconds: number;
+  metadata: Record<string, string>;
+  envVars: Record<string, string>;
+  secure: boolean;
+  trafficToken: boolean;
+  autoPause: boolean;
+  autoResume: boolean;
+  allowInternetAccess: boolean;
+}
+
+function callerSettings(req: CreateRequest): CallerSettings {
+  return {
+    timeoutSeconds: validTimeout(req.timeout ?? DEFAULT_TIMEOUT_S),
+    metadata: stringMap(req.metadata, 'metadata'),
+    envVars: stringMap(req.envVars, 'envVars'),
+    secure: req.secure !== false,
+    trafficToken: req.network?.allowPublicTraffic === false,
+    autoPause: !!req.autoPause,
+    autoResume: !!req.autoResume?.enabled,
+    allowInternetAccess: req.allow_internet_access !== false,
+  };
+}
+
+function newRecord(id: string, template: ResolvedTemplate, settings: CallerSettings): SandboxRecord {
+  const now = new Date();
+  return {
+    sandboxID: id,
+    templateID: template.templateID,
+    alias: template.alias,
+    envdVersion: ENVD_VERSION,
+    envdAccessToken: settings.secure ? newAccessToken() : undefined,
+    trafficAccessToken: settings.trafficToken ? newAccessToken() : undefined,
+    startedAt: now.toISOString(),
+    endAt: new Date(now.getTime() + settings.timeoutSeconds * 1000).toISOString(),
+    cpuCount: template.limits.cpuCount,
+    memoryMB: template.limits.memoryMB,
+    diskSizeMB: template.diskSizeMB,
+    metadata: settings.metadata,
+    envVars: settings.envVars,
+    state: 'creating',
+    lifecycle: { onTimeout: settings.autoPause ? 'pause' : 'kill', autoResume: settings.autoResume },
+    allowInternetAccess: settings.allowInternetAccess,
+  };
+}
+
+/** Every process's environment: E2B's sandbox variables, the template's ENV, the caller's. */
+function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<string, string>): Record<string, string> {
+  return { E2B_SANDBOX: 'true', E2B_SANDBOX_ID: id, E2B_TEMPLATE_ID: template.templateID, ...template.envVars, ...callerEnv };
 }
 
 function validTimeout(value: unknown): number {

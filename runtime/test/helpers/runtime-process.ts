@@ -18,8 +18,10 @@ export class RuntimeProcess {
 
   private constructor(readonly dataDir: string, readonly port: number, private readonly extraArgs: string[]) {}
 
+  /** Test runtimes keep one warm base sandbox (not the CLI default) unless `--warm-pool` is given. */
   static async start(extraArgs: string[] = []): Promise<RuntimeProcess> {
-    const runtime = new RuntimeProcess(mkdtempSync(join(tmpdir(), 'e2b-runtime-test-')), await freePort(), extraArgs);
+    const args = extraArgs.includes('--warm-pool') ? extraArgs : [...extraArgs, '--warm-pool', 'base=1'];
+    const runtime = new RuntimeProcess(mkdtempSync(join(tmpdir(), 'e2b-runtime-test-')), await freePort(), args);
     await runtime.launch();
     return runtime;
   }
@@ -53,6 +55,25 @@ export class RuntimeProcess {
       child.once('exit', () => done());
       child.kill('SIGTERM');
     });
+  }
+
+  /** Kills the runtime process with SIGKILL: no clean-up of its own happens. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      child.once('exit', () => done());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Resolves once the runtime has logged `text` after output offset `from`. */
+  async waitForOutput(text: string, from: number, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text, from)) {
+      if (Date.now() > deadline) throw new Error(`the runtime did not log "${text}" within ${timeoutMs} ms:\n${this.output.slice(from).slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async restart(): Promise<void> {
