@@ -50,8 +50,9 @@ describe('a sandbox that dies by itself', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // It leaves the list as soon as it is found dead; the clean-up follows a moment later.
-    while (sandboxCgroupDirs(sandbox.sandboxId).length > 0 || mountsUnder(runtime.dataDir).length > 0) {
-      assert.ok(Date.now() < deadline, `left behind: ${sandboxCgroupDirs(sandbox.sandboxId)} ${mountsUnder(runtime.dataDir)}`);
+    const ownDir = join(runtime.dataDir, 'sandboxes', sandbox.sandboxId);
+    while (sandboxCgroupDirs(sandbox.sandboxId).length > 0 || mountsUnder(ownDir).length > 0) {
+      assert.ok(Date.now() < deadline, `left behind: ${sandboxCgroupDirs(sandbox.sandboxId)} ${mountsUnder(ownDir)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   });
