@@ -19,6 +19,9 @@ await build({
   mainFields: ['module', 'main'],
   // The activation benchmark measures from the bundle's first line (src/extension.ts reads it).
   banner: { js: '"use strict";\nvar __e2bBundleStart = performance.now();' },
+  // Loading the code is most of activation: a third less text to read and parse (names are kept,
+  // and the linked source map gives lines back).
+  minifyWhitespace: true,
 });
 
 if (withTests) {

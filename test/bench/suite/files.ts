@@ -2,8 +2,9 @@
 // document and in an editor, edited and saved. Each sample uses fresh files (no cached document).
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
+import type { E2BExtensionApi } from '../../../src/extension';
 import { sdkOptions } from '../../suite/helpers';
-import { envNumber, progress, summary, timed } from './util';
+import { envNumber, progress, summary, timeCalls, timed } from './util';
 
 const SIZE = 10 * 1024 * 1024;
 
@@ -13,7 +14,7 @@ function tenMegabytes(): string {
   return text.slice(0, SIZE - 1) + '\n';
 }
 
-export async function benchFiles() {
+export async function benchFiles(api: E2BExtensionApi) {
   const iterations = envNumber('E2B_BENCH_FILE_ITERATIONS', 5);
   const opts = await sdkOptions();
   const sandbox = await Sandbox.create('base', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'files' } });
@@ -23,22 +24,36 @@ export async function benchFiles() {
   const openDocument: number[] = [];
   const showEditor: number[] = [];
   const save: number[] = [];
+  // The file system provider's share of opening and saving (its readFile / writeFile calls).
+  const providerRead: number[] = [];
+  const providerWrite: number[] = [];
+  // The same transfers straight through the SDK, for comparison.
+  const sdkWrite: number[] = [];
+  const sdkRead: number[] = [];
+  const spent: Record<string, number> = {};
+  const probes = [timeCalls(api.services.files, 'readFile', spent), timeCalls(api.services.files, 'writeFile', spent)];
   try {
     progress(`files: writing ${2 * (iterations + 1)} files of 10 MB`);
     for (let i = 0; i <= iterations; i++) {
-      await sandbox.files.write(`/home/user/read-${i}.txt`, content);
+      sdkWrite.push((await timed(() => sandbox.files.write(`/home/user/read-${i}.txt`, content))).ms);
       await sandbox.files.write(`/home/user/open-${i}.txt`, content);
+      sdkRead.push((await timed(() => sandbox.files.read(`/home/user/read-${i}.txt`, { format: 'bytes' }))).ms);
     }
     // Sample 0 warms up (first connection to the sandbox, first large document).
     for (let i = 0; i <= iterations; i++) {
       const read = await timed(() => vscode.workspace.fs.readFile(uri(`/home/user/read-${i}.txt`)));
       if (read.value.byteLength !== SIZE) throw new Error(`read ${read.value.byteLength} bytes`);
+      spent.readFile = 0;
+      spent.writeFile = 0;
       const open = await timed(() => vscode.workspace.openTextDocument(uri(`/home/user/open-${i}.txt`)));
+      const openProvider = spent.readFile;
       const doc = open.value;
       if (doc.lineCount < 100_000) throw new Error(`the document has ${doc.lineCount} lines`);
       const shown = await timed(() => vscode.window.showTextDocument(doc, { preview: false }));
       await shown.value.edit((edit) => edit.insert(new vscode.Position(0, 0), 'edited\n'));
+      spent.writeFile = 0;
       const saved = await timed(() => doc.save());
+      const saveProvider = spent.writeFile;
       if (!saved.value) throw new Error('save failed');
       const info = await sandbox.files.getInfo(`/home/user/open-${i}.txt`);
       if (info.size !== SIZE + 'edited\n'.length) throw new Error(`the saved file has ${info.size} bytes`);
@@ -48,15 +63,22 @@ export async function benchFiles() {
       openDocument.push(open.ms);
       showEditor.push(shown.ms);
       save.push(saved.ms);
+      providerRead.push(openProvider);
+      providerWrite.push(saveProvider);
     }
     return {
       bytes: SIZE,
       fs_read_file: summary(readFile),
       open_text_document: summary(openDocument),
+      open_text_document_provider_read: summary(providerRead),
       show_text_document: summary(showEditor),
       save: summary(save),
+      save_provider_write: summary(providerWrite),
+      sdk_files_read: summary(sdkRead.slice(1)),
+      sdk_files_write: summary(sdkWrite.slice(1)),
     };
   } finally {
+    for (const probe of probes) probe.dispose();
     await sandbox.kill().catch(() => false);
   }
 }

@@ -35,11 +35,11 @@ export async function run(): Promise<void> {
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   const api = await extensionApi();
   const report: Record<string, unknown> = { activation: activationReport(state.activation) };
-  for (const [name, bench] of [['explorer', () => benchExplorer(api)], ['files', benchFiles], ['notebook', benchNotebook]] as const) {
+  for (const [name, bench] of [['explorer', benchExplorer], ['files', benchFiles], ['notebook', benchNotebook]] as const) {
     if (!wanted(name)) continue;
     progress(`${name}: starting`);
     try {
-      report[name] = await bench();
+      report[name] = await bench(api);
     } catch (err) {
       report[name] = { error: String((err as Error)?.stack ?? err) };
     }
@@ -49,17 +49,26 @@ export async function run(): Promise<void> {
 }
 
 function activationReport(samples: ActivationSample[]) {
-  const observed = samples.flatMap((s) => (s.observedMs === undefined ? [] : [s.observedMs]));
+  /** p50/p95 of one field over the samples that have it. */
+  const stats = (field: (s: ActivationSample) => number | undefined) => {
+    const values = samples.map(field).filter((v): v is number => v !== undefined);
+    return values.length ? summary(values) : undefined;
+  };
   return {
     hosts: samples.length,
-    // Extension.activate() as another extension in the same host sees it: read + compile + evaluate + activate().
-    observed: observed.length ? summary(observed) : undefined,
+    // Extension.activate() as another extension in the same host sees it: VS Code preparing the
+    // context (storage round trips to the window) alongside loading the code, then activate().
+    observed: stats((s) => s.observedMs),
     observed_first_host_ms: samples[0]?.observedMs === undefined ? undefined : round(samples[0].observedMs),
+    // What VS Code measures (its "Running Extensions" view): loading the code (read, compile,
+    // evaluate) plus the activate() call; whole milliseconds.
+    vscode_reported: stats((s) => (s.vscodeCodeLoadingMs === undefined || s.vscodeActivateMs === undefined ? undefined : s.vscodeCodeLoadingMs + s.vscodeActivateMs)),
+    vscode_code_loading: stats((s) => s.vscodeCodeLoadingMs),
     // The extension's own clock: from the bundle's first line to the end of activate().
-    total: summary(samples.map((s) => s.totalMs)),
-    context_wait: summary(samples.flatMap((s) => (s.contextMs === undefined ? [] : [s.contextMs]))),
-    modules: summary(samples.flatMap((s) => (s.loadMs === undefined ? [] : [s.loadMs]))),
-    activate_call: summary(samples.map((s) => s.activateMs)),
+    total: stats((s) => s.totalMs),
+    modules: stats((s) => s.loadMs),
+    activate_call: stats((s) => s.activateMs),
+    context_wait: stats((s) => s.contextMs),
     already_active: samples.filter((s) => s.wasActive).length,
   };
 }

@@ -3,13 +3,15 @@
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
+import type { E2BExtensionApi } from '../../../src/extension';
 import { sdkOptions } from '../../suite/helpers';
-import { envNumber, progress, summary, timed } from './util';
+import { envNumber, progress, restore, summary, timeCalls, timed, timedFunction } from './util';
 
 const CHART = 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.title("bench")\nplt.show()';
 
 /** Runs one cell and resolves when VS Code has its final state (success and end time). */
-async function runCell(notebook: vscode.NotebookDocument, index: number): Promise<{ ms: number; controllerMs: number }> {
+async function runCell(notebook: vscode.NotebookDocument, index: number, spent: Record<string, number> = {}): Promise<{ ms: number; controllerMs: number; runCodeMs: number; listContextsMs: number; clearOutputMs: number; appendOutputMs: number }> {
+  for (const key of ['runCode', 'listCodeContexts', 'clearOutput', 'appendOutput']) spent[key] = 0;
   const notBefore = Date.now();
   const finished = new Promise<void>((resolve) => {
     const check = () => {
@@ -27,14 +29,14 @@ async function runCell(notebook: vscode.NotebookDocument, index: number): Promis
   const ms = performance.now() - started;
   const summary = notebook.cellAt(index).executionSummary!;
   if (!summary.success) throw new Error(`cell ${index} failed: ${JSON.stringify(notebook.cellAt(index).outputs.map((o) => o.items.map((i) => new TextDecoder().decode(i.data))))}`);
-  return { ms, controllerMs: summary.timing!.endTime - summary.timing!.startTime };
+  return { ms, controllerMs: summary.timing!.endTime - summary.timing!.startTime, runCodeMs: spent.runCode, listContextsMs: spent.listCodeContexts, clearOutputMs: spent.clearOutput, appendOutputMs: spent.appendOutput };
 }
 
 function mimes(cell: vscode.NotebookCell): string[] {
   return cell.outputs.flatMap((o) => o.items.map((i) => i.mime));
 }
 
-export async function benchNotebook() {
+export async function benchNotebook(api: E2BExtensionApi) {
   const iterations = envNumber('E2B_BENCH_CELL_ITERATIONS', 20);
   const opts = await sdkOptions();
   const sandbox = await Sandbox.create('code-interpreter-v1', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'notebook' } });
@@ -48,18 +50,41 @@ export async function benchNotebook() {
     const first = await runCell(notebook, 0);
     const firstChart = await runCell(notebook, 1);
     for (let i = 0; i < 3; i++) { await runCell(notebook, 0); await runCell(notebook, 1); }
+    // Where the controller's time goes: the SDK calls it makes on the sandbox it got from the sessions.
+    const spent: Record<string, number> = {};
+    const connected = await api.sessions.sandbox(sandbox.sandboxId);
+    const probes = [timeCalls(connected, 'runCode', spent), timeCalls(connected, 'listCodeContexts', spent)];
+    // ...and the round trips to the window it awaits: clearing and appending outputs.
+    const controller = api.notebooks.controller;
+    const own = Object.prototype.hasOwnProperty.call(controller, 'createNotebookCellExecution');
+    const createExecution = controller.createNotebookCellExecution;
+    try {
+      (controller as { createNotebookCellExecution: unknown }).createNotebookCellExecution = (cell: vscode.NotebookCell) => {
+        // The execution is frozen: hand out an object that inherits from it, with timed methods.
+        const execution = createExecution.call(controller, cell);
+        return Object.create(execution, {
+          clearOutput: { value: timedFunction(execution.clearOutput, spent, 'clearOutput') },
+          appendOutput: { value: timedFunction(execution.appendOutput, spent, 'appendOutput') },
+        }) as vscode.NotebookCellExecution;
+      };
+    } catch {
+      spent.createNotebookCellExecution_not_timed = 1;
+    }
+    probes.push({ dispose: () => restore(controller, 'createNotebookCellExecution', own, createExecution) });
 
     const onePlusOne: Awaited<ReturnType<typeof runCell>>[] = [];
     for (let i = 0; i < iterations; i++) {
-      onePlusOne.push(await runCell(notebook, 0));
+      onePlusOne.push(await runCell(notebook, 0, spent));
       const out = notebook.cellAt(0).outputs.flatMap((o) => o.items).find((item) => item.mime === 'text/plain');
       if (!out || new TextDecoder().decode(out.data) !== '2') throw new Error(`1+1 gave ${mimes(notebook.cellAt(0))}`);
     }
     const chart: Awaited<ReturnType<typeof runCell>>[] = [];
     for (let i = 0; i < Math.ceil(iterations / 2); i++) {
-      chart.push(await runCell(notebook, 1));
+      chart.push(await runCell(notebook, 1, spent));
       if (!mimes(notebook.cellAt(1)).includes('image/png')) throw new Error(`the chart cell gave ${mimes(notebook.cellAt(1))}`);
     }
+    for (const probe of probes) probe.dispose();
+    const notTimed = Object.keys(spent).filter((k) => k.endsWith('_not_timed'));
 
     // The same code straight through the SDK (no VS Code, no controller), in its own context.
     const direct = await InterpreterSandbox.connect(sandbox.sandboxId, opts);
@@ -77,10 +102,17 @@ export async function benchNotebook() {
       first_chart_cell_ms: Number(firstChart.ms.toFixed(2)),
       cell_1_plus_1: summary(onePlusOne.map((r) => r.ms)),
       cell_1_plus_1_controller: summary(onePlusOne.map((r) => r.controllerMs)),
+      cell_1_plus_1_controller_run_code: summary(onePlusOne.map((r) => r.runCodeMs)),
+      cell_1_plus_1_controller_list_contexts: summary(onePlusOne.map((r) => r.listContextsMs)),
+      cell_1_plus_1_controller_clear_output: summary(onePlusOne.map((r) => r.clearOutputMs)),
+      cell_1_plus_1_controller_append_output: summary(onePlusOne.map((r) => r.appendOutputMs)),
       cell_chart: summary(chart.map((r) => r.ms)),
       cell_chart_controller: summary(chart.map((r) => r.controllerMs)),
+      cell_chart_controller_run_code: summary(chart.map((r) => r.runCodeMs)),
+      cell_chart_controller_append_output: summary(chart.map((r) => r.appendOutputMs)),
       sdk_run_code_1_plus_1: summary(sdkOnePlusOne),
       sdk_run_code_chart: summary(sdkChart),
+      ...(notTimed.length ? { not_timed: notTimed } : {}),
     };
   } finally {
     await sandbox.kill().catch(() => false);

@@ -30,3 +30,42 @@ export async function pool(count: number, concurrency: number, task: (i: number)
 }
 
 export const round = (ms: number) => Number(ms.toFixed(2));
+
+/**
+ * Times every call of the async method `object[method]` into `spent[label]` until disposed (an
+ * instance property that callers looking the method up at call time go through).
+ */
+export function timeCalls<T extends object>(object: T, method: keyof T & string, spent: Record<string, number>, label: string = method): { dispose(): void } {
+  const own = Object.prototype.hasOwnProperty.call(object, method);
+  const unbound = object[method];
+  const timedMethod = timedFunction((unbound as unknown as (...args: unknown[]) => unknown).bind(object), spent, label);
+  try {
+    (object as Record<string, unknown>)[method] = timedMethod;
+  } catch {
+    // a frozen object: not timed
+  }
+  if ((object as Record<string, unknown>)[method] !== timedMethod) spent[`${label}_not_timed`] = 1;
+  return { dispose: () => restore(object, method, own, unbound) };
+}
+
+/** Puts a method back: the own property it was, or none (the prototype's shows again). */
+export function restore<T extends object>(object: T, method: keyof T & string, own: boolean, value: unknown): void {
+  try {
+    if (own) (object as Record<string, unknown>)[method] = value;
+    else delete (object as Record<string, unknown>)[method];
+  } catch {
+    // frozen: never replaced
+  }
+}
+
+/** `fn`, adding the time each call's promise takes into `spent[label]`. */
+export function timedFunction<A extends unknown[], R>(fn: (...args: A) => R, spent: Record<string, number>, label: string): (...args: A) => Promise<Awaited<R>> {
+  return async (...args: A): Promise<Awaited<R>> => {
+    const started = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      spent[label] = (spent[label] ?? 0) + performance.now() - started;
+    }
+  };
+}
