@@ -68,7 +68,7 @@ export class RefreshScheduler {
     const interval = this.options.intervalMs();
     if (interval <= 0) return;
     if (this.consecutiveErrors >= (this.options.maxConsecutiveErrors ?? Infinity)) return;
-    const backoff = Math.min(interval * 2 ** this.consecutiveErrors, this.options.maxBackoffMs ?? 60_000);
+    const backoff = Math.min(interval * 2 ** this.consecutiveErrors, this.options.maxBackoffMs ?? 30_000);
     this.timer = setTimeout(() => void this.run(), backoff);
   }
 
