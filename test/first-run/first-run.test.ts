@@ -43,12 +43,16 @@ describe('First run of the packaged extension', () => {
     services = (await extensionApi()).services;
     // The explorer's first refresh resolves the connection, which starts the runtime (the images
     // come from the machine's cache, so this takes seconds, not minutes).
-    const opts = await waitFor('the bundled runtime to answer', () => sdkOptions(), 150_000);
-    const pid = Number(readFileSync(join(runtimeDataDir(), 'runtime.pid'), 'utf8'));
+    // It writes its env file before it listens, and its pid file once it does.
+    const pidFile = join(runtimeDataDir(), 'runtime.pid');
+    await waitFor('the bundled runtime to answer', async () => {
+      const endpoint = await sdkOptions();
+      return existsSync(pidFile) && (await fetch(`${endpoint.apiUrl}/health`)).ok && endpoint;
+    }, 150_000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
     assert.ok(cmdline.includes(join(extensionPath, 'runtime', 'dist', 'cli.js')), `the runtime runs from the extension: ${cmdline.join(' ')}`);
-    assert.equal((await fetch(`${opts.apiUrl}/health`)).ok, true);
     await waitFor('the explorer to list (no sandboxes yet)', async () => (await services.tree.refresh()) === true, 60_000);
     assert.deepEqual(services.tree.items, []);
   });

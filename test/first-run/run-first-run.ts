@@ -66,7 +66,8 @@ async function stopStartedRuntime(dataDir: string): Promise<void> {
   } catch {
     return;
   }
-  for (let i = 0; i < 100; i++) {
+  // It empties its warm pool before it exits.
+  for (let i = 0; i < 300; i++) {
     try {
       process.kill(pid, 0);
     } catch {
