@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
 import { sandboxCgroupDirs } from '../test/helpers/host-traces';
+import { report } from './stats';
 
 const COUNT = Number(process.env.BENCH_IDLE_SANDBOXES ?? 500);
 const CONCURRENCY = 8;
@@ -45,8 +46,7 @@ async function main(): Promise<void> {
     // Every one of them still answers.
     const alive = (await Promise.all(sandboxes.map((s) => s.isRunning()))).filter(Boolean).length;
     const cgroups = sandboxes.map((s) => cgroupMemoryMB(s.sandboxId)).filter((v) => Number.isFinite(v));
-    console.log(JSON.stringify({
-      benchmark: 'runtime-idle-sandbox-memory',
+    report('runtime-idle-sandbox-memory', {
       unit: 'MB',
       sandboxes: COUNT,
       answering: alive,
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       host_memory_per_sandbox: Number(((after - before) / COUNT).toFixed(2)),
       host_memory_growth: Number((after - before).toFixed(0)),
       cgroup_memory_per_sandbox_mean: Number((cgroups.reduce((a, b) => a + b, 0) / cgroups.length).toFixed(2)),
-    }, null, 2));
+    });
   } finally {
     for (let i = 0; i < sandboxes.length; i += 20) await Promise.all(sandboxes.slice(i, i + 20).map((s) => s.kill().catch(() => false)));
     await runtime.dispose();

@@ -2,7 +2,7 @@
 // process running. Prints one JSON object.
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
-import { summary } from './stats';
+import { report, summary } from './stats';
 
 
 async function main(): Promise<void> {
@@ -21,12 +21,11 @@ async function main(): Promise<void> {
       resume.push(performance.now() - started);
     }
     await sandbox.kill();
-    console.log(JSON.stringify({
-      benchmark: 'runtime-pause-resume-latency',
+    report('runtime-pause-resume-latency', {
       unit: 'ms',
       pause: summary(pause),
       resume: summary(resume),
-    }, null, 2));
+    });
   } finally {
     await runtime.dispose();
   }

@@ -3,8 +3,8 @@
 // a real runtime. Prints one JSON object.
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
-import { waitForFullPool } from './pool-wait';
-import { summary } from './stats';
+import { PoolWatch } from './pool-wait';
+import { report, summary } from './stats';
 
 const SEQUENTIAL = 30;
 const BURST = 100;
@@ -20,10 +20,11 @@ async function createToFirstCommand(runtime: RuntimeProcess): Promise<{ ms: numb
 /** Sequential creates; `poolSize` > 0 waits for a full pool before each one (every create warm). */
 async function sequential(poolSize: number): Promise<number[]> {
   const runtime = await RuntimeProcess.start([...IMAGES, '--warm-pool', `base=${poolSize}`]);
+  const pool = poolSize > 0 ? new PoolWatch(runtime, 'base', poolSize) : undefined;
   try {
     const times: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) {
-      if (poolSize > 0) await waitForFullPool(runtime, 'base', poolSize);
+      if (pool) await pool.waitFull();
       const { ms, sandbox } = await createToFirstCommand(runtime);
       times.push(ms);
       await sandbox.kill();
@@ -38,7 +39,7 @@ async function sequential(poolSize: number): Promise<number[]> {
 async function burst(poolSize: number): Promise<number[]> {
   const runtime = await RuntimeProcess.start([...IMAGES, '--warm-pool', `base=${poolSize}`]);
   try {
-    if (poolSize > 0) await waitForFullPool(runtime, 'base', poolSize);
+    if (poolSize > 0) await new PoolWatch(runtime, 'base', poolSize).waitFull();
     const results = await Promise.all(Array.from({ length: BURST }, () => createToFirstCommand(runtime)));
     await Promise.all(results.map((r) => r.sandbox.kill()));
     return results.map((r) => r.ms);
@@ -66,16 +67,14 @@ async function commandRoundTrip(): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const result = {
-    benchmark: 'runtime-sandbox-latency',
+  report('runtime-sandbox-latency', {
     unit: 'ms',
     create_to_first_command_warm: summary(await sequential(2)),
     create_to_first_command_cold: summary(await sequential(0)),
     [`create_to_first_command_${BURST}_at_once_warm_pool_${BURST}`]: summary(await burst(BURST)),
     [`create_to_first_command_${BURST}_at_once_cold`]: summary(await burst(0)),
     command_run_true: summary(await commandRoundTrip()),
-  };
-  console.log(JSON.stringify(result, null, 2));
+  });
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

@@ -201,6 +201,15 @@ export class CodeContext {
     }
   }
 
+  /**
+   * Pays the first execution's one-time costs (compiling, imports, formatters) before anyone
+   * waits for a cell: a sandbox taken from the warm pool then answers its first cell at once.
+   */
+  async warmUp(): Promise<void> {
+    await this.ready;
+    if (this.support.warmUpCode) await this.silent(this.support.warmUpCode);
+  }
+
   /** A silent execution (no history, no output to anyone); errors are logged. */
   private async silent(code: string): Promise<void> {
     if (!code.trim()) return;

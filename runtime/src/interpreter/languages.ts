@@ -13,6 +13,8 @@ export interface LanguageSupport {
   unsetEnv(names: string[]): string;
   /** True when the kernel's text/plain carries ANSI colours that E2B's clients do not expect. */
   stripAnsi?: boolean;
+  /** Run silently once at start: what a first cell would otherwise pay for (no state is left). */
+  warmUpCode?: string;
 }
 
 export const DEFAULT_CWD = '/home/user';
@@ -55,6 +57,7 @@ const python: LanguageSupport = {
   }),
   setEnv: (vars) => `__import__('os').environ.update(${JSON.stringify(vars)})`,
   unsetEnv: (names) => `[__import__('os').environ.pop(k, None) for k in ${JSON.stringify(names)}]`,
+  warmUpCode: "get_ipython().display_formatter.format(1 + 1); __import__('os').environ.update({})",
 };
 
 const javascript: LanguageSupport = {
@@ -74,6 +77,7 @@ const javascript: LanguageSupport = {
   setEnv: (vars) => `for (const [k, v] of Object.entries(${JSON.stringify(vars)})) Deno.env.set(k, v);`,
   unsetEnv: (names) => `for (const k of ${JSON.stringify(names)}) Deno.env.delete(k);`,
   stripAnsi: true,
+  warmUpCode: 'for (const [k, v] of Object.entries({})) Deno.env.set(k, v); 1 + 1;',
 };
 
 const bash: LanguageSupport = {

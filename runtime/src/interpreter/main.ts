@@ -242,11 +242,11 @@ async function main(argv: string[]): Promise<void> {
   const started = Date.now();
   // Both default contexts start together; we listen once Python answers.
   const python = interpreter.defaultContext('python');
-  interpreter.defaultContext('javascript').then(
+  interpreter.defaultContext('javascript').then((context) => context.warmUp()).then(
     () => log(`default javascript context ready after ${Date.now() - started} ms`),
     (err) => log(`default javascript context failed: ${String(err)}`),
   );
-  await python;
+  await (await python).warmUp();
   log(`default python context ready after ${Date.now() - started} ms`);
 
   const server = createServer((req, res) => {
