@@ -36,7 +36,7 @@ export function parsePoolSizes(values: string[]): Map<string, number> {
 
 const RETRY_AFTER_FAILURE_MS = 30_000;
 /** Refills wait this long after the last hand-out, so a burst of creates has the cores to itself. */
-const REFILL_DELAY_MS = 200;
+const REFILL_DELAY_MS = 500;
 
 export class WarmPool {
   private readonly ready = new Map<string, PooledSandbox[]>();
