@@ -1,19 +1,24 @@
 // A thin, async wrapper around the crun CLI. Each runtime keeps crun's state in its own root so
 // runtimes (and tests) never see each other's containers.
 import { execFile, spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ContainerState { id: string; pid: number; status: 'creating' | 'created' | 'running' | 'stopped' | 'paused' | string }
 
 export class Crun {
   constructor(private readonly root: string, private readonly binary = 'crun') {}
 
-  /** Starts the container detached. Its stdio goes to logFile: crun hands it to the container. */
-  async run(id: string, bundle: string, logFile: string): Promise<void> {
+  /**
+   * Starts the container detached and resolves with its init's host pid (from crun's pid file,
+   * which saves a `crun state` call). Its stdio goes to logFile: crun hands it to the container.
+   */
+  async run(id: string, bundle: string, logFile: string): Promise<number> {
     const out = openSync(logFile, 'a');
+    const pidFile = join(bundle, 'init.pid');
     try {
       await new Promise<void>((resolve, reject) => {
-        const child = spawn(this.binary, ['--root', this.root, 'run', '--detach', '--bundle', bundle, id], {
+        const child = spawn(this.binary, ['--root', this.root, 'run', '--detach', '--pid-file', pidFile, '--bundle', bundle, id], {
           stdio: ['ignore', out, out],
         });
         child.on('error', reject);
@@ -22,6 +27,7 @@ export class Crun {
     } finally {
       closeSync(out);
     }
+    return Number(readFileSync(pidFile, 'utf8'));
   }
 
   async state(id: string): Promise<ContainerState | undefined> {

@@ -236,9 +236,7 @@ export class SandboxManager {
       noNewPrivileges: this.options.noNewPrivileges,
     });
     await bundle.prepare(rootfs, spec);
-    await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
-    const state = await this.crun.state(containerName(id));
-    if (state?.pid) this.initPids.set(id, state.pid);
+    this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
     await this.initAgent(bundle.socketPath, { envVars: sandboxEnv(id, template, {}), defaultUser: template.defaultUser ?? 'user', defaultWorkdir: template.defaultWorkdir });
     if (template.start) await this.runStartCommands(bundle.socketPath, template.start);
