@@ -184,6 +184,42 @@ describe('Failure handling', () => {
     await closeWithoutSaving();
   });
 
+  it('a notebook cell whose network goes silent (no reset) ends with a clear error instead of hanging', async () => {
+    const sandbox = await newSandbox('code-interpreter-v1');
+    const cells = [
+      ['python', 'import time\nprint("started", flush=True)\ntime.sleep(600)'],
+      ['python', 'print("still", 6 * 7)'],
+    ].map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language));
+    const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
+    await vscode.window.showNotebookDocument(notebook);
+    await vscode.commands.executeCommand('notebook.selectKernel', { id: 'e2b-sandbox', extension: EXTENSION_ID });
+    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, sandbox.sandboxId);
+    const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map((i) => decode(i.data))).join('');
+
+    void vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 0, end: 1 }] }, notebook.uri);
+    await waitFor('the cell to start', () => text(notebook.cellAt(0)).includes('started'), 60_000);
+    proxy.stall();
+    try {
+      await waitFor('the cell to end', () => notebook.cellAt(0).executionSummary?.success !== undefined, 60_000);
+    } finally {
+      proxy.unstall();
+    }
+    const error = notebook.cellAt(0).outputs.flatMap((o) => o.items).find((i) => i.mime === 'application/vnd.code.notebook.error');
+    assert.ok(error, 'an error output');
+    const parsed = JSON.parse(decode(error.data)) as { name: string; message: string };
+    assert.equal(parsed.name, 'ConnectionLost');
+    assert.match(parsed.message, /no answer from the sandbox/);
+
+    // The first cell's code still sleeps in the kernel: restart it (what the user would do), then the next cell runs.
+    const beforeRestart = Date.now();
+    assert.equal(await vscode.commands.executeCommand('e2b.notebook.restartKernel', notebook.uri), 1, JSON.stringify(messagesSince(beforeRestart)));
+    await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 1, end: 2 }] }, notebook.uri);
+    await waitFor('the next cell to finish', () => notebook.cellAt(1).executionSummary?.success !== undefined, 60_000);
+    assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
+    assert.match(text(notebook.cellAt(1)), /still 42/);
+    await closeWithoutSaving();
+  });
+
   it('keeps unsaved edits when the sandbox expires, and offers to save them elsewhere', async () => {
     const sandbox = await newSandbox();
     await sandbox.files.write('/home/user/notes.txt', 'original\n');

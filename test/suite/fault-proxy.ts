@@ -1,6 +1,6 @@
 // A loopback TCP proxy that sits between the extension and the runtime and plays the network:
 // it can cut every open connection (a dropped network), refuse new ones (a server that is down),
-// come back, and answer chosen HTTP requests itself (429 with Retry-After, 401) instead of
+// go silent (a network that drops without a reset: bytes vanish, nothing closes), come back, and answer chosen HTTP requests itself (429 with Retry-After, 401) instead of
 // forwarding them. It counts the HTTP requests it sees, so tests can check back-off.
 import * as net from 'node:net';
 
@@ -23,6 +23,7 @@ export class FaultProxy {
   private server: net.Server;
   private injection?: Injection;
   private listening = false;
+  private silent = false;
   private constructor(private readonly target: { host: string; port: number }, private port = 0) {
     this.server = this.makeServer();
   }
@@ -59,6 +60,17 @@ export class FaultProxy {
     if (this.listening) return;
     this.server = this.makeServer();
     await this.listen();
+  }
+
+  /** The network goes silent: connections stay open (new ones too) but no byte gets through either way. */
+  stall(): void {
+    this.silent = true;
+  }
+
+  /** Back from silence: connections that lost bytes are broken for good (as after a real outage), new ones work. */
+  unstall(): void {
+    this.silent = false;
+    this.cut();
   }
 
   /** Answers matching requests with this response from now on (open connections are cut first, so keep-alive sockets do not bypass it). */
@@ -104,6 +116,7 @@ export class FaultProxy {
     client.on('error', drop);
     client.on('close', drop);
     client.on('data', (chunk: Buffer) => {
+      if (this.silent) return;
       const line = REQUEST_LINE.exec(chunk.subarray(0, 2048).toString('latin1'));
       if (line) {
         const [, method, path] = line;
@@ -119,7 +132,7 @@ export class FaultProxy {
       if (!pair.upstream) {
         const upstream = net.connect(this.target.port, this.target.host);
         pair.upstream = upstream;
-        upstream.on('data', (data) => client.write(data));
+        upstream.on('data', (data) => { if (!this.silent) client.write(data); });
         upstream.on('error', drop);
         upstream.on('close', drop);
       }

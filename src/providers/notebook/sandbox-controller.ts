@@ -8,10 +8,13 @@ import { isNetworkFailure, UserFacingError } from '../../connection/user-errors'
 import { CellOutputWriter } from './cell-outputs';
 import { InterpreterSessions, INTERPRETER_TEMPLATE } from './interpreter-sessions';
 import { interruptContext } from './interrupt';
+import { LivenessLoss, watchLiveness } from './liveness';
 import { interpreterLanguage, NOTEBOOK_LANGUAGES, resultMimeItems } from './result-mime';
 
 export const CONTROLLER_ID = 'e2b-sandbox';
 const INTERRUPT_GRACE_MS = 5000;
+/** A health check every 3 s while a cell runs; two failures in a row end the cell. */
+const LIVENESS = { intervalMs: 3000, probeTimeoutMs: 4000, failuresAllowed: 1 };
 
 interface Running {
   execution: vscode.NotebookCellExecution;
@@ -78,6 +81,10 @@ export class SandboxNotebookController implements vscode.Disposable {
     let ok = false;
     let finished = false;
     let used: InterpreterSandbox | undefined;
+    // Output that arrives after the cell was given up on (interrupt, lost connection) is dropped:
+    // the execution has ended and cannot take it.
+    let live = true;
+    let stopWatching = () => undefined as void;
     try {
       if (!this.sessions.sandboxIdOf(key)) {
         const chosen = await this.chooseSandbox(notebook);
@@ -93,19 +100,27 @@ export class SandboxNotebookController implements vscode.Disposable {
         context,
         envs,
         timeoutMs: 0,
-        onStdout: (m) => writer.stream('stdout', m.line),
-        onStderr: (m) => writer.stream('stderr', m.line),
-        onResult: (r) => writer.rich(resultMimeItems(r as never)),
-        onError: (e) => writer.error(e.name, e.value, e.traceback),
+        onStdout: (m) => { if (live) writer.stream('stdout', m.line); },
+        onStderr: (m) => { if (live) writer.stream('stderr', m.line); },
+        onResult: (r) => { if (live) writer.rich(resultMimeItems(r as never)); },
+        onError: (e) => { if (live) writer.error(e.name, e.value, e.traceback); },
       });
       void run.catch(() => undefined);
-      // Either the cell finishes, or an interrupt that did not take gives up on it.
-      const result = await Promise.race([run, done.then(() => undefined)]);
+      // A network that drops silently would leave the stream hanging: ask the sandbox meanwhile.
+      const lost = new Promise<LivenessLoss>((resolve) => {
+        stopWatching = watchLiveness((timeoutMs) => sandbox.isRunning({ requestTimeoutMs: timeoutMs }), resolve, LIVENESS);
+      });
+      // The cell finishes, or an interrupt that did not take gives up on it, or the sandbox stops answering.
+      const result = await Promise.race([run, done.then(() => undefined), lost]);
+      if (result === 'unreachable') throw Object.assign(new Error(`no answer from the sandbox for ${LIVENESS.intervalMs * (LIVENESS.failuresAllowed + 1) / 1000} s or more`), { name: 'ConnectionLost' });
+      if (result === 'gone') throw Object.assign(new Error('the sandbox is not running any more'), { name: 'SandboxNotFoundError' });
       ok = !!result && !result.error;
       finished = true;
     } catch (err) {
       await this.reportFailure(writer, key, err, used);
     } finally {
+      live = false;
+      stopWatching();
       this.running.delete(key);
       await writer.flushed();
       execution.end(finished ? ok : false, Date.now());
@@ -118,7 +133,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     this.log.warn(`cell failed in ${key}: ${name}: ${message}`);
     // The network dropped (the SDK reports a dropped stream as a network error, or as a timeout
     // when it cannot tell): the sandbox and its kernel are most likely still there, so keep them.
-    if (isNetworkFailure(err) || (name === 'TimeoutError' && sandbox && (await sandbox.isRunning().catch(() => true)))) {
+    if (name === 'ConnectionLost' || isNetworkFailure(err) || (name === 'TimeoutError' && sandbox && (await sandbox.isRunning().catch(() => true)))) {
       writer.error('ConnectionLost', `The connection to the sandbox was lost while this cell ran (${message}), so its output may be incomplete; the code may have gone on running in the kernel. Run the next cell once the connection is back: the sandbox and its variables are kept.`);
       return;
     }
@@ -156,7 +171,14 @@ export class SandboxNotebookController implements vscode.Disposable {
     const key = notebook.uri.toString();
     this.running.get(key)?.stop();
     this.counters.delete(key);
-    return this.sessions.restart(key);
+    try {
+      return await this.sessions.restart(key);
+    } catch (err) {
+      // Right after the network comes back, a pooled connection that died with it fails once;
+      // the retry gets a fresh one.
+      if (!isNetworkFailure(err)) throw err;
+      return this.sessions.restart(key);
+    }
   }
 
   dispose(): void {
