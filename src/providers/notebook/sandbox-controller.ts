@@ -112,8 +112,9 @@ export class SandboxNotebookController implements vscode.Disposable {
       });
       // The cell finishes, or an interrupt that did not take gives up on it, or the sandbox stops answering.
       const result = await Promise.race([run, done.then(() => undefined), lost]);
+      // Either way the sandbox is not forgotten here: if it is really gone, the next cell finds out.
       if (result === 'unreachable') throw Object.assign(new Error(`no answer from the sandbox for ${LIVENESS.intervalMs * (LIVENESS.failuresAllowed + 1) / 1000} s or more`), { name: 'ConnectionLost' });
-      if (result === 'gone') throw Object.assign(new Error('the sandbox is not running any more'), { name: 'SandboxNotFoundError' });
+      if (result === 'gone') throw Object.assign(new Error('the sandbox stopped answering its health checks; it may have been killed or timed out'), { name: 'ConnectionLost' });
       ok = !!result && !result.error;
       finished = true;
     } catch (err) {
