@@ -1,9 +1,9 @@
-// While a cell runs, its output arrives on one long HTTP stream that may stay silent for minutes
-// (time.sleep). A network that drops without a reset (Wi-Fi gone, VPN down) leaves that stream
-// hanging forever, so the cell would never end. This asks the sandbox's health endpoint now and
-// then, on a fresh connection: a few failed answers in a row mean the connection is lost. A
-// "not running" answer counts as a failure too (a busy gateway answers 502 as well), so one bad
-// moment never ends a cell; 'gone' only says what the last answer was.
+// A long stream (a cell's output, a terminal) may stay silent for minutes (time.sleep, an idle
+// shell). A network that drops without a reset (Wi-Fi gone, VPN down) leaves that stream hanging
+// forever, so nothing would ever say the connection is gone. This asks the sandbox's health
+// endpoint now and then, on a fresh connection: a few failed answers in a row mean the connection
+// is lost. A "not running" answer counts as a failure too (a busy gateway answers 502 as well),
+// so one bad moment never ends anything; 'gone' only says what the last answer was.
 export type LivenessLoss = 'unreachable' | 'gone';
 
 export interface LivenessOptions { intervalMs?: number; probeTimeoutMs?: number; failuresAllowed?: number }

@@ -120,6 +120,29 @@ describe('Failure handling', () => {
     assert.equal(await closed, 5);
   });
 
+  it('a terminal notices a network that goes silent (no reset), says so, and reattaches when it is back', async () => {
+    const sandbox = await newSandbox();
+    const pty = services.terminals.shellPty(sandbox.sandboxId);
+    const out = capture(pty);
+    await pty.open({ columns: 100, rows: 30 });
+    const pid = pty.pid!;
+    pty.handleInput('export MARK=kept-through-the-silence\r');
+    await sleep(300);
+
+    proxy.stall();
+    try {
+      // An idle shell sends nothing: only the health checks can tell the network is gone.
+      await waitFor('the terminal to say the connection was lost', () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost \(the sandbox stopped answering\)/.test(out.text()), 60_000);
+    } finally {
+      proxy.unstall();
+    }
+    await waitFor('the terminal to reattach', () => pty.connectionState === 'connected', 60_000);
+    assert.equal(pty.pid, pid);
+    pty.handleInput('echo "mark=$MARK"\r');
+    await waitFor('the same shell to answer', () => out.text().includes('mark=kept-through-the-silence'));
+    pty.close();
+  });
+
   it('the e2b: file watcher resumes delivering changes after the network comes back', async () => {
     const sandbox = await newSandbox();
     await sandbox.files.makeDir('/home/user/watched');

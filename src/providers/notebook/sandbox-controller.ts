@@ -8,7 +8,7 @@ import { isNetworkFailure, UserFacingError } from '../../connection/user-errors'
 import { CellOutputWriter } from './cell-outputs';
 import { InterpreterSessions, INTERPRETER_TEMPLATE } from './interpreter-sessions';
 import { interruptContext } from './interrupt';
-import { LivenessLoss, watchLiveness } from './liveness';
+import { LivenessLoss, watchLiveness } from '../../connection/liveness';
 import { interpreterLanguage, NOTEBOOK_LANGUAGES, resultMimeItems } from './result-mime';
 
 export const CONTROLLER_ID = 'e2b-sandbox';

@@ -6,9 +6,14 @@
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
 import { backoffDelay, sleep } from '../../connection/backoff';
+import { watchLiveness } from '../../connection/liveness';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
 
 export interface PtySession { sandboxId: string; pid: number }
+
+/** An idle shell's stream is silent: a health check every 5 s notices a network that went quiet. */
+const LIVENESS = { intervalMs: 5000, probeTimeoutMs: 4000, failuresAllowed: 1 };
+const RECONNECT_TIMEOUT_MS = 10_000;
 
 /** connecting → connected ⇄ reconnecting → closed. */
 export type PtyConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -25,6 +30,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   private closedByUser = false;
   private dimensions?: vscode.TerminalDimensions;
   private state: PtyConnectionState = 'connecting';
+  /** Which stream is current: callbacks of a stream given up on are ignored. */
+  private generation = 0;
+  private stopWatching = () => undefined as void;
   private readonly stateChanges = new vscode.EventEmitter<PtyConnectionState>();
   readonly onDidChangeConnectionState = this.stateChanges.event;
 
@@ -82,10 +90,21 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   /** Waits for the shell's end on this stream; a stream that breaks without an exit code is a lost connection. */
   private follow(session: PtySession, handle: CommandHandle): void {
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && !this.closedByUser;
     this.setState('connected');
+    this.stopWatching();
+    this.stopWatching = watchLiveness(async (timeoutMs) => (await this.sandbox()).isRunning({ requestTimeoutMs: timeoutMs }), () => {
+      if (!current()) return;
+      // The network went quiet: give up on this stream (it may never end by itself) and reattach.
+      this.generation++;
+      void handle.disconnect().catch(() => undefined);
+      void this.reconnect(session, 'the sandbox stopped answering');
+    }, LIVENESS);
     handle.wait().then(
-      (result) => this.finish(session, result.exitCode),
+      (result) => { if (current()) this.finish(session, result.exitCode); },
       (err: { exitCode?: number; message?: string }) => {
+        if (!current()) return;
         if (err?.exitCode !== undefined) this.finish(session, err.exitCode);
         else void this.reconnect(session, err?.message ?? 'the stream ended');
       },
@@ -97,6 +116,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
    * the sandbox turns out to be gone, the shell has ended, or the user closes the terminal.
    */
   private async reconnect(session: PtySession, problem: string): Promise<void> {
+    this.stopWatching();
     if (this.closedByUser) return;
     this.setState('reconnecting');
     this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
@@ -105,7 +125,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
       if (this.closedByUser) return;
       try {
         const sandbox = await this.sandbox();
-        const handle = await sandbox.pty.connect(session.pid, { onData: this.onData, timeoutMs: 0 });
+        const handle = await sandbox.pty.connect(session.pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS });
         this.handle = handle;
         this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
         if (this.dimensions) await sandbox.pty.resize(session.pid, { cols: this.dimensions.columns, rows: this.dimensions.rows }).catch(() => undefined);
@@ -121,6 +141,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   }
 
   private finish(session: PtySession, exitCode: number | undefined, problem?: string): void {
+    this.stopWatching();
     this.sessions.ended(session);
     this.setState('closed');
     if (this.closedByUser) return;
@@ -146,6 +167,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   close(): void {
     this.closedByUser = true;
+    this.stopWatching();
     this.setState('closed');
     const pid = this.handle?.pid;
     if (pid !== undefined) void this.sandbox().then((s) => s.pty.kill(pid)).catch(() => undefined);
