@@ -11,6 +11,7 @@ import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { E2BExtensionApi } from '../../src/extension';
 import type { ShownMessage } from '../../src/views/error-notifier';
+import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
 import { startBundledRuntime } from '../../src/connection/local-runtime';
 import { FaultProxy } from './fault-proxy';
 import { EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
@@ -141,6 +142,20 @@ describe('Failure handling', () => {
     pty.handleInput('echo "mark=$MARK"\r');
     await waitFor('the same shell to answer', () => out.text().includes('mark=kept-through-the-silence'));
     pty.close();
+  });
+
+  it('a command streaming into a terminal reattaches after a drop and still reports its exit code', async () => {
+    const sandbox = await newSandbox();
+    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>('e2b.runCommand', sandbox.sandboxId, 'for i in $(seq 1 40); do echo line$i; sleep 0.3; done; exit 3');
+    const out = capture(pty);
+    await waitFor('the command to stream', () => out.text().includes('line2'));
+    await proxy.refuse();
+    await waitFor('the terminal to say the connection was lost', () => out.text().includes('[connection lost'));
+    await sleep(1000);
+    await proxy.restore();
+    assert.equal(await pty.exitCode, 3);
+    assert.match(out.text(), /\[reconnected to pid \d+\]/);
+    assert.ok(out.text().includes('line40'), 'output after the drop arrives');
   });
 
   it('the e2b: file watcher resumes delivering changes after the network comes back', async () => {

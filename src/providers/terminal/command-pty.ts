@@ -1,8 +1,13 @@
 // A terminal that shows one command's output as it streams, then its exit code. The command
 // keeps running in the sandbox if the terminal is closed (close = detach), so it can be found
-// among the sandbox's processes and reattached.
+// among the sandbox's processes and reattached. A stream that breaks (network, runtime restart)
+// is reattached by pid: the command never stopped.
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
+import { backoffDelay, sleep } from '../../connection/backoff';
+import type { SandboxStatus } from '../../connection/sandbox-connections';
+
+type Callbacks = { onStdout: (t: string) => void; onStderr: (t: string) => void; timeoutMs: number };
 
 export class CommandPseudoterminal implements vscode.Pseudoterminal {
   private readonly writes = new vscode.EventEmitter<string>();
@@ -11,12 +16,15 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
   readonly onDidClose = this.closes.event;
   private handle?: CommandHandle;
   private finished = false;
+  private detached = false;
   private readonly exit: Promise<number>;
   private settle!: (code: number) => void;
 
   constructor(
     private readonly sandbox: () => Promise<Sandbox>,
     private readonly command: { cmd?: string; attachPid?: number; envs?: Record<string, string>; cwd?: string },
+    /** Asks the API about the sandbox when the stream breaks: gone means stop, anything else means retry. */
+    private readonly status: () => Promise<SandboxStatus> = async () => 'unreachable',
   ) {
     this.exit = new Promise((resolve) => { this.settle = resolve; });
   }
@@ -27,9 +35,10 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
 
   async open(): Promise<void> {
     const write = (text: string) => this.writes.fire(text.replace(/\r?\n/g, '\r\n'));
+    let callbacks: Callbacks;
     try {
       const sandbox = await this.sandbox();
-      const callbacks = { onStdout: write, onStderr: (t: string) => write(`\x1b[31m${t}\x1b[0m`), timeoutMs: 0 };
+      callbacks = { onStdout: write, onStderr: (t: string) => write(`\x1b[31m${t}\x1b[0m`), timeoutMs: 0 };
       if (this.command.attachPid !== undefined) {
         this.handle = await sandbox.commands.connect(this.command.attachPid, callbacks);
         write(`\x1b[2m[attached to pid ${this.command.attachPid}]\x1b[0m\n`);
@@ -42,13 +51,43 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
       this.done(1);
       return;
     }
-    this.handle.wait().then(
+    this.follow(this.handle, write, callbacks);
+  }
+
+  private follow(handle: CommandHandle, write: (text: string) => void, callbacks: Callbacks): void {
+    handle.wait().then(
       (result) => this.done(result.exitCode),
       (err: { exitCode?: number; message?: string }) => {
-        if (err?.exitCode === undefined) write(`\x1b[31m${err?.message ?? 'the command stream ended'}\x1b[0m\n`);
-        this.done(err?.exitCode ?? 1);
+        if (err?.exitCode !== undefined) this.done(err.exitCode);
+        else void this.reconnect(handle.pid, write, callbacks, err?.message ?? 'the command stream ended');
       },
     );
+  }
+
+  /** Reattaches to the command with back-off until it works, the sandbox is gone, or the command turns out to have ended. */
+  private async reconnect(pid: number, write: (text: string) => void, callbacks: Callbacks, problem: string): Promise<void> {
+    if (this.detached) return;
+    write(`\x1b[33m[connection lost (${problem}); reconnecting…]\x1b[0m\n`);
+    for (let attempt = 0; !this.finished && !this.detached; attempt++) {
+      await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }));
+      if (this.detached) return;
+      try {
+        this.handle = await (await this.sandbox()).commands.connect(pid, { ...callbacks, requestTimeoutMs: 10_000 });
+        write(`\x1b[32m[reconnected to pid ${pid}]\x1b[0m\n`);
+        this.follow(this.handle, write, callbacks);
+        return;
+      } catch (err) {
+        const status = await this.status();
+        if (status === 'gone') {
+          write('\x1b[31m[the sandbox is gone (killed or timed out)]\x1b[0m\n');
+          return this.done(1);
+        }
+        if (status === 'running' && (err as Error).name === 'NotFoundError') {
+          write('\x1b[31m[the command ended while the connection was down; its exit code is unknown]\x1b[0m\n');
+          return this.done(1);
+        }
+      }
+    }
   }
 
   private done(exitCode: number): void {
@@ -71,6 +110,7 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
 
   close(): void {
     // Detach only: the command goes on in the sandbox.
+    this.detached = true;
     void this.handle?.disconnect().catch(() => undefined);
   }
 }

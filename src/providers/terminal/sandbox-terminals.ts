@@ -27,7 +27,7 @@ export class SandboxTerminals {
 
   /** A command whose output streams into a terminal, ending with its exit code. */
   runCommand(sandboxId: string, cmd: string, options: { cwd?: string; envs?: Record<string, string> } = {}): { terminal: vscode.Terminal; pty: CommandPseudoterminal } {
-    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { cmd, ...options });
+    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { cmd, ...options }, () => this.connections.status(sandboxId));
     const terminal = vscode.window.createTerminal({ name: `E2B: ${cmd.slice(0, 40)}`, pty, iconPath: new vscode.ThemeIcon('play'), isTransient: true });
     terminal.show();
     return { terminal, pty };
@@ -35,7 +35,7 @@ export class SandboxTerminals {
 
   /** Streams a running (background) command's further output into a terminal. */
   attach(sandboxId: string, pid: number, label: string): { terminal: vscode.Terminal; pty: CommandPseudoterminal } {
-    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { attachPid: pid });
+    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { attachPid: pid }, () => this.connections.status(sandboxId));
     const terminal = vscode.window.createTerminal({ name: `E2B: ${label.slice(0, 40)}`, pty, iconPath: new vscode.ThemeIcon('debug-console'), isTransient: true });
     terminal.show();
     return { terminal, pty };
