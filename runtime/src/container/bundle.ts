@@ -2,7 +2,8 @@
 // overlay of the image and that layer), run (the agent's socket), config.json. Everything in
 // that one directory is removed when the sandbox dies.
 import { execFile } from 'node:child_process';
-import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from './idmap';
 
@@ -37,7 +38,8 @@ export class SandboxBundle {
   async remove(): Promise<void> {
     if (!existsSync(this.dir)) return;
     await this.unmount();
-    rmSync(this.dir, { recursive: true, force: true });
+    // Off the event loop: a sandbox's upper layer can hold many files.
+    await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Unmounts the merged root (lazily if something still holds it); the layers stay. */
