@@ -114,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const tools = new SandboxTools(sessions, () => active.id);
   context.subscriptions.push(...tools.register());
   context.subscriptions.push(registerSandboxParticipant(context));
-  const mcp = new SandboxMcpDefinitions(connection, sandboxes, connections);
+  const mcp = new SandboxMcpDefinitions(connection, sandboxes, connections, log);
   context.subscriptions.push(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcp));
   registerCommand(services, 'e2b.copyMcpConfig', async (arg?: unknown) => {
     const id = await resolveSandboxId(services, arg, 'Sandbox whose MCP gateway to copy');

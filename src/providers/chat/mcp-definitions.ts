@@ -16,12 +16,30 @@ export class SandboxMcpDefinitions implements vscode.McpServerDefinitionProvider
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeMcpServerDefinitions = this.changed.event;
 
-  constructor(private readonly connection: ConnectionService, private readonly service: SandboxService, private readonly connections: SandboxConnections) {
+  constructor(
+    private readonly connection: ConnectionService,
+    private readonly service: SandboxService,
+    private readonly connections: SandboxConnections,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     service.onDidChangeSandboxes(() => this.changed.fire());
     connection.onDidChange(() => this.changed.fire());
   }
 
+  /**
+   * VS Code asks on its own schedule and does not catch a rejection: when the server cannot be
+   * reached (the explorer says so already), there are simply no gateways to offer.
+   */
   async provideMcpServerDefinitions(): Promise<vscode.McpHttpServerDefinition[]> {
+    try {
+      return await this.gatewayDefinitions();
+    } catch (err) {
+      this.log.warn(`MCP gateways: cannot list sandboxes: ${(err as Error).message}`);
+      return [];
+    }
+  }
+
+  private async gatewayDefinitions(): Promise<vscode.McpHttpServerDefinition[]> {
     const profile = await this.connection.current();
     const page = await this.service.listPage({ states: ['running'] }, 100);
     return page.items.filter((s) => s.templateId === MCP_TEMPLATE).map((s) => {
