@@ -2,6 +2,7 @@
 // UserFacingErrors that say what to do; callers never see SDK internals.
 import * as vscode from 'vscode';
 import type { Sandbox, SandboxInfo, SandboxState } from 'e2b';
+import { backoffDelay, retryAfterMs, sleep } from './backoff';
 import { ConnectionService } from './connection-service';
 import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
 import { toUserFacingError } from './user-errors';
@@ -97,11 +98,7 @@ export class SandboxService {
   async events(sandboxId: string, limit = 50): Promise<SandboxLifecycleEvent[]> {
     const profile = await this.connection.current();
     const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
-    return this.call(sandboxId, async () => {
-      const res = await fetch(`${apiUrl}/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
-      return (await res.json()) as SandboxLifecycleEvent[];
-    });
+    return this.call(sandboxId, () => apiGet<SandboxLifecycleEvent[]>(`${apiUrl}/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`, profile.apiKey));
   }
 
   async portUrl(sandboxId: string, port: number): Promise<string> {
@@ -121,11 +118,7 @@ export class SandboxService {
   async templates(): Promise<TemplateSummary[]> {
     const profile = await this.connection.current();
     const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
-    return this.call(undefined, async () => {
-      const res = await fetch(`${apiUrl}/templates`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
-      return (await res.json()) as TemplateSummary[];
-    });
+    return this.call(undefined, () => apiGet<TemplateSummary[]>(`${apiUrl}/templates`, profile.apiKey));
   }
 
   /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
@@ -150,5 +143,25 @@ export class SandboxService {
     } catch (err) {
       throw toUserFacingError(err, { connectionLabel: profile?.label ?? 'E2B connection', apiUrl: profile?.apiUrl, sandboxId });
     }
+  }
+}
+
+const RATE_LIMIT_RETRIES = 3;
+const LONGEST_RETRY_AFTER_MS = 10_000;
+
+/**
+ * A GET on E2B's API outside the SDK (events, templates). A 429 is retried after the server's
+ * Retry-After (as the SDK does for its own calls), a few times, then reported like any error.
+ */
+export async function apiGet<T>(url: string, apiKey: string | undefined): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, { headers: { 'X-API-KEY': apiKey ?? '' }, signal: AbortSignal.timeout(10_000) });
+    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
+      await res.body?.cancel();
+      await sleep(Math.min(retryAfterMs(res.headers.get('retry-after')) ?? backoffDelay(attempt), LONGEST_RETRY_AFTER_MS));
+      continue;
+    }
+    if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
   }
 }

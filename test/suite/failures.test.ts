@@ -342,6 +342,24 @@ describe('Failure handling', () => {
     await waitFor('the explorer to recover', () => services.tree.lastError === undefined, 60_000);
   });
 
+  it('retries its own API calls (templates) after Retry-After when rate limited', async () => {
+    const since = Date.now();
+    let refused = 0;
+    // The first two GET /templates are answered 429 by the proxy, the rest reach the runtime.
+    proxy.inject({ match: (method, path) => method === 'GET' && path === '/templates' && refused++ < 2, status: 429, reason: 'Too Many Requests', headers: { 'Retry-After': '1' } });
+    let templates: { templateID: string }[];
+    try {
+      templates = await services.sandboxes.templates();
+    } finally {
+      proxy.stopInjecting();
+    }
+    assert.ok(templates.some((t) => t.templateID === 'base'), JSON.stringify(templates));
+    const hits = proxy.seen(since, (r) => r.path === '/templates').map((r) => r.at);
+    assert.equal(hits.length, 3, `two refused, then one answered: ${hits.length} requests`);
+    const gaps = hits.slice(1).map((at, i) => at - hits[i]);
+    assert.ok(gaps.every((gap) => gap >= 900), `waited for Retry-After each time: gaps ${gaps}`);
+  });
+
   it('a terminal reattaches to its shell after the runtime itself restarts', async () => {
     const sandbox = await newSandbox();
     const pty = services.terminals.shellPty(sandbox.sandboxId);
