@@ -12,6 +12,14 @@ export class CellOutputWriter {
 
   constructor(private readonly execution: vscode.NotebookCellExecution) {}
 
+  /** Clears the previous run's outputs first; queued, so the cell need not wait for the window. */
+  clear(): void {
+    this.enqueue(async () => {
+      this.last = undefined;
+      await this.execution.clearOutput();
+    });
+  }
+
   stream(stream: Stream, text: string): void {
     const item = stream === 'stdout' ? vscode.NotebookCellOutputItem.stdout(text) : vscode.NotebookCellOutputItem.stderr(text);
     this.enqueue(async () => {

@@ -68,8 +68,8 @@ export class SandboxNotebookController implements vscode.Disposable {
     this.counters.set(key, order);
     execution.executionOrder = order;
     execution.start(Date.now());
-    await execution.clearOutput();
     const writer = new CellOutputWriter(execution);
+    writer.clear();
     const cell = execution.cell;
     const language = interpreterLanguage(cell.document.languageId);
     if (!language) {
