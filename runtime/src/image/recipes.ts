@@ -30,6 +30,9 @@ const SANDBOX_USER_SETUP = [
   'echo e2b.local > /etc/hostname',
   "printf '127.0.0.1 localhost e2b.local\\n::1 localhost ip6-localhost ip6-loopback\\n' > /etc/hosts",
   'mkdir -p /opt/e2b /run/e2b',
+  // The SDK runs every command as `bash -l -c`; Debian's /etc/profile forks `id -u` each time (about
+  // half of a login shell's start-up). bash knows its EUID already; sh (dash) still asks id.
+  `sed -i 's/"$(id -u)"/"\${EUID:-$(id -u)}"/' /etc/profile && grep -q 'EUID:-' /etc/profile`,
 ];
 
 const BASE_PACKAGES = ['bash', 'coreutils', 'python3', 'curl', 'git', 'sudo', 'procps', 'ca-certificates', 'passwd', 'less', 'nano'];
