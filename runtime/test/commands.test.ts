@@ -38,6 +38,15 @@ describe('commands and PTY', () => {
     await assert.rejects(sandbox.commands.run('pwd', { cwd: '/does/not/exist' }));
   });
 
+  it('gives login shells the profile\'s PATH: with sbin for root, without for the user', async () => {
+    const rootPath = (await sandbox.commands.run('echo $PATH', { user: 'root' })).stdout.trim().split(':');
+    const userPath = (await sandbox.commands.run('echo $PATH')).stdout.trim().split(':');
+    assert.ok(rootPath.includes('/usr/sbin'), rootPath.join(':'));
+    assert.ok(!userPath.includes('/usr/sbin') && userPath.includes('/usr/bin'), userPath.join(':'));
+    // sh (dash) has no EUID: the profile still asks id there.
+    assert.ok((await sandbox.commands.run("sh -lc 'echo $PATH'", { user: 'root' })).stdout.includes('/usr/sbin'));
+  });
+
   it('gives processes the sandbox env, E2B variables and per-command env vars that win', async () => {
     const result = await sandbox.commands.run('echo $E2B_SANDBOX $E2B_SANDBOX_ID $E2B_TEMPLATE_ID $SANDBOX_WIDE $OVERRIDDEN $ONLY_HERE', {
       envs: { OVERRIDDEN: 'command', ONLY_HERE: 'yes' },
