@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
-import { installExtensions, startCodeServer, VSCODE_CACHE } from '../vscode/code-server';
-import { launchBrowser, OUT, packageExtensions, REPO, stopRuntimeOf, waitForResults } from '../vscode/harness';
+import { startCodeServer, VSCODE_CACHE } from '../vscode/code-server';
+import { freshWorkbench, launchBrowser, OUT, packageExtensions, REPO, stopCodeServer, stopRuntimeOf, waitForResults } from '../vscode/harness';
 
 const RESULT_FILE = join(REPO, '.cache', 'bench', 'extension.json');
 const BENCH_TIMEOUT_MS = 45 * 60_000;
@@ -35,9 +35,7 @@ async function main(): Promise<number> {
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
   const browser = await launchBrowser();
   try {
-    const dirs = { userDataDir: join(work, 'user-data'), extensionsDir: join(work, 'extensions'), workspace: join(work, 'workspace') };
-    mkdirSync(dirs.workspace, { recursive: true });
-    installExtensions(dirs, [extension, runner]);
+    const dirs = freshWorkbench(work, [extension, runner]);
     const results = join(work, 'results.txt');
     const passOn = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('E2B_BENCH_') && e[1] !== undefined));
     codeServer = await startCodeServer({
@@ -80,11 +78,7 @@ async function main(): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await browser.close().catch(() => undefined);
-    if (codeServer && codeServer.process.exitCode === null) {
-      const exited = new Promise((r) => codeServer!.process.once('exit', r));
-      codeServer.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopCodeServer(codeServer);
     await killAllSandboxes(runtime);
     await stopRuntimeOf(runtime);
     await runtime.dispose();

@@ -17,8 +17,8 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { freePort, SHARED_IMAGES_DIR } from '../../runtime/test/helpers/runtime-process';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
-import { installExtensions, startCodeServer } from '../vscode/code-server';
-import { launchBrowser, waitForResults } from '../vscode/harness';
+import { startCodeServer } from '../vscode/code-server';
+import { freshWorkbench, launchBrowser, stopCodeServer, suiteSummary, waitForResults } from '../vscode/harness';
 
 const REPO = resolve(__dirname, '../..');
 const BUILD = join(REPO, 'out/test/first-run');
@@ -88,16 +88,14 @@ function sandboxesLeft(dataDir: string): string[] {
 async function main(): Promise<number> {
   const { extension, runner, suite } = packageExtensions();
   const work = mkdtempSync(join(tmpdir(), 'e2b-first-run-'));
-  const dirs = { userDataDir: join(work, 'user-data'), extensionsDir: join(work, 'extensions'), workspace: join(work, 'workspace') };
+  const dirs = freshWorkbench(work, [extension, runner]);
   const dataDir = join(work, 'e2b-local');
-  mkdirSync(dirs.workspace, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'runtime.json'), JSON.stringify({ listen: `127.0.0.1:${await freePort()}`, imagesDir: SHARED_IMAGES_DIR }));
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
   const browser = await launchBrowser();
   const runtimeLog = () => (existsSync(join(dataDir, 'runtime.log')) ? `runtime.log:\n${readFileSync(join(dataDir, 'runtime.log'), 'utf8').slice(-3000)}` : 'no runtime.log');
   try {
-    installExtensions(dirs, [extension, runner]);
     const results = join(work, 'results.txt');
     codeServer = await startCodeServer({
       ...dirs,
@@ -109,18 +107,14 @@ async function main(): Promise<number> {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
     const text = await waitForResults(results, () => `${codeServer!.output().slice(-3000)}\n${runtimeLog()}`, { timeoutMs: TIMEOUT_MS });
-    const done = /# done (\{.*\})/.exec(text);
-    const summary = done ? (JSON.parse(done[1]) as { passed: number; failed: number; skipped: number }) : { passed: 0, failed: 1, skipped: 0 };
+    const done = suiteSummary(text);
+    const summary = done ?? { passed: 0, failed: 1, skipped: 0 };
     if (!done || summary.failed > 0) console.log(`code-server said:\n${codeServer.output().slice(-3000)}\n${runtimeLog()}`);
     console.log(`first-run: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     return summary.failed === 0 && done ? 0 : 1;
   } finally {
     await browser.close().catch(() => undefined);
-    if (codeServer && codeServer.process.exitCode === null) {
-      const exited = new Promise((r) => codeServer!.process.once('exit', r));
-      codeServer.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopCodeServer(codeServer);
     await stopStartedRuntime(dataDir);
     // Never delete a data dir under sandboxes that are still there (their root file systems are mounts).
     for (let i = 0; i < 50 && sandboxesLeft(dataDir).length > 0; i++) await new Promise((r) => setTimeout(r, 200));

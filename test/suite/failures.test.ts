@@ -18,6 +18,8 @@ import { EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decode = (data: Uint8Array) => new TextDecoder().decode(data);
+/** Everything a notebook cell shows, as text. */
+const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map((i) => decode(i.data))).join('');
 
 /** Reverts and closes the active editor (never a "save?" prompt, which nobody would answer here). */
 async function closeWithoutSaving(): Promise<void> {
@@ -40,6 +42,17 @@ describe('Failure handling', () => {
   const created: string[] = [];
   const config = () => vscode.workspace.getConfiguration('e2b');
   const messagesSince = (since: number) => shown.filter((m) => m.at >= since);
+
+  /** An untitled notebook of Python cells on the E2B kernel, in a new code-interpreter sandbox. */
+  async function sandboxNotebook(code: string[]): Promise<vscode.NotebookDocument> {
+    const sandbox = await newSandbox('code-interpreter-v1');
+    const cells = code.map((c) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, c, 'python'));
+    const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
+    await vscode.window.showNotebookDocument(notebook);
+    await vscode.commands.executeCommand('notebook.selectKernel', { id: 'e2b-sandbox', extension: EXTENSION_ID });
+    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, sandbox.sandboxId);
+    return notebook;
+  }
 
   async function newSandbox(template = 'base'): Promise<Sandbox> {
     const sandbox = await Sandbox.create(template, { ...opts, metadata: { suite: 'failures' } });
@@ -191,16 +204,10 @@ describe('Failure handling', () => {
   });
 
   it('a notebook cell whose stream is cut ends with a clear error, and the next cell works once the network is back', async () => {
-    const sandbox = await newSandbox('code-interpreter-v1');
-    const cells = [
-      ['python', 'import time\nfor i in range(30):\n    print(f"tick {i}", flush=True)\n    time.sleep(0.2)'],
-      ['python', 'print("after", 6 * 7)'],
-    ].map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language));
-    const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
-    await vscode.window.showNotebookDocument(notebook);
-    await vscode.commands.executeCommand('notebook.selectKernel', { id: 'e2b-sandbox', extension: EXTENSION_ID });
-    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, sandbox.sandboxId);
-    const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map((i) => decode(i.data))).join('');
+    const notebook = await sandboxNotebook([
+      'import time\nfor i in range(30):\n    print(f"tick {i}", flush=True)\n    time.sleep(0.2)',
+      'print("after", 6 * 7)',
+    ]);
     void vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 0, end: 1 }] }, notebook.uri);
     await waitFor('streamed output', () => text(notebook.cellAt(0)).includes('tick 2'), 60_000);
     await proxy.refuse();
@@ -223,16 +230,7 @@ describe('Failure handling', () => {
   });
 
   it('a notebook cell whose network goes silent (no reset) ends with a clear error instead of hanging', async () => {
-    const sandbox = await newSandbox('code-interpreter-v1');
-    const cells = [
-      ['python', 'import time\nprint("started", flush=True)\ntime.sleep(600)'],
-      ['python', 'print("still", 6 * 7)'],
-    ].map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language));
-    const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
-    await vscode.window.showNotebookDocument(notebook);
-    await vscode.commands.executeCommand('notebook.selectKernel', { id: 'e2b-sandbox', extension: EXTENSION_ID });
-    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, sandbox.sandboxId);
-    const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map((i) => decode(i.data))).join('');
+    const notebook = await sandboxNotebook(['import time\nprint("started", flush=True)\ntime.sleep(600)', 'print("still", 6 * 7)']);
 
     void vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 0, end: 1 }] }, notebook.uri);
     await waitFor('the cell to start', () => text(notebook.cellAt(0)).includes('started'), 60_000);

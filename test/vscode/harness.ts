@@ -2,10 +2,11 @@
 // and the companion runner extension, driving a headless Chromium at code-server's workbench,
 // waiting for the results file the runner extension writes, and stopping the runtime.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
+import { installExtensions, type startCodeServer } from './code-server';
 
 export const REPO = resolve(__dirname, '../..');
 export const OUT = join(REPO, 'out');
@@ -63,4 +64,30 @@ export async function stopRuntimeOf(runtime: RuntimeProcess): Promise<void> {
     return;
   }
   for (let i = 0; i < 100 && (await runtime.isUp()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+export interface WorkbenchDirs { userDataDir: string; extensionsDir: string; workspace: string }
+
+/** Fresh user-data, extensions and workspace dirs under `work`, with these .vsix files installed. */
+export function freshWorkbench(work: string, vsixFiles: string[]): WorkbenchDirs {
+  const dirs = { userDataDir: join(work, 'user-data'), extensionsDir: join(work, 'extensions'), workspace: join(work, 'workspace') };
+  mkdirSync(dirs.workspace, { recursive: true });
+  installExtensions(dirs, vsixFiles);
+  return dirs;
+}
+
+export type SuiteSummary = { passed: number; failed: number; skipped: number };
+
+/** The runner's "# done {...}" counts, or undefined when the suite did not run to the end. */
+export function suiteSummary(resultsText: string): SuiteSummary | undefined {
+  const done = /# done (\{.*\})/.exec(resultsText);
+  return done ? (JSON.parse(done[1]) as SuiteSummary) : undefined;
+}
+
+/** Stops code-server (and with it the extension host) and waits until it has exited. */
+export async function stopCodeServer(codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined): Promise<void> {
+  if (!codeServer || codeServer.process.exitCode !== null) return;
+  const exited = new Promise((r) => codeServer.process.once('exit', r));
+  codeServer.process.kill('SIGTERM');
+  await exited;
 }

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
-import { installExtensions, startCodeServer } from './code-server';
-import { launchBrowser, OUT, packageExtensions, REPO, stopRuntimeOf, waitForResults } from './harness';
+import { startCodeServer } from './code-server';
+import { freshWorkbench, launchBrowser, OUT, packageExtensions, REPO, stopCodeServer, stopRuntimeOf, suiteSummary, waitForResults } from './harness';
 
 // The README's pictures, taken while the suite runs (test/suite/helpers.ts `screenshot`):
 // E2B_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots, otherwise they go to .cache.
@@ -55,9 +55,7 @@ async function main(): Promise<number> {
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
   const browser = await launchBrowser();
   try {
-    const dirs = { userDataDir: join(work, 'user-data'), extensionsDir: join(work, 'extensions'), workspace: join(work, 'workspace') };
-    mkdirSync(dirs.workspace, { recursive: true });
-    installExtensions(dirs, [extension, runner]);
+    const dirs = freshWorkbench(work, [extension, runner]);
     const results = join(work, 'results.txt');
     const screenshotRequests = join(work, 'screenshot-requests');
     mkdirSync(screenshotRequests, { recursive: true });
@@ -86,18 +84,14 @@ async function main(): Promise<number> {
     // How the workbench looked at the end, for looking into failures (never a README picture).
     mkdirSync(join(REPO, '.cache', 'screenshots'), { recursive: true });
     await page.screenshot({ path: join(REPO, '.cache', 'screenshots', 'end-of-suite.png') }).catch(() => undefined);
-    const done = /# done (\{.*\})/.exec(text);
-    const summary = done ? (JSON.parse(done[1]) as { passed: number; failed: number; skipped: number }) : { passed: 0, failed: 1, skipped: 0 };
+    const done = suiteSummary(text);
+    const summary = done ?? { passed: 0, failed: 1, skipped: 0 };
     if (!done) console.log(`the suite did not run to the end; code-server said:\n${codeServer.output().slice(-4000)}`);
     console.log(`vscode: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     return summary.failed === 0 && done ? 0 : 1;
   } finally {
     await browser.close().catch(() => undefined);
-    if (codeServer && codeServer.process.exitCode === null) {
-      const exited = new Promise((r) => codeServer!.process.once('exit', r));
-      codeServer.process.kill('SIGTERM');
-      await exited;
-    }
+    await stopCodeServer(codeServer);
     // The suite restarts the runtime itself: stop whichever runtime process now owns the data dir.
     await runtime.killAllSandboxes();
     await stopRuntimeOf(runtime);
