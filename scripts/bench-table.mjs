@@ -25,7 +25,8 @@ const ROWS = [
   ['`runCode` matplotlib chart', 'runtime-code-interpreter-latency', 'run_code_matplotlib_chart', '', undefined],
   ['Create → first `runCode` result, warm pool', 'runtime-code-interpreter-latency', 'create_to_first_result_warm', '', undefined],
   ['Create → first `runCode` result, cold', 'runtime-code-interpreter-latency', 'create_to_first_result_cold', '', undefined],
-  ['Pause / resume', 'runtime-pause-resume-latency', 'pause', '', undefined],
+  ['Pause (cgroup freezer)', 'runtime-pause-resume-latency', 'pause', '', undefined],
+  ['Resume', 'runtime-pause-resume-latency', 'resume', '', undefined],
 ];
 
 function load(name) {
@@ -68,8 +69,8 @@ const table = benchTable();
 if (process.argv.includes('--write')) {
   const readmeFile = join(REPO, 'README.md');
   const readme = readFileSync(readmeFile, 'utf8');
-  const pattern = /(<!-- bench-table -->\n)[\s\S]*?(\n<!-- \/bench-table -->)/;
+  const pattern = /(<!-- bench-table -->)[\s\S]*?(<!-- \/bench-table -->)/;
   if (!pattern.test(readme)) throw new Error('README.md has no <!-- bench-table --> … <!-- /bench-table --> markers');
-  writeFileSync(readmeFile, readme.replace(pattern, `$1${table}$2`));
+  writeFileSync(readmeFile, readme.replace(pattern, `$1\n${table}\n$2`));
 }
 console.log(table);
