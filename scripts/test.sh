@@ -28,6 +28,18 @@ count_node_tests() { # adds up node:test's "# pass N" / "# fail N" summary lines
   failed=$((failed + f))
 }
 
+count_summary_line() { # adds up a driver's "<label>: N passed, N failed" line
+  local line
+  line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
+  if [ -z "$line" ]; then
+    echo "$1: the run did not report results"
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + $(echo "$line" | sed "s/^$1: \\([0-9]*\\) passed.*/\\1/")))
+  failed=$((failed + $(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
+}
+
 echo "== runtime: official SDK against real containers"
 # Each test file starts its own runtime, so files run in parallel.
 (cd runtime && node --import tsx --test --test-concurrency="${E2B_TEST_CONCURRENCY:-3}" test/*.test.ts) 2>&1 | tee "$logs/runtime.log"
@@ -39,25 +51,11 @@ count_node_tests "$logs/unit.log"
 
 echo "== extension: inside a real VS Code (code-server) against the local runtime"
 npx tsx test/vscode/run-vscode-tests.ts 2>&1 | tee "$logs/vscode.log"
-vscode_line=$(grep -E '^vscode: [0-9]+ passed, [0-9]+ failed' "$logs/vscode.log" | tail -1)
-if [ -n "$vscode_line" ]; then
-  passed=$((passed + $(echo "$vscode_line" | sed 's/^vscode: \([0-9]*\) passed.*/\1/')))
-  failed=$((failed + $(echo "$vscode_line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
-else
-  echo "the VS Code suite did not report results"
-  failed=$((failed + 1))
-fi
+count_summary_line vscode "$logs/vscode.log"
 
 echo "== extension: first run of the packaged .vsix in a clean VS Code (bundled runtime auto-started)"
 npx tsx test/first-run/run-first-run.ts 2>&1 | tee "$logs/first-run.log"
-first_run_line=$(grep -E '^first-run: [0-9]+ passed, [0-9]+ failed' "$logs/first-run.log" | tail -1)
-if [ -n "$first_run_line" ]; then
-  passed=$((passed + $(echo "$first_run_line" | sed 's/^first-run: \([0-9]*\) passed.*/\1/')))
-  failed=$((failed + $(echo "$first_run_line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
-else
-  echo "the first-run pass did not report results"
-  failed=$((failed + 1))
-fi
+count_summary_line first-run "$logs/first-run.log"
 
 rm -rf "$logs"
 echo "$passed passed, $failed failed"

@@ -14,7 +14,7 @@ import type { ShownMessage } from '../../src/views/error-notifier';
 import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
 import { startBundledRuntime } from '../../src/connection/local-runtime';
 import { FaultProxy } from './fault-proxy';
-import { EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
+import { capture, EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decode = (data: Uint8Array) => new TextDecoder().decode(data);
@@ -25,12 +25,6 @@ const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.
 async function closeWithoutSaving(): Promise<void> {
   const close = Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
   await Promise.race([close, sleep(10_000)]);
-}
-
-function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () => string } {
-  let text = '';
-  pty.onDidWrite((chunk) => { text += chunk; });
-  return { text: () => text };
 }
 
 describe('Failure handling', () => {

@@ -58,3 +58,10 @@ export async function screenshot(name: string, ready?: () => boolean): Promise<v
   writeFileSync(request, '');
   for (let i = 0; i < 100 && existsSync(request); i++) await new Promise((r) => setTimeout(r, 200));
 }
+
+/** Everything a pseudoterminal writes, collected as it comes. */
+export function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () => string } {
+  let text = '';
+  pty.onDidWrite((chunk) => { text += chunk; });
+  return { text: () => text };
+}

@@ -7,13 +7,7 @@ import type { Services } from '../../src/commands/services';
 import type { SandboxPseudoterminal } from '../../src/providers/terminal/sandbox-pty';
 import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
-
-function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () => string } {
-  let text = '';
-  pty.onDidWrite((chunk) => { text += chunk; });
-  return { text: () => text };
-}
+import { capture, extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
 
 describe('Sandbox terminals', () => {
   let services: Services;
