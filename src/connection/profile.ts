@@ -18,6 +18,11 @@ export function sdkOptions(profile: ConnectionProfile): { apiKey: string; apiUrl
   return { apiKey: profile.apiKey, apiUrl: profile.apiUrl, sandboxUrl: profile.sandboxUrl, domain: profile.domain };
 }
 
+/** Where the profile's REST API is: its own URL, else E2B's `api.<domain>`. */
+export function apiBaseUrl(profile: ConnectionProfile): string {
+  return profile.apiUrl ?? `https://api.${profile.domain || CLOUD_DOMAIN}`;
+}
+
 /**
  * The URL of a port inside a sandbox, as `sandbox.getHost(port)` would give it, with a scheme:
  * E2B serves https on <port>-<id>.<domain>; the local runtime serves plain http on its own port.

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Sandbox, SandboxInfo, SandboxState } from 'e2b';
 import { backoffDelay, retryAfterMs, sleep } from './backoff';
 import { ConnectionService } from './connection-service';
-import { ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
+import { apiBaseUrl, ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
 import { toUserFacingError } from './user-errors';
 
 let sdk: Promise<typeof import('e2b')> | undefined;
@@ -97,8 +97,7 @@ export class SandboxService {
   /** Lifecycle events from E2B's events API, newest first. */
   async events(sandboxId: string, limit = 50): Promise<SandboxLifecycleEvent[]> {
     const profile = await this.connection.current();
-    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
-    return this.call(sandboxId, () => apiGet<SandboxLifecycleEvent[]>(`${apiUrl}/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`, profile.apiKey));
+    return this.call(sandboxId, () => apiGet<SandboxLifecycleEvent[]>(profile, `/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`));
   }
 
   async portUrl(sandboxId: string, port: number): Promise<string> {
@@ -117,8 +116,7 @@ export class SandboxService {
   /** The team's templates (GET /templates). */
   async templates(): Promise<TemplateSummary[]> {
     const profile = await this.connection.current();
-    const apiUrl = profile.apiUrl ?? `https://api.${profile.domain}`;
-    return this.call(undefined, () => apiGet<TemplateSummary[]>(`${apiUrl}/templates`, profile.apiKey));
+    return this.call(undefined, () => apiGet<TemplateSummary[]>(profile, '/templates'));
   }
 
   /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
@@ -153,9 +151,9 @@ const LONGEST_RETRY_AFTER_MS = 10_000;
  * A GET on E2B's API outside the SDK (events, templates). A 429 is retried after the server's
  * Retry-After (as the SDK does for its own calls), a few times, then reported like any error.
  */
-export async function apiGet<T>(url: string, apiKey: string | undefined): Promise<T> {
+export async function apiGet<T>(profile: ConnectionProfile, path: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(url, { headers: { 'X-API-KEY': apiKey ?? '' }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${apiBaseUrl(profile)}${path}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
     if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
       await res.body?.cancel();
       await sleep(Math.min(retryAfterMs(res.headers.get('retry-after')) ?? backoffDelay(attempt), LONGEST_RETRY_AFTER_MS));

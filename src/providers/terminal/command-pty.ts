@@ -4,8 +4,8 @@
 // is reattached by pid: the command never stopped.
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
-import { backoffDelay, sleep } from '../../connection/backoff';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
+import { reattach } from './reattach';
 
 type Callbacks = { onStdout: (t: string) => void; onStderr: (t: string) => void; timeoutMs: number };
 
@@ -64,29 +64,25 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
     );
   }
 
-  /** Reattaches to the command with back-off until it works, the sandbox is gone, or the command turns out to have ended. */
+  /** Reattaches to the command (it never stopped) once the connection is back. */
   private async reconnect(pid: number, write: (text: string) => void, callbacks: Callbacks, problem: string): Promise<void> {
     if (this.detached) return;
     write(`\x1b[33m[connection lost (${problem}); reconnecting…]\x1b[0m\n`);
-    for (let attempt = 0; !this.finished && !this.detached; attempt++) {
-      await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }));
-      if (this.detached) return;
-      try {
-        this.handle = await (await this.sandbox()).commands.connect(pid, { ...callbacks, requestTimeoutMs: 10_000 });
-        write(`\x1b[32m[reconnected to pid ${pid}]\x1b[0m\n`);
-        this.follow(this.handle, write, callbacks);
-        return;
-      } catch (err) {
-        const status = await this.status();
-        if (status === 'gone') {
-          write('\x1b[31m[the sandbox is gone (killed or timed out)]\x1b[0m\n');
-          return this.done(1);
-        }
-        if (status === 'running' && (err as Error).name === 'NotFoundError') {
-          write('\x1b[31m[the command ended while the connection was down; its exit code is unknown]\x1b[0m\n');
-          return this.done(1);
-        }
-      }
+    const outcome = await reattach(
+      async () => (await this.sandbox()).commands.connect(pid, { ...callbacks, requestTimeoutMs: 10_000 }),
+      this.status,
+      () => this.finished || this.detached,
+    );
+    if ('handle' in outcome) {
+      this.handle = outcome.handle;
+      write(`\x1b[32m[reconnected to pid ${pid}]\x1b[0m\n`);
+      this.follow(outcome.handle, write, callbacks);
+    } else if (outcome.ended === 'sandbox gone') {
+      write('\x1b[31m[the sandbox is gone (killed or timed out)]\x1b[0m\n');
+      this.done(1);
+    } else if (outcome.ended === 'process ended') {
+      write('\x1b[31m[the command ended while the connection was down; its exit code is unknown]\x1b[0m\n');
+      this.done(1);
     }
   }
 

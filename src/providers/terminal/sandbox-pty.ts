@@ -5,9 +5,9 @@
 // restart): the shell lives on in the sandbox, so losing the stream is not the end of it.
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
-import { backoffDelay, sleep } from '../../connection/backoff';
 import { watchLiveness } from '../../connection/liveness';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
+import { reattach } from './reattach';
 
 export interface PtySession { sandboxId: string; pid: number }
 
@@ -60,18 +60,17 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   async open(initial: vscode.TerminalDimensions | undefined): Promise<void> {
     this.dimensions = initial ?? this.dimensions;
-    const onData = this.onData;
     try {
       const sandbox = await this.sandbox();
       if (this.existingPid !== undefined) {
-        this.handle = await sandbox.pty.connect(this.existingPid, { onData, timeoutMs: 0 });
+        this.handle = await sandbox.pty.connect(this.existingPid, { onData: this.onData, timeoutMs: 0 });
         this.writes.fire(`\x1b[2m[reattached to the shell (pid ${this.existingPid}) in sandbox ${this.sandboxId}]\x1b[0m\r\n`);
         if (this.dimensions) await sandbox.pty.resize(this.handle.pid, { cols: this.dimensions.columns, rows: this.dimensions.rows });
       } else {
         this.handle = await sandbox.pty.create({
           cols: this.dimensions?.columns ?? 80,
           rows: this.dimensions?.rows ?? 24,
-          onData,
+          onData: this.onData,
           timeoutMs: 0,
           cwd: this.options.cwd,
           envs: this.options.envs,
@@ -111,32 +110,26 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     );
   }
 
-  /**
-   * Says the connection was lost, then reattaches to the same shell with back-off until it works,
-   * the sandbox turns out to be gone, the shell has ended, or the user closes the terminal.
-   */
+  /** Says the connection was lost, then reattaches to the same shell once it is back. */
   private async reconnect(session: PtySession, problem: string): Promise<void> {
     this.stopWatching();
     if (this.closedByUser) return;
     this.setState('reconnecting');
     this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
-    for (let attempt = 0; !this.closedByUser; attempt++) {
-      await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }));
-      if (this.closedByUser) return;
-      try {
-        const sandbox = await this.sandbox();
-        const handle = await sandbox.pty.connect(session.pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS });
-        this.handle = handle;
-        this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
-        if (this.dimensions) await sandbox.pty.resize(session.pid, { cols: this.dimensions.columns, rows: this.dimensions.rows }).catch(() => undefined);
-        this.follow(session, handle);
-        return;
-      } catch (err) {
-        const status = await this.status();
-        if (status === 'gone') return this.finish(session, undefined, `sandbox ${this.sandboxId} is gone (killed or timed out)`);
-        // The sandbox answers but the shell does not: it ended while we were away.
-        if (status === 'running' && (err as Error).name === 'NotFoundError') return this.finish(session, undefined, 'the shell ended while the connection was down');
-      }
+    const outcome = await reattach(
+      async () => (await this.sandbox()).pty.connect(session.pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS }),
+      this.status,
+      () => this.closedByUser,
+    );
+    if ('handle' in outcome) {
+      this.handle = outcome.handle;
+      this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
+      if (this.dimensions) await this.sandbox().then((s) => s.pty.resize(session.pid, { cols: this.dimensions!.columns, rows: this.dimensions!.rows })).catch(() => undefined);
+      this.follow(session, outcome.handle);
+    } else if (outcome.ended === 'sandbox gone') {
+      this.finish(session, undefined, `sandbox ${this.sandboxId} is gone (killed or timed out)`);
+    } else if (outcome.ended === 'process ended') {
+      this.finish(session, undefined, 'the shell ended while the connection was down');
     }
   }
 
