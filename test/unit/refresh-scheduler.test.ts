@@ -1,10 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RefreshScheduler } from '../../src/views/refresh-scheduler';
+import { advance, settle, useFakeClock } from './fake-clock';
 
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms)); // a mocked timer too
 
 describe('refresh scheduler', () => {
+  useFakeClock();
+
   it('polls only while visible, with one request in flight and merged follow-ups', async () => {
     let calls = 0;
     let inFlight = 0;
@@ -20,18 +23,19 @@ describe('refresh scheduler', () => {
     scheduler.refreshNow();
     scheduler.refreshNow();
     scheduler.refreshNow();
-    await tick(100);
+    await advance(100);
     assert.equal(maxInFlight, 1);
     assert.equal(calls, 2, 'three requests while one ran became one follow-up');
-    await tick(200);
+    await advance(200);
     assert.equal(calls, 2, 'no polling while hidden');
     scheduler.setVisible(true);
-    await tick(300);
-    assert.ok(calls >= 4, `polls while visible (${calls})`);
+    await advance(300);
+    // 30 ms of work, then 50 ms wait: refreshes start at 0 (on show), 80, 160, 240.
+    assert.equal(calls, 6, `polls every 50 ms after the last refresh while visible (${calls})`);
     scheduler.setVisible(false);
     const after = calls;
-    await tick(200);
-    assert.ok(calls <= after + 1);
+    await advance(200);
+    assert.equal(calls, after, 'hiding stops polling');
     scheduler.dispose();
   });
 
@@ -40,12 +44,13 @@ describe('refresh scheduler', () => {
     const started = Date.now();
     const scheduler = new RefreshScheduler(async () => { at.push(Date.now() - started); return false; }, { intervalMs: () => 20, maxConsecutiveErrors: 3 });
     scheduler.setVisible(true);
-    await tick(400);
+    await advance(400);
     assert.equal(at.length, 3, `stopped after 3 errors (${at})`);
-    assert.ok(at[2] - at[1] > at[1] - at[0], 'gaps grow');
+    assert.ok(at[2] - at[1] > at[1] - at[0], `gaps grow (${at})`);
     scheduler.refreshNow();
-    await tick(30);
+    await settle(); // no clock movement: "at once" means without waiting for any timer
     assert.equal(at.length, 4, 'a manual refresh runs at once');
+    assert.equal(at[3], 400);
     scheduler.dispose();
   });
 
@@ -53,7 +58,7 @@ describe('refresh scheduler', () => {
     let calls = 0;
     const scheduler = new RefreshScheduler(async () => { calls++; return true; }, { intervalMs: () => 0, debounceMs: 30 });
     for (let i = 0; i < 10; i++) scheduler.refreshSoon();
-    await tick(80);
+    await advance(80);
     assert.equal(calls, 1);
     scheduler.dispose();
   });
