@@ -23,7 +23,7 @@ function call(url: string, headers: Record<string, string>, method = 'GET', body
 }
 
 // A server inside the sandbox (run with the agent's own Node): echoes request size, streams
-// its answer in two parts, and answers WebSocket-style upgrades by echoing raw bytes.
+// its answer in two parts 800 ms apart, and answers WebSocket-style upgrades by echoing raw bytes.
 const SERVER = `
 const http = require('http');
 const server = http.createServer((req, res) => {
@@ -31,7 +31,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => { n += c.length; });
   req.on('end', () => {
     res.write('got ' + n + ' ' + req.url + ' ');
-    setTimeout(() => res.end('done'), 400);
+    setTimeout(() => res.end('done'), 800);
   });
 });
 server.on('upgrade', (req, socket) => {
@@ -50,7 +50,7 @@ describe('sandbox gateway', () => {
     sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.commands.run(`cat > /tmp/server.js <<'JS'\n${SERVER}\nJS`);
     await sandbox.commands.run('/opt/e2b/node /tmp/server.js', { background: true });
-    await sandbox.commands.run('for i in $(seq 50); do (echo > /dev/tcp/127.0.0.1/8000) 2>/dev/null && exit 0; sleep 0.1; done; exit 1');
+    await sandbox.commands.run('for i in $(seq 150); do (echo > /dev/tcp/127.0.0.1/8000) 2>/dev/null && exit 0; sleep 0.1; done; exit 1');
     headers = { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '8000' };
   });
   after(async () => { await runtime?.dispose(); });
@@ -59,7 +59,8 @@ describe('sandbox gateway', () => {
     const reply = await call(`${runtime.url}/upload?x=1`, headers, 'POST', ['a'.repeat(1000), 'b'.repeat(2000)]);
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'got 3000 /upload?x=1 done');
-    assert.ok(reply.chunksAt.length >= 2 && reply.chunksAt[reply.chunksAt.length - 1] - reply.chunksAt[0] >= 300,
+    // Half the server's 800 ms pause: a buffering gateway would deliver both parts together.
+    assert.ok(reply.chunksAt.length >= 2 && reply.chunksAt[reply.chunksAt.length - 1] - reply.chunksAt[0] >= 400,
       `the first part was flushed before the second (${reply.chunksAt})`);
   });
 

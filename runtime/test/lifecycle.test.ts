@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, NotFoundError, Sandbox, SandboxInfo } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
+import { waitUntil } from './helpers/wait';
 
 describe('sandbox lifecycle', () => {
   let runtime: RuntimeProcess;
@@ -85,10 +86,10 @@ describe('sandbox lifecycle', () => {
   });
 
   it('kills a sandbox when its timeout passes', async () => {
-    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 2_000 });
+    // The timeout counts from the start of create: 5 s leave room for a slow create to be seen running.
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 5_000 });
     assert.equal(await sandbox.isRunning(), true);
-    await new Promise((r) => setTimeout(r, 3_200));
-    await assert.rejects(sandbox.getInfo(), NotFoundError);
+    await waitUntil('the timeout to kill it', () => sandbox.getInfo().then(() => false, (err) => err instanceof NotFoundError), 20_000);
     assert.equal(await sandbox.isRunning(), false);
   });
 

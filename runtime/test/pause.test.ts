@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { sandboxCgroupDirs } from './helpers/host-traces';
+import { sleep, waitUntil } from './helpers/wait';
 
 const REMEMBERER = [
   'import os, time',
@@ -51,8 +52,7 @@ describe('pause and resume', () => {
     assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'running');
     assert.equal(await resumed.files.read('/home/user/kept.txt'), 'still here');
     const first = Number((await resumed.commands.run('cat /tmp/count')).stdout);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(Number((await resumed.commands.run('cat /tmp/count')).stdout) > first, 'the counter goes on');
+    await waitUntil('the counter to go on', async () => Number((await resumed.commands.run('cat /tmp/count')).stdout) > first);
     await resumed.commands.run('touch /tmp/ask; for i in $(seq 50); do [ -f /tmp/answer ] && break; sleep 0.05; done');
     assert.equal(await resumed.files.read('/tmp/answer'), '42', 'the Python variable survived');
     await resumed.kill();
@@ -66,26 +66,28 @@ describe('pause and resume', () => {
       await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
     }
     const a = Number((await sandbox.commands.run('cat /tmp/count')).stdout);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(Number((await sandbox.commands.run('cat /tmp/count')).stdout) > a);
+    await waitUntil('the counter to go on', async () => Number((await sandbox.commands.run('cat /tmp/count')).stdout) > a);
     await sandbox.kill();
   });
 
   it('does not count paused time toward the timeout', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 30_000 });
+    // Measured against the sandbox's own clock just before the pause, so slow calls cost nothing.
+    const leftBefore = (await sandbox.getInfo()).endAt.getTime() - Date.now();
     await Sandbox.pause(sandbox.sandboxId, runtime.sdk);
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(8000);
     await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 1000 });
     const left = (await sandbox.getInfo()).endAt.getTime() - Date.now();
-    assert.ok(left > 28_000, `time left after resume: ${left} ms`);
+    // Counting the 8 s paused would leave less than leftBefore - 8000.
+    assert.ok(left > leftBefore - 4000, `time left: ${leftBefore} ms before the pause, ${left} ms after the resume`);
     await sandbox.kill();
   });
 
   it('pauses instead of killing when the timeout passes with onTimeout: pause', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 2000, lifecycle: { onTimeout: 'pause' } });
     await sandbox.files.write('/home/user/note.txt', 'auto');
-    await new Promise((r) => setTimeout(r, 3000));
-    assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused');
+    // getInfo throws once a sandbox is killed, so waiting cannot mistake a kill for a pause.
+    await waitUntil('the timeout to pause it', async () => (await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state === 'paused');
     const again = await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 60_000 });
     assert.equal(await again.files.read('/home/user/note.txt'), 'auto');
     await again.kill();
@@ -103,22 +105,30 @@ describe('pause and resume', () => {
     await again.kill();
   });
 
-  it('reports metrics that rise under load, and lifecycle events in order', async () => {
-    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
+  it('reports metrics that follow CPU use under load, and lifecycle events in order', async () => {
+    // However busy the machine, a busy loop gets some CPU and an idle sandbox next to it gets almost
+    // none: the metrics must show the loaded one clearly above the idle one, sampled at the same
+    // moments, and as high as the loop's own share measured from its cgroup.
+    const [sandbox, idle] = await Promise.all([0, 1].map(() => Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 })));
     await sandbox.commands.run('timeout 14 sh -c "while :; do :; done"', { background: true });
-    let peak = 0;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && peak < 50) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const metrics = await sandbox.getMetrics();
-      peak = Math.max(0, ...metrics.map((m) => m.cpuUsedPct));
-      if (metrics.length) {
-        const last = metrics[metrics.length - 1];
-        assert.equal(last.cpuCount, 2);
-        assert.ok(last.memTotal === 1024 * 1024 * 1024 && last.memUsed > 0 && last.diskTotal > 0);
-      }
-    }
-    assert.ok(peak >= 40, `a busy loop shows in cpuUsedPct (peak ${peak})`);
+    const loadStart = Date.now();
+    const cpuStart = cpuUsageNs(sandbox.sandboxId);
+    // Samples come every 5 s and each covers the 5 s before it: by 11 s two cover load only.
+    await sleep(11_000);
+    const loopPct = ((cpuUsageNs(sandbox.sandboxId) - cpuStart) / ((Date.now() - loadStart) * 1e6 * 2)) * 100;
+    const duringLoad = (m: { timestamp: Date }) => m.timestamp.getTime() > loadStart;
+    const busyMetrics = (await sandbox.getMetrics()).filter(duringLoad);
+    const idleMetrics = (await idle.getMetrics()).filter(duringLoad);
+    assert.ok(busyMetrics.length >= 2 && idleMetrics.length >= 2, `samples during the load: ${busyMetrics.length} and ${idleMetrics.length}`);
+    const last = busyMetrics[busyMetrics.length - 1];
+    assert.equal(last.cpuCount, 2);
+    assert.ok(last.memTotal === 1024 * 1024 * 1024 && last.memUsed > 0 && last.diskTotal > 0);
+    const peak = Math.max(...busyMetrics.map((m) => m.cpuUsedPct));
+    const idlePeak = Math.max(...idleMetrics.map((m) => m.cpuUsedPct));
+    const shares = `loaded peak ${peak} %, idle peak ${idlePeak} %, the loop's own share ${loopPct.toFixed(2)} %`;
+    assert.ok(peak > 2 * idlePeak && peak - idlePeak > 0.5, `the loaded sandbox shows clearly above the idle one: ${shares}`);
+    assert.ok(peak >= loopPct / 2, `the metrics show the load the cgroup counted: ${shares}`);
+    await idle.kill();
 
     await sandbox.setTimeout(90_000);
     await sandbox.pause();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { NotFoundError, Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { mountsUnder, sandboxCgroupDirs } from './helpers/host-traces';
+import { waitUntil } from './helpers/wait';
 
 describe('runtime restart', () => {
   let runtime: RuntimeProcess;
@@ -23,10 +24,10 @@ describe('runtime restart', () => {
     assert.deepEqual(info.metadata, { keep: 'me' });
     const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
     assert.ok((await again.commands.list()).some((p) => p.pid === counter.pid), 'the background loop still runs');
-    const first = Number((await again.commands.run('cat /tmp/count')).stdout);
-    await new Promise((r) => setTimeout(r, 400));
-    const second = Number((await again.commands.run('cat /tmp/count')).stdout);
-    assert.ok(second > first, `counter moved on (${first} → ${second})`);
+    // Polled so a read between the loop's truncate and write (an empty file) is not taken as 0.
+    const count = async () => Number((await again.commands.run('cat /tmp/count')).stdout);
+    const first = await waitUntil('a count', count);
+    await waitUntil('the counter to move on', async () => (await count()) > first);
     await again.kill();
   });
 
