@@ -8,18 +8,40 @@ cd "$(dirname "$0")/.."
 # chromium: opens the VS Code workbench for the extension tests.
 DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux curl libkrb5-dev chromium)
 
+# Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
+# go missing): each package is proved by running what the project uses of it.
+works() {
+  case "$1" in
+    crun) crun --version ;;
+    mmdebstrap) mmdebstrap --version ;;
+    gcc | libc6-dev) echo 'int main(void) { return 0; }' | gcc -x c -o /dev/null - ;;
+    iproute2) ip -V ;;
+    util-linux) mount --version ;;
+    curl) curl --version ;;
+    libkrb5-dev) [ -f /usr/include/krb5.h ] || [ -f /usr/include/krb5/krb5.h ] ;;
+    chromium) chromium --version ;;
+  esac
+}
+
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || ! works "$pkg" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    echo "setup: these Debian packages are missing or broken and installing them needs root: ${missing[*]}" >&2
     exit 1
   fi
   echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  dpkg --configure -a
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  apt-get install -y -q --no-install-recommends --reinstall "${missing[@]}"
+  for pkg in "${missing[@]}"; do
+    works "$pkg" >/dev/null 2>&1 || { echo "setup: $pkg is installed but does not work:"; works "$pkg"; exit 1; } >&2
+  done
 fi
 
 # npm ci is exact and fast when node_modules is already in place.
