@@ -2,15 +2,14 @@
 # The whole test suite on a clean machine: installs what is missing (Debian packages, npm
 # packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
 # runs the runtime tests (official SDK, real containers), the extension's unit tests, and the
-# extension-host tests inside a real VS Code, and the first run of the packaged .vsix in a clean
-# one. Ends with one "N passed, N failed" line.
+# extension-host tests inside a real VS Code, the first run of the packaged .vsix in a clean
+# one, and `npm start` from an empty VS Code cache. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh || exit 1
 node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" --image base --image code-interpreter-v1 --image mcp-gateway || exit 1
-npx tsc -p tsconfig.json --noEmit || exit 1
-npx tsc -p runtime/tsconfig.json --noEmit || exit 1
+npm run --silent typecheck || exit 1
 
 logs=$(mktemp -d)
 passed=0
@@ -56,6 +55,10 @@ count_summary_line vscode "$logs/vscode.log"
 echo "== extension: first run of the packaged .vsix in a clean VS Code (bundled runtime auto-started)"
 npx tsx test/first-run/run-first-run.ts 2>&1 | tee "$logs/first-run.log"
 count_summary_line first-run "$logs/first-run.log"
+
+echo "== npm start from an empty VS Code cache: code-server installed whole, the E2B view connected"
+node --import tsx --test test/first-run/npm-start.test.ts 2>&1 | tee "$logs/npm-start.log"
+count_node_tests "$logs/npm-start.log"
 
 rm -rf "$logs"
 echo "$passed passed, $failed failed"
