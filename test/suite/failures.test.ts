@@ -91,8 +91,8 @@ describe('Failure handling', () => {
     await waitFor('the explorer to show the outage', () => services.tree.lastError?.kind === 'unreachable');
     assert.match(services.tree.lastError!.message, /Cannot reach .*127\.0\.0\.1:\d+/);
     assert.ok(services.tree.lastError!.actions.includes('Retry'));
-    // Several background polls fail meanwhile (1 s interval, backing off).
-    await sleep(5000);
+    // Several background polls fail meanwhile (1 s interval, backing off), however slow the machine.
+    await waitFor('three failed polls in a row', () => services.refresher.errorCount >= 3, 60_000);
     assert.deepEqual(messagesSince(since).map((m) => m.message), [], 'background failures show no popups');
 
     await proxy.restore();
@@ -111,8 +111,9 @@ describe('Failure handling', () => {
     await pty.open({ columns: 100, rows: 30 });
     assert.equal(pty.connectionState, 'connected');
     const pid = pty.pid!;
-    pty.handleInput('export MARK=kept-across-the-drop\r');
-    await sleep(300);
+    // Run before the cut: "set=…" shows only once the shell has run it (the typed line echoes "$MARK").
+    pty.handleInput('export MARK=kept-across-the-drop; echo "set=$MARK"\r');
+    await waitFor('the shell to run the export', () => out.text().includes('set=kept-across-the-drop'));
 
     await proxy.refuse();
     await waitFor('the terminal to say the connection was lost', () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost/.test(out.text()));
@@ -134,8 +135,8 @@ describe('Failure handling', () => {
     const out = capture(pty);
     await pty.open({ columns: 100, rows: 30 });
     const pid = pty.pid!;
-    pty.handleInput('export MARK=kept-through-the-silence\r');
-    await sleep(300);
+    pty.handleInput('export MARK=kept-through-the-silence; echo "set=$MARK"\r');
+    await waitFor('the shell to run the export', () => out.text().includes('set=kept-through-the-silence'));
 
     proxy.stall();
     try {
@@ -287,7 +288,7 @@ describe('Failure handling', () => {
     await vscode.commands.executeCommand('e2b.setApiKey', `e2b_${'0'.repeat(40)}`);
     await waitFor('the explorer to report the refused key', () => services.tree.lastError?.kind === 'auth');
     assert.match(services.tree.lastError!.message, /refused the API key\. Set a valid key/);
-    await sleep(5000);
+    await waitFor('three refused polls in a row', () => services.refresher.errorCount >= 3, 60_000);
     const messages = messagesSince(since);
     assert.equal(messages.length, 1, `one message, not one per poll: ${JSON.stringify(messages)}`);
     assert.match(messages[0].message, /Set a valid key/);
@@ -303,7 +304,7 @@ describe('Failure handling', () => {
     proxy.inject({ match: (_method, path) => /^\/(v2\/)?sandboxes/.test(path), status: 401, reason: 'Unauthorized', body: JSON.stringify({ code: 401, message: 'Invalid API key' }) });
     try {
       await waitFor('the explorer to report the refused key', () => services.tree.lastError?.kind === 'auth');
-      await sleep(4000);
+      await waitFor('three refused polls in a row', () => services.refresher.errorCount >= 3, 60_000);
       assert.equal(messagesSince(since).length, 1, JSON.stringify(messagesSince(since)));
     } finally {
       proxy.stopInjecting();
@@ -319,13 +320,15 @@ describe('Failure handling', () => {
     let hits: number[];
     try {
       await waitFor('the explorer to report the rate limit', () => services.tree.lastError?.kind === 'rateLimited', 60_000);
-      await sleep(6000);
-      hits = proxy.seen(since, (r) => r.answeredByProxy).map((r) => r.at);
+      // The SDK's retries and the explorer's backed-off polls: four requests, however long they take.
+      hits = await waitFor('four rate-limited requests', () => {
+        const at = proxy.seen(since, (r) => r.answeredByProxy).map((r) => r.at);
+        return at.length >= 4 && at;
+      }, 60_000);
     } finally {
       proxy.stopInjecting();
     }
     const window = hits[hits.length - 1] - hits[0];
-    assert.ok(hits.length >= 4, `the SDK retried after Retry-After (${hits.length} requests)`);
     const gaps = hits.slice(1).map((at, i) => at - hits[i]);
     // Retry-After: 1 is honoured between attempts, and the explorer's polls back off on top.
     assert.ok(gaps.every((gap) => gap >= 900), `every request waited for Retry-After: gaps ${gaps}`);
@@ -357,8 +360,8 @@ describe('Failure handling', () => {
     const pty = services.terminals.shellPty(sandbox.sandboxId);
     const out = capture(pty);
     await pty.open({ columns: 100, rows: 30 });
-    pty.handleInput('export MARK=outlived-the-runtime\r');
-    await sleep(300);
+    pty.handleInput('export MARK=outlived-the-runtime; echo "set=$MARK"\r');
+    await waitFor('the shell to run the export', () => out.text().includes('set=outlived-the-runtime'));
 
     const dataDir = runtimeDataDir();
     const pid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8'));

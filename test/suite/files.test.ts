@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { extensionApi, pokeUntil, sdkOptions, waitFor } from './helpers';
 
 describe('Sandbox files (e2b: scheme)', () => {
   let services: Services;
@@ -79,7 +79,9 @@ describe('Sandbox files (e2b: scheme)', () => {
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, '**/*'));
     watcher.onDidCreate((u) => created.push(u.path));
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      // The watch starts asynchronously (VS Code, the provider, envd): live once a probe file shows up.
+      let probe = 0;
+      await pokeUntil('the watcher to be live', () => sandbox.files.write(`/home/user/watch-probe-${probe++}`, ''), () => created.some((p) => p.startsWith('/home/user/watch-probe-')));
       await sandbox.commands.run('mkdir -p /home/user/agent-output && echo result > /home/user/agent-output/report.txt');
       await waitFor('the watcher to report the new file', () => created.includes('/home/user/agent-output/report.txt'), 15_000);
     } finally {
@@ -91,13 +93,18 @@ describe('Sandbox files (e2b: scheme)', () => {
     await sandbox.files.write('/home/user/live.txt', 'version 1\n');
     const doc = await vscode.workspace.openTextDocument(uri('/home/user/live.txt'));
     await vscode.window.showTextDocument(doc);
+    const changed: string[] = [];
+    const listener = services.files.onDidChangeFile((batch) => changed.push(...batch.map((e) => e.uri.path)));
     const watching = services.files.watch(uri('/home/user/live.txt'), { recursive: false, excludes: [] });
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      // A file is watched through its directory: live once a sibling probe file is reported.
+      let probe = 0;
+      await pokeUntil('the watch to be live', () => sandbox.files.write(`/home/user/live-probe-${probe++}`, ''), () => changed.some((p) => p.startsWith('/home/user/live-probe-')));
       await sandbox.commands.run('echo "version 2" > /home/user/live.txt');
       await waitFor('the editor to show the new content', () => doc.getText() === 'version 2\n', 15_000);
     } finally {
       watching.dispose();
+      listener.dispose();
     }
   });
 

@@ -41,6 +41,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /**
+ * waitFor, for a condition one try can miss (a watch not live yet, a resize not yet applied when
+ * the shell is asked): `poke` again every `everyMs` until `check` holds.
+ */
+export async function pokeUntil<T>(what: string, poke: () => unknown, check: () => T | undefined | false, timeoutMs = 30_000, everyMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await poke();
+    const last = Date.now() + everyMs >= deadline;
+    try {
+      return await waitFor(what, check, last ? deadline - Date.now() : everyMs);
+    } catch (err) {
+      if (last) throw err;
+    }
+  }
+}
+
+/**
  * Asks the test harness, which drives the browser showing this workbench, to take a screenshot
  * named `name` now (README pictures, taken from the real UI). The harness names a directory in
  * E2B_VSCODE_SCREENSHOT_REQUESTS and answers by removing the request file; without it, or when no

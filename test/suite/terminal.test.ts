@@ -7,7 +7,7 @@ import type { Services } from '../../src/commands/services';
 import type { SandboxPseudoterminal } from '../../src/providers/terminal/sandbox-pty';
 import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { capture, extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
+import { capture, extensionApi, pokeUntil, screenshot, sdkOptions, waitFor } from './helpers';
 
 describe('Sandbox terminals', () => {
   let services: Services;
@@ -31,9 +31,8 @@ describe('Sandbox terminals', () => {
     assert.match(out.text(), /\buser\b/);
     await screenshot('terminal');
     pty.setDimensions({ columns: 123, rows: 33 });
-    await new Promise((r) => setTimeout(r, 300));
-    terminal.sendText('stty size');
-    await waitFor('the new size', () => out.text().includes('33 123'));
+    // The resize and the typed command are separate requests: ask again until the shell has the new size.
+    await pokeUntil('the new size', () => terminal.sendText('stty size'), () => out.text().includes('33 123'));
     terminal.sendText('exit 3');
     assert.equal(await closed, 3);
   });
@@ -42,8 +41,9 @@ describe('Sandbox terminals', () => {
     const first = services.terminals.shellPty(sandbox.sandboxId);
     const firstOut = capture(first);
     await first.open({ columns: 80, rows: 24 });
-    first.handleInput('export MARK=still-here\r');
-    await new Promise((r) => setTimeout(r, 300));
+    // Echoed as typed ("$MARK"); "set=still-here" only once the shell has run the export.
+    first.handleInput('export MARK=still-here; echo "set=$MARK"\r');
+    await waitFor('the shell to run the export', () => firstOut.text().includes('set=still-here'));
     const pid = first.pid!;
     assert.ok((await sandbox.commands.list()).some((p) => p.pid === pid));
     assert.ok(firstOut.text().length > 0);
