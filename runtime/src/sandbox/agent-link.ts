@@ -1,6 +1,7 @@
 // How the host reaches into a sandbox: every connection goes through the agent's unix socket.
 // envd's port is the agent itself; any other port is reached by an HTTP CONNECT tunnel that the
 // agent opens to 127.0.0.1:<port> inside the sandbox's network namespace.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, Socket } from 'node:net';
 
@@ -8,9 +9,39 @@ export const ENVD_PORT = 49983;
 
 export class PortClosedError extends Error {}
 
+// Linux's O_PATH: a handle on the directory entry itself, which connect() can go through.
+const O_PATH = 0o10000000;
+
+/**
+ * Connects to the agent's socket. Its directory is the sandbox's /run/e2b, where sandbox root can
+ * put a symlink (to a host socket, or another sandbox's agent) in place of the socket: so the
+ * entry is opened without following links, checked to be a socket, and connected to through that
+ * handle, never by path. What is checked is what is reached.
+ */
+export function connectAgentSocket(socketPath: string): Socket {
+  let fd: number | undefined;
+  try {
+    fd = openSync(socketPath, O_PATH | constants.O_NOFOLLOW);
+    if (!fstatSync(fd).isSocket()) throw new Error(`${socketPath} is not the agent's socket`);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    const failed = new Socket();
+    process.nextTick(() => failed.destroy(err as Error));
+    return failed;
+  }
+  const socket = connect(`/proc/self/fd/${fd}`);
+  const release = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  socket.once('connect', release);
+  socket.once('close', release);
+  return socket;
+}
+
 export function openSandboxSocket(socketPath: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
+    const socket = connectAgentSocket(socketPath);
     socket.once('error', reject);
     if (port === ENVD_PORT) {
       socket.once('connect', () => { socket.off('error', reject); resolve(socket); });
@@ -42,7 +73,7 @@ export function agentRequest(socketPath: string, method: string, path: string, b
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request({
-      socketPath, method, path, timeout: timeoutMs,
+      createConnection: () => connectAgentSocket(socketPath), method, path, timeout: timeoutMs,
       headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
     }, (res) => {
       const chunks: Buffer[] = [];

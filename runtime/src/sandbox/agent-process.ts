@@ -1,6 +1,7 @@
 // Host-side use of the agent's process service over its socket: start a template's start
 // command in the background, or run its ready command to completion.
 import { request } from 'node:http';
+import { connectAgentSocket } from './agent-link';
 
 export interface SandboxCommand { cmd: string; user?: string; envs?: Record<string, string>; cwd?: string }
 export interface RunOptions {
@@ -39,7 +40,7 @@ export function startInSandbox(socketPath: string, accessToken: string | undefin
   if (command.user) headers.authorization = `Basic ${Buffer.from(`${command.user}:`).toString('base64')}`;
   if (waitForExit) headers['connect-timeout-ms'] = timeoutMs;
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method: 'POST', path: '/process.Process/Start', headers, timeout: timeoutMs }, (res) => {
+    const req = request({ createConnection: () => connectAgentSocket(socketPath), method: 'POST', path: '/process.Process/Start', headers, timeout: timeoutMs }, (res) => {
       let buffer = Buffer.alloc(0);
       let pid = 0;
       let output = '';

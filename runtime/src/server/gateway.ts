@@ -67,25 +67,47 @@ export class SandboxGateway {
     }
   }
 
+  /**
+   * An upgrade request goes through Node's HTTP client, so that only a real switch of protocols
+   * (101) turns the connection into a byte stream. Any other answer is relayed as one response and
+   * the connection closes with it: bytes spliced after an answered request would reach the agent
+   * unchecked (a /init that clears the access token, a CONNECT to a private port).
+   */
   async upgrade(req: IncomingMessage, client: Duplex, head: Buffer, target: SandboxTarget): Promise<void> {
     client.on('error', () => client.destroy());
     try {
       await this.resumeIfAutoResume(target);
       this.checkAccess(req, target);
-      const socket = await openSandboxSocket(this.sandboxes.socketPath(target.sandboxId), target.port);
-      socket.on('error', () => client.destroy());
-      client.on('close', () => socket.destroy());
-      socket.on('close', () => client.destroy());
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) socket.write(head);
-      socket.pipe(client);
-      client.pipe(socket);
+      const socketPath = this.sandboxes.socketPath(target.sandboxId);
+      const upstream = request({
+        method: req.method,
+        path: req.url,
+        headers: { ...endToEndHeaders(req), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
+        createConnection: (_opts, done) => {
+          openSandboxSocket(socketPath, target.port).then((s) => done(null, s), (err) => done(err, undefined as never));
+          return undefined;
+        },
+      });
+      upstream.on('upgrade', (upRes, socket, upHead) => {
+        client.write(responseHead(upRes));
+        if (upHead.length > 0) client.write(upHead);
+        if (head.length > 0) socket.write(head);
+        socket.on('error', () => client.destroy());
+        client.on('close', () => socket.destroy());
+        socket.on('close', () => client.destroy());
+        socket.pipe(client);
+        client.pipe(socket);
+      });
+      upstream.on('response', (upRes) => {
+        client.write(responseHead(upRes, { connection: 'close' }));
+        upRes.pipe(client);
+        upRes.on('error', () => client.destroy());
+      });
+      upstream.on('error', (err) => this.failUpgrade(client, target, err));
+      client.on('close', () => upstream.destroy());
+      upstream.end();
     } catch (err) {
-      const status = err instanceof GatewayError ? err.status : 502;
-      const body = JSON.stringify({ sandboxId: target.sandboxId, message: (err as Error).message, code: status });
-      client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      this.failUpgrade(client, target, err);
     }
   }
 
@@ -138,6 +160,13 @@ export class SandboxGateway {
     return agent;
   }
 
+  private failUpgrade(client: Duplex, target: SandboxTarget, err: unknown): void {
+    if (client.destroyed) return;
+    const status = err instanceof GatewayError ? err.status : 502;
+    const body = JSON.stringify({ sandboxId: target.sandboxId, message: (err as Error).message, code: status });
+    client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
   private fail(res: ServerResponse, target: SandboxTarget, err: unknown): void {
     if (res.headersSent) {
       res.destroy();
@@ -153,4 +182,18 @@ function endToEndHeaders(message: IncomingMessage): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(message.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
   return headers;
+}
+
+/** The status line and headers of an upstream answer, as they go to a client's raw connection. */
+function responseHead(res: IncomingMessage, extra: Record<string, string> = {}): string {
+  const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}`];
+  const switching = res.statusCode === 101;
+  for (let i = 0; i < res.rawHeaders.length; i += 2) {
+    const name = res.rawHeaders[i].toLowerCase();
+    // A switched connection keeps its Connection/Upgrade headers; any other answer loses hop-by-hop ones.
+    if (!switching && (HOP_BY_HOP.has(name) || name in extra)) continue;
+    lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  }
+  for (const [name, value] of Object.entries(extra)) lines.push(`${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
