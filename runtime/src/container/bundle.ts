@@ -3,7 +3,6 @@
 // that one directory is removed when the sandbox dies.
 import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from './idmap';
 
@@ -38,8 +37,10 @@ export class SandboxBundle {
   async remove(): Promise<void> {
     if (!existsSync(this.dir)) return;
     await this.unmount();
-    // Off the event loop: a sandbox's upper layer can hold many files.
-    await rm(this.dir, { recursive: true, force: true });
+    // GNU rm, off the event loop: a sandbox's upper layer can hold many files, and trees deeper
+    // than any path can name (Node's rm fails there with ENAMETOOLONG; rm walks them by handle).
+    // It stays on this file system: a mount left under the bundle is not followed.
+    await run('rm', ['-rf', '--one-file-system', '--', this.dir]);
   }
 
   /** Unmounts the merged root (lazily if something still holds it); the layers stay. */

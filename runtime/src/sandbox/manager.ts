@@ -105,24 +105,30 @@ export class SandboxManager {
     mkdirSync(this.paths.sandboxesDir, { recursive: true });
     const containers = new Map((await this.crun.list()).map((c) => [c.id, c]));
     for (const id of readdirSync(this.paths.sandboxesDir)) {
-      const record = readRecord(this.paths.sandboxDir(id));
       const container = containers.get(containerName(id));
       containers.delete(containerName(id));
-      const alive = container && (container.status === 'running' || container.status === 'paused');
-      if (!record || record.state === 'creating' || !alive) {
-        this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`);
-        await this.destroy(id);
-      } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
-        this.options.log(`restore: ${id} expired while the runtime was down`);
-        await this.destroy(id);
-      } else {
-        this.sandboxes.set(id, record);
-        this.initPids.set(id, container.pid);
-      }
+      // One sandbox's leftovers must never stop the runtime (and every other sandbox) from starting.
+      await this.restoreOne(id, container)
+        .catch((err) => this.options.log(`restore: ${id} left as it is, to be retried on the next start: ${String(err)}`));
     }
     // Containers in our crun root with no sandbox dir at all.
     for (const id of containers.keys()) await this.crun.deleteForce(id);
     this.options.log(`restore: ${this.sandboxes.size} sandbox(es) running`);
+  }
+
+  private async restoreOne(id: string, container: { status: string; pid: number } | undefined): Promise<void> {
+    const record = readRecord(this.paths.sandboxDir(id));
+    const alive = container && (container.status === 'running' || container.status === 'paused');
+    if (!record || record.state === 'creating' || !alive) {
+      this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`);
+      await this.destroy(id);
+    } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
+      this.options.log(`restore: ${id} expired while the runtime was down`);
+      await this.destroy(id);
+    } else {
+      this.sandboxes.set(id, record);
+      this.initPids.set(id, container.pid);
+    }
   }
 
   /** Starts the background work: expiry sweeps, metrics, the warm pool. */
@@ -292,11 +298,13 @@ export class SandboxManager {
 
   /** Connect resumes a paused sandbox, and never shortens a running sandbox's life, only extends it. */
   async connect(id: string, timeoutSeconds: unknown): Promise<{ record: SandboxRecord; resumed: boolean }> {
+    // Checked before anything happens: a bad timeout must not leave a paused sandbox thawed.
+    const seconds = timeoutSeconds === undefined ? undefined : validTimeout(timeoutSeconds);
     await this.pending.get(id);
     const record = this.require(id);
-    if (record.state === 'paused') return { record: await this.resume(id, timeoutSeconds), resumed: true };
-    if (timeoutSeconds === undefined) return { record, resumed: false };
-    const wanted = Date.now() + validTimeout(timeoutSeconds) * 1000;
+    if (record.state === 'paused') return { record: await this.resume(id, seconds), resumed: true };
+    if (seconds === undefined) return { record, resumed: false };
+    const wanted = Date.now() + seconds * 1000;
     if (wanted > Date.parse(record.endAt)) {
       record.endAt = new Date(wanted).toISOString();
       writeRecord(this.paths.sandboxDir(id), record);
@@ -328,11 +336,11 @@ export class SandboxManager {
 
   /** Thaws a paused sandbox; it runs for the time it had left, or `timeoutSeconds` if longer. */
   async resume(id: string, timeoutSeconds?: unknown): Promise<SandboxRecord> {
+    const wanted = timeoutSeconds === undefined ? 0 : validTimeout(timeoutSeconds) * 1000;
     const record = this.require(id);
     if (record.state !== 'paused') throw conflict(`sandbox "${id}" is already running`);
     await this.crun.resume(containerName(id));
     await this.waitForContainerStatus(id, 'running');
-    const wanted = timeoutSeconds === undefined ? 0 : validTimeout(timeoutSeconds) * 1000;
     record.endAt = new Date(Date.now() + Math.max(record.pausedRemainingMs ?? 0, wanted)).toISOString();
     record.pausedRemainingMs = undefined;
     record.state = 'running';
@@ -457,7 +465,9 @@ function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<st
 }
 
 function validTimeout(value: unknown): number {
-  const seconds = Number(value);
+  // null, "", false would all be 0 to Number(): a kill nobody asked for.
+  if (typeof value !== 'number') throw badRequest(`timeout must be a number of seconds, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  const seconds = value;
   if (!Number.isFinite(seconds) || seconds < 0) throw badRequest('timeout must be a non-negative number of seconds');
   if (seconds > MAX_TIMEOUT_S) throw badRequest(`timeout cannot be longer than ${MAX_TIMEOUT_S} seconds`);
   return Math.ceil(seconds);
