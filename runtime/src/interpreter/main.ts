@@ -212,7 +212,12 @@ async function route(interpreter: Interpreter, req: IncomingMessage, res: Server
   if (path === '/contexts' && method === 'GET') return sendJson(res, 200, interpreter.list());
   const match = /^\/contexts\/([^/]+)(\/restart)?$/.exec(path);
   if (match) {
-    const id = decodeURIComponent(match[1]);
+    let id: string;
+    try {
+      id = decodeURIComponent(match[1]);
+    } catch {
+      throw new HttpError(400, `invalid percent-encoding in the context id: "${match[1]}"`);
+    }
     if (match[2] && method === 'POST') {
       const context = interpreter.get(id);
       if (!context) throw new HttpError(404, `Context ${id} not found`);

@@ -1,7 +1,7 @@
 // The control-plane REST API (protocol §1), as the official SDKs call it.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError, notFound } from '../sandbox/errors';
+import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { SandboxManager, CreateRequest } from '../sandbox/manager';
 import { ImageTemplates } from '../image/templates';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
@@ -58,7 +58,7 @@ export class ControlPlaneApi {
       if (!route) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
       if (!route.public) this.authenticate(req);
       // Path params arrive fully percent-encoded (template ids such as team%2Fname%3Atag).
-      const params = url.pathname.match(route.pattern)!.slice(1).map((p) => decodeURIComponent(p));
+      const params = url.pathname.match(route.pattern)!.slice(1).map(decodePathParam);
       await route.handler.call(this, req, res, params, url);
     } catch (err) {
       sendError(res, err);
@@ -79,6 +79,7 @@ export class ControlPlaneApi {
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJsonBody(req)) as CreateRequest;
+    if (body.templateID !== undefined && typeof body.templateID !== 'string') throw badRequest('templateID must be a string: a template id or name');
     const record = await this.sandboxes.create(body);
     sendJson(res, 201, sandboxView(record, this.domain));
   }
@@ -191,5 +192,14 @@ export class ControlPlaneApi {
 
   private async listTemplates(_req: IncomingMessage, res: ServerResponse): Promise<void> {
     sendJson(res, 200, this.templates.list());
+  }
+}
+
+/** A path segment as the SDK sent it, percent-decoded; broken encoding (`%ff`) is the caller's error. */
+function decodePathParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid percent-encoding in the path: "${segment}"`);
   }
 }

@@ -25,6 +25,19 @@ interface UploadedEntry {
   metadata?: Metadata;
 }
 
+/**
+ * What a failed open or mkdir says to the client: a symlink to nowhere (404), to a place the user
+ * may not write (403), or a path that cannot be resolved (400) is the caller's doing, not a 500.
+ */
+function errnoStatus(err: unknown): number {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return 404;
+    case 'EACCES': case 'EPERM': case 'EROFS': return 403;
+    case 'ELOOP': case 'ENAMETOOLONG': case 'ENOTDIR': case 'EINVAL': return 400;
+    default: return 500;
+  }
+}
+
 /** A failure answered with `status` (after the rest of the request body is read). */
 class UploadError extends Error {
   constructor(readonly status: number, message: string) {
@@ -84,7 +97,7 @@ async function writeFile(path: string, body: AsyncIterable<Buffer>, user: UserAc
     await ensureDirs(dirname(path), user.uid, user.gid);
   } catch (err) {
     if (err instanceof NotADirectoryError) throw new UploadError(400, `error ensuring directories: ${err.message}`);
-    throw new UploadError(isNoSpace(err) ? 507 : 500, `error ensuring directories: ${(err as Error).message}`);
+    throw new UploadError(isNoSpace(err) ? 507 : errnoStatus(err), `error ensuring directories: ${(err as Error).message}`);
   }
   let existed = false;
   try {
@@ -102,7 +115,7 @@ async function writeFile(path: string, body: AsyncIterable<Buffer>, user: UserAc
   } catch (err) {
     if (isNoSpace(err)) throw new UploadError(507, `not enough inodes available: ${(err as Error).message}`);
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new UploadError(400, `path is a directory: ${path}`);
-    throw new UploadError(500, `error opening file: ${(err as Error).message}`);
+    throw new UploadError(errnoStatus(err), `error opening file: ${(err as Error).message}`);
   }
   try {
     await handle.chown(user.uid, user.gid);

@@ -17,7 +17,18 @@ export function resolveUserPath(requested: string, user: UserAccount, defaultWor
     if (path.length > 1 && path[1] !== '/') throw new InvalidPathError(`cannot expand user-specific home dir in '${requested}'`);
     path = join(user.home, path.slice(1));
   }
-  return isAbsolute(path) ? resolve(path) : resolve(user.home, path);
+  return checkLength(isAbsolute(path) ? resolve(path) : resolve(user.home, path));
+}
+
+// Linux's limits: a path the kernel cannot name fails only halfway through (after parents were made).
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+
+function checkLength(path: string): string {
+  if (Buffer.byteLength(path) >= PATH_MAX) throw new InvalidPathError(`path is too long: ${Buffer.byteLength(path)} bytes, at most ${PATH_MAX - 1}`);
+  const long = path.split('/').find((name) => Buffer.byteLength(name) > NAME_MAX);
+  if (long) throw new InvalidPathError(`a file name in the path is too long: ${Buffer.byteLength(long)} bytes, at most ${NAME_MAX} ("${long.slice(0, 20)}…")`);
+  return path;
 }
 
 /** resolveUserPath for RPC handlers: failures are Connect invalid_argument errors. */
