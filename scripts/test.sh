@@ -14,7 +14,7 @@ npm run --silent typecheck || exit 1
 logs=$(mktemp -d)
 passed=0
 failed=0
-count_node_tests() { # adds up node:test's "# pass N" / "# fail N" summary lines
+count_node_tests() { # adds up node:test's "# pass N" / "# fail N" summary lines; $2: its exit status
   local p f
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -1)
   f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -1)
@@ -25,6 +25,11 @@ count_node_tests() { # adds up node:test's "# pass N" / "# fail N" summary lines
   fi
   passed=$((passed + p))
   failed=$((failed + f))
+  # A failing hook or suite shows only in the exit status.
+  if [ "${2:-0}" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "$1: the run failed outside any test (exit status $2)"
+    failed=$((failed + 1))
+  fi
 }
 
 count_summary_line() { # adds up a driver's "<label>: N passed, N failed" line
@@ -42,11 +47,11 @@ count_summary_line() { # adds up a driver's "<label>: N passed, N failed" line
 echo "== runtime: official SDK against real containers"
 # Each test file starts its own runtime, so files run in parallel.
 (cd runtime && node --import tsx --test --test-concurrency="${E2B_TEST_CONCURRENCY:-3}" test/*.test.ts) 2>&1 | tee "$logs/runtime.log"
-count_node_tests "$logs/runtime.log"
+count_node_tests "$logs/runtime.log" "${PIPESTATUS[0]}"
 
 echo "== extension: unit tests"
 node --import tsx --test test/unit/*.test.ts 2>&1 | tee "$logs/unit.log"
-count_node_tests "$logs/unit.log"
+count_node_tests "$logs/unit.log" "${PIPESTATUS[0]}"
 
 echo "== extension: inside a real VS Code (code-server) against the local runtime"
 npx tsx test/vscode/run-vscode-tests.ts 2>&1 | tee "$logs/vscode.log"
@@ -57,8 +62,8 @@ npx tsx test/first-run/run-first-run.ts 2>&1 | tee "$logs/first-run.log"
 count_summary_line first-run "$logs/first-run.log"
 
 echo "== npm start from an empty VS Code cache: code-server installed whole, the E2B view connected"
-node --import tsx --test test/first-run/npm-start.test.ts 2>&1 | tee "$logs/npm-start.log"
-count_node_tests "$logs/npm-start.log"
+node --import tsx --test test/setup/npm-start.test.ts 2>&1 | tee "$logs/npm-start.log"
+count_node_tests "$logs/npm-start.log" "${PIPESTATUS[0]}"
 
 rm -rf "$logs"
 echo "$passed passed, $failed failed"
