@@ -140,6 +140,38 @@ describe('the host-side edges a sandbox can reach', () => {
     }
   });
 
+  it('keeps the sandbox, its files and its token when the agent inside is killed', { timeout: 120_000 }, async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    await sandbox.files.write('/home/user/kept.txt', 'kept');
+    const scores = (await sandbox.commands.run('cat /proc/1/oom_score_adj /proc/self/oom_score_adj', { user: 'root' })).stdout.split('\n').map(Number);
+    assert.ok(scores[1] > scores[0], `the OOM killer takes what the agent starts before init: ${scores}`);
+    for (const kill of ["kill -9 $(pgrep -xf '/opt/e2b/node /opt/e2b/agent.js')", 'kill -9 -1']) {
+      await sandbox.commands.run(kill, { user: 'root' }).catch(() => undefined);
+      await waitUntil(`the agent back after ${kill}`, () => sandbox.commands.run('cat /home/user/kept.txt').then((r) => r.stdout === 'kept', () => false), 30_000, 250);
+      assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'running');
+      const noToken = await fetch(`${runtime.url}/process.Process/List`, { method: 'POST', headers: { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': ENVD, 'Content-Type': 'application/json' }, body: '{}' });
+      assert.equal(noToken.status, 401, 'the restarted agent still wants the token');
+    }
+    await sandbox.kill();
+  });
+
+  it('keeps what a sandbox writes to its init\'s output inside the sandbox, and the logs API apart from it', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    const hostLog = join(runtime.dataDir, 'sandboxes', sandbox.sandboxId, 'container.log');
+    const before = existsSync(hostLog) ? readFileSync(hostLog).length : 0;
+    await sandbox.commands.run("echo '[e2b-agent] 2020-01-01T00:00:00.000Z forged line' >> /proc/1/fd/1; head -c 20000000 /dev/zero >> /proc/1/fd/1; true", { user: 'root' });
+    const after = existsSync(hostLog) ? readFileSync(hostLog).length : 0;
+    assert.equal(after, before, 'nothing reached the file the host keeps');
+    const res = await api(`/v2/sandboxes/${sandbox.sandboxId}/logs`);
+    assert.equal(res.status, 200);
+    const { logs } = (await res.json()) as { logs: { message: string; fields: { logger: string } }[] };
+    assert.ok(logs.some((l) => l.fields.logger === 'lifecycle' && l.message === 'sandbox created'), 'the runtime\'s own events are there');
+    assert.ok(logs.filter((l) => l.message.includes('forged')).every((l) => l.fields.logger === 'agent'), 'a line the sandbox wrote is never the runtime\'s');
+    const direct = await fetch(`${runtime.url}/logs`, { headers: envdHeaders(sandbox) });
+    assert.equal(direct.status, 403, 'the agent\'s log is the host\'s to read, not the gateway\'s');
+    await sandbox.kill();
+  });
+
   it('answers a timeout that is not a number with 400 and keeps the sandbox', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
     const endAt = (await sandbox.getInfo()).endAt.getTime();

@@ -1,5 +1,6 @@
 // The agent's HTTP surface, shared by its two listeners: plain routes (/health, /init, /envs) and
 // the Connect services. The unix socket (the host) is "trusted": only it may call /init.
+import { open } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { hasValidAccessToken } from './auth';
 import { RpcRouter } from './connect/rpc';
@@ -47,8 +48,39 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 }
 
 /** The routes envd itself serves besides its Connect services. */
-export function coreRoutes(settings: AgentSettings): PlainRoute[] {
+/** The tail of the agent's log (the host's logs API reads it here: it lives on the sandbox's tmpfs). */
+const LOG_TAIL_BYTES = 1024 * 1024;
+
+async function readLogTail(file: string): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, LOG_TAIL_BYTES);
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, size - length);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function coreRoutes(settings: AgentSettings, logFile?: string): PlainRoute[] {
   return [
+    {
+      method: 'GET',
+      path: '/logs',
+      auth: 'none',
+      trustedOnly: true,
+      async handle(_req, res) {
+        const tail = logFile ? await readLogTail(logFile) : Buffer.alloc(0);
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': tail.length });
+        res.end(tail);
+      },
+    },
     {
       method: 'GET',
       path: '/health',

@@ -3,6 +3,8 @@
 //
 //   E2B_AGENT_SOCKET  unix socket for the host (the only listener that accepts /init and CONNECT)
 //   E2B_AGENT_PORT    TCP port on 0.0.0.0 (default 49983; 0 disables it)
+//   E2B_AGENT_LOG     where init sends the agent's output (served to the host as GET /logs)
+//   E2B_AGENT_STATE   file that keeps /init's settings across a restart of the agent
 //   E2B_PTYEXEC       path of the e2b-ptyexec helper (PTYs, real pipes, supplementary groups,
 //                     and for the filesystem service: xattr metadata, inotify watches)
 import { accessSync, chmodSync, constants, mkdirSync, unlinkSync } from 'node:fs';
@@ -91,13 +93,13 @@ function listenTcp(server: Server, port: number): Promise<void> {
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const users = new UserDatabase();
-  const settings = new AgentSettings(users);
+  const settings = new AgentSettings(users, process.env.E2B_AGENT_STATE?.trim() || undefined);
   const registry = new ProcessRegistry();
   const rpc = new RpcRouter();
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath });
   const metadata = new MetadataStore(config.helperPath);
   registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
-  const routes = [...coreRoutes(settings), ...filesRoutes({ settings, users, metadata })];
+  const routes = [...coreRoutes(settings, process.env.E2B_AGENT_LOG?.trim() || undefined), ...filesRoutes({ settings, users, metadata })];
   const options: RequestHandlerOptions = { settings, rpc, routes };
 
   const servers: Server[] = [];

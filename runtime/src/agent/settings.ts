@@ -1,5 +1,9 @@
 // Sandbox-wide settings the host delivers through POST /init: env vars for every process, the
 // access token, the default user and working directory. /init may come again (e.g. on resume).
+// Kept in a root-only file on the sandbox's /run tmpfs too, so that an agent restarted by init
+// (after it was killed) serves with the same token at once, never open for a moment.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConnectError } from './connect/errors';
 import { JsonObject, isObject } from './connect/proto-json';
 import { UserAccount, UserDatabase } from './users';
@@ -10,7 +14,29 @@ export class AgentSettings {
   defaultUser: string | undefined;
   defaultWorkdir: string | undefined;
 
-  constructor(private readonly users: UserDatabase) {}
+  constructor(private readonly users: UserDatabase, private readonly stateFile?: string) {
+    if (stateFile) this.load(stateFile);
+  }
+
+  private load(file: string): void {
+    let saved: Partial<Pick<AgentSettings, 'envVars' | 'accessToken' | 'defaultUser' | 'defaultWorkdir'>>;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      return; // first start
+    }
+    this.envVars = saved.envVars ?? {};
+    this.accessToken = saved.accessToken;
+    this.defaultUser = saved.defaultUser;
+    this.defaultWorkdir = saved.defaultWorkdir;
+  }
+
+  private save(file: string): void {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const state = { envVars: this.envVars, accessToken: this.accessToken, defaultUser: this.defaultUser, defaultWorkdir: this.defaultWorkdir };
+    writeFileSync(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
 
   /** Applies an /init body; each field given replaces the stored one. Throws on a malformed body. */
   applyInit(body: JsonObject): void {
@@ -26,6 +52,7 @@ export class AgentSettings {
     if ('defaultUser' in body && body.defaultUser !== undefined) next.defaultUser = stringOrUnset(body.defaultUser, 'defaultUser');
     if ('defaultWorkdir' in body && body.defaultWorkdir !== undefined) next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
     Object.assign(this, next);
+    if (this.stateFile) this.save(this.stateFile);
   }
 
   /** The account a request runs as: the named one, else the default user. */

@@ -53,6 +53,9 @@ export function sandboxOciSpec(input: SandboxSpecInput): object {
         'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         `E2B_AGENT_SOCKET=${AGENT_SOCKET_IN_SANDBOX}`,
         `E2B_AGENT_PORT=${ENVD_PORT}`,
+        'E2B_AGENT_STATE=/run/e2b-agent/settings.json',
+        // init.c writes here (LOG_FILE), on the sandbox's own /run tmpfs.
+        'E2B_AGENT_LOG=/run/e2b-agent/agent.log',
         'E2B_PTYEXEC=/opt/e2b/bin/e2b-ptyexec',
       ],
       cwd: '/',

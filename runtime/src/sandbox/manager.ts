@@ -161,8 +161,15 @@ export class SandboxManager {
     return record;
   }
 
-  logFile(id: string): string {
-    return new SandboxBundle(this.paths.sandboxDir(id)).logFile;
+  /** The tail of a running sandbox's agent log, read through the agent; '' when paused or silent. */
+  async agentLog(id: string): Promise<string> {
+    if (this.require(id).state !== 'running') return '';
+    try {
+      const res = await agentRequest(this.socketPath(id), 'GET', '/logs', undefined, 2000);
+      return res.status === 200 ? res.body : '';
+    } catch {
+      return '';
+    }
   }
 
   socketPath(id: string): string {

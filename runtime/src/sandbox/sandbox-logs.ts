@@ -1,19 +1,15 @@
 // A sandbox's logs, as E2B's logs endpoints serve them: what its agent logged (processes started
-// and ended, problems) and its lifecycle events, oldest first.
-import { readFileSync } from 'node:fs';
+// and ended, problems), which comes from inside the sandbox, and its lifecycle events, which the
+// runtime records itself, oldest first.
 import { SandboxEvent } from './events';
 
 export interface SandboxLogEntry { timestamp: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields: Record<string, string> }
 
 const AGENT_LINE = /^\[e2b-agent\] (\S+) (.*)$/;
 
-export function sandboxLogEntries(containerLogFile: string, events: SandboxEvent[]): SandboxLogEntry[] {
-  let text = '';
-  try {
-    text = readFileSync(containerLogFile, 'utf8');
-  } catch {
-    // No log yet.
-  }
+/** `agentLog`: the tail of the agent's log, as its GET /logs gives it ('' when it cannot be asked). */
+export function sandboxLogEntries(agentLog: string, events: SandboxEvent[]): SandboxLogEntry[] {
+  const text = agentLog;
   const fromAgent = text.split('\n').flatMap((line): SandboxLogEntry[] => {
     const match = AGENT_LINE.exec(line);
     if (!match) return [];

@@ -156,13 +156,13 @@ export class ControlPlaneApi {
     sendJson(res, 200, { sandboxes });
   }
 
-  private logEntries(id: string, url: URL) {
+  private async logEntries(id: string, url: URL) {
     this.sandboxes.require(id);
     const start = url.searchParams.has('start') ? Number(url.searchParams.get('start')) : 0;
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1000);
     const level = url.searchParams.get('level');
     const search = url.searchParams.get('search');
-    const entries = sandboxLogEntries(this.sandboxes.logFile(id), this.sandboxes.events.query({ sandboxId: id, offset: 0, limit: 1000, orderAsc: true }))
+    const entries = sandboxLogEntries(await this.sandboxes.agentLog(id), this.sandboxes.events.query({ sandboxId: id, offset: 0, limit: 1000, orderAsc: true }))
       .filter((e) => Date.parse(e.timestamp) >= start)
       .filter((e) => !level || e.level === level)
       .filter((e) => !search || e.message.includes(search));
@@ -171,12 +171,12 @@ export class ControlPlaneApi {
 
   /** GET /sandboxes/{id}/logs (the CLI's): `logs` lines and structured `logEntries`. */
   private async logsV1(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
-    const entries = this.logEntries(id, url);
+    const entries = await this.logEntries(id, url);
     sendJson(res, 200, { logs: entries.map((e) => ({ timestamp: e.timestamp, line: e.message })), logEntries: entries });
   }
 
   private async logsV2(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
-    sendJson(res, 200, { logs: this.logEntries(id, url) });
+    sendJson(res, 200, { logs: await this.logEntries(id, url) });
   }
 
   /** E2B's lifecycle events API: newest first unless orderAsc, `types` repeatable. */

@@ -11,7 +11,7 @@ import { sendJson } from './http-util';
 export interface SandboxTarget { sandboxId: string; port: number }
 
 // envd routes that only the runtime itself may call (through the agent's socket, not this proxy).
-const INTERNAL_ENVD_PATHS = /^\/(init|freeze|unfreeze|fsfreeze|fsthaw|collapse|upgrade)(\/|\?|$)/;
+const INTERNAL_ENVD_PATHS = /^\/(init|logs|freeze|unfreeze|fsfreeze|fsthaw|collapse|upgrade)(\/|\?|$)/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
 
 export class GatewayError extends Error {
