@@ -172,6 +172,14 @@ describe('the host-side edges a sandbox can reach', () => {
     await sandbox.kill();
   });
 
+  it('lists files whose names are not UTF-8', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    await sandbox.commands.run(`python3 -c "import os; os.makedirs('/home/user/odd/sub'); open(b'/home/user/odd/caf\\xe9', 'w').close(); open(b'/home/user/odd/sub/\\xff', 'w').close(); open('/home/user/odd/plain', 'w').close()"`);
+    const names = (await sandbox.files.list('/home/user/odd', { depth: 2 })).map((e) => e.name).sort();
+    assert.deepEqual(names, ['caf\uFFFD', 'plain', 'sub', '\uFFFD'], 'every entry is listed, its undecodable bytes shown as U+FFFD');
+    await sandbox.kill();
+  });
+
   it('answers a timeout that is not a number with 400 and keeps the sandbox', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
     const endAt = (await sandbox.getInfo()).endAt.getTime();

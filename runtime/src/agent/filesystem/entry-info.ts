@@ -94,12 +94,14 @@ export function statError(err: unknown, path: string): ConnectError {
 
 /**
  * The entry at `path` without metadata (lstat; a symlink shows its target's type and mode).
- * `path` is reported as given. Throws not_found when it does not exist.
+ * `path` is reported as given; `fsPath`, when the name is not UTF-8, is its bytes, which is what
+ * is looked up (the reported string then has U+FFFD where the bytes were, as envd's JSON does).
+ * Throws not_found when it does not exist.
  */
-export async function entryWithoutMetadata(path: string, users: UserDatabase): Promise<EntryInfoJson> {
+export async function entryWithoutMetadata(path: string, users: UserDatabase, fsPath: string | Buffer = path): Promise<EntryInfoJson> {
   let st: BigIntStats;
   try {
-    st = await lstat(path, { bigint: true });
+    st = await lstat(fsPath, { bigint: true });
   } catch (err) {
     throw statError(err, path);
   }
@@ -109,9 +111,9 @@ export async function entryWithoutMetadata(path: string, users: UserDatabase): P
   let symlinkTarget: string | undefined;
   if (st.isSymbolicLink()) {
     // Like Go's filepath.EvalSymlinks; a dangling link reports itself as the target.
-    symlinkTarget = await realpath(path).catch(() => path);
+    symlinkTarget = await realpath(fsPath, 'utf8').catch(() => path);
     try {
-      shownMode = Number((await stat(path, { bigint: true })).mode);
+      shownMode = Number((await stat(fsPath, { bigint: true })).mode);
       type = fileType(shownMode);
     } catch {
       type = 'FILE_TYPE_UNSPECIFIED';
