@@ -162,9 +162,9 @@ export class SandboxGateway {
 
   private failUpgrade(client: Duplex, target: SandboxTarget, err: unknown): void {
     if (client.destroyed) return;
-    const status = err instanceof GatewayError ? err.status : 502;
-    const body = JSON.stringify({ sandboxId: target.sandboxId, message: (err as Error).message, code: status });
-    client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const { status, body } = errorAnswer(target, err);
+    const payload = JSON.stringify(body);
+    client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
   }
 
   private fail(res: ServerResponse, target: SandboxTarget, err: unknown): void {
@@ -172,9 +172,15 @@ export class SandboxGateway {
       res.destroy();
       return;
     }
-    const status = err instanceof GatewayError ? err.status : 502;
-    sendJson(res, status, { sandboxId: target.sandboxId, message: (err as Error).message, code: status });
+    const { status, body } = errorAnswer(target, err);
+    sendJson(res, status, body);
   }
+}
+
+/** E2B's gateway error: the status (502 unless the gateway said otherwise) and its JSON body. */
+function errorAnswer(target: SandboxTarget, err: unknown): { status: number; body: object } {
+  const status = err instanceof GatewayError ? err.status : 502;
+  return { status, body: { sandboxId: target.sandboxId, message: (err as Error).message, code: status } };
 }
 
 /** A message's headers minus the hop-by-hop ones, which describe one connection, not the message. */
