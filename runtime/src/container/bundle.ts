@@ -37,10 +37,7 @@ export class SandboxBundle {
   async remove(): Promise<void> {
     if (!existsSync(this.dir)) return;
     await this.unmount();
-    // GNU rm, off the event loop: a sandbox's upper layer can hold many files, and trees deeper
-    // than any path can name (Node's rm fails there with ENAMETOOLONG; rm walks them by handle).
-    // It stays on this file system: a mount left under the bundle is not followed.
-    await run('rm', ['-rf', '--one-file-system', '--', this.dir]);
+    await removeTree(this.dir);
   }
 
   /** Unmounts the merged root (lazily if something still holds it); the layers stay. */
@@ -52,6 +49,15 @@ export class SandboxBundle {
       await run('umount', ['--lazy', this.rootfs]);
     }
   }
+}
+
+/**
+ * Removes a tree a sandbox built: GNU rm, off the event loop (it can hold many files, and be deeper
+ * than any path can name: Node's rm fails there with ENAMETOOLONG, rm walks it by handle). It stays
+ * on this file system: a mount left below is not followed.
+ */
+export function removeTree(path: string): Promise<void> {
+  return run('rm', ['-rf', '--one-file-system', '--', path]);
 }
 
 function run(command: string, args: string[]): Promise<void> {

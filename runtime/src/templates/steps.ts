@@ -3,10 +3,10 @@
 // containers live in the sandboxes dir (so a restarted runtime cleans up a crashed one) but are
 // not sandboxes: the API never lists them.
 import { randomBytes } from 'node:crypto';
-import { chownSync, copyFileSync, chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, chmodSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Crun } from '../container/crun';
-import { SandboxBundle } from '../container/bundle';
+import { removeTree, SandboxBundle } from '../container/bundle';
 import { HOST_ID_BASE } from '../container/idmap';
 import { sandboxOciSpec } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
@@ -83,7 +83,7 @@ export async function runStepInContainer(
     await host.crun.deleteForce(containerName(id)).catch(() => undefined);
     await bundle.unmount();
     if (exitCode === 0) {
-      rmSync(layerDir, { recursive: true, force: true });
+      await removeTree(layerDir);
       renameSync(bundle.upper, layerDir);
     }
     await bundle.remove();
