@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# crun, mmdebstrap, gcc: the local runtime. libkrb5-dev: code-server's native modules.
+# crun, mmdebstrap, gcc: the local runtime (e2fsprogs: each sandbox's own disk). libkrb5-dev: code-server's native modules.
 # chromium: opens the VS Code workbench for the extension tests.
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux curl libkrb5-dev chromium)
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium)
 
 # Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
 # go missing): each package is proved by running what the project uses of it.
@@ -17,6 +17,7 @@ works() {
     gcc | libc6-dev) echo 'int main(void) { return 0; }' | gcc -x c -o /dev/null - ;;
     iproute2) ip -V ;;
     util-linux) mount --version ;;
+    e2fsprogs) mkfs.ext4 -V ;;
     curl) curl --version ;;
     libkrb5-dev) [ -f /usr/include/krb5.h ] || [ -f /usr/include/krb5/krb5.h ] ;;
     chromium) chromium --version ;;

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   domain?: string;
   images: string[];
   noNewPrivileges: boolean;
+  /** Every sandbox's disk size, instead of its template's. */
+  diskSizeMB?: number;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
   log: (line: string) => void;
@@ -59,6 +61,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     agentScript,
     interpreterScript,
     noNewPrivileges: options.noNewPrivileges,
+    diskSizeMB: options.diskSizeMB,
     warmPool: options.warmPool,
     log,
     events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),

@@ -180,6 +180,26 @@ describe('the host-side edges a sandbox can reach', () => {
     await sandbox.kill();
   });
 
+  it('gives each sandbox a disk of its advertised size: ENOSPC inside, never the host\'s disk', { timeout: 120_000 }, async () => {
+    const small = await RuntimeProcess.start(['--disk-size-mb', '64', '--warm-pool', '0']);
+    try {
+      const sandbox = await Sandbox.create(small.sdk);
+      const info = await fetch(`${small.url}/sandboxes/${sandbox.sandboxId}`, { headers: { 'X-API-KEY': small.apiKey } });
+      assert.equal(((await info.json()) as { diskSizeMB: number }).diskSizeMB, 64, 'the size it advertises');
+      const fill = await sandbox.commands.run('head -c 100M /dev/zero > /home/user/fill', { user: 'root' }).catch((err) => err);
+      assert.match(String(fill.stderr ?? fill), /No space left on device/);
+      const image = join(small.dataDir, 'sandboxes', sandbox.sandboxId, 'disk.img');
+      const allocatedMB = Number(execFileSync('du', ['-m', image]).toString().split('\t')[0]);
+      assert.ok(allocatedMB <= 70, `the host holds ${allocatedMB} MB of it`);
+      // Freed inside, freed on the host (discard): the disk is usable again.
+      await sandbox.commands.run('rm /home/user/fill && echo ok > /home/user/after', { user: 'root' });
+      assert.equal(await sandbox.files.read('/home/user/after'), 'ok\n');
+      await sandbox.kill();
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('answers a timeout that is not a number with 400 and keeps the sandbox', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
     const endAt = (await sandbox.getInfo()).endAt.getTime();

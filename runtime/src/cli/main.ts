@@ -17,7 +17,8 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default localhost:PORT)
   --image NAME         an image to build if missing (repeatable; default base and code-interpreter-v1)
   --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
-  --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)`;
+  --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)
+  --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
   let domain: string | undefined;
   const images: string[] = [];
   let noNewPrivileges = false;
+  let diskSizeMB: number | undefined;
   const warmPool: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
@@ -52,6 +54,10 @@ async function main(argv: string[]): Promise<void> {
       case '--image': images.push(value()); break;
       case '--warm-pool': warmPool.push(value()); break;
       case '--no-new-privileges': noNewPrivileges = true; break;
+      case '--disk-size-mb':
+        diskSizeMB = Number(value());
+        if (!Number.isInteger(diskSizeMB) || diskSizeMB < 16) throw new Error('--disk-size-mb takes a whole number of MB, at least 16');
+        break;
       default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
     }
   }
@@ -61,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, log,
     warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {

@@ -1,6 +1,9 @@
-// A sandbox's files on the host: <sandboxDir>/{upper,work} (its writable layer), rootfs (the
-// overlay of the image and that layer), run (the agent's socket), config.json. Everything in
-// that one directory is removed when the sandbox dies.
+// A sandbox's files on the host: its writable layer (upper, work), rootfs (the overlay of the
+// image and that layer), run (the agent's socket), config.json. The layer lives on the sandbox's
+// own disk: a sparse ext4 image (disk.img) of the sandbox's disk size, mounted at layer/, so a
+// sandbox that writes without end gets ENOSPC inside instead of filling the host's disk.
+// (Template build steps keep their layer in the bundle: it becomes a cached layer afterwards.)
+// Everything in that one directory is removed when the sandbox dies.
 import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,15 +13,23 @@ export class SandboxBundle {
   constructor(readonly dir: string) {}
 
   get rootfs(): string { return join(this.dir, 'rootfs'); }
-  get upper(): string { return join(this.dir, 'upper'); }
-  get work(): string { return join(this.dir, 'work'); }
+  get diskImage(): string { return join(this.dir, 'disk.img'); }
+  get disk(): string { return join(this.dir, 'layer'); }
+  /** On the sandbox's own disk when it has one. */
+  get upper(): string { return existsSync(this.diskImage) ? join(this.disk, 'upper') : join(this.dir, 'upper'); }
+  get work(): string { return existsSync(this.diskImage) ? join(this.disk, 'work') : join(this.dir, 'work'); }
   get socketDir(): string { return join(this.dir, 'run'); }
   get socketPath(): string { return join(this.socketDir, 'agent.sock'); }
   get configFile(): string { return join(this.dir, 'config.json'); }
   get logFile(): string { return join(this.dir, 'container.log'); }
 
-  /** Creates the layer dirs and mounts the overlay; the image stays untouched underneath. */
-  async prepare(imageRootfs: string, ociSpec: object): Promise<void> {
+  /**
+   * Makes the sandbox's disk (when `diskSizeMB` is given) and the layer dirs, and mounts the
+   * overlay; the image stays untouched underneath.
+   */
+  async prepare(imageRootfs: string, ociSpec: object, diskSizeMB?: number): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    if (diskSizeMB) await this.makeDisk(diskSizeMB);
     for (const dir of [this.upper, this.work, this.rootfs, this.socketDir]) mkdirSync(dir, { recursive: true });
     // The merged root takes the upper dir's owner: make it the sandbox's root.
     chownSync(this.upper, HOST_ID_BASE, HOST_ID_BASE);
@@ -29,8 +40,17 @@ export class SandboxBundle {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`, this.rootfs]);
   }
 
+  /** Sparse, so it costs the host only what is written; no journal (a sandbox's disk is scratch). */
+  private async makeDisk(sizeMB: number): Promise<void> {
+    await run('truncate', ['-s', `${sizeMB}M`, this.diskImage]);
+    await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', this.diskImage]);
+    mkdirSync(this.disk, { recursive: true });
+    // discard: space freed inside is handed back to the host's disk.
+    await run('mount', ['-o', 'loop,nosuid,nodev,discard', this.diskImage, this.disk]);
+  }
+
   isMounted(): boolean {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === this.rootfs);
+    return mountPoints().includes(this.rootfs);
   }
 
   /** Unmounts and deletes everything; safe to call on a half-made or already removed bundle. */
@@ -40,15 +60,22 @@ export class SandboxBundle {
     await removeTree(this.dir);
   }
 
-  /** Unmounts the merged root (lazily if something still holds it); the layers stay. */
+  /** Unmounts the merged root, then the sandbox's disk (lazily if something still holds them); the layers stay. */
   async unmount(): Promise<void> {
-    if (!this.isMounted()) return;
-    try {
-      await run('umount', [this.rootfs]);
-    } catch {
-      await run('umount', ['--lazy', this.rootfs]);
+    const mounted = mountPoints();
+    for (const point of [this.rootfs, this.disk]) {
+      if (!mounted.includes(point)) continue;
+      try {
+        await run('umount', [point]);
+      } catch {
+        await run('umount', ['--lazy', point]);
+      }
     }
   }
+}
+
+function mountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]);
 }
 
 /**

@@ -59,6 +59,8 @@ export interface ManagerOptions {
   agentScript: string;
   interpreterScript: string;
   noNewPrivileges: boolean;
+  /** Every sandbox's disk size, instead of its template's. */
+  diskSizeMB?: number;
   log: (line: string) => void;
   events: SandboxEvents;
   /** Ready sandboxes to keep per template id (empty: no warm pool). */
@@ -131,6 +133,11 @@ export class SandboxManager {
     }
   }
 
+  private resolveTemplate(name: string): ResolvedTemplate | undefined {
+    const template = this.templates.resolve(name);
+    return template && this.options.diskSizeMB ? { ...template, diskSizeMB: this.options.diskSizeMB } : template;
+  }
+
   /** Starts the background work: expiry sweeps, metrics, the warm pool. */
   startSweeping(): void {
     this.pool.start();
@@ -178,7 +185,7 @@ export class SandboxManager {
 
   async create(req: CreateRequest): Promise<SandboxRecord> {
     const templateName = req.templateID || 'base';
-    const template = this.templates.resolve(templateName);
+    const template = this.resolveTemplate(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
     const pooled = this.pool.take(template.templateID, template.rootfs);
@@ -211,7 +218,7 @@ export class SandboxManager {
 
   /** A blank sandbox for the warm pool: booted, start command running, no caller settings yet. */
   private async bootForPool(templateID: string): Promise<PooledSandbox | undefined> {
-    const template = this.templates.resolve(templateID);
+    const template = this.resolveTemplate(templateID);
     if (!template) return undefined;
     const record = newRecord(newSandboxId(), template, callerSettings({}));
     // On disk as 'creating': a runtime that dies now removes it on its next start.
@@ -248,7 +255,7 @@ export class SandboxManager {
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
     });
-    await bundle.prepare(rootfs, spec);
+    await bundle.prepare(rootfs, spec, template.diskSizeMB);
     this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
     await this.initAgent(bundle.socketPath, { envVars: sandboxEnv(id, template, {}), defaultUser: template.defaultUser ?? 'user', defaultWorkdir: template.defaultWorkdir });
