@@ -153,7 +153,7 @@ const LONGEST_RETRY_AFTER_MS = 10_000;
  */
 export async function apiGet<T>(profile: ConnectionProfile, path: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${apiBaseUrl(profile)}${path}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetchReconnecting(`${apiBaseUrl(profile)}${path}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
     if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
       await res.body?.cancel();
       await sleep(Math.min(retryAfterMs(res.headers.get('retry-after')) ?? backoffDelay(attempt), LONGEST_RETRY_AFTER_MS));
@@ -161,5 +161,20 @@ export async function apiGet<T>(profile: ConnectionProfile, path: string): Promi
     }
     if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
+  }
+}
+
+/**
+ * fetch for a GET, tried a second time when the connection broke under it: a kept-alive
+ * connection the server closed at that moment (after a 429 with Connection: close, an idle
+ * timeout) fails the request without it having reached the server.
+ */
+async function fetchReconnecting(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = ((err as { cause?: { code?: string } }).cause)?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET' && code !== 'EPIPE') throw err;
+    return fetch(url, init);
   }
 }
