@@ -5,9 +5,10 @@
 // (Template build steps keep their layer in the bundle: it becomes a cached layer afterwards.)
 // Everything in that one directory is removed when the sandbox dies.
 import { execFile } from 'node:child_process';
-import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from './idmap';
+import { isMountPoint } from './mounts';
 
 export class SandboxBundle {
   constructor(readonly dir: string) {}
@@ -49,10 +50,6 @@ export class SandboxBundle {
     await run('mount', ['-o', 'loop,nosuid,nodev,discard', this.diskImage, this.disk]);
   }
 
-  isMounted(): boolean {
-    return mountPoints().includes(this.rootfs);
-  }
-
   /** Unmounts and deletes everything; safe to call on a half-made or already removed bundle. */
   async remove(): Promise<void> {
     if (!existsSync(this.dir)) return;
@@ -62,9 +59,8 @@ export class SandboxBundle {
 
   /** Unmounts the merged root, then the sandbox's disk (lazily if something still holds them); the layers stay. */
   async unmount(): Promise<void> {
-    const mounted = mountPoints();
     for (const point of [this.rootfs, this.disk]) {
-      if (!mounted.includes(point)) continue;
+      if (!isMountPoint(point)) continue;
       try {
         await run('umount', [point]);
       } catch {
@@ -72,10 +68,6 @@ export class SandboxBundle {
       }
     }
   }
-}
-
-function mountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]);
 }
 
 /**

@@ -3,6 +3,7 @@
 // stray controller (hugetlb here) is moved to a v1 hierarchy of its own. Pure v2 hosts need nothing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isMountPoint, mountTable } from './mounts';
 
 export type CgroupLayout = 'v2' | 'hybrid' | 'v1';
 
@@ -16,7 +17,7 @@ export function prepareCgroupsForCrun(log: (line: string) => void): void {
   const controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim().split(/\s+/).filter(Boolean);
   for (const controller of controllers) {
     const mountPoint = `/sys/fs/cgroup/${controller}`;
-    if (isMounted(mountPoint)) continue;
+    if (isMountPoint(mountPoint)) continue;
     log(`cgroups: moving the ${controller} controller from cgroup2 to its own v1 hierarchy (crun needs this)`);
     // /sys/fs/cgroup is a read-only tmpfs on some hosts: make it writable just long enough.
     const readOnly = cgroupRootIsReadOnly();
@@ -30,11 +31,6 @@ export function prepareCgroupsForCrun(log: (line: string) => void): void {
   }
 }
 
-function isMounted(path: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path);
-}
-
 function cgroupRootIsReadOnly(): boolean {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/sys/fs/cgroup');
-  return !!line && line.split(' ')[5].split(',').includes('ro');
+  return !!mountTable().find((m) => m.point === '/sys/fs/cgroup')?.options.includes('ro');
 }

@@ -11,7 +11,8 @@ export class Crun {
 
   /**
    * Starts the container detached and resolves with its init's host pid (from crun's pid file,
-   * which saves a `crun state` call). Its stdio goes to logFile: crun hands it to the container.
+   * which saves a `crun state` call). crun's own output goes to logFile; the container's init moves its
+   * stdio off that host file at once (native/init.c), so a sandbox never writes there.
    */
   async run(id: string, bundle: string, logFile: string): Promise<number> {
     const out = openSync(logFile, 'a');
