@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { sandboxCgroupDirs } from './helpers/host-traces';
-import { sleep, waitUntil } from './helpers/wait';
+import { waitUntil } from './helpers/wait';
 
 const ENVD = '49983';
 
@@ -90,8 +90,10 @@ describe('the host-side edges a sandbox can reach', () => {
       const neighbourSocket = join(runtime.dataDir, 'sandboxes', neighbour.sandboxId, 'run', 'agent.sock');
       for (const target of [hostSocket, neighbourSocket]) {
         await attacker.commands.run(`rm -f /run/e2b/agent.sock && ln -s ${target} /run/e2b/agent.sock`, { user: 'root' }).catch(() => undefined);
-        // Connections pooled before the swap go to the real agent until it closes them (5 s idle).
-        await sleep(6000);
+        // Connections pooled before the swap go to the real agent until it closes them after 5 s
+        // idle; each answer from it restarts that wait, so ask less often than that. Once one is
+        // refused, every later one must be; a runtime that followed the link never refuses.
+        await waitUntil('the pooled connections to the real agent to close', async () => (await gatewayHealth(runtime, attacker.sandboxId)) === 502, 90_000, 7000);
         for (let i = 0; i < 3; i++) assert.equal(await gatewayHealth(runtime, attacker.sandboxId), 502, `a request to the attacker's sandbox is not served through ${target}`);
       }
       assert.equal(reached, 0, 'the host socket was never connected to');
