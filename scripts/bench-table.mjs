@@ -27,6 +27,7 @@ const ROWS = [
   ['Create → first `runCode` result, cold', 'runtime-code-interpreter-latency', 'create_to_first_result_cold', '', undefined],
   ['Pause (cgroup freezer)', 'runtime-pause-resume-latency', 'pause', '', undefined],
   ['Resume', 'runtime-pause-resume-latency', 'resume', '', undefined],
+  ['A neighbour\'s `commands.run(\'echo\')` during a fork bomb in another sandbox', 'runtime-noisy-neighbour', 'neighbour_echo_during_fork_bomb', 'p95 ≤ 250 ms', (v, s) => s.p95 <= 250],
 ];
 
 function load(name) {

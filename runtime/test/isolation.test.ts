@@ -2,10 +2,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { hostUidOf, sandboxCgroupDirs, sandboxHostPids } from './helpers/host-traces';
+import { waitUntil } from './helpers/wait';
+
+function readCgroupFile(sandboxId: string, file: string): string | undefined {
+  for (const dir of sandboxCgroupDirs(sandboxId)) {
+    try { return readFileSync(join(dir, file), 'utf8').trim(); } catch { /* other hierarchy */ }
+  }
+  return undefined;
+}
 
 describe('sandbox isolation', () => {
   let runtime: RuntimeProcess;
@@ -25,19 +34,28 @@ describe('sandbox isolation', () => {
     for (const [pid, uid] of uids) assert.ok(uid! >= 100000, `host pid ${pid} runs as uid ${uid}`);
   });
 
-  it('limits CPU, memory and pids with cgroups', () => {
-    const dirs = sandboxCgroupDirs(sandbox.sandboxId);
-    const read = (file: string) => {
-      for (const dir of dirs) {
-        try { return readFileSync(join(dir, file), 'utf8').trim(); } catch { /* other hierarchy */ }
-      }
-      return undefined;
-    };
+  it('limits CPU, memory and pids with cgroups, and never gives one sandbox every core', () => {
+    const read = (file: string) => readCgroupFile(sandbox.sandboxId, file);
     const memory = read('memory.limit_in_bytes') ?? read('memory.max');
     assert.equal(Number(memory), 1024 * 1024 * 1024);
     assert.equal(read('pids.max'), '4096');
-    const quota = read('cpu.cfs_quota_us') ?? read('cpu.max')?.split(' ')[0];
-    assert.equal(Number(quota), 200000);
+    const quota = Number(read('cpu.cfs_quota_us') ?? read('cpu.max')?.split(' ')[0]);
+    const hostCpus = availableParallelism();
+    assert.ok(quota <= 200000, `at most the 2 CPUs asked for: ${quota}`);
+    assert.ok(quota < hostCpus * 100000 && quota >= (Math.min(2, hostCpus) - 0.5) * 100000, `some headroom on a ${hostCpus}-CPU host, no more: ${quota}`);
+  });
+
+  it('holds a fork bomb inside its sandbox: capped pids, throttled CPU, a neighbour that still runs, and a clean kill', { timeout: 120_000 }, async () => {
+    const [bomb, neighbour] = await Promise.all([Sandbox.create(runtime.sdk), Sandbox.create(runtime.sdk)]);
+    await bomb.commands.run('bash -c ":(){ :|:& };:"', { background: true });
+    const throttled = () => Number(/nr_throttled (\d+)/.exec(readCgroupFile(bomb.sandboxId, 'cpu.stat') ?? '')?.[1] ?? 0);
+    await waitUntil('the bomb to reach its pids limit', () => Number(readCgroupFile(bomb.sandboxId, 'pids.current')) >= 4000, 60_000, 50);
+    await waitUntil('the CPU quota to throttle the bomb', () => throttled() > 0, 60_000);
+    for (let i = 0; i < 5; i++) assert.equal((await neighbour.commands.run(`echo neighbour ${i}`)).stdout, `neighbour ${i}\n`);
+    assert.equal(await bomb.kill(), true);
+    assert.deepEqual(sandboxCgroupDirs(bomb.sandboxId), [], 'every process of the bomb is gone with its cgroups');
+    assert.equal((await neighbour.commands.run('echo still here')).stdout, 'still here\n');
+    await neighbour.kill();
   });
 
   it('kills a process that exceeds the memory limit, and the sandbox survives', async () => {

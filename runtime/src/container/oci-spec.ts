@@ -2,6 +2,7 @@
 // pid/mount/ipc/uts/network/cgroup namespaces, cgroup limits, seccomp, a reduced capability set,
 // masked /proc paths. The network namespace has only loopback, so a sandbox reaches neither the
 // host nor other sandboxes; the host reaches it through the agent's unix socket.
+import { availableParallelism } from 'node:os';
 import { HOST_ID_BASE, ID_RANGE } from './idmap';
 import { sandboxSeccompProfile } from './seccomp';
 
@@ -37,6 +38,17 @@ const CAPABILITIES = [
 ];
 
 const CPU_PERIOD_US = 100000;
+
+/**
+ * The CPU time a sandbox may use per period: what it asks for, but never the whole host. A fork
+ * bomb given every core holds the kernel's process-table locks so constantly that a neighbour's
+ * spawn waited 1-3 s (measured on 2 cores); left half a core (a quarter on one core) it is
+ * throttled each period, the runtime and other sandboxes get in, and spawns stay under ~0.2 s.
+ */
+export function cpuQuotaUs(cpuCount: number, hostCpus = availableParallelism()): number {
+  const headroom = Math.min(0.5, hostCpus / 4);
+  return Math.round(Math.min(cpuCount, hostCpus - headroom) * CPU_PERIOD_US);
+}
 
 export function sandboxOciSpec(input: SandboxSpecInput): object {
   const idMapping = [{ containerID: 0, hostID: HOST_ID_BASE, size: ID_RANGE }];
@@ -88,7 +100,7 @@ export function sandboxOciSpec(input: SandboxSpecInput): object {
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
         memory: { limit: input.limits.memoryMB * 1024 * 1024 },
-        cpu: { quota: Math.round(input.limits.cpuCount * CPU_PERIOD_US), period: CPU_PERIOD_US },
+        cpu: { quota: cpuQuotaUs(input.limits.cpuCount), period: CPU_PERIOD_US },
         pids: { limit: input.limits.pids },
       },
       seccomp: sandboxSeccompProfile(),

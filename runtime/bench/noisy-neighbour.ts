@@ -1,0 +1,45 @@
+// Benchmark: how responsive a sandbox stays while a fork bomb runs in another one. Measures a
+// neighbour's `commands.run('echo')` and the gateway's envd health for it, first with nothing
+// else running, then during the bomb's first seconds (when it forks hardest). Prints one JSON object.
+import { Sandbox } from 'e2b';
+import { RuntimeProcess } from '../test/helpers/runtime-process';
+import { report, summary } from './stats';
+
+const SAMPLES = 40;
+
+async function sampleNeighbour(runtime: RuntimeProcess, neighbour: Sandbox): Promise<{ echo: number[]; health: number[] }> {
+  const echo: number[] = [];
+  const health: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    let started = performance.now();
+    await fetch(`${runtime.url}/health`, { headers: { 'E2b-Sandbox-Id': neighbour.sandboxId, 'E2b-Sandbox-Port': '49983' } });
+    health.push(performance.now() - started);
+    started = performance.now();
+    await neighbour.commands.run('echo hi');
+    echo.push(performance.now() - started);
+  }
+  return { echo, health };
+}
+
+const withMax = (values: number[]) => ({ ...summary(values), max: Number(Math.max(...values).toFixed(2)) });
+
+async function main(): Promise<void> {
+  const runtime = await RuntimeProcess.start(['--warm-pool', '0']);
+  try {
+    const [bomb, neighbour] = await Promise.all([Sandbox.create(runtime.sdk), Sandbox.create(runtime.sdk)]);
+    const quiet = await sampleNeighbour(runtime, neighbour);
+    await bomb.commands.run('bash -c ":(){ :|:& };:"', { background: true });
+    const bombed = await sampleNeighbour(runtime, neighbour);
+    await bomb.kill();
+    await neighbour.kill();
+    report('runtime-noisy-neighbour', {
+      neighbour_echo_quiet: withMax(quiet.echo),
+      neighbour_echo_during_fork_bomb: withMax(bombed.echo),
+      neighbour_envd_health_during_fork_bomb: withMax(bombed.health),
+    });
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+void main().catch((err) => { console.error(err); process.exit(1); });
