@@ -145,6 +145,22 @@ describe('commands and PTY', () => {
     assert.equal(result.exitCode, -1);
   });
 
+  it('keeps what a terminal wrote while nobody was attached for the next stream, and only that', async () => {
+    const decoder = new TextDecoder();
+    let first = '';
+    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { first += decoder.decode(data, { stream: true }); } });
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('echo seen-before; sleep 1; echo written-while-away; yes filler | head -c 200000; echo; echo last-line; touch /tmp/pty-away-done\n'));
+    await waitUntil('the first stream to see its line', () => first.includes('seen-before\r\n'));
+    await pty.disconnect();
+    await waitUntil('the shell to finish writing', async () => (await sandbox.commands.run('test -e /tmp/pty-away-done && echo yes || true')).stdout === 'yes\n');
+    let second = '';
+    const again = await sandbox.pty.connect(pty.pid, { onData: (data) => { second += new TextDecoder().decode(data); } });
+    await waitUntil('the second stream to get the missed output', () => second.includes('last-line'));
+    assert.ok(!second.includes('seen-before'), 'what the first stream saw is not sent again');
+    assert.ok(second.length <= 64 * 1024 + 200, `at most the last 64 KiB: ${second.length}`);
+    await sandbox.pty.kill(again.pid);
+  });
+
   it('ends a PTY whose shell exits, with its exit code', async () => {
     const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: () => undefined });
     await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('exit 7\n'));

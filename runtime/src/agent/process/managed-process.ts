@@ -3,7 +3,9 @@
 //
 // Output rules: a stream attached in the same tick as the spawn sees everything; while any
 // attached stream is saturated, the child's pipes are paused (so a fast writer is slowed down, not
-// buffered in memory); with no stream attached, output is dropped.
+// buffered in memory); with no stream attached, output is dropped, except a terminal's: its last
+// 64 KiB written while nobody watched go to the next stream that attaches (a terminal that comes
+// back after a window reload shows what happened meanwhile).
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readSync } from 'node:fs';
@@ -17,6 +19,7 @@ export type OutputKind = 'stdout' | 'stderr' | 'pty';
 
 const STD_CHUNK = 32 * 1024;
 const PTY_CHUNK = 16 * 1024;
+const PTY_BACKLOG = 64 * 1024;
 
 export interface ProcessSink {
   /** Returns false when saturated; the subscriber then calls Subscription.ready() once it drained. */
@@ -42,6 +45,9 @@ export class ManagedProcess {
   private killTimer: NodeJS.Timeout | undefined;
   private paused = false;
   private stdinOpen: boolean;
+  /** Terminal output written while no stream was attached, oldest first, at most PTY_BACKLOG bytes. */
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -105,6 +111,9 @@ export class ManagedProcess {
     }
     const sub: Subscriber = { sink };
     this.subscribers.add(sub);
+    const missed = this.backlog.splice(0);
+    this.backlogBytes = 0;
+    for (const chunk of missed) this.emit('pty', chunk);
     return {
       ready: () => {
         if (this.blocked.delete(sub)) this.updateFlow();
@@ -172,7 +181,10 @@ export class ManagedProcess {
   }
 
   private emit(kind: OutputKind, chunk: Buffer): void {
-    if (this.subscribers.size === 0) return;
+    if (this.subscribers.size === 0) {
+      if (kind === 'pty') this.keepForLater(chunk);
+      return;
+    }
     const max = kind === 'pty' ? PTY_CHUNK : STD_CHUNK;
     for (let offset = 0; offset < chunk.length; offset += max) {
       const piece = chunk.subarray(offset, offset + max);
@@ -181,6 +193,22 @@ export class ManagedProcess {
       }
     }
     if (this.blocked.size > 0) this.updateFlow();
+  }
+
+  private keepForLater(chunk: Buffer): void {
+    this.backlog.push(chunk);
+    this.backlogBytes += chunk.length;
+    while (this.backlogBytes > PTY_BACKLOG) {
+      const excess = this.backlogBytes - PTY_BACKLOG;
+      const oldest = this.backlog[0];
+      if (oldest.length <= excess) {
+        this.backlog.shift();
+        this.backlogBytes -= oldest.length;
+      } else {
+        this.backlog[0] = oldest.subarray(excess);
+        this.backlogBytes -= excess;
+      }
+    }
   }
 
   private updateFlow(): void {

@@ -86,7 +86,7 @@ async function writeInput(proc: ManagedProcess, msg: JsonObject): Promise<void> 
 /** Start and end of every process go to the agent's log, which the runtime serves as sandbox logs. */
 function logLifetime(proc: ManagedProcess, cmd: string, args: string[]): void {
   log(`process ${proc.pid} started: ${[cmd, ...args].join(' ').slice(0, 300)}`);
-  proc.subscribe({ data: () => true, end: (end) => log(`process ${proc.pid} ended: ${end.status}`) });
+  proc.onEnd((end) => log(`process ${proc.pid} ended: ${end.status}`));
 }
 
 export function registerProcessService(router: RpcRouter, { settings, registry, helperPath }: ProcessServiceOptions): void {
