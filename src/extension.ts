@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
 
   const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
   context.subscriptions.push(
-    log, connection, tree, treeView, active, files, errors, { dispose: () => refresher.dispose() },
+    log, connection, tree, treeView, active, files, terminals, errors, { dispose: () => refresher.dispose() },
     vscode.workspace.registerFileSystemProvider(E2B_SCHEME, files, { isCaseSensitive: true }),
     vscode.window.registerTerminalProfileProvider('e2b.sandboxTerminal', terminals.profileProvider(() => resolveSandboxId(services, services.active.id, 'Sandbox to open a terminal in'))),
     treeView.onDidChangeVisibility((e) => refresher.setVisible(e.visible)),

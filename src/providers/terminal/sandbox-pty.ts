@@ -35,6 +35,11 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   private stopWatching = () => undefined as void;
   private readonly stateChanges = new vscode.EventEmitter<PtyConnectionState>();
   readonly onDidChangeConnectionState = this.stateChanges.event;
+  private readonly names = new vscode.EventEmitter<string>();
+  readonly onDidChangeName = this.names.event;
+  /** The shell's pid once attached (undefined if it never was): keystrokes typed before wait for it. */
+  private readonly attached: Promise<number | undefined>;
+  private settleAttached!: (pid: number | undefined) => void;
 
   constructor(
     private readonly sandbox: () => Promise<Sandbox>,
@@ -45,7 +50,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     private readonly options: { cwd?: string; envs?: Record<string, string> } = {},
     /** Asks the API about the sandbox when the stream breaks: gone means stop, anything else means retry. */
     private readonly status: () => Promise<SandboxStatus> = async () => 'unreachable',
-  ) {}
+  ) {
+    this.attached = new Promise((resolve) => { this.settleAttached = resolve; });
+  }
 
   get pid(): number | undefined { return this.handle?.pid; }
   get connectionState(): PtyConnectionState { return this.state; }
@@ -60,31 +67,64 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   async open(initial: vscode.TerminalDimensions | undefined): Promise<void> {
     this.dimensions = initial ?? this.dimensions;
+    if (this.existingPid !== undefined) return this.reattachAfterReload(this.existingPid);
     try {
       const sandbox = await this.sandbox();
-      if (this.existingPid !== undefined) {
-        this.handle = await sandbox.pty.connect(this.existingPid, { onData: this.onData, timeoutMs: 0 });
-        this.writes.fire(`\x1b[2m[reattached to the shell (pid ${this.existingPid}) in sandbox ${this.sandboxId}]\x1b[0m\r\n`);
-        if (this.dimensions) await sandbox.pty.resize(this.handle.pid, { cols: this.dimensions.columns, rows: this.dimensions.rows });
-      } else {
-        this.handle = await sandbox.pty.create({
-          cols: this.dimensions?.columns ?? 80,
-          rows: this.dimensions?.rows ?? 24,
-          onData: this.onData,
-          timeoutMs: 0,
-          cwd: this.options.cwd,
-          envs: this.options.envs,
-        });
-      }
+      this.handle = await sandbox.pty.create({
+        cols: this.dimensions?.columns ?? 80,
+        rows: this.dimensions?.rows ?? 24,
+        onData: this.onData,
+        timeoutMs: 0,
+        cwd: this.options.cwd,
+        envs: this.options.envs,
+      });
     } catch (err) {
       this.writes.fire(`\x1b[31mCannot open a terminal in sandbox ${this.sandboxId}: ${(err as Error).message}\x1b[0m\r\n`);
+      this.settleAttached(undefined);
       this.setState('closed');
       this.closes.fire(1);
       return;
     }
     const session = { sandboxId: this.sandboxId, pid: this.handle.pid };
     this.sessions.started(session);
+    this.settleAttached(this.handle.pid);
     this.follow(session, this.handle);
+  }
+
+  /**
+   * The window reloaded while this shell ran: attach to it again (the agent sends what it wrote
+   * meanwhile), retrying while the runtime comes back. If the sandbox or the shell is gone, the
+   * terminal stays open and says so, so nobody mistakes another shell for this one.
+   */
+  private async reattachAfterReload(pid: number): Promise<void> {
+    const session = { sandboxId: this.sandboxId, pid };
+    this.writes.fire(`\x1b[2m[reattaching to the shell (pid ${pid}) in sandbox ${this.sandboxId}…]\x1b[0m\r\n`);
+    const attach = async () => (await this.sandbox()).pty.connect(pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS });
+    let outcome: Awaited<ReturnType<typeof reattach<CommandHandle>>>;
+    try {
+      outcome = { handle: await attach() };
+    } catch {
+      outcome = await reattach(attach, this.status, () => this.closedByUser);
+    }
+    if (!('handle' in outcome)) {
+      this.settleAttached(undefined);
+      if (outcome.ended !== 'closed') this.markUnreachable(session, outcome.ended === 'sandbox gone' ? `sandbox ${this.sandboxId} is gone (killed or timed out)` : `the shell (pid ${pid}) ended while this window was away`);
+      return;
+    }
+    this.handle = outcome.handle;
+    this.writes.fire(`\x1b[2m[reattached to the shell (pid ${pid}) in sandbox ${this.sandboxId}]\x1b[0m\r\n`);
+    this.settleAttached(pid);
+    this.sessions.started(session);
+    if (this.dimensions) await this.sandbox().then((s) => s.pty.resize(pid, { cols: this.dimensions!.columns, rows: this.dimensions!.rows })).catch(() => undefined);
+    this.follow(session, outcome.handle);
+  }
+
+  /** Keeps the terminal open, named and worded so it cannot pass for a live shell. */
+  private markUnreachable(session: PtySession, problem: string): void {
+    this.sessions.ended(session);
+    this.setState('closed');
+    this.names.fire(`E2B ${this.sandboxId.slice(0, 8)} (gone)`);
+    this.writes.fire(`\r\n\x1b[31m[${problem}: this terminal no longer reaches a shell. Close it; open a new one from the E2B view.]\x1b[0m\r\n`);
   }
 
   /** Waits for the shell's end on this stream; a stream that breaks without an exit code is a lost connection. */
@@ -145,10 +185,13 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   }
 
   handleInput(data: string): void {
-    const pid = this.handle?.pid;
-    if (pid === undefined) return;
-    // One input call at a time, so keystrokes arrive in order.
-    this.input = this.input.then(async () => (await this.sandbox()).pty.sendInput(pid, this.encoder.encode(data))).catch(() => undefined);
+    // One input call at a time, so keystrokes arrive in order; those typed while the terminal
+    // still attaches wait for it instead of being dropped.
+    this.input = this.input.then(async () => {
+      const pid = this.handle?.pid ?? await this.attached;
+      if (pid === undefined || this.state === 'closed') return;
+      await (await this.sandbox()).pty.sendInput(pid, this.encoder.encode(data));
+    }).catch(() => undefined);
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
@@ -158,11 +201,22 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     void this.sandbox().then((s) => s.pty.resize(pid, { cols: dimensions.columns, rows: dimensions.rows })).catch(() => undefined);
   }
 
+  /**
+   * VS Code closes the terminal, for any reason, a window reload included: stop streaming, but
+   * leave the shell running. Whether it ends is `endShell`'s business, decided by why it closed.
+   */
   close(): void {
     this.closedByUser = true;
+    this.settleAttached(undefined);
     this.stopWatching();
     this.setState('closed');
-    const pid = this.handle?.pid;
-    if (pid !== undefined) void this.sandbox().then((s) => s.pty.kill(pid)).catch(() => undefined);
+  }
+
+  /** The user closed the terminal: the shell ends with it and is not reattached again. */
+  endShell(): void {
+    const pid = this.handle?.pid ?? this.existingPid;
+    if (pid === undefined) return;
+    this.sessions.ended({ sandboxId: this.sandboxId, pid });
+    void this.sandbox().then((s) => s.pty.kill(pid)).catch(() => undefined);
   }
 }
