@@ -98,6 +98,22 @@ describe('sandbox gateway', () => {
     assert.equal(JSON.parse(closed.body).code, 502);
   });
 
+  // The extension offers listeners on 127.0.0.1 and the wildcards, not on ::1 alone
+  // (src/connection/listening-ports.ts isReachableAddress): that rests on what this gateway reaches.
+  it('reaches servers bound to 127.0.0.1 or ::, not one bound to ::1 alone', async () => {
+    const binds: Record<string, string> = { 8124: '127.0.0.1', 8125: '::', 8126: '::1' };
+    for (const [port, address] of Object.entries(binds)) {
+      await sandbox.commands.run(`python3 -m http.server ${port} --bind ${address}`, { background: true });
+    }
+    // Until each one listens (state 0A in the kernel's socket tables).
+    const listening = Object.keys(binds).map((p) => `grep -q ':${Number(p).toString(16).toUpperCase()} [0-9A-F]*:0000 0A' /proc/net/tcp /proc/net/tcp6`).join(' && ');
+    await sandbox.commands.run(`for i in $(seq 150); do ${listening} && exit 0; sleep 0.1; done; exit 1`);
+    const status = async (port: string) => (await call(`${runtime.url}/`, { ...headers, 'E2b-Sandbox-Port': port })).status;
+    assert.equal(await status('8124'), 200);
+    assert.equal(await status('8125'), 200);
+    assert.equal(await status('8126'), 502);
+  });
+
   // What a browser sends for a page load.
   const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
