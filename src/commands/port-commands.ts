@@ -1,6 +1,7 @@
 // Open Port URL: offers the ports a server listens on inside the sandbox (found through the SDK,
 // so it works on E2B cloud too), or says that nothing listens and how to start a server; a typed
 // port that nothing listens on is confirmed before a browser tab opens on an error page.
+import type { Sandbox } from 'e2b';
 import * as vscode from 'vscode';
 import { ListeningPort, listListeningPorts } from '../connection/listening-ports';
 import { askPort } from './inputs';
@@ -41,13 +42,7 @@ export class PortOpener implements vscode.Disposable {
   private async choosePort(sandboxId: string): Promise<number | undefined> {
     // A paused or gone sandbox fails here, with the message that says what to do.
     const sandbox = await this.services.connections.get(sandboxId);
-    const ports = await Promise.resolve(vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `Looking for servers in ${sandboxId}` },
-      () => listListeningPorts(sandbox),
-    )).catch((err: unknown) => {
-      this.services.log.warn(`Could not list the listening ports of ${sandboxId}: ${(err as Error).message}`);
-      return undefined as ListeningPort[] | undefined;
-    });
+    const ports = await this.listPorts(sandboxId, sandbox);
     const picks: PortPick[] = (ports ?? []).map((p) => ({
       label: `$(radio-tower) ${p.port}`, description: p.process, action: 'port', port: p.port,
     }));
@@ -67,12 +62,31 @@ export class PortOpener implements vscode.Disposable {
       return undefined;
     }
     const typed = await askPort(`Open a port of ${sandboxId}`);
-    if (typed === undefined || !ports || ports.some((p) => p.port === typed)) return typed;
-    const open = await vscode.window.showWarningMessage(`Nothing is listening on port ${typed} in ${sandboxId}.`, {
+    return typed === undefined ? undefined : this.confirmTyped(sandboxId, sandbox, typed);
+  }
+
+  /** The listening ports, or undefined (logged) when they cannot be listed: the user can still type one. */
+  private async listPorts(sandboxId: string, sandbox: Sandbox): Promise<ListeningPort[] | undefined> {
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Looking for servers in ${sandboxId}` },
+        () => listListeningPorts(sandbox),
+      );
+    } catch (err) {
+      this.services.log.warn(`Could not list the listening ports of ${sandboxId}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A typed port nothing listens on (asked again now: a server may have started meanwhile) opens only if the user insists. */
+  private async confirmTyped(sandboxId: string, sandbox: Sandbox, port: number): Promise<number | undefined> {
+    const ports = await this.listPorts(sandboxId, sandbox);
+    if (!ports || ports.some((p) => p.port === port)) return port;
+    const open = await vscode.window.showWarningMessage(`Nothing is listening on port ${port} in ${sandboxId}.`, {
       modal: true,
-      detail: `The page will show an error until a server listens on 0.0.0.0:${typed} (e.g. python3 -m http.server ${typed}).`,
+      detail: `The page will show an error until a server listens on 0.0.0.0:${port} (e.g. python3 -m http.server ${port}).`,
     }, 'Open Anyway');
-    return open === 'Open Anyway' ? typed : undefined;
+    return open === 'Open Anyway' ? port : undefined;
   }
 
   dispose(): void {
