@@ -24,6 +24,7 @@ import { registerSandboxParticipant } from './providers/chat/sandbox-participant
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
+import { PortOpener, registerPortCommands } from './commands/port-commands';
 import { registerCommand, Services } from './commands/services';
 import { ActiveSandbox } from './views/active-sandbox';
 import { ErrorNotifier } from './views/error-notifier';
@@ -57,6 +58,7 @@ export interface E2BExtensionApi {
   templates: TemplatesTreeProvider;
   tools: SandboxTools;
   mcp: SandboxMcpDefinitions;
+  ports: PortOpener;
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
@@ -94,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
 
   registerCreateSandbox(services);
   registerLifecycleCommands(services);
+  const ports = registerPortCommands(services);
   registerExplorerCommands(services, treeView);
   registerConnectionCommands(services);
   registerFileCommands(services);
@@ -131,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
   log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp };
+  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp, ports };
 }
 
 export function deactivate(): void {

@@ -1,8 +1,8 @@
-// Commands on one sandbox: connect (make active), kill, set timeout, copy id, open a port, info.
+// Commands on one sandbox: connect (make active), kill, set timeout, copy id, info.
 import * as vscode from 'vscode';
 import { MetricsPanel } from '../views/metrics-panel';
 import { sandboxDetailsMarkdown } from '../views/sandbox-presentation';
-import { askMinutes, askPort } from './inputs';
+import { askMinutes } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
 import { registerCommand, Services } from './services';
 
@@ -85,16 +85,6 @@ export function registerLifecycleCommands(services: Services): void {
     await vscode.env.clipboard.writeText(id);
     vscode.window.setStatusBarMessage(`$(copy) Copied ${id}`, 3000);
     return id;
-  });
-
-  registerCommand(services, 'e2b.openPortUrl', async (arg?: unknown, portArg?: number) => {
-    const id = await resolveSandboxId(services, arg, 'Sandbox whose port to open');
-    if (!id) return undefined;
-    const port = portArg ?? await askPort(`Open a port of ${id}`);
-    if (port === undefined) return undefined;
-    const url = await services.sandboxes.portUrl(id, port);
-    await vscode.env.openExternal(vscode.Uri.parse(url));
-    return url;
   });
 
   const infoProvider = new SandboxInfoDocuments(services);

@@ -1,11 +1,13 @@
 // Routes in-sandbox traffic: requests carrying E2b-Sandbox-Id + E2b-Sandbox-Port (what the SDKs
 // send when E2B_SANDBOX_URL points here) or a host name <port>-<sandboxId>.<domain> are forwarded
 // to that port inside the sandbox, streaming both ways; WebSocket upgrades are spliced through.
+// When the port cannot be reached, API clients get E2B's JSON body and browsers a readable page.
 import { Agent, IncomingMessage, OutgoingHttpHeaders, request, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
-import { ENVD_PORT, openSandboxSocket } from '../sandbox/agent-link';
+import { ENVD_PORT, openSandboxSocket, PortClosedError } from '../sandbox/agent-link';
 import { SandboxManager } from '../sandbox/manager';
+import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
 import { sendJson } from './http-util';
 
 export interface SandboxTarget { sandboxId: string; port: number }
@@ -14,8 +16,11 @@ export interface SandboxTarget { sandboxId: string; port: number }
 const INTERNAL_ENVD_PATHS = /^\/(init|logs|freeze|unfreeze|fsfreeze|fsthaw|collapse|upgrade)(\/|\?|$)/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
 
+/** Why the gateway could not reach a sandbox, when it is about the sandbox itself. */
+export type SandboxUnreachable = 'gone' | 'paused' | 'creating';
+
 export class GatewayError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly sandbox?: SandboxUnreachable) { super(message); }
 }
 
 /** Which sandbox port a request is for, or undefined when it is a control-plane request. */
@@ -58,12 +63,12 @@ export class SandboxGateway {
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
       });
-      upstream.on('error', (err) => this.fail(res, target, err));
+      upstream.on('error', (err) => this.fail(req, res, target, err));
       // A client that goes away must be seen inside the sandbox (a command stream ends, a cell is interrupted).
       res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
       req.pipe(upstream);
     } catch (err) {
-      this.fail(res, target, err);
+      this.fail(req, res, target, err);
     }
   }
 
@@ -131,9 +136,9 @@ export class SandboxGateway {
     const record = this.sandboxes.get(target.sandboxId);
     if (!record) {
       this.forget(target.sandboxId);
-      throw new GatewayError(502, `The sandbox ${target.sandboxId} was not found`);
+      throw new GatewayError(502, `The sandbox ${target.sandboxId} was not found`, 'gone');
     }
-    if (record.state !== 'running') throw new GatewayError(502, `The sandbox ${target.sandboxId} is ${record.state}`);
+    if (record.state !== 'running') throw new GatewayError(502, `The sandbox ${target.sandboxId} is ${record.state}`, record.state);
     if (target.port === ENVD_PORT && INTERNAL_ENVD_PATHS.test(req.url ?? '')) throw new GatewayError(403, 'this envd route is internal');
     if (target.port !== ENVD_PORT && record.trafficAccessToken) {
       const given = Buffer.from(String(req.headers['e2b-traffic-access-token'] ?? ''));
@@ -167,13 +172,14 @@ export class SandboxGateway {
     client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
   }
 
-  private fail(res: ServerResponse, target: SandboxTarget, err: unknown): void {
+  private fail(req: IncomingMessage, res: ServerResponse, target: SandboxTarget, err: unknown): void {
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const { status, body } = errorAnswer(target, err);
-    sendJson(res, status, body);
+    if (wantsHtml(req.headers.accept)) sendErrorPage(res, errorPage(target, status, err));
+    else sendJson(res, status, body);
   }
 }
 
@@ -181,6 +187,45 @@ export class SandboxGateway {
 function errorAnswer(target: SandboxTarget, err: unknown): { status: number; body: object } {
   const status = err instanceof GatewayError ? err.status : 502;
   return { status, body: { sandboxId: target.sandboxId, message: (err as Error).message, code: status } };
+}
+
+/** The same failure told to a person in a browser: what happened and what to do about it. */
+function errorPage(target: SandboxTarget, status: number, err: unknown): ErrorPage {
+  const { sandboxId, port } = target;
+  const about = { sandboxId, port, status };
+  if (err instanceof PortClosedError) {
+    return {
+      ...about,
+      title: `Nothing is listening on port ${port}`,
+      explanation: html`The sandbox <code>${sandboxId}</code> is running, but no server in it listens on port ${port}.`,
+      advice: html`start a server listening on <code>0.0.0.0:${port}</code> inside the sandbox (for example <code>python3 -m http.server ${port}</code> in a sandbox terminal), then reload this page.`,
+    };
+  }
+  if (err instanceof GatewayError && err.sandbox === 'gone') {
+    return {
+      ...about,
+      title: 'This sandbox does not exist',
+      explanation: html`There is no sandbox <code>${sandboxId}</code>: it was killed, or its timeout passed.`,
+      advice: 'create a new sandbox, start the server in it, and open its port from there.',
+    };
+  }
+  if (err instanceof GatewayError && err.sandbox === 'paused') {
+    return {
+      ...about,
+      title: 'This sandbox is paused',
+      explanation: html`The sandbox <code>${sandboxId}</code> is paused, so nothing in it can answer.`,
+      advice: 'resume the sandbox (Resume in the E2B view, or connect to it with the SDK), then reload this page.',
+    };
+  }
+  if (err instanceof GatewayError && err.sandbox === 'creating') {
+    return { ...about, title: 'This sandbox is still starting', explanation: html`The sandbox <code>${sandboxId}</code> is not running yet.`, advice: 'reload this page in a moment.' };
+  }
+  return {
+    ...about,
+    title: `Port ${port} of the sandbox could not be reached`,
+    explanation: html`The gateway could not reach port ${port} of the sandbox <code>${sandboxId}</code>: ${(err as Error).message}.`,
+    advice: 'check that a server listens on that port and that the request carries what the sandbox requires, then reload this page.',
+  };
 }
 
 /** A message's headers minus the hop-by-hop ones, which describe one connection, not the message. */
