@@ -98,7 +98,7 @@ export function sandboxDescription(s: SandboxSummary, now: Date = new Date(), st
 /** Markdown for the tooltip and the info view. */
 export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date(), stale?: StaleState): string {
   const rows: [string, string][] = [
-    ...(stale ? [['Offline', `the runtime does not answer: details as of ${formatClock(stale.since)}`] as [string, string]] : []),
+    ...(stale ? [['Offline', `no answer from the server: details as of ${formatClock(stale.since)}`] as [string, string]] : []),
     ['ID', `\`${s.sandboxId}\``],
     ['Template', s.name && s.name !== s.templateId ? `${s.name} (${s.templateId})` : s.templateId],
     ['State', s.state],

@@ -66,6 +66,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   /** Everything currently listed (for quick picks and tests). */
   get items(): readonly SandboxInfo[] { return this.sandboxes; }
   get lastError(): UserFacingError | undefined { return this.error; }
+  get hasMore(): boolean { return this.nextToken !== undefined; }
 
   /** Set while the list on screen is an old one that could not be refreshed. */
   get stale(): StaleState | undefined {
@@ -81,7 +82,6 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     const stale = this.stale;
     return stale ? `Offline: showing the list from ${formatClock(stale.since)}. ${this.error.message}` : this.error.message;
   }
-  get hasMore(): boolean { return this.nextToken !== undefined; }
 
   private get groupByState(): boolean {
     return vscode.workspace.getConfiguration('e2b').get<boolean>('explorer.groupByState', true);

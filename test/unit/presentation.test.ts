@@ -51,7 +51,7 @@ describe('sandbox presentation', () => {
     const since = new Date(2026, 0, 1, 9, 5);
     assert.equal(sandboxDescription(sandbox, now, { since }), 'offline, as of 09:05 · 12m left · user=alice, purpose=a|b');
     assert.equal(sandboxIcon('running', true), 'debug-disconnect');
-    assert.match(sandboxDetailsMarkdown(sandbox, now, { since }), /\| Offline \| the runtime does not answer: details as of 09:05 \|/);
+    assert.match(sandboxDetailsMarkdown(sandbox, now, { since }), /\| Offline \| no answer from the server: details as of 09:05 \|/);
   });
 
   it('offers the minutes left as the timeout, and summarises a sandbox to create', () => {
