@@ -71,8 +71,16 @@ export function sandboxLabel(s: SandboxSummary): string {
   return key === 'name' ? s.metadata[key].trim() : documentName(s.metadata[key]);
 }
 
-/** How the row reads when the list could not be refreshed: as of when it was last fetched. */
-export interface StaleState { since: Date }
+/**
+ * A list that could not be refreshed: when it was last fetched, and whether the server stopped
+ * answering (offline) or answered with an error (a refused key, a rate limit).
+ */
+export interface StaleState { since: Date; offline: boolean }
+
+/** The view's message line for a stale list: which list is shown, then the error. */
+export function staleMessage(stale: StaleState, error: string): string {
+  return `${stale.offline ? 'Offline' : 'Not refreshed'}: showing the list from ${formatClock(stale.since)}. ${error}`;
+}
 
 /** "14:05": when a stale list was fetched. */
 export function formatClock(date: Date): string {
@@ -86,7 +94,7 @@ export function formatClock(date: Date): string {
 export function sandboxDescription(s: SandboxSummary, now: Date = new Date(), stale?: StaleState): string {
   const key = nameKey(s);
   const parts: string[] = [];
-  if (stale) parts.push(`offline, as of ${formatClock(stale.since)}`);
+  if (stale) parts.push(`${stale.offline ? 'offline, ' : ''}as of ${formatClock(stale.since)}`);
   parts.push(s.state === 'running' ? formatTimeLeft(s.endAt, now) : s.state);
   if (key) parts.push(templateName(s));
   const rest = Object.fromEntries(Object.entries(s.metadata).filter(([k]) => k !== key));
@@ -98,7 +106,7 @@ export function sandboxDescription(s: SandboxSummary, now: Date = new Date(), st
 /** Markdown for the tooltip and the info view. */
 export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date(), stale?: StaleState): string {
   const rows: [string, string][] = [
-    ...(stale ? [['Offline', `no answer from the server: details as of ${formatClock(stale.since)}`] as [string, string]] : []),
+    ...(stale ? [[stale.offline ? 'Offline' : 'Not refreshed', `details as of ${formatClock(stale.since)}`] as [string, string]] : []),
     ['ID', `\`${s.sandboxId}\``],
     ['Template', s.name && s.name !== s.templateId ? `${s.name} (${s.templateId})` : s.templateId],
     ['State', s.state],

@@ -6,7 +6,7 @@ import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
 import { ErrorNotifier } from './error-notifier';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
-import { commandLine, formatClock, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState } from './sandbox-presentation';
+import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
 
 export type ExplorerNode =
   | { kind: 'group'; state: SandboxState; count: number }
@@ -70,7 +70,8 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   /** Set while the list on screen is an old one that could not be refreshed. */
   get stale(): StaleState | undefined {
-    return this.error && this.fetchedAt && this.sandboxes.length > 0 ? { since: this.fetchedAt } : undefined;
+    if (!this.error || !this.fetchedAt || this.sandboxes.length === 0) return undefined;
+    return { since: this.fetchedAt, offline: this.error.kind === 'unreachable' };
   }
 
   /**
@@ -80,7 +81,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   get viewMessage(): string | undefined {
     if (!this.error) return this.filterDescription;
     const stale = this.stale;
-    return stale ? `Offline: showing the list from ${formatClock(stale.since)}. ${this.error.message}` : this.error.message;
+    return stale ? staleMessage(stale, this.error.message) : this.error.message;
   }
 
   private get groupByState(): boolean {

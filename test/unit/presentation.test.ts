@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   describeNewSandbox, formatTimeLeft, invalidEnvVarNames, minutesLeft, parseKeyValueList, SANDBOX_NAME_KEYS, sandboxContextValue, sandboxDescription,
-  sandboxDetailsMarkdown, sandboxIcon, sandboxLabel,
+  sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, staleMessage,
 } from '../../src/views/sandbox-presentation';
 import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
 import { parseEnvExports } from '../../src/connection/local-runtime';
@@ -49,9 +49,13 @@ describe('sandbox presentation', () => {
 
   it('marks a row of a list that could not be refreshed', () => {
     const since = new Date(2026, 0, 1, 9, 5);
-    assert.equal(sandboxDescription(sandbox, now, { since }), 'offline, as of 09:05 · 12m left · user=alice, purpose=a|b');
+    const offline = { since, offline: true };
+    assert.equal(sandboxDescription(sandbox, now, offline), 'offline, as of 09:05 · 12m left · user=alice, purpose=a|b');
+    assert.equal(sandboxDescription(sandbox, now, { since, offline: false }), 'as of 09:05 · 12m left · user=alice, purpose=a|b', 'an answer with an error is not "offline"');
     assert.equal(sandboxIcon('running', true), 'debug-disconnect');
-    assert.match(sandboxDetailsMarkdown(sandbox, now, { since }), /\| Offline \| no answer from the server: details as of 09:05 \|/);
+    assert.match(sandboxDetailsMarkdown(sandbox, now, offline), /\| Offline \| details as of 09:05 \|/);
+    assert.equal(staleMessage(offline, 'Cannot reach the local runtime.'), 'Offline: showing the list from 09:05. Cannot reach the local runtime.');
+    assert.equal(staleMessage({ since, offline: false }, 'The key was refused.'), 'Not refreshed: showing the list from 09:05. The key was refused.');
   });
 
   it('offers the minutes left as the timeout, and summarises a sandbox to create', () => {
