@@ -22,9 +22,14 @@
     svg.appendChild(line);
   }
 
-  function render(samples, events) {
+  // The last samples drawn: kept on screen when new ones cannot be had (the sandbox was killed).
+  let shown = [];
+
+  function render(fresh, events, status) {
+    const samples = fresh || shown;
+    shown = samples;
     const last = samples[samples.length - 1];
-    $('status').textContent = last ? `${samples.length} samples, last at ${new Date(last.t).toLocaleTimeString()}` : 'No samples yet (the first arrives within 5 seconds of the sandbox starting).';
+    $('status').textContent = status || (last ? `${samples.length} samples, last at ${new Date(last.t).toLocaleTimeString()}` : 'No samples yet (the first arrives within 5 seconds of the sandbox starting).');
     drawLine($('cpu'), samples.map((s) => s.cpu), 100);
     drawLine($('mem'), samples.map((s) => s.memUsed), last ? last.memTotal : 1);
     drawLine($('disk'), samples.map((s) => s.diskUsed), last ? last.diskTotal : 1);
@@ -40,12 +45,12 @@
       item.textContent = `${new Date(event.timestamp).toLocaleString()} — ${event.type}`;
       list.appendChild(item);
     }
-    vscode.postMessage({ type: 'rendered', samples: samples.length, events: events.length });
+    vscode.postMessage({ type: 'rendered', samples: samples.length, events: events.length, types: events.map((e) => e.type) });
   }
 
   window.addEventListener('message', (e) => {
     const message = e.data;
-    if (message.type === 'update') render(message.samples, message.events);
+    if (message.type === 'update') render(message.samples, message.events, message.status);
     if (message.type === 'error') $('status').textContent = message.message;
   });
 })();

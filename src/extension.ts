@@ -25,6 +25,7 @@ import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
 import { PortOpener, registerPortCommands } from './commands/port-commands';
+import { onDidPrompt, Prompt } from './commands/inputs';
 import { registerCommand, Services } from './commands/services';
 import { ActiveSandbox } from './views/active-sandbox';
 import { ErrorNotifier } from './views/error-notifier';
@@ -59,6 +60,8 @@ export interface E2BExtensionApi {
   tools: SandboxTools;
   mcp: SandboxMcpDefinitions;
   ports: PortOpener;
+  /** Each input box and quick pick the commands show, as it is shown (tests answer them). */
+  onDidPrompt: vscode.Event<Prompt>;
 }
 
 export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
@@ -74,8 +77,10 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log, errors);
   const refresher = new RefreshScheduler(() => tree.refresh(), {
     intervalMs: () => vscode.workspace.getConfiguration('e2b').get<number>('explorer.refreshIntervalSeconds', 10) * 1000,
+    // A server that stopped answering is most often restarting: look again within seconds.
+    retrySoon: () => tree.lastError?.kind === 'unreachable',
   });
-  const active = new ActiveSandbox(context.workspaceState, sandboxes);
+  const active = new ActiveSandbox(context.workspaceState, sandboxes, errors);
   const services: Services = {
     context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors,
   };
@@ -134,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
   log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp, ports };
+  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp, ports, onDidPrompt };
 }
 
 export function deactivate(): void {

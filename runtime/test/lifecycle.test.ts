@@ -10,6 +10,13 @@ describe('sandbox lifecycle', () => {
   before(async () => { runtime = await RuntimeProcess.start(); });
   after(async () => { await runtime?.dispose(); });
 
+  /** A sandbox's lifecycle events, oldest first, from E2B's events API (the SDK has no call for it). */
+  async function eventTypes(sandboxId: string): Promise<string[]> {
+    const res = await fetch(`${runtime.url}/events/sandboxes/${sandboxId}?orderAsc=true&limit=100`, { headers: { 'X-API-KEY': runtime.apiKey } });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { type: string }[]).map((e) => e.type);
+  }
+
   it('creates a sandbox with metadata, env vars and timeout, and reports it', async () => {
     const before = Date.now();
     const sandbox = await Sandbox.create({ ...runtime.sdk, metadata: { user: '42', purpose: 'test' }, envs: { GREETING: 'hello' }, timeoutMs: 120_000 });
@@ -83,6 +90,8 @@ describe('sandbox lifecycle', () => {
     assert.equal(await Sandbox.kill('aaaaaaaaaaaaaaaaaaaa', runtime.sdk), false);
     await assert.rejects(Sandbox.getInfo(sandbox.sandboxId, runtime.sdk), NotFoundError);
     await assert.rejects(Sandbox.connect(sandbox.sandboxId, runtime.sdk), NotFoundError);
+    // The events outlive the sandbox and end with one killed (the second kill found nothing).
+    assert.deepEqual(await eventTypes(sandbox.sandboxId), ['sandbox.lifecycle.created', 'sandbox.lifecycle.killed']);
   });
 
   it('kills a sandbox when its timeout passes', async () => {
@@ -91,6 +100,7 @@ describe('sandbox lifecycle', () => {
     assert.equal(await sandbox.isRunning(), true);
     await waitUntil('the timeout to kill it', () => sandbox.getInfo().then(() => false, (err) => err instanceof NotFoundError), 20_000);
     assert.equal(await sandbox.isRunning(), false);
+    assert.deepEqual(await eventTypes(sandbox.sandboxId), ['sandbox.lifecycle.created', 'sandbox.lifecycle.killed'], 'a timeout kill is a killed event too');
   });
 
   it('refuses a wrong or missing API key with AuthenticationError', async () => {

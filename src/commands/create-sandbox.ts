@@ -1,9 +1,10 @@
-// "Create Sandbox…": a short wizard (template, timeout, metadata, env vars, auto-pause), then a
-// cancellable progress notification. Called with an options object it skips the wizard.
+// "Create Sandbox…": first "create with defaults" (one Enter), or a short wizard (template,
+// timeout, metadata, env vars, auto-pause) ending in a summary to confirm; then a cancellable
+// progress notification. Called with an options object it skips the wizard.
 import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
-import { invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
-import { askMinutes } from './inputs';
+import { describeNewSandbox, invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
+import { askMinutes, askText, pickOne } from './inputs';
 import { registerCommand, Services } from './services';
 
 export interface CreateSandboxArgs {
@@ -65,30 +66,41 @@ function defaultEnvVars(): Record<string, string> {
 async function askForOptions(services: Services): Promise<CreateSandboxOptions | undefined> {
   const config = vscode.workspace.getConfiguration('e2b');
   const title = 'Create E2B Sandbox';
-  const defaultTemplate = config.get<string>('create.defaultTemplate', 'base');
+  const defaults = fromArgs({});
+  const start = await pickOne(
+    [
+      { label: '$(rocket) Create with defaults', description: describeNewSandbox(defaults), custom: false },
+      { label: '$(settings-gear) Choose template, timeout, metadata…', description: 'a few steps, then a summary to confirm', custom: true },
+    ],
+    { title, placeHolder: 'Create a sandbox now, or choose how' },
+  );
+  if (!start) return undefined;
+  if (!start.custom) return defaults;
+
+  const defaultTemplate = defaults.template;
   const templates = await services.sandboxes.listTemplates();
   const template = templates.length > 0
-    ? (await vscode.window.showQuickPick(
+    ? (await pickOne(
       [defaultTemplate, ...templates.filter((t) => t !== defaultTemplate)].map((t) => ({ label: t })),
-      { title: `${title} (1/5): template`, placeHolder: 'Template to start from' },
+      { title: `${title} (1/6): template`, placeHolder: 'Template to start from' },
     ))?.label
-    : await vscode.window.showInputBox({ title: `${title} (1/5): template`, value: defaultTemplate, prompt: 'Template name or ID' });
+    : await askText({ title: `${title} (1/6): template`, value: defaultTemplate, prompt: 'Template name or ID' });
   if (!template) return undefined;
 
-  const minutes = await askMinutes(`${title} (2/5): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
+  const minutes = await askMinutes(`${title} (2/6): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
     String(config.get<number>('create.defaultTimeoutMinutes', 15)));
   if (minutes === undefined) return undefined;
 
-  const metadataText = await vscode.window.showInputBox({
-    title: `${title} (3/5): metadata`,
-    prompt: 'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes)',
-    placeHolder: 'user=alice, purpose=demo',
+  const metadataText = await askText({
+    title: `${title} (3/6): metadata`,
+    prompt: 'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes; name=… labels it in the explorer)',
+    placeHolder: 'name=demo, user=alice',
     validateInput: (v) => validate(() => parseKeyValueList(v, 'metadata')),
   });
   if (metadataText === undefined) return undefined;
 
-  const envText = await vscode.window.showInputBox({
-    title: `${title} (4/5): environment variables`,
+  const envText = await askText({
+    title: `${title} (4/6): environment variables`,
     prompt: 'Optional environment variables for every process in the sandbox: NAME=value, separated by commas',
     placeHolder: 'API_BASE=https://example.com, DEBUG=1',
     validateInput: (v) => validate(() => {
@@ -98,19 +110,26 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   });
   if (envText === undefined) return undefined;
 
-  const onTimeout = await vscode.window.showQuickPick(
+  const onTimeout = await pickOne(
     [{ label: 'Kill', description: 'when the timeout passes (default)', pause: false }, { label: 'Pause', description: 'when the timeout passes, keeping files and memory', pause: true }],
-    { title: `${title} (5/5): on timeout` },
+    { title: `${title} (5/6): on timeout` },
   );
   if (!onTimeout) return undefined;
 
-  return {
+  const options: CreateSandboxOptions = {
     template,
     timeoutMs: Math.round(minutes * 60_000),
     metadata: parseKeyValueList(metadataText, 'metadata'),
     envs: { ...defaultEnvVars(), ...parseKeyValueList(envText, 'environment variables') },
     autoPause: onTimeout.pause,
   };
+  // Nothing is created before the user has seen everything together.
+  const summary = describeNewSandbox(options);
+  const confirm = await pickOne(
+    [{ label: '$(check) Create sandbox', detail: summary, create: true }, { label: '$(close) Cancel', create: false }],
+    { title: `${title} (6/6): summary`, placeHolder: summary },
+  );
+  return confirm?.create ? options : undefined;
 }
 
 function validate(check: () => unknown): string | undefined {

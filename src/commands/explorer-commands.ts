@@ -7,8 +7,8 @@ import { NO_FILTER, SandboxFilter } from '../views/sandbox-filter';
 import { registerCommand, Services } from './services';
 
 export function registerExplorerCommands(services: Services, treeView: vscode.TreeView<unknown>): void {
-  // The view's message line: the connection problem if there is one, else the active filter.
-  const showFilter = () => { treeView.message = services.tree.lastError?.message ?? services.tree.filterDescription; };
+  // The view's message line: the connection problem (and how old the list is), else the active filter.
+  const showFilter = () => { treeView.message = services.tree.viewMessage; };
   showFilter();
   services.context.subscriptions.push(services.tree.onDidChangeTreeData(showFilter));
 

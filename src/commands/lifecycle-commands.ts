@@ -1,7 +1,7 @@
 // Commands on one sandbox: connect (make active), kill, set timeout, copy id, info.
 import * as vscode from 'vscode';
 import { MetricsPanel } from '../views/metrics-panel';
-import { sandboxDetailsMarkdown } from '../views/sandbox-presentation';
+import { formatTimeLeft, minutesLeft, sandboxDetailsMarkdown } from '../views/sandbox-presentation';
 import { askMinutes } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
 import { registerCommand, Services } from './services';
@@ -44,7 +44,12 @@ export function registerLifecycleCommands(services: Services): void {
   registerCommand(services, 'e2b.setSandboxTimeout', async (arg?: unknown, minutesArg?: number) => {
     const id = await resolveSandboxId(services, arg, 'Sandbox whose timeout to set');
     if (!id) return undefined;
-    const minutes = minutesArg ?? await askMinutes(`Timeout of ${id}`, 'Minutes from now until the sandbox times out (shorter or longer than now)', '15');
+    let minutes = minutesArg;
+    if (minutes === undefined) {
+      // The box starts from what is left now, so the user edits the real value.
+      const { endAt } = await services.sandboxes.getInfo(id);
+      minutes = await askMinutes(`Timeout of ${id}`, `Minutes from now until the sandbox times out (now ${formatTimeLeft(endAt)}; shorter or longer)`, String(minutesLeft(endAt)));
+    }
     if (minutes === undefined) return undefined;
     await services.sandboxes.setTimeout(id, Math.round(minutes * 60_000));
     services.refresher.refreshNow();

@@ -1,5 +1,5 @@
 // Finding (or starting) the local runtime: it writes its URL and API key to <dataDir>/env.
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export async function isRuntimeHealthy(apiUrl: string, timeoutMs = 1500): Promis
  * Starts the runtime bundled with the extension, detached so it outlives this window, logging to
  * <dataDir>/runtime.log. It needs root (it manages containers).
  */
-export function startBundledRuntime(extensionPath: string, dataDir: string): void {
+export function startBundledRuntime(extensionPath: string, dataDir: string): ChildProcess {
   if (process.getuid?.() !== 0) {
     throw new Error('The local runtime manages containers and must run as root. Start it with `sudo npm start` in the extension repository, or choose another connection.');
   }
@@ -55,6 +55,56 @@ export function startBundledRuntime(extensionPath: string, dataDir: string): voi
     stdio: ['ignore', log, log],
   });
   child.unref();
+  return child;
+}
+
+/**
+ * The pid of a runtime process that serves `dataDir` (it wrote runtime.pid and is alive), or
+ * undefined. A runtime that is starting, busy or stopping does not answer /health but must not
+ * get a second runtime next to it.
+ */
+export function liveRuntimePid(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    // A zombie (exited, not yet reaped) still has its /proc entry: its state letter says Z.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') return undefined;
+    // The pid may have been reused since: a runtime is a process started with `up`.
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('up') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes sure a runtime serves `dataDir` and returns its endpoint once it answers: one that is
+ * running already (starting, busy, stopping) is waited for; when none is, or the one waited for
+ * exits, the bundled runtime is started (once). Undefined on timeout or cancellation; throws
+ * when the runtime cannot be started or exits before answering.
+ */
+export async function ensureLocalRuntime(extensionPath: string, dataDir: string, timeoutMs: number, cancelled: () => boolean, onStart?: () => void): Promise<LocalRuntimeEndpoint | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let child: ChildProcess | undefined;
+  let exited: number | null | undefined;
+  while (Date.now() < deadline && !cancelled()) {
+    const endpoint = await readLocalRuntimeEnv(dataDir);
+    if (endpoint && (await isRuntimeHealthy(endpoint.apiUrl))) return endpoint;
+    if (exited !== undefined) throw new Error(`The local runtime exited (code ${exited}) before it answered: see ${join(dataDir, 'runtime.log')}.`);
+    if (!child && liveRuntimePid(dataDir) === undefined) {
+      onStart?.();
+      child = startBundledRuntime(extensionPath, dataDir);
+      child.once('exit', (code) => { exited = code; });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
 }
 
 /** The runtime records how it was last started (runtime.json); start it the same way again. */
@@ -69,14 +119,4 @@ function previousLaunchArgs(dataDir: string): string[] {
   } catch {
     return [];
   }
-}
-
-export async function waitForLocalRuntime(dataDir: string, timeoutMs: number, cancelled: () => boolean): Promise<LocalRuntimeEndpoint | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !cancelled()) {
-    const endpoint = await readLocalRuntimeEnv(dataDir);
-    if (endpoint && (await isRuntimeHealthy(endpoint.apiUrl))) return endpoint;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return undefined;
 }

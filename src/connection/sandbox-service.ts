@@ -139,7 +139,10 @@ export class SandboxService {
       profile = await this.connection.current();
       return await action(sdkOptions(profile));
     } catch (err) {
-      throw toUserFacingError(err, { connectionLabel: profile?.label ?? 'E2B connection', apiUrl: profile?.apiUrl, sandboxId });
+      const error = toUserFacingError(err, { connectionLabel: profile?.label ?? 'E2B connection', apiUrl: profile?.apiUrl, sandboxId });
+      // A local runtime that died is started again (e2b.local.autoStart).
+      if (error.kind === 'unreachable' && profile) this.connection.reportUnreachable(profile);
+      throw error;
     }
   }
 }

@@ -3,12 +3,14 @@
 import * as vscode from 'vscode';
 import type { SandboxInfo } from 'e2b';
 import { SandboxService } from '../connection/sandbox-service';
+import { ErrorNotifier } from './error-notifier';
 import { formatTimeLeft } from './sandbox-presentation';
 
 const ACTIVE_KEY = 'e2b.activeSandbox';
 const WARN_BEFORE_MS = 60_000;
 const TICK_MS = 15_000;
 const REFETCH_EVERY_TICKS = 4;
+const EXTEND_BY_MINUTES = 15;
 
 export class ActiveSandbox implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string | undefined>();
@@ -19,7 +21,7 @@ export class ActiveSandbox implements vscode.Disposable {
   private ticks = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly state: vscode.Memento, private readonly service: SandboxService) {
+  constructor(private readonly state: vscode.Memento, private readonly service: SandboxService, private readonly errors: ErrorNotifier) {
     this.item.name = 'E2B Sandbox';
     this.item.command = 'e2b.showSandboxInfo';
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -86,12 +88,26 @@ export class ActiveSandbox implements vscode.Disposable {
     if (!info || info.state !== 'running' || this.warnedFor === info.sandboxId) return;
     if (info.endAt.getTime() - Date.now() > WARN_BEFORE_MS) return;
     this.warnedFor = info.sandboxId;
-    void vscode.window.showWarningMessage(`Sandbox ${info.sandboxId} times out in under a minute.`, 'Extend by 15 minutes').then(async (choice) => {
-      if (!choice) return;
-      await this.service.setTimeout(info.sandboxId, Math.max(0, info.endAt.getTime() - Date.now()) + 15 * 60_000);
+    void vscode.window.showWarningMessage(`Sandbox ${info.sandboxId} times out in under a minute.`, `Extend by ${EXTEND_BY_MINUTES} minutes`).then(async (choice) => {
+      if (choice) await this.extend(info);
+    });
+  }
+
+  /**
+   * The warning's "Extend": the sandbox's end moves later by 15 minutes. A failure (the sandbox
+   * timed out meanwhile, the connection is down) is shown, never lost. True when extended.
+   */
+  async extend(info: SandboxInfo): Promise<boolean> {
+    try {
+      await this.service.setTimeout(info.sandboxId, Math.max(0, info.endAt.getTime() - Date.now()) + EXTEND_BY_MINUTES * 60_000);
       this.warnedFor = undefined;
       await this.reload();
-    });
+      return true;
+    } catch (err) {
+      this.errors.show(err);
+      await this.reload();
+      return false;
+    }
   }
 
   dispose(): void {

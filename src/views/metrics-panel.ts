@@ -1,11 +1,16 @@
 // A sandbox's live metrics (CPU, memory, disk) and lifecycle events in a webview. Strict CSP:
 // only our own script (with a per-page nonce) and stylesheet load; data arrives by postMessage.
-// Polls only while the panel is visible.
+// Polls only while the panel is visible. Events are fetched on their own: after a kill the
+// metrics are gone but the events (ending in "killed") still say what happened.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { SandboxService } from '../connection/sandbox-service';
+import type { UserFacingError } from '../connection/user-errors';
 
 const POLL_MS = 5000;
+
+/** What the webview drew: sample and event counts, and the event types (newest first). */
+export interface Rendered { samples: number; events: number; types: string[] }
 
 export class MetricsPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, MetricsPanel>();
@@ -13,8 +18,8 @@ export class MetricsPanel implements vscode.Disposable {
   private timer?: ReturnType<typeof setTimeout>;
   private disposed = false;
   /** What the webview reported drawing last (samples, events): lets tests see it really rendered. */
-  rendered = { samples: 0, events: 0 };
-  private readonly renderedEmitter = new vscode.EventEmitter<{ samples: number; events: number }>();
+  rendered: Rendered = { samples: 0, events: 0, types: [] };
+  private readonly renderedEmitter = new vscode.EventEmitter<Rendered>();
   readonly onDidRender = this.renderedEmitter.event;
 
   static show(extensionUri: vscode.Uri, service: SandboxService, sandboxId: string): MetricsPanel {
@@ -58,9 +63,9 @@ export class MetricsPanel implements vscode.Disposable {
 <script nonce="${nonce}" src="${webview.asWebviewUri(vscode.Uri.joinPath(media, 'metrics.js'))}"></script>
 </body>
 </html>`;
-    webview.onDidReceiveMessage((message: { type: string; samples: number; events: number }) => {
+    webview.onDidReceiveMessage((message: { type: string; samples: number; events: number; types?: string[] }) => {
       if (message.type !== 'rendered') return;
-      this.rendered = { samples: message.samples, events: message.events };
+      this.rendered = { samples: message.samples, events: message.events, types: message.types ?? [] };
       this.renderedEmitter.fire(this.rendered);
     });
     this.panel.onDidChangeViewState(() => { if (this.panel.visible) void this.poll(); });
@@ -71,20 +76,24 @@ export class MetricsPanel implements vscode.Disposable {
   private async poll(): Promise<void> {
     if (this.disposed) return;
     if (this.timer) clearTimeout(this.timer);
-    try {
-      const [samples, events] = await Promise.all([
-        this.service.getMetrics(this.sandboxId, new Date(Date.now() - 3600_000)),
-        this.service.events(this.sandboxId).catch(() => []),
-      ]);
-      await this.panel.webview.postMessage({
-        type: 'update',
-        samples: samples.map((s) => ({ t: new Date(s.timestamp).getTime(), cpu: s.cpuUsedPct, memUsed: s.memUsed, memTotal: s.memTotal, diskUsed: s.diskUsed, diskTotal: s.diskTotal })),
-        events: events.map((e) => ({ type: e.type.replace('sandbox.lifecycle.', ''), timestamp: e.timestamp })),
-      });
-    } catch (err) {
-      await this.panel.webview.postMessage({ type: 'error', message: (err as Error).message });
-    }
-    if (!this.disposed && this.panel.visible) this.timer = setTimeout(() => void this.poll(), POLL_MS);
+    const [samples, events] = await Promise.allSettled([
+      this.service.getMetrics(this.sandboxId, new Date(Date.now() - 3600_000)),
+      this.service.events(this.sandboxId),
+    ]);
+    if (this.disposed) return;
+    const eventList = events.status === 'fulfilled' ? events.value : [];
+    const gone = samples.status === 'rejected' && (samples.reason as UserFacingError).kind === 'sandboxGone';
+    await this.panel.webview.postMessage({
+      type: 'update',
+      samples: samples.status === 'fulfilled'
+        ? samples.value.map((s) => ({ t: new Date(s.timestamp).getTime(), cpu: s.cpuUsedPct, memUsed: s.memUsed, memTotal: s.memTotal, diskUsed: s.diskUsed, diskTotal: s.diskTotal }))
+        : null,
+      events: eventList.map((e) => ({ type: e.type.replace('sandbox.lifecycle.', ''), timestamp: e.timestamp })),
+      status: samples.status === 'rejected' ? (samples.reason as Error).message : undefined,
+    });
+    // A killed sandbox has nothing more to show once its last event is in.
+    const over = gone && eventList.some((e) => e.type === 'sandbox.lifecycle.killed');
+    if (!this.disposed && this.panel.visible && !over) this.timer = setTimeout(() => void this.poll(), POLL_MS);
   }
 
   dispose(): void {

@@ -3,6 +3,8 @@
 export interface SandboxSummary {
   sandboxId: string;
   templateId: string;
+  /** The template's alias (E2B's `name`). */
+  name?: string;
   state: 'running' | 'paused' | string;
   startedAt: Date;
   endAt: Date;
@@ -22,28 +24,91 @@ export function formatTimeLeft(endAt: Date, now: Date = new Date()): string {
   return `${hours}h ${minutes % 60}m left`;
 }
 
+/** Whole minutes until `endAt` (at least 1): what a timeout box offers to keep the time as it is. */
+export function minutesLeft(endAt: Date, now: Date = new Date()): number {
+  return Math.max(1, Math.round((endAt.getTime() - now.getTime()) / 60_000));
+}
+
 export function formatMetadata(metadata: Record<string, string>): string {
   return Object.entries(metadata).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
-/** The id: E2B's `name` is the template's alias, not a name of the sandbox. */
-export function sandboxLabel(s: SandboxSummary): string {
-  return s.sandboxId;
+/**
+ * Metadata keys that name a sandbox, in order of preference: a name the user gave, then the
+ * document (notebook, file) that made it. The first one present labels the row.
+ */
+export const SANDBOX_NAME_KEYS = ['name', 'owner', 'ownerDocument', 'document'] as const;
+
+/** The template as people know it: E2B's `name` is the template's alias; the id otherwise. */
+export function templateName(s: SandboxSummary): string {
+  return s.name || s.templateId;
 }
 
-export function sandboxDescription(s: SandboxSummary, now: Date = new Date()): string {
-  const parts = [s.templateId];
-  parts.push(s.state === 'paused' ? 'paused' : formatTimeLeft(s.endAt, now));
-  const meta = formatMetadata(s.metadata);
+/** The metadata key that names the sandbox, if any. */
+function nameKey(s: SandboxSummary): string | undefined {
+  return SANDBOX_NAME_KEYS.find((key) => s.metadata[key]?.trim());
+}
+
+/** A document's path or URI (file:///…/a.ipynb, untitled:Untitled-1) reads as its file name. */
+function documentName(value: string): string {
+  const trimmed = value.trim();
+  const path = trimmed.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  const last = path.includes('/') ? path.slice(path.lastIndexOf('/') + 1) : path.replace(/^[a-z][\w+.-]*:/i, '');
+  try {
+    return decodeURIComponent(last) || trimmed;
+  } catch {
+    return last || trimmed;
+  }
+}
+
+/**
+ * What tells sandboxes apart at a narrow width: a name from metadata where there is one, else
+ * the template. The id (20 characters that all look alike) is in the tooltip and Copy ID.
+ */
+export function sandboxLabel(s: SandboxSummary): string {
+  const key = nameKey(s);
+  if (!key) return templateName(s);
+  return key === 'name' ? s.metadata[key].trim() : documentName(s.metadata[key]);
+}
+
+/**
+ * A list that could not be refreshed: when it was last fetched, and whether the server stopped
+ * answering (offline) or answered with an error (a refused key, a rate limit).
+ */
+export interface StaleState { since: Date; offline: boolean }
+
+/** The view's message line for a stale list: which list is shown, then the error. */
+export function staleMessage(stale: StaleState, error: string): string {
+  return `${stale.offline ? 'Offline' : 'Not refreshed'}: showing the list from ${formatClock(stale.since)}. ${error}`;
+}
+
+/** "14:05": when a stale list was fetched. */
+export function formatClock(date: Date): string {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}
+
+/**
+ * State and time left first (they change and matter), then the template when the label is a
+ * name, then the rest of the metadata, which may be cut off. A stale row says so first.
+ */
+export function sandboxDescription(s: SandboxSummary, now: Date = new Date(), stale?: StaleState): string {
+  const key = nameKey(s);
+  const parts: string[] = [];
+  if (stale) parts.push(`${stale.offline ? 'offline, ' : ''}as of ${formatClock(stale.since)}`);
+  parts.push(s.state === 'running' ? formatTimeLeft(s.endAt, now) : s.state);
+  if (key) parts.push(templateName(s));
+  const rest = Object.fromEntries(Object.entries(s.metadata).filter(([k]) => k !== key));
+  const meta = formatMetadata(rest);
   if (meta) parts.push(meta);
   return parts.join(' · ');
 }
 
 /** Markdown for the tooltip and the info view. */
-export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date()): string {
+export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date(), stale?: StaleState): string {
   const rows: [string, string][] = [
+    ...(stale ? [[stale.offline ? 'Offline' : 'Not refreshed', `details as of ${formatClock(stale.since)}`] as [string, string]] : []),
     ['ID', `\`${s.sandboxId}\``],
-    ['Template', s.templateId],
+    ['Template', s.name && s.name !== s.templateId ? `${s.name} (${s.templateId})` : s.templateId],
     ['State', s.state],
     ['Started', s.startedAt.toLocaleString()],
     ['Ends', `${s.endAt.toLocaleString()} (${formatTimeLeft(s.endAt, now)})`],
@@ -57,14 +122,26 @@ function escapeMarkdownCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-/** Codicon by state. */
-export function sandboxIcon(state: string): string {
+/** Codicon by state; a row of a stale list shows it could not be checked. */
+export function sandboxIcon(state: string, stale = false): string {
+  if (stale) return 'debug-disconnect';
   return state === 'paused' ? 'debug-pause' : state === 'running' ? 'vm-running' : 'vm-outline';
 }
 
 /** `contextValue`, matched by regex in package.json menus (sandbox.running, sandbox.paused). */
 export function sandboxContextValue(state: string): string {
   return `sandbox.${state}`;
+}
+
+/** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
+export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean }): string {
+  const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
+  const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
+  const meta = formatMetadata(o.metadata ?? {});
+  if (meta) parts.push(meta);
+  const envNames = Object.keys(o.envs ?? {});
+  if (envNames.length) parts.push(`env ${envNames.join(', ')}`);
+  return parts.join(' · ');
 }
 
 /** Parses "k=v, k2=v2" (or one per line) into a map; throws with a message on bad input. */

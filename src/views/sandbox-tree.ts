@@ -6,7 +6,7 @@ import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
 import { ErrorNotifier } from './error-notifier';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
-import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel } from './sandbox-presentation';
+import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
 
 export type ExplorerNode =
   | { kind: 'group'; state: SandboxState; count: number }
@@ -25,6 +25,8 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   private signature = '';
   private error?: UserFacingError;
   private loaded = false;
+  /** When the list on screen was last fetched. */
+  private fetchedAt?: Date;
 
   constructor(
     private readonly service: SandboxService,
@@ -66,6 +68,22 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   get lastError(): UserFacingError | undefined { return this.error; }
   get hasMore(): boolean { return this.nextToken !== undefined; }
 
+  /** Set while the list on screen is an old one that could not be refreshed. */
+  get stale(): StaleState | undefined {
+    if (!this.error || !this.fetchedAt || this.sandboxes.length === 0) return undefined;
+    return { since: this.fetchedAt, offline: this.error.kind === 'unreachable' };
+  }
+
+  /**
+   * The view's message line: a connection problem (saying which list is shown meanwhile), else
+   * the active filter.
+   */
+  get viewMessage(): string | undefined {
+    if (!this.error) return this.filterDescription;
+    const stale = this.stale;
+    return stale ? staleMessage(stale, this.error.message) : this.error.message;
+  }
+
   private get groupByState(): boolean {
     return vscode.workspace.getConfiguration('e2b').get<boolean>('explorer.groupByState', true);
   }
@@ -88,6 +106,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
         fetched.push(...page.items);
         token = page.nextToken;
       } while (token && fetched.length < wanted);
+      this.fetchedAt = new Date();
       this.apply(fetched, token, undefined);
       this.notifier?.resolved('auth');
       return true;
@@ -105,6 +124,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   async loadMore(): Promise<void> {
     if (!this.nextToken) return;
     const page = await this.service.listPage(this.filter, Math.min(100, this.pageSize), this.nextToken);
+    this.fetchedAt ??= new Date();
     this.apply([...this.sandboxes, ...page.items.filter((s) => !this.sandboxes.some((o) => o.sandboxId === s.sandboxId))], page.nextToken, undefined);
   }
 
@@ -182,13 +202,14 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
       }
       case 'sandbox': {
         const s = node.sandbox;
+        const stale = this.stale;
         const item = new vscode.TreeItem(sandboxLabel(s), s.state === 'running' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         // Stable ids keep selection and focus across refreshes.
         item.id = `sandbox:${s.sandboxId}`;
-        item.description = sandboxDescription(s);
+        item.description = sandboxDescription(s, new Date(), stale);
         item.contextValue = sandboxContextValue(s.state);
-        item.iconPath = new vscode.ThemeIcon(sandboxIcon(s.state), s.state === 'running' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
-        item.tooltip = new vscode.MarkdownString(sandboxDetailsMarkdown(s));
+        item.iconPath = new vscode.ThemeIcon(sandboxIcon(s.state, !!stale), s.state === 'running' && !stale ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+        item.tooltip = new vscode.MarkdownString(sandboxDetailsMarkdown(s, new Date(), stale));
         return item;
       }
     }

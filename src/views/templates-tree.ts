@@ -1,9 +1,19 @@
-// The Templates view: the team's templates, to start sandboxes from or rebuild.
+// The Templates view: the team's templates, to start sandboxes from or rebuild. When they cannot
+// be listed, the view says why in a row that retries when clicked (never an empty, silent view),
+// above the last list it had.
 import * as vscode from 'vscode';
 import { SandboxService, TemplateSummary } from '../connection/sandbox-service';
 
-export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateSummary> {
-  private readonly changed = new vscode.EventEmitter<TemplateSummary | undefined>();
+/** The row shown instead of the templates when listing them failed. */
+export interface TemplatesErrorNode { kind: 'error'; message: string }
+export type TemplateNode = TemplateSummary | TemplatesErrorNode;
+
+export function isErrorNode(node: TemplateNode): node is TemplatesErrorNode {
+  return (node as TemplatesErrorNode).kind === 'error';
+}
+
+export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNode> {
+  private readonly changed = new vscode.EventEmitter<TemplateNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private templates: TemplateSummary[] = [];
   error?: string;
@@ -22,11 +32,24 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateSu
     this.changed.fire(undefined);
   }
 
-  getChildren(node?: TemplateSummary): TemplateSummary[] {
-    return node ? [] : this.templates;
+  getChildren(node?: TemplateNode): TemplateNode[] {
+    if (node) return [];
+    // The last list stays below the error: still right most of the time, and usable.
+    return this.error ? [{ kind: 'error', message: this.error }, ...this.templates] : this.templates;
   }
 
-  getTreeItem(template: TemplateSummary): vscode.TreeItem {
+  getTreeItem(node: TemplateNode): vscode.TreeItem {
+    if (isErrorNode(node)) {
+      const item = new vscode.TreeItem(`Cannot list templates: ${node.message}`);
+      item.id = 'templates:error';
+      item.description = 'click to retry';
+      item.tooltip = `${node.message}\n\nClick to try again.`;
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.command = { command: 'e2b.refreshTemplates', title: 'Retry' };
+      item.contextValue = 'templatesError';
+      return item;
+    }
+    const template = node;
     const name = template.aliases?.[0] ?? template.templateID;
     const item = new vscode.TreeItem(name);
     item.id = `template:${template.templateID}`;

@@ -277,6 +277,20 @@ describe('Failure handling', () => {
       const written = await services.files.rescue.saveElsewhere(uri, target);
       assert.equal(written?.toString(), target.toString());
       assert.equal(readFileSync(target.fsPath, 'utf8'), 'original\nunsaved line\n');
+
+      // A place that cannot be written (its "folder" is a file): said so, and the edits stay.
+      const failures: string[] = [];
+      const failed = services.files.rescue.onDidFail((f) => failures.push(f.message));
+      try {
+        const unwritable = vscode.Uri.file(join(target.fsPath, 'notes.txt'));
+        assert.equal(await services.files.rescue.rescue(uri, unwritable), undefined);
+        assert.equal(failures.length, 1);
+        assert.match(failures[0], /^Could not save the edits of notes\.txt there: .*They are still in the editor/);
+        assert.equal(document.isDirty, true);
+        assert.equal(document.getText(), 'original\nunsaved line\n');
+      } finally {
+        failed.dispose();
+      }
     } finally {
       listener.dispose();
       await closeWithoutSaving();

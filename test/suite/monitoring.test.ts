@@ -46,4 +46,18 @@ describe('Pause, resume and metrics', () => {
     await screenshot('metrics', () => panel.rendered.samples >= 4);
     panel.dispose();
   });
+
+  it('lists the killed event after a kill', async () => {
+    const doomed = await Sandbox.create({ ...(await sdkOptions()), metadata: { suite: 'monitoring' } });
+    const panel = await vscode.commands.executeCommand<MetricsPanel>('e2b.showMetrics', doomed.sandboxId);
+    try {
+      await waitFor('the created event', () => panel.rendered.types.includes('created'), 30_000);
+      assert.equal(await vscode.commands.executeCommand('e2b.killSandbox', doomed.sandboxId, { confirm: false }), true);
+      // The panel polls every 5 s: the metrics are gone by then, the events are not.
+      const rendered = await waitFor('the killed event in the list', () => (panel.rendered.types[0] === 'killed' ? panel.rendered : undefined), 30_000);
+      assert.deepEqual([...rendered.types].reverse(), ['created', 'killed']);
+    } finally {
+      panel.dispose();
+    }
+  });
 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
-import { extensionApi, sdkOptions } from './helpers';
+import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { isErrorNode } from '../../src/views/templates-tree';
 
 describe('Templates', () => {
   let api: E2BExtensionApi;
@@ -31,5 +32,34 @@ describe('Templates', () => {
     } finally {
       await sandbox.kill();
     }
+  });
+
+  it('shows why the templates cannot be listed, in a row that retries', async () => {
+    const config = vscode.workspace.getConfiguration('e2b');
+    const opts = await sdkOptions();
+    await api.templates.refresh();
+    assert.ok(api.templates.items.length > 0);
+    try {
+      // Nothing listens on port 9 of loopback.
+      await config.update('selfHosted.apiUrl', 'http://127.0.0.1:9', vscode.ConfigurationTarget.Global);
+      await config.update('connection', 'selfHosted', vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('e2b.setApiKey', opts.apiKey);
+      await vscode.commands.executeCommand('e2b.refreshTemplates');
+      const [first] = api.templates.getChildren();
+      assert.ok(first && isErrorNode(first), 'an error row first');
+      const item = api.templates.getTreeItem(first);
+      assert.match(String(item.label), /^Cannot list templates: Cannot reach .*127\.0\.0\.1:9/);
+      assert.equal(item.command?.command, 'e2b.refreshTemplates', 'clicking the row retries');
+      assert.ok(api.templates.getChildren().length > 1, 'the last list stays below it');
+    } finally {
+      await config.update('connection', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('selfHosted.apiUrl', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('e2b.clearApiKey');
+    }
+    // What the row's click runs, now that the connection works again.
+    await waitFor('the templates without the error row', async () => {
+      await vscode.commands.executeCommand('e2b.refreshTemplates');
+      return !api.templates.getChildren().some(isErrorNode);
+    });
   });
 });

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formatTimeLeft, invalidEnvVarNames, parseKeyValueList, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon,
+  describeNewSandbox, formatTimeLeft, invalidEnvVarNames, minutesLeft, parseKeyValueList, SANDBOX_NAME_KEYS, sandboxContextValue, sandboxDescription,
+  sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, staleMessage,
 } from '../../src/views/sandbox-presentation';
 import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
 import { parseEnvExports } from '../../src/connection/local-runtime';
@@ -29,9 +30,40 @@ describe('sandbox presentation', () => {
     assert.equal(formatTimeLeft(new Date(now.getTime() - 1), now), 'expired');
   });
 
-  it('describes a sandbox: template, time left or paused, metadata', () => {
-    assert.equal(sandboxDescription(sandbox, now), 'base · 12m left · user=alice, purpose=a|b');
-    assert.equal(sandboxDescription({ ...sandbox, state: 'paused', metadata: {} }, now), 'base · paused');
+  it('labels a row with what tells sandboxes apart: a name from metadata, else the template', () => {
+    assert.equal(sandboxLabel(sandbox), 'base', 'no name: the template');
+    assert.equal(sandboxLabel({ ...sandbox, name: 'my-python' }), 'my-python', "E2B's name is the template's alias");
+    assert.equal(sandboxLabel({ ...sandbox, metadata: { name: ' demo api ', owner: 'file:///w/a.ipynb' } }), 'demo api', 'name comes first');
+    assert.equal(sandboxLabel({ ...sandbox, metadata: { owner: 'file:///home/u/My%20Notes.ipynb' } }), 'My Notes.ipynb', 'a document reads as its file name');
+    assert.equal(sandboxLabel({ ...sandbox, metadata: { document: 'untitled:Untitled-1.ipynb' } }), 'Untitled-1.ipynb');
+    assert.equal(sandboxLabel({ ...sandbox, metadata: { name: '  ', ownerDocument: '/work/run.py' } }), 'run.py', 'a blank name is no name');
+    assert.deepEqual([...SANDBOX_NAME_KEYS], ['name', 'owner', 'ownerDocument', 'document']);
+    assert.ok(!sandboxLabel(sandbox).includes(sandbox.sandboxId), 'the id is not the label');
+  });
+
+  it('describes a sandbox: time left or paused first, then the template (when named) and the other metadata', () => {
+    assert.equal(sandboxDescription(sandbox, now), '12m left · user=alice, purpose=a|b');
+    assert.equal(sandboxDescription({ ...sandbox, state: 'paused', metadata: {} }, now), 'paused');
+    assert.equal(sandboxDescription({ ...sandbox, metadata: { name: 'demo', user: 'alice' } }, now), '12m left · base · user=alice');
+  });
+
+  it('marks a row of a list that could not be refreshed', () => {
+    const since = new Date(2026, 0, 1, 9, 5);
+    const offline = { since, offline: true };
+    assert.equal(sandboxDescription(sandbox, now, offline), 'offline, as of 09:05 · 12m left · user=alice, purpose=a|b');
+    assert.equal(sandboxDescription(sandbox, now, { since, offline: false }), 'as of 09:05 · 12m left · user=alice, purpose=a|b', 'an answer with an error is not "offline"');
+    assert.equal(sandboxIcon('running', true), 'debug-disconnect');
+    assert.match(sandboxDetailsMarkdown(sandbox, now, offline), /\| Offline \| details as of 09:05 \|/);
+    assert.equal(staleMessage(offline, 'Cannot reach the local runtime.'), 'Offline: showing the list from 09:05. Cannot reach the local runtime.');
+    assert.equal(staleMessage({ since, offline: false }, 'The key was refused.'), 'Not refreshed: showing the list from 09:05. The key was refused.');
+  });
+
+  it('offers the minutes left as the timeout, and summarises a sandbox to create', () => {
+    assert.equal(minutesLeft(sandbox.endAt, now), 13, '12.5 minutes round to 13');
+    assert.equal(minutesLeft(new Date(now.getTime() + 10_000), now), 1, 'never less than a minute');
+    assert.equal(describeNewSandbox({ template: 'base', timeoutMs: 15 * 60_000 }), 'base · 15 min · killed on timeout');
+    assert.equal(describeNewSandbox({ template: 'code-interpreter-v1', timeoutMs: 90_000, autoPause: true, metadata: { name: 'x' }, envs: { A: '1', B: '2' } }),
+      'code-interpreter-v1 · 1.5 min · paused on timeout · name=x · env A, B');
   });
 
   it('renders details as a markdown table with escaped cells', () => {

@@ -1,15 +1,19 @@
 // When a sandbox goes away (killed, timed out) while one of its files has unsaved edits, the
 // edits must not be lost: VS Code keeps the document dirty when the save fails, and this offers
 // to save the text somewhere else (a local file). Offered once per file, so auto-save retrying
-// every few seconds does not become a popup storm. onDidOffer lets tests see the offer.
+// every few seconds does not become a popup storm. onDidOffer and onDidFail let tests see the
+// offer and a failed rescue.
 import * as vscode from 'vscode';
 import { baseName, parseSandboxUri } from './sandbox-uri';
 
 export interface RescueOffer { uri: vscode.Uri; sandboxId: string }
+export interface RescueFailure { uri: vscode.Uri; message: string }
 
 export class UnsavedEditsRescue implements vscode.Disposable {
   private readonly offers = new vscode.EventEmitter<RescueOffer>();
   readonly onDidOffer = this.offers.event;
+  private readonly failures = new vscode.EventEmitter<RescueFailure>();
+  readonly onDidFail = this.failures.event;
   private readonly offered = new Set<string>();
 
   /** The sandbox of `uri` is gone and a save to it failed: offer to save the edits elsewhere. */
@@ -21,7 +25,22 @@ export class UnsavedEditsRescue implements vscode.Disposable {
     void vscode.window.showWarningMessage(
       `Sandbox ${sandboxId} is gone (killed or timed out), so ${path} cannot be saved there. Your unsaved changes are still in the editor.`,
       'Save As…',
-    ).then((choice) => (choice ? this.saveElsewhere(uri) : undefined));
+    ).then((choice) => (choice ? this.rescue(uri) : undefined));
+  }
+
+  /**
+   * saveElsewhere, for the offer's button: a failed write (a read-only folder, a full disk) is
+   * shown with what to do, and the edits stay in the editor to try again.
+   */
+  async rescue(uri: vscode.Uri, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    try {
+      return await this.saveElsewhere(uri, target);
+    } catch (err) {
+      const message = `Could not save the edits of ${baseName(parseSandboxUri(uri).path)} there: ${(err as Error).message}. They are still in the editor: choose another place.`;
+      this.failures.fire({ uri, message });
+      void vscode.window.showErrorMessage(message, 'Save As…').then((choice) => (choice ? this.rescue(uri) : undefined));
+      return undefined;
+    }
   }
 
   /**
@@ -44,5 +63,6 @@ export class UnsavedEditsRescue implements vscode.Disposable {
 
   dispose(): void {
     this.offers.dispose();
+    this.failures.dispose();
   }
 }
