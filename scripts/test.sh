@@ -3,7 +3,8 @@
 # packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
 # runs the runtime tests (official SDK, real containers), the extension's unit tests, and the
 # extension-host tests inside a real VS Code, the first run of the packaged .vsix in a clean
-# one, and `npm start` from an empty VS Code cache. Ends with one "N passed, N failed" line.
+# one, journeys through the workbench that reload the window, and `npm start` from an empty VS
+# Code cache. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +61,10 @@ count_summary_line vscode "$logs/vscode.log"
 echo "== extension: first run of the packaged .vsix in a clean VS Code (bundled runtime auto-started)"
 npx tsx test/first-run/run-first-run.ts 2>&1 | tee "$logs/first-run.log"
 count_summary_line first-run "$logs/first-run.log"
+
+echo "== journeys: the workbench driven as a user drives it, through window reloads"
+node --import tsx --test test/journeys/*.test.ts 2>&1 | tee "$logs/journeys.log"
+count_node_tests "$logs/journeys.log" "${PIPESTATUS[0]}"
 
 echo "== npm start from an empty VS Code cache: code-server installed whole, the E2B view connected"
 node --import tsx --test test/setup/npm-start.test.ts 2>&1 | tee "$logs/npm-start.log"

@@ -11,6 +11,7 @@ import { resolveSandboxId } from './commands/pick-sandbox';
 import { SandboxFileSystemProvider } from './providers/files/sandbox-file-system';
 import { E2B_SCHEME } from './providers/files/sandbox-uri';
 import { SandboxTerminals } from './providers/terminal/sandbox-terminals';
+import { WorkspaceEntryCarrier } from './providers/files/workspace-entry';
 import { pickInterpreterSandbox, registerCodeCommands } from './commands/code-commands';
 import { InterpreterSessions } from './providers/notebook/interpreter-sessions';
 import { SandboxNotebookController } from './providers/notebook/sandbox-controller';
@@ -83,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const active = new ActiveSandbox(context.workspaceState, sandboxes, errors);
   const services: Services = {
     context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors,
+    workspaceEntry: new WorkspaceEntryCarrier(context.globalStorageUri, log),
   };
 
   const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
@@ -134,6 +136,11 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   });
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
+  // A window that just became a workspace (Open Sandbox Files) gets back its editors and shells.
+  void services.workspaceEntry.restore().then((shells) => {
+    const here = new Set(terminals.sessions().map((s) => `${s.sandboxId}:${s.pid}`));
+    terminals.reattachAll(shells.filter((s) => !here.has(`${s.sandboxId}:${s.pid}`)));
+  }, (err) => log.error(`restoring the editors carried into this workspace: ${err}`));
   const bundleStart = typeof __e2bBundleStart === 'number' ? __e2bBundleStart : undefined;
   const activateMs = performance.now() - activateStart;
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;

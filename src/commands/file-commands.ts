@@ -17,10 +17,8 @@ export function registerFileCommands(services: Services): void {
     if (!folder) return undefined;
     const uri = sandboxUri(id, folder);
     await vscode.workspace.fs.stat(uri);
-    const existing = vscode.workspace.workspaceFolders ?? [];
-    if (!existing.some((f) => f.uri.toString() === uri.toString())) {
-      vscode.workspace.updateWorkspaceFolders(existing.length, 0, { uri, name: `E2B ${id.slice(0, 8)}: ${folder}` });
-    }
+    // From an empty or one-folder window this reloads it: what is open comes along.
+    await services.workspaceEntry.addFolder(uri, `E2B ${id.slice(0, 8)}: ${folder}`, services.terminals.sessions());
     await vscode.commands.executeCommand('workbench.view.explorer');
     return uri.toString();
   });

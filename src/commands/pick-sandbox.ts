@@ -12,6 +12,8 @@ export async function resolveSandboxId(services: Services, arg: unknown, placeHo
   const picks = services.tree.items.map((s) => ({
     label: `$(${s.state === 'paused' ? 'debug-pause' : 'vm-running'}) ${sandboxLabel(s)}`,
     description: sandboxDescription(s),
+    // Rows lead with a name or the template; the id tells two of the same apart and can be typed.
+    detail: s.sandboxId,
     sandboxId: s.sandboxId,
   }));
   if (picks.length === 0) {
@@ -20,5 +22,5 @@ export async function resolveSandboxId(services: Services, arg: unknown, placeHo
   }
   const active = services.active.id;
   picks.sort((a, b) => Number(b.sandboxId === active) - Number(a.sandboxId === active));
-  return (await vscode.window.showQuickPick(picks, { placeHolder, matchOnDescription: true }))?.sandboxId;
+  return (await vscode.window.showQuickPick(picks, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.sandboxId;
 }

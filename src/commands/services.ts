@@ -5,6 +5,7 @@ import { ConnectionService } from '../connection/connection-service';
 import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
 import { SandboxFileSystemProvider } from '../providers/files/sandbox-file-system';
+import { WorkspaceEntryCarrier } from '../providers/files/workspace-entry';
 import { SandboxTerminals } from '../providers/terminal/sandbox-terminals';
 import { ActiveSandbox } from '../views/active-sandbox';
 import { ErrorNotifier } from '../views/error-notifier';
@@ -24,6 +25,7 @@ export interface Services {
   refresher: RefreshScheduler;
   active: ActiveSandbox;
   errors: ErrorNotifier;
+  workspaceEntry: WorkspaceEntryCarrier;
 }
 
 /** Registers a command whose failures are shown once, as a message that says what to do. */

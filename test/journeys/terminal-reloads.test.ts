@@ -30,8 +30,10 @@ describe('a sandbox terminal across window reloads', () => {
     assert.ok(shell, 'a shell runs in the sandbox');
 
     for (let i = 1; i <= RELOADS; i++) {
-      // Written by the shell while the window is away (the reload takes longer than the sleep).
-      await workbench.page.keyboard.type(`(sleep 1; echo "away-${i}") &\n`);
+      // Written by the shell while the window is away (the reload takes longer than the sleep);
+      // the reload waits for the echo: keys still on their way when a window goes are lost.
+      await workbench.page.keyboard.type(`(sleep 3; echo "away-${i}") &\n`);
+      await workbench.waitFor(`reload ${i}: the shell to take the line`, async () => (await screen()).includes(`echo "away-${i}") &`));
       await workbench.reload();
       await workbench.waitFor(`reload ${i}: the sandbox terminal to be the one shown`, async () => /^E2B /.test(await workbench.activeTerminalName()), 90_000);
       // Typed as soon as it is there, while it may still be attaching: no keystroke may be lost.

@@ -3,7 +3,7 @@
 // tested from inside the extension host lives here: anything that reloads the window (entering a
 // multi-root workspace, Developer: Reload Window) ends the extension host, and with it any test
 // running inside it.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -51,6 +51,8 @@ export class Workbench {
       ...dirs,
       port: await freePort(),
       settings: { 'e2b.local.dataDir': runtime.dataDir, 'e2b.local.autoStart': options.autoStart ?? false, 'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        // Unsaved edits stay unsaved until the user saves (VS Code's default; code-server's differs).
+        'files.autoSave': 'off',
         // Terminal text as DOM rows, so a test can read what a terminal shows.
         'terminal.integrated.gpuAcceleration': 'off', ...options.settings },
     });
@@ -85,12 +87,20 @@ export class Workbench {
    */
   async waitFor(what: string, check: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
     try {
-      await waitUntil(what, check, timeoutMs, 250);
+      // A check that meets a window in the middle of reloading counts as not yet.
+      await waitUntil(what, () => check().catch(() => false), timeoutMs, 250);
     } catch (err) {
       const picture = join(FAILURES, `journey-${what.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`);
       await this.page.screenshot({ path: picture }).catch(() => undefined);
-      throw new Error(`${(err as Error).message}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`);
+      throw new Error(`${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`);
     }
+  }
+
+  /** What the extension wrote to its "E2B" output channel, in every window so far. */
+  extensionLog(): string {
+    const logs = join(this.dirs.userDataDir, 'logs');
+    const files = (readdirSync(logs, { recursive: true }) as string[]).filter((f) => f.endsWith('E2B.log'));
+    return files.map((f) => readFileSync(join(logs, f), 'utf8')).join('\n').slice(-3000);
   }
 
   /** Runs a command from the palette by its title, as a user types it. */
@@ -104,7 +114,8 @@ export class Workbench {
       await this.page.screenshot({ path: join(FAILURES, 'command-not-found.png') });
       throw err;
     });
-    await this.page.keyboard.press('Enter');
+    // The row itself: the first row may be another command whose title contains this one's words.
+    await row.click();
   }
 
   quickInput(): Locator {
@@ -142,6 +153,24 @@ export class Workbench {
   /** The text the active terminal shows (the DOM renderer: `terminal.integrated.gpuAcceleration` off). */
   async terminalText(): Promise<string> {
     return this.page.evaluate(() => Array.from(document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')).map((row) => (row as HTMLElement).innerText.replace(/\u00a0/g, ' ')).join('\n'));
+  }
+
+  /** The editor tabs: label and whether it has unsaved changes. */
+  async tabs(): Promise<{ label: string; dirty: boolean }[]> {
+    return this.page.evaluate(() => Array.from(document.querySelectorAll('.tabs-container .tab')).map((tab) => ({
+      label: (tab.textContent ?? '').trim(), dirty: tab.classList.contains('dirty'),
+    })));
+  }
+
+  /** Brings the tab whose label starts with `label` to the front and returns its editor's text. */
+  async editorText(label: string): Promise<string> {
+    await this.page.locator('.tabs-container .tab', { hasText: label }).first().click();
+    await this.page.locator('.tabs-container .tab.active', { hasText: label }).waitFor();
+    return this.page.evaluate(() => {
+      const lines = document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines .view-line');
+      return Array.from(lines).sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))
+        .map((l) => (l as HTMLElement).innerText.replace(/\u00a0/g, ' ')).join('\n').trim();
+    });
   }
 
   /** The names of the open terminals: the panel's tab list, or with one terminal, its title. */
