@@ -16,6 +16,7 @@ import { InterpreterSessions } from './providers/notebook/interpreter-sessions';
 import { SandboxNotebookController } from './providers/notebook/sandbox-controller';
 import { SandboxPicker } from './providers/notebook/sandbox-picker';
 import { CloseOffer } from './providers/notebook/close-offer';
+import { NotebookClosings } from './providers/notebook/notebook-closings';
 import { CodeRunner } from './providers/run/run-in-sandbox';
 import { ResultsPanel } from './views/results-panel';
 import { TemplatesTreeProvider } from './views/templates-tree';
@@ -104,11 +105,12 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
 
   const sessions = new InterpreterSessions(connections, sandboxes, context.workspaceState);
   const picker = new SandboxPicker(sandboxes, sessions, log, () => vscode.workspace.getConfiguration('e2b').get<Record<string, string>>('create.envVars', {}));
-  const notebooks = new SandboxNotebookController(sessions, connections, picker, log);
-  const closeOffer = new CloseOffer(sessions, log);
+  const closings = new NotebookClosings();
+  const notebooks = new SandboxNotebookController(sessions, connections, picker, closings, log);
+  const closeOffer = new CloseOffer(sessions, closings, log);
   const results = new ResultsPanel();
   const runner = new CodeRunner(sessions, connections, results);
-  context.subscriptions.push(sessions, notebooks, closeOffer, results, runner);
+  context.subscriptions.push(sessions, closings, notebooks, closeOffer, results, runner);
   registerCodeCommands(services, runner, notebooks, sessions);
 
   const templates = new TemplatesTreeProvider(sandboxes);

@@ -3,6 +3,7 @@
 // always or never). Sandboxes the user picked from the running ones are theirs: never offered.
 import * as vscode from 'vscode';
 import { InterpreterSessions } from './interpreter-sessions';
+import { NotebookClosings } from './notebook-closings';
 
 export type KillOnClose = 'ask' | 'always' | 'never';
 
@@ -11,8 +12,8 @@ export class CloseOffer implements vscode.Disposable {
   /** The offers made so far (notebook name and sandbox id), newest last; tests read it. */
   readonly offers: { notebook: string; sandboxId: string; answer?: string }[] = [];
 
-  constructor(private readonly sessions: InterpreterSessions, private readonly log: vscode.LogOutputChannel) {
-    this.disposable = vscode.workspace.onDidCloseNotebookDocument((notebook) => void this.closed(notebook).catch((err) => this.log.warn(`closing ${notebook.uri}: ${(err as Error).message}`)));
+  constructor(private readonly sessions: InterpreterSessions, closings: NotebookClosings, private readonly log: vscode.LogOutputChannel) {
+    this.disposable = closings.onDidClose((notebook) => void this.closed(notebook).catch((err) => this.log.warn(`closing ${notebook.uri}: ${(err as Error).message}`)));
   }
 
   private async closed(notebook: vscode.NotebookDocument): Promise<void> {

@@ -14,6 +14,7 @@ import { InterpreterSessions, INTERPRETER_TEMPLATE } from './interpreter-session
 import { interruptContext } from './interrupt';
 import { LivenessLoss, watchLiveness } from '../../connection/liveness';
 import { interpreterLanguage, NOTEBOOK_LANGUAGES, resultMimeItems } from './result-mime';
+import { NotebookClosings } from './notebook-closings';
 import { PickerTarget, SandboxPicker } from './sandbox-picker';
 
 export const CONTROLLER_ID = 'e2b-sandbox';
@@ -40,6 +41,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     private readonly sessions: InterpreterSessions,
     private readonly connections: SandboxConnections,
     private readonly picker: SandboxPicker,
+    closings: NotebookClosings,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.controller = vscode.notebooks.createNotebookController(CONTROLLER_ID, 'jupyter-notebook', 'E2B Sandbox');
@@ -52,7 +54,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     this.disposables.push(
       this.controller,
       this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => { if (selected) void this.kernelSelected(notebook); }),
-      vscode.workspace.onDidCloseNotebookDocument((notebook) => this.stopQueue(notebook)),
+      closings.onDidClose((notebook) => this.stopQueue(notebook)),
     );
   }
 
@@ -68,6 +70,11 @@ export class SandboxNotebookController implements vscode.Disposable {
       this.choosing.set(key, choosing);
     }
     return choosing;
+  }
+
+  /** True while the sandbox picker is open for the notebook. */
+  isChoosing(notebook: vscode.NotebookDocument): boolean {
+    return this.choosing.has(notebook.uri.toString());
   }
 
   /** How many cells wait in the notebook's queue (not counting the running one). */

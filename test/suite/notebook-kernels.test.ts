@@ -1,0 +1,314 @@
+// Notebook kernels as a user meets them, inside a real extension host against the local runtime:
+// selecting the E2B kernel is where the sandbox is chosen (the real quick pick, answered with the
+// workbench's own quick-open commands), one execution order per notebook that agrees with the
+// kernel, the queue Jupyter-style (stops after a failure, skips empty cells, stops when the
+// notebook closes), sandboxes that say which notebook owns them and are offered for killing when
+// it closes, and handles that follow a connection switch.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { Sandbox } from 'e2b';
+import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
+import type { E2BExtensionApi } from '../../src/extension';
+import { FaultProxy } from './fault-proxy';
+import { EXTENSION_ID, extensionApi, pokeUntil, screenshot, sdkOptions, waitFor } from './helpers';
+
+const KERNEL = { id: 'e2b-sandbox', extension: EXTENSION_ID };
+const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
+const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map(decode)).join('');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const config = () => vscode.workspace.getConfiguration('e2b');
+
+/** Runs cells through the notebook command; resolves when the controller is done with all of them. */
+async function execute(notebook: vscode.NotebookDocument, indexes: number[], timeoutMs = 120_000): Promise<void> {
+  // As a user does: in the notebook on screen.
+  await vscode.window.showNotebookDocument(notebook);
+  const run = Promise.resolve(vscode.commands.executeCommand('notebook.cell.execute', { ranges: indexes.map((i) => ({ start: i, end: i + 1 })) }, notebook.uri));
+  const outcome = await Promise.race([run.then(() => 'done'), sleep(timeoutMs).then(() => 'timeout')]);
+  assert.equal(outcome, 'done', `cells ${indexes} ended within ${timeoutMs / 1000} s`);
+}
+
+async function openNotebook(cells: [string, string][], uri?: vscode.Uri): Promise<vscode.NotebookDocument> {
+  const notebook = uri
+    ? await vscode.workspace.openNotebookDocument(uri)
+    : await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells.map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language))));
+  await vscode.window.showNotebookDocument(notebook);
+  return notebook;
+}
+
+const tabsOf = (notebook: vscode.NotebookDocument) => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+  .filter((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === notebook.uri.toString());
+
+/**
+ * Closes the notebook's tab as a user does, without a "save?" prompt (nobody would answer it
+ * here). VS Code may keep a saved notebook's document open for a while after that.
+ */
+async function closeNotebook(notebook: vscode.NotebookDocument): Promise<void> {
+  await vscode.window.showNotebookDocument(notebook);
+  void Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
+  await waitFor('the notebook tab to close', () => tabsOf(notebook).length === 0, 15_000);
+}
+
+describe('Notebook kernels choose their sandbox', () => {
+  let api: E2BExtensionApi;
+  let opts: { apiKey: string; apiUrl: string; sandboxUrl: string };
+  /** A code-interpreter sandbox the tests that are not about choosing share. */
+  let shared: Sandbox;
+  const created: string[] = [];
+
+  /** A notebook on the E2B kernel in the shared sandbox (assigned first, so selecting the kernel asks nothing). */
+  async function sharedNotebook(cells: [string, string][]): Promise<vscode.NotebookDocument> {
+    const notebook = await openNotebook(cells);
+    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, shared.sandboxId);
+    await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
+    return notebook;
+  }
+
+  /** Selects the E2B kernel and waits for its sandbox picker to be on screen. */
+  async function selectKernelAndWaitForPicker(notebook: vscode.NotebookDocument): Promise<void> {
+    await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
+    await waitFor('the sandbox picker', () => api.notebooks.isChoosing(notebook));
+  }
+
+  /** Presses Enter on the picker's first item ("New code-interpreter sandbox"), as often as needed until it took. */
+  async function acceptFirstItem(notebook: vscode.NotebookDocument): Promise<string> {
+    const key = notebook.uri.toString();
+    const id = await pokeUntil('the picked sandbox to be assigned', () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'), () => api.sessions.sandboxIdOf(key), 120_000);
+    created.push(id);
+    return id;
+  }
+
+  before(async () => {
+    api = await extensionApi();
+    opts = await sdkOptions();
+    shared = await Sandbox.create('code-interpreter-v1', { ...opts, metadata: { suite: 'notebook-kernels' } });
+    created.push(shared.sandboxId);
+  });
+
+  after(async () => {
+    await Promise.all(created.map((id) => Sandbox.kill(id, opts).catch(() => false)));
+  });
+
+  it('selecting the kernel asks for the sandbox; a new one is made for the notebook and the explorer shows its owner', async () => {
+    const notebook = await openNotebook([['python', 'x = 6 * 7\nx']]);
+    const key = notebook.uri.toString();
+    const name = notebook.uri.path.split('/').pop()!;
+    await selectKernelAndWaitForPicker(notebook);
+    await screenshot('notebook-sandbox-picker');
+    const id = await acceptFirstItem(notebook);
+    assert.equal(api.sessions.owns(key), true, 'made for this notebook');
+    const info = await Sandbox.getInfo(id, opts);
+    assert.equal(info.metadata.owner, name);
+    assert.equal(info.metadata.ownerUri, key);
+
+    const tree = api.services.tree;
+    await tree.refresh();
+    const row = tree.items.find((s) => s.sandboxId === id);
+    assert.ok(row, 'the sandbox is listed');
+    const item = tree.getTreeItem({ kind: 'sandbox', sandbox: row });
+    const shown = [item.label, item.description, (item.tooltip as vscode.MarkdownString).value].join(' ');
+    assert.ok(shown.includes(name), `the explorer names the owner: ${shown}`);
+
+    await execute(notebook, [0]);
+    assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
+    assert.equal(text(notebook.cellAt(0)), '42');
+    assert.equal(notebook.cellAt(0).executionSummary?.executionOrder, 1);
+
+    // Closing it offers to kill the sandbox made for it; the test presses the primary button, Kill.
+    const offersBefore = api.closeOffer.offers.length;
+    await closeNotebook(notebook);
+    await waitFor('the kill offer', () => api.closeOffer.offers.length > offersBefore);
+    assert.equal(api.closeOffer.offers.at(-1)!.sandboxId, id);
+    assert.equal(api.closeOffer.offers.at(-1)!.notebook, name);
+    await pokeUntil('the offered kill', () => vscode.commands.executeCommand('notification.acceptPrimaryAction'), () => api.closeOffer.offers.at(-1)!.answer === 'Kill', 30_000);
+    await waitFor('the sandbox to be killed', async () => {
+      try {
+        await Sandbox.getInfo(id, opts);
+        return false;
+      } catch (err) {
+        return (err as Error).name === 'SandboxNotFoundError';
+      }
+    });
+    assert.equal(api.sessions.sandboxIdOf(key), undefined);
+  });
+
+  it('a dismissed picker ends every queued cell at once, saying what to do', async () => {
+    const notebook = await openNotebook([['python', 'print(1)'], ['python', 'print(2)'], ['python', 'print(3)']]);
+    await selectKernelAndWaitForPicker(notebook);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await waitFor('the picker to close', () => !api.notebooks.isChoosing(notebook));
+    assert.equal(api.sessions.sandboxIdOf(notebook.uri.toString()), undefined);
+
+    const run = execute(notebook, [0, 1, 2], 30_000);
+    await waitFor('the picker, asked by the first cell', () => api.notebooks.isChoosing(notebook));
+    const dismissedAt = Date.now();
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await run;
+    assert.ok(Date.now() - dismissedAt < 10_000, 'no cell waits after the dismissal');
+    assert.equal(notebook.cellAt(0).executionSummary?.success, false);
+    assert.match(text(notebook.cellAt(0)), /No sandbox was chosen for this notebook.*Run a cell again and pick a sandbox/);
+    for (const i of [1, 2]) {
+      assert.equal(notebook.cellAt(i).executionSummary?.success, undefined, `cell ${i} did not run`);
+      assert.equal(notebook.cellAt(i).executionSummary?.executionOrder, undefined);
+      assert.equal(notebook.cellAt(i).outputs.length, 0);
+    }
+    assert.equal(api.notebooks.queued(notebook), 0);
+    await closeNotebook(notebook);
+  });
+
+  it('numbers cells per notebook, as the kernel counts them (tracebacks agree)', async () => {
+    const a = await sharedNotebook([['python', 'a = 1'], ['python', 'a + 1'], ['python', '1 / 0']]);
+    const b = await sharedNotebook([['python', 'b = 2'], ['python', 'raise ValueError("in b")']]);
+    await execute(a, [0]);
+    await execute(b, [0]);
+    await execute(a, [1]);
+    assert.equal(a.cellAt(0).executionSummary?.executionOrder, 1, JSON.stringify([a.cellAt(0).executionSummary, text(a.cellAt(0))]));
+    assert.equal(b.cellAt(0).executionSummary?.executionOrder, 1, 'the second notebook starts at [1] too');
+    assert.equal(a.cellAt(1).executionSummary?.executionOrder, 2);
+    await execute(a, [2]);
+    await execute(b, [1]);
+    assert.equal(a.cellAt(2).executionSummary?.executionOrder, 3);
+    assert.match(text(a.cellAt(2)), /Cell In ?\[3\]/, 'the traceback names the cell by its label');
+    assert.equal(b.cellAt(1).executionSummary?.executionOrder, 2);
+    assert.match(text(b.cellAt(1)), /Cell In ?\[2\]/);
+    // A restart starts the count again.
+    await vscode.commands.executeCommand('e2b.notebook.restartKernel', a.uri);
+    await execute(a, [0]);
+    assert.equal(a.cellAt(0).executionSummary?.executionOrder, 1);
+    await closeNotebook(a);
+    await closeNotebook(b);
+  });
+
+  it('a failing cell ends the rest of the queue unexecuted, unless e2b.notebook.stopOnError is off', async () => {
+    const notebook = await sharedNotebook([['python', 'n = 1'], ['python', 'raise RuntimeError("stop here")'], ['python', 'n = 2'], ['python', 'print("ran", n)']]);
+    await execute(notebook, [0, 1, 2, 3]);
+    assert.equal(notebook.cellAt(0).executionSummary?.success, true);
+    assert.equal(notebook.cellAt(1).executionSummary?.success, false);
+    for (const i of [2, 3]) assert.equal(notebook.cellAt(i).executionSummary?.success, undefined, `cell ${i} did not run`);
+    assert.equal(notebook.cellAt(3).outputs.length, 0);
+
+    await config().update('notebook.stopOnError', false, vscode.ConfigurationTarget.Global);
+    try {
+      await execute(notebook, [1, 2, 3]);
+    } finally {
+      await config().update('notebook.stopOnError', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(notebook.cellAt(1).executionSummary?.success, false);
+    assert.equal(notebook.cellAt(3).executionSummary?.success, true);
+    assert.equal(text(notebook.cellAt(3)), 'ran 2\n');
+    await closeNotebook(notebook);
+  });
+
+  it('skips empty cells without a number (and asks for no sandbox for them)', async () => {
+    const notebook = await openNotebook([['python', ''], ['python', '  \n\n'], ['python', 'print("after")']]);
+    await selectKernelAndWaitForPicker(notebook);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await waitFor('the picker to close', () => !api.notebooks.isChoosing(notebook));
+    await execute(notebook, [0, 1], 30_000);
+    assert.equal(api.notebooks.isChoosing(notebook), false, 'empty cells need no sandbox');
+    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, shared.sandboxId);
+    await execute(notebook, [0, 1, 2]);
+    for (const i of [0, 1]) {
+      assert.equal(notebook.cellAt(i).executionSummary?.executionOrder, undefined, `empty cell ${i} has no number`);
+      assert.equal(notebook.cellAt(i).executionSummary?.success, undefined);
+    }
+    assert.equal(notebook.cellAt(2).executionSummary?.executionOrder, 1, 'the empty cells used no number');
+    assert.equal(text(notebook.cellAt(2)), 'after\n');
+    await closeNotebook(notebook);
+  });
+
+  it('closing a notebook interrupts its running cell and drops its queue', async () => {
+    // A sandbox of its own, so its kernels are this notebook's only.
+    const own = await Sandbox.create('code-interpreter-v1', { ...opts, metadata: { suite: 'notebook-kernels' } });
+    created.push(own.sandboxId);
+    const notebook = await openNotebook([
+      ['python', 'import time\nprint("started", flush=True)\ntime.sleep(60)\nopen("/tmp/late", "w").write("1")'],
+      ['python', 'open("/tmp/queued", "w").write("1")'],
+    ]);
+    await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, own.sandboxId);
+    await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
+    void vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 0, end: 2 }] }, notebook.uri);
+    await waitFor('the first cell to start', () => text(notebook.cellAt(0)).includes('started'), 60_000);
+    await closeNotebook(notebook);
+    assert.equal(api.notebooks.queued(notebook), 0, 'nothing is queued for a closed notebook');
+    // The kernel is free again (the sleep was interrupted): code in it answers well before 60 s.
+    const interpreter = await InterpreterSandbox.connect(own.sandboxId, opts);
+    const contexts = (await interpreter.listCodeContexts()).filter((c) => c.language === 'python');
+    const started = Date.now();
+    for (const context of contexts) await interpreter.runCode('1', { context, timeoutMs: 50_000 });
+    assert.ok(Date.now() - started < 30_000, 'the running cell was interrupted');
+    assert.equal(await interpreter.files.exists('/tmp/late'), false, 'the running cell did not finish');
+    assert.equal(await interpreter.files.exists('/tmp/queued'), false, 'the queued cell never ran');
+  });
+
+  it('reopening a saved notebook reuses its sandbox and kernel without asking', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2b-nb-'));
+    const file = join(dir, 'reuse.ipynb');
+    writeFileSync(file, JSON.stringify({
+      cells: [
+        { cell_type: 'code', source: ['kept = "still here"'], metadata: {}, outputs: [], execution_count: null },
+        { cell_type: 'code', source: ['kept'], metadata: {}, outputs: [], execution_count: null },
+      ],
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    }));
+    await config().update('notebook.killSandboxOnClose', 'never', vscode.ConfigurationTarget.Global);
+    try {
+      const first = await openNotebook([], vscode.Uri.file(file));
+      await selectKernelAndWaitForPicker(first);
+      const id = await acceptFirstItem(first);
+      await execute(first, [0]);
+      assert.equal(first.cellAt(0).executionSummary?.success, true, text(first.cellAt(0)));
+      await closeNotebook(first);
+
+      const again = await openNotebook([], vscode.Uri.file(file));
+      await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
+      assert.equal(api.sessions.sandboxIdOf(again.uri.toString()), id, 'the same sandbox');
+      await execute(again, [1]);
+      assert.equal(api.notebooks.isChoosing(again), false, 'nothing was asked');
+      assert.equal(text(again.cellAt(1)), 'still here', 'the same kernel, with its variables');
+      await closeNotebook(again);
+    } finally {
+      await config().update('notebook.killSandboxOnClose', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('a connection switch resets every cached handle: notebooks and file calls go through the new connection', async () => {
+    const notebook = await sharedNotebook([['python', 'import os\nos.getpid() > 0'], ['python', 'print("via the new connection")']]);
+    await execute(notebook, [0]);
+    assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
+    const proxy = await FaultProxy.start(opts.apiUrl);
+    const resets = api.services.connections.resets;
+    try {
+      // From the local runtime to a "self-hosted" E2B: the same runtime, seen through the proxy.
+      await config().update('selfHosted.apiUrl', proxy.url, vscode.ConfigurationTarget.Global);
+      await config().update('selfHosted.sandboxUrl', proxy.url, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('e2b.setApiKey', opts.apiKey);
+      const switchedAt = Date.now();
+      await config().update('connection', 'selfHosted', vscode.ConfigurationTarget.Global);
+      await waitFor('the handles to be reset', () => api.services.connections.resets > resets);
+
+      await execute(notebook, [1]);
+      assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
+      assert.equal(text(notebook.cellAt(1)), 'via the new connection\n');
+      assert.ok(proxy.seen(switchedAt, (r) => r.method === 'POST' && r.path.startsWith('/execute')).length >= 1, 'the cell ran through the new connection');
+
+      // The base SDK's handles (files, terminals, commands) follow too.
+      const base = await api.services.connections.get(shared.sandboxId);
+      const before = Date.now();
+      await base.files.exists('/tmp');
+      assert.ok(proxy.seen(before, () => true).length >= 1, 'a file call went through the new connection');
+    } finally {
+      for (const key of ['connection', 'selfHosted.apiUrl', 'selfHosted.sandboxUrl']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('e2b.clearApiKey');
+      await proxy.close();
+    }
+    // And back: the old handles through the proxy are gone with it.
+    await execute(notebook, [1]);
+    assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
+    await closeNotebook(notebook);
+  });
+});
