@@ -1,7 +1,7 @@
 // One notebook's queue of cell executions, run one at a time in order (they show as pending
 // meanwhile). What Jupyter does around it: a failed cell ends the cells queued behind it
 // unexecuted (unless e2b.notebook.stopOnError is off), and a closed notebook drops its queue.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 
 /** How a cell ended: 'skipped' ran nothing (an empty cell); 'abort' ends the rest of the queue too. */
 export type CellOutcome = 'ok' | 'failed' | 'skipped' | 'abort';
