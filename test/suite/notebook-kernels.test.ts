@@ -276,7 +276,7 @@ describe('Notebook kernels choose their sandbox', () => {
     }
   });
 
-  it('a connection switch resets every cached handle: notebooks and file calls go through the new connection', async () => {
+  it('a connection switch resets every cached handle (notebooks, files, Run Selection); a gateway timeout keeps the run sandbox', async () => {
     const notebook = await sharedNotebook([['python', 'import os\nos.getpid() > 0'], ['python', 'print("via the new connection")']]);
     await execute(notebook, [0]);
     assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
@@ -301,6 +301,29 @@ describe('Notebook kernels choose their sandbox', () => {
       const before = Date.now();
       await base.files.exists('/tmp');
       assert.ok(proxy.seen(before, () => true).length >= 1, 'a file call went through the new connection');
+
+      // Run Selection too. A gateway timeout (a 502, which the SDK reports as a TimeoutError, as
+      // for a dead sandbox) on a sandbox that lives keeps the sandbox and its variables.
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'python', content: 'kept_var = 7' }));
+      const set = await vscode.commands.executeCommand<{ stdout: string } | undefined>('e2b.runFile');
+      assert.ok(set, 'the run worked through the new connection');
+      const runSandbox = api.sessions.sandboxIdOf('e2b:run-selection')!;
+      created.push(runSandbox);
+      const shown: string[] = [];
+      const listening = api.services.errors.onDidShow((m) => shown.push(m.message));
+      proxy.inject({ match: (method, path) => method === 'POST' && path.startsWith('/execute'), status: 502, reason: 'Bad Gateway', body: 'upstream timed out' });
+      try {
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'python', content: 'kept_var' }));
+        assert.equal(await vscode.commands.executeCommand('e2b.runFile'), undefined);
+        await waitFor('the error message', () => shown.length > 0);
+        assert.match(shown[0], /lost or too slow.*the sandbox and its variables are kept/);
+        assert.equal(api.sessions.sandboxIdOf('e2b:run-selection'), runSandbox, 'the run sandbox is kept');
+      } finally {
+        proxy.stopInjecting();
+        listening.dispose();
+      }
+      const again = await vscode.commands.executeCommand<{ results: { mime: string; data: Uint8Array }[][] }>('e2b.runFile');
+      assert.equal(new TextDecoder().decode(again.results.flat().find((i) => i.mime === 'text/plain')!.data), '7', 'its variables are still there');
     } finally {
       for (const key of ['connection', 'selfHosted.apiUrl', 'selfHosted.sandboxUrl']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('e2b.clearApiKey');
