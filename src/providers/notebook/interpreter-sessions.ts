@@ -11,7 +11,8 @@ import { OWNER_METADATA } from '../../views/sandbox-presentation';
 
 export const INTERPRETER_TEMPLATE = 'code-interpreter-v1';
 const STATE_KEY = 'e2b.interpreterSessions';
-const INTERPRETER_TIMEOUT_MS = 30 * 60_000;
+/** How long a sandbox made for a document lives (the explorer shows the time left; Set Timeout extends it). */
+export const INTERPRETER_TIMEOUT_MINUTES = 30;
 
 interface StoredSession {
   sandboxId: string;
@@ -60,7 +61,7 @@ export class InterpreterSessions implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: `Creating a ${INTERPRETER_TEMPLATE} sandbox for ${owner.name}…` },
       () => this.service.create({
         template: INTERPRETER_TEMPLATE,
-        timeoutMs: INTERPRETER_TIMEOUT_MS,
+        timeoutMs: INTERPRETER_TIMEOUT_MINUTES * 60_000,
         envs,
         metadata: { purpose: 'vscode-code-interpreter', [OWNER_METADATA.name]: owner.name, [OWNER_METADATA.uri]: owner.uri },
       }),

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { SandboxInfo } from 'e2b';
 import { SandboxService } from '../../connection/sandbox-service';
 import { formatMetadata, formatTimeLeft, OWNER_METADATA, sandboxOwner } from '../../views/sandbox-presentation';
-import { InterpreterSessions, INTERPRETER_TEMPLATE, SandboxOwner } from './interpreter-sessions';
+import { InterpreterSessions, INTERPRETER_TEMPLATE, INTERPRETER_TIMEOUT_MINUTES, SandboxOwner } from './interpreter-sessions';
 
 interface SandboxItem extends vscode.QuickPickItem { sandboxId?: string }
 
@@ -66,7 +66,7 @@ export class SandboxPicker {
   }
 
   private async items(target: PickerTarget): Promise<SandboxItem[]> {
-    const create: SandboxItem = { label: '$(add) New code-interpreter sandbox', description: `${INTERPRETER_TEMPLATE}, 30 minutes, for ${target.owner.name}` };
+    const create: SandboxItem = { label: '$(add) New code-interpreter sandbox', description: `${INTERPRETER_TEMPLATE}, ${INTERPRETER_TIMEOUT_MINUTES} minutes, for ${target.owner.name}` };
     let running: SandboxInfo[] = [];
     try {
       running = (await this.service.listPage({ states: ['running'] }, 100)).items

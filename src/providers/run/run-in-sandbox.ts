@@ -53,6 +53,7 @@ export class CodeRunner implements vscode.Disposable {
       if (verdict === 'connection') {
         throw new UserFacingError(`The connection to the run sandbox ${sandboxId} was lost or too slow (${(err as Error).message}); the sandbox and its variables are kept. Run again once the connection is back.`, ['Retry'], 'unreachable');
       }
+      if (verdict === 'paused') throw new UserFacingError(`The run sandbox ${sandboxId} is paused: resume it from the Sandbox Explorer, then run again (its variables are kept).`, ['Refresh']);
       if (verdict !== 'gone') throw err;
       // The run sandbox expired or was killed: start a new one, once.
       await this.sessions.forgetSandbox(sandboxId);
