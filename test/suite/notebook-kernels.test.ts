@@ -276,6 +276,41 @@ describe('Notebook kernels choose their sandbox', () => {
     }
   });
 
+  it('an untitled notebook saved as a file keeps its sandbox and kernel (no kill offer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2b-nb-'));
+    const target = vscode.Uri.file(join(dir, 'saved.ipynb'));
+    // An untitled notebook that knows its file: saving it asks for no name.
+    const notebook = await openNotebook([], target.with({ scheme: 'untitled' }));
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, [vscode.NotebookEdit.insertCells(0, [
+      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var = 5', 'python'),
+      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var', 'python'),
+    ])]);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(notebook.isUntitled);
+    await selectKernelAndWaitForPicker(notebook);
+    const id = await acceptFirstItem(notebook);
+    await execute(notebook, [0]);
+    assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
+    const offers = api.closeOffer.offers.length;
+
+    // Save as a user does: the save dialog offers the notebook's own path; Enter takes it.
+    void Promise.resolve(vscode.workspace.save(notebook.uri)).catch(() => undefined);
+    const file = await pokeUntil('the saved notebook', () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'),
+      () => vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === target.toString()), 30_000);
+    await waitFor('the sandbox to follow the notebook', () => api.sessions.sandboxIdOf(target.toString()) === id && api.sessions.sandboxIdOf(notebook.uri.toString()) === undefined);
+    assert.equal(api.closeOffer.offers.length, offers, 'saving is not closing: nothing offered');
+    await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
+    await execute(file, [1]);
+    assert.equal(text(file.cellAt(1)), '5', 'the same kernel');
+    await config().update('notebook.killSandboxOnClose', 'never', vscode.ConfigurationTarget.Global);
+    try {
+      await closeNotebook(file);
+    } finally {
+      await config().update('notebook.killSandboxOnClose', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('a connection switch resets every cached handle (notebooks, files, Run Selection); a gateway timeout keeps the run sandbox', async () => {
     const notebook = await sharedNotebook([['python', 'import os\nos.getpid() > 0'], ['python', 'print("via the new connection")']]);
     await execute(notebook, [0]);

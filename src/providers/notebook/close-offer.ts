@@ -3,7 +3,7 @@
 // always or never). Sandboxes the user picked from the running ones are theirs: never offered.
 import * as vscode from 'vscode';
 import { InterpreterSessions } from './interpreter-sessions';
-import { NotebookClosings } from './notebook-closings';
+import { NotebookClosings, NotebookEnd } from './notebook-closings';
 
 export type KillOnClose = 'ask' | 'always' | 'never';
 
@@ -13,13 +13,18 @@ export class CloseOffer implements vscode.Disposable {
   readonly offers: { notebook: string; sandboxId: string; answer?: string }[] = [];
 
   constructor(private readonly sessions: InterpreterSessions, closings: NotebookClosings, private readonly log: vscode.LogOutputChannel) {
-    this.disposable = closings.onDidClose((notebook) => void this.closed(notebook).catch((err) => this.log.warn(`closing ${notebook.uri}: ${(err as Error).message}`)));
+    this.disposable = closings.onDidEnd((end) => void this.ended(end).catch((err) => this.log.warn(`closing ${end.notebook.uri}: ${(err as Error).message}`)));
   }
 
-  private async closed(notebook: vscode.NotebookDocument): Promise<void> {
+  private async ended({ notebook, savedAs }: NotebookEnd): Promise<void> {
     const key = notebook.uri.toString();
     const sandboxId = this.sessions.sandboxIdOf(key);
     if (!sandboxId) return;
+    // Saved as a file: the notebook goes on there, with its sandbox and kernels.
+    if (savedAs) {
+      await this.sessions.move(key, savedAs.uri.toString());
+      return;
+    }
     const owned = this.sessions.owns(key);
     // The next untitled notebook gets the same URI: it must not inherit this one's kernels.
     if (notebook.isUntitled) await this.sessions.unassign(key);

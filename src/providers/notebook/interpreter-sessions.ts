@@ -51,6 +51,14 @@ export class InterpreterSessions implements vscode.Disposable {
     await this.save(key, { sandboxId, contexts: {}, owned });
   }
 
+  /** The document got a new key (an untitled notebook saved as a file): its sandbox and kernels follow, unless it has its own. */
+  async move(from: string, to: string): Promise<void> {
+    const session = this.stored()[from];
+    if (!session) return;
+    if (!this.stored()[to]) await this.save(to, session);
+    await this.unassign(from);
+  }
+
   async unassign(key: string): Promise<void> {
     if (this.stored()[key]) await this.save(key, undefined);
   }
