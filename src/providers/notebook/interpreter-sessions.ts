@@ -14,7 +14,7 @@ const STATE_KEY = 'e2b.interpreterSessions';
 /** How long a sandbox made for a document lives (the explorer shows the time left; Set Timeout extends it). */
 export const INTERPRETER_TIMEOUT_MINUTES = 30;
 
-interface StoredSession {
+export interface StoredSession {
   sandboxId: string;
   contexts: Record<string, string>;
   /** Created for this document (so closing it may offer to kill it), not picked from the running ones. */
@@ -51,12 +51,14 @@ export class InterpreterSessions implements vscode.Disposable {
     await this.save(key, { sandboxId, contexts: {}, owned });
   }
 
-  /** The document got a new key (an untitled notebook saved as a file): its sandbox and kernels follow, unless it has its own. */
-  async move(from: string, to: string): Promise<void> {
-    const session = this.stored()[from];
-    if (!session) return;
-    if (!this.stored()[to]) await this.save(to, session);
-    await this.unassign(from);
+  /** What is stored for a document (its sandbox, contexts, ownership), to hand on to another key. */
+  sessionOf(key: string): StoredSession | undefined {
+    return this.stored()[key];
+  }
+
+  /** Gives a document a session that was another's (an untitled notebook saved as a file), unless it has its own. */
+  async adopt(key: string, session: StoredSession): Promise<void> {
+    if (!this.stored()[key]) await this.save(key, session);
   }
 
   async unassign(key: string): Promise<void> {
