@@ -12,9 +12,12 @@ import { SandboxFileSystemProvider } from './providers/files/sandbox-file-system
 import { E2B_SCHEME } from './providers/files/sandbox-uri';
 import { SandboxTerminals } from './providers/terminal/sandbox-terminals';
 import { WorkspaceEntryCarrier } from './providers/files/workspace-entry';
-import { pickInterpreterSandbox, registerCodeCommands } from './commands/code-commands';
+import { registerCodeCommands } from './commands/code-commands';
 import { InterpreterSessions } from './providers/notebook/interpreter-sessions';
 import { SandboxNotebookController } from './providers/notebook/sandbox-controller';
+import { SandboxPicker } from './providers/notebook/sandbox-picker';
+import { CloseOffer } from './providers/notebook/close-offer';
+import { NotebookClosings } from './providers/notebook/notebook-closings';
 import { CodeRunner } from './providers/run/run-in-sandbox';
 import { ResultsPanel } from './views/results-panel';
 import { TemplatesTreeProvider } from './views/templates-tree';
@@ -57,6 +60,7 @@ export interface E2BExtensionApi {
   runner: CodeRunner;
   results: ResultsPanel;
   sessions: InterpreterSessions;
+  closeOffer: CloseOffer;
   templates: TemplatesTreeProvider;
   tools: SandboxTools;
   mcp: SandboxMcpDefinitions;
@@ -109,11 +113,14 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   registerFileCommands(services);
   registerTerminalCommands(services);
 
-  const sessions = new InterpreterSessions(connection, sandboxes, context.workspaceState);
-  const notebooks = new SandboxNotebookController(sessions, (notebook) => pickInterpreterSandbox(services, sessions, notebook.uri.toString()), log);
+  const sessions = new InterpreterSessions(connections, sandboxes, context.workspaceState);
+  const picker = new SandboxPicker(sandboxes, sessions, log, () => vscode.workspace.getConfiguration('e2b').get<Record<string, string>>('create.envVars', {}));
+  const closings = new NotebookClosings();
+  const notebooks = new SandboxNotebookController(sessions, connections, picker, closings, log);
+  const closeOffer = new CloseOffer(sessions, closings, log);
   const results = new ResultsPanel();
-  const runner = new CodeRunner(sessions, results);
-  context.subscriptions.push(notebooks, results, runner);
+  const runner = new CodeRunner(sessions, connections, results);
+  context.subscriptions.push(sessions, closings, notebooks, closeOffer, results, runner);
   registerCodeCommands(services, runner, notebooks, sessions);
 
   const templates = new TemplatesTreeProvider(sandboxes);
@@ -146,7 +153,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
   log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, templates, tools, mcp, ports, onDidPrompt };
+  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, tools, mcp, ports, onDidPrompt };
 }
 
 export function deactivate(): void {

@@ -1,10 +1,13 @@
-// Connected SDK objects per sandbox, shared by files, terminals and commands. Never resumes a
-// paused sandbox as a side effect: opening a file of a paused sandbox fails until the user
-// resumes it explicitly.
+// Connected SDK objects per sandbox, for both SDKs: base handles (files, terminals, commands) and
+// code-interpreter handles (notebooks, Run Selection, chat tools). The one cache of them: every
+// handle is dropped when the connection changes (they carry the old URL and key) and when its
+// sandbox is killed. Never resumes a paused sandbox as a side effect: opening a file of a paused
+// sandbox fails until the user resumes it explicitly.
 import type { Sandbox } from 'e2b';
+import type { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import { PromiseCache } from '../util/promise-cache';
 import { SandboxService } from './sandbox-service';
-import { UserFacingError } from './user-errors';
+import { judgeSandboxFailure, SandboxFailure, UserFacingError } from './user-errors';
 
 /** What the API says about a sandbox now; 'unreachable' when it cannot be asked (network, server down). */
 export type SandboxStatus = 'running' | 'paused' | 'gone' | 'unreachable';
@@ -17,18 +20,35 @@ export class SandboxPausedError extends UserFacingError {
 
 export class SandboxConnections {
   private readonly sandboxes = new PromiseCache<Sandbox>();
+  private readonly interpreters = new PromiseCache<InterpreterSandbox>();
+  /** How many times every handle was dropped for a connection change (tests and logs read it). */
+  resets = 0;
 
   constructor(private readonly service: SandboxService) {
-    service.connection.onDidChange(() => this.sandboxes.clear());
+    service.connection.onDidChange(() => this.reset());
+    service.onDidKill((sandboxId) => this.forget(sandboxId));
   }
 
   get(sandboxId: string): Promise<Sandbox> {
-    return this.sandboxes.get(sandboxId, () => this.attach(sandboxId));
+    return this.sandboxes.get(sandboxId, () => this.attach(sandboxId, () => this.service.connect(sandboxId)));
   }
 
-  /** Drops a cached connection (the sandbox was killed, or a call found it gone). */
+  /** The code-interpreter handle on a sandbox (runCode, code contexts). */
+  interpreter(sandboxId: string): Promise<InterpreterSandbox> {
+    return this.interpreters.get(sandboxId, () => this.attach(sandboxId, () => this.service.connectInterpreter(sandboxId)));
+  }
+
+  /** Drops a sandbox's cached handles (the sandbox was killed, paused, or a call found it gone). */
   forget(sandboxId: string): void {
     this.sandboxes.delete(sandboxId);
+    this.interpreters.delete(sandboxId);
+  }
+
+  /** Drops every cached handle: the connection changed, so they all point at the old one. */
+  reset(): void {
+    this.sandboxes.clear();
+    this.interpreters.clear();
+    this.resets++;
   }
 
   /**
@@ -48,9 +68,16 @@ export class SandboxConnections {
     }
   }
 
-  private async attach(sandboxId: string): Promise<Sandbox> {
+  /** What a failed call on the sandbox means (see judgeSandboxFailure); a gone sandbox's handles are dropped. */
+  async judge(sandboxId: string, err: unknown): Promise<SandboxFailure> {
+    const verdict = await judgeSandboxFailure(err, () => this.status(sandboxId));
+    if (verdict === 'gone') this.forget(sandboxId);
+    return verdict;
+  }
+
+  private async attach<T>(sandboxId: string, connect: () => Promise<T>): Promise<T> {
     const info = await this.service.getInfo(sandboxId);
     if (info.state === 'paused') throw new SandboxPausedError(sandboxId);
-    return this.service.connect(sandboxId);
+    return connect();
   }
 }

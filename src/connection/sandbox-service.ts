@@ -2,6 +2,7 @@
 // UserFacingErrors that say what to do; callers never see SDK internals.
 import * as vscode from 'vscode';
 import type { Sandbox, SandboxInfo, SandboxState } from 'e2b';
+import type { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import { backoffDelay, retryAfterMs, sleep } from './backoff';
 import { ConnectionService } from './connection-service';
 import { apiBaseUrl, ConnectionProfile, sandboxPortUrl, sdkOptions } from './profile';
@@ -12,6 +13,12 @@ let sdk: Promise<typeof import('e2b')> | undefined;
  * activation does not pay for it (the bundle keeps it; only its evaluation waits). */
 export function loadSdk(): Promise<typeof import('e2b')> {
   return (sdk ??= import('e2b'));
+}
+
+let interpreterSdk: Promise<typeof import('@e2b/code-interpreter')> | undefined;
+/** The code-interpreter SDK (notebooks, Run Selection), loaded on first use like the base SDK. */
+export function loadInterpreterSdk(): Promise<typeof import('@e2b/code-interpreter')> {
+  return (interpreterSdk ??= import('@e2b/code-interpreter'));
 }
 
 export interface SandboxLifecycleEvent { id: string; type: string; timestamp: string; sandboxId: string; eventData: Record<string, unknown> | null }
@@ -33,6 +40,9 @@ export class SandboxService {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after this window changed a sandbox (created, killed, timeout set). */
   readonly onDidChangeSandboxes = this.changed.event;
+  private readonly killed = new vscode.EventEmitter<string>();
+  /** Fires with the id after this window killed a sandbox (or found it already gone while killing). */
+  readonly onDidKill = this.killed.event;
 
   constructor(readonly connection: ConnectionService) {}
 
@@ -67,8 +77,14 @@ export class SandboxService {
     return this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.connect(sandboxId, opts));
   }
 
+  /** A code-interpreter handle (runCode, code contexts) on the sandbox; see SandboxConnections. */
+  connectInterpreter(sandboxId: string): Promise<InterpreterSandbox> {
+    return this.call(sandboxId, async (opts) => (await loadInterpreterSdk()).Sandbox.connect(sandboxId, opts));
+  }
+
   async kill(sandboxId: string): Promise<boolean> {
     const killed = await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.kill(sandboxId, opts));
+    this.killed.fire(sandboxId);
     this.changed.fire();
     return killed;
   }
@@ -162,7 +178,8 @@ export async function apiGet<T>(profile: ConnectionProfile, path: string): Promi
       await sleep(Math.min(retryAfterMs(res.headers.get('retry-after')) ?? backoffDelay(attempt), LONGEST_RETRY_AFTER_MS));
       continue;
     }
-    if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
+    // statusCode as on the SDK's own errors, so classifyFailure reads both alike.
+    if (!res.ok) throw Object.assign(new Error(`${res.status}: ${await res.text()}`), { statusCode: res.status });
     return (await res.json()) as T;
   }
 }

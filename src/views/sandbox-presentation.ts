@@ -166,3 +166,14 @@ export function commandLine(process: { cmd: string; args: string[] }): string {
   if (cmd === '/bin/bash' && args[0] === '-l' && args[1] === '-c') return args.slice(2).join(' ');
   return [cmd, ...args].join(' ');
 }
+
+/**
+ * Metadata the extension sets on a sandbox it creates for a document (a notebook, Run Selection):
+ * the document's name as the user knows it, and its URI (to find the sandbox again on reopening).
+ */
+export const OWNER_METADATA = { name: 'owner', uri: 'ownerUri' } as const;
+
+/** The document a sandbox was made for ("analysis.ipynb"), from its metadata; undefined when none. */
+export function sandboxOwner(metadata: Record<string, string> | undefined): string | undefined {
+  return metadata?.[OWNER_METADATA.name] || undefined;
+}

@@ -155,6 +155,21 @@ describe('Run selection in a sandbox', () => {
     assert.match(api.results.lastHtml, /Content-Security-Policy" content="default-src 'none'/);
   });
 
+  it('records Run Selection as its sandbox\'s owner, and replaces the sandbox only once it is really gone', async () => {
+    const opts = await sdkOptions();
+    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'print("first")' });
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('e2b.runFile');
+    const first = api.sessions.sandboxIdOf('e2b:run-selection')!;
+    assert.match((await Sandbox.getInfo(first, opts)).metadata.owner, /^Run Selection/);
+    await Sandbox.kill(first, opts);
+    const outcome = await vscode.commands.executeCommand<{ stdout: string }>('e2b.runFile');
+    assert.equal(outcome.stdout, 'first\n', 'ran in a new sandbox');
+    const second = api.sessions.sandboxIdOf('e2b:run-selection')!;
+    assert.notEqual(second, first);
+    assert.match((await Sandbox.getInfo(second, opts)).metadata.owner, /^Run Selection/);
+  });
+
   it('runs a whole file and keeps state in the run sandbox', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'total = sum(range(10))\ntotal' });
     await vscode.window.showTextDocument(doc);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { Sandbox } from '@e2b/code-interpreter';
 import { InterpreterSessions } from '../notebook/interpreter-sessions';
 import { interruptContext } from '../notebook/interrupt';
-import { RUN_SESSION_KEY } from '../run/run-in-sandbox';
+import { RUN_SESSION_KEY, runOwner } from '../run/run-in-sandbox';
 import { boundText } from './tool-output';
 
 interface SandboxInput { sandboxId?: string }
@@ -119,7 +119,7 @@ export class SandboxTools {
   }
 
   private async withSandbox(input: SandboxInput, forCode: boolean, action: (sandbox: Sandbox) => Promise<vscode.LanguageModelToolResult>): Promise<vscode.LanguageModelToolResult> {
-    const sandboxId = this.targetSandboxId(input, forCode) ?? await this.sessions.createFor(RUN_SESSION_KEY);
+    const sandboxId = this.targetSandboxId(input, forCode) ?? await this.sessions.createFor(RUN_SESSION_KEY, runOwner());
     return action(await this.sessions.sandbox(sandboxId));
   }
 }

@@ -1,49 +1,87 @@
-// Code-interpreter sandboxes and their code contexts ("kernels"), one context per document and
-// language, remembered per workspace so a window reload re-attaches to the same kernel state.
+// Which code-interpreter sandbox each document (a notebook, Run Selection) uses, and its code
+// contexts ("kernels"), one per language, remembered per workspace so a window reload or
+// reopening the notebook re-attaches to the same kernel state. SDK handles come from the one
+// facade (SandboxConnections), so a connection switch or a kill never leaves a stale one here.
 import * as vscode from 'vscode';
 import type { Sandbox as InterpreterSandbox, Context } from '@e2b/code-interpreter';
-import { ConnectionService } from '../../connection/connection-service';
-import { sdkOptions } from '../../connection/profile';
-import { SandboxPausedError } from '../../connection/sandbox-connections';
+import { SandboxConnections } from '../../connection/sandbox-connections';
 import { SandboxService } from '../../connection/sandbox-service';
-import { toUserFacingError, UserFacingError } from '../../connection/user-errors';
-import { PromiseCache } from '../../util/promise-cache';
+import { UserFacingError } from '../../connection/user-errors';
+import { OWNER_METADATA } from '../../views/sandbox-presentation';
 
 export const INTERPRETER_TEMPLATE = 'code-interpreter-v1';
 const STATE_KEY = 'e2b.interpreterSessions';
+/** How long a sandbox made for a document lives (the explorer shows the time left; Set Timeout extends it). */
+export const INTERPRETER_TIMEOUT_MINUTES = 30;
 
-interface StoredSession { sandboxId: string; contexts: Record<string, string> }
+export interface StoredSession {
+  sandboxId: string;
+  contexts: Record<string, string>;
+  /** Created for this document (so closing it may offer to kill it), not picked from the running ones. */
+  owned?: boolean;
+}
 
-export class InterpreterSessions {
-  private readonly sandboxes = new PromiseCache<InterpreterSandbox>();
+/** The document a sandbox is created for: shown in the explorer, used to find it again. */
+export interface SandboxOwner { name: string; uri: string }
 
-  constructor(private readonly connection: ConnectionService, private readonly service: SandboxService, private readonly state: vscode.Memento) {}
+export class InterpreterSessions implements vscode.Disposable {
+  private readonly assigned = new vscode.EventEmitter<string>();
+  /** Fires with the document key whenever its sandbox changes (chosen, created, dropped). */
+  readonly onDidChangeAssignment = this.assigned.event;
+  private readonly disposables: vscode.Disposable[] = [this.assigned];
+
+  constructor(private readonly connections: SandboxConnections, private readonly service: SandboxService, private readonly state: vscode.Memento) {
+    // A sandbox killed from this window is no document's sandbox any more: the next cell asks again.
+    this.disposables.push(service.onDidKill((sandboxId) => void this.unassignSandbox(sandboxId)));
+  }
 
   /** The sandbox assigned to a document (notebook or editor group key), if any. */
   sandboxIdOf(key: string): string | undefined {
     return this.stored()[key]?.sandboxId;
   }
 
-  async assign(key: string, sandboxId: string): Promise<void> {
-    await this.save(key, { sandboxId, contexts: {} });
+  /** True when the document's sandbox was created for it (rather than picked from running ones). */
+  owns(key: string): boolean {
+    return !!this.stored()[key]?.owned;
+  }
+
+  async assign(key: string, sandboxId: string, owned = false): Promise<void> {
+    const current = this.stored()[key];
+    if (current?.sandboxId === sandboxId) return;
+    await this.save(key, { sandboxId, contexts: {}, owned });
+  }
+
+  /** What is stored for a document (its sandbox, contexts, ownership), to hand on to another key. */
+  sessionOf(key: string): StoredSession | undefined {
+    return this.stored()[key];
+  }
+
+  /** Gives a document a session that was another's (an untitled notebook saved as a file), unless it has its own. */
+  async adopt(key: string, session: StoredSession): Promise<void> {
+    if (!this.stored()[key]) await this.save(key, session);
   }
 
   async unassign(key: string): Promise<void> {
-    await this.save(key, undefined);
+    if (this.stored()[key]) await this.save(key, undefined);
   }
 
-  /** Creates a code-interpreter sandbox for a document (with progress) and assigns it. */
-  async createFor(key: string, envs?: Record<string, string>): Promise<string> {
+  /** Creates a code-interpreter sandbox for a document (with progress), records its owner, and assigns it. */
+  async createFor(key: string, owner: SandboxOwner, envs?: Record<string, string>): Promise<string> {
     const sandbox = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Creating a ${INTERPRETER_TEMPLATE} sandbox…` },
-      () => this.service.create({ template: INTERPRETER_TEMPLATE, timeoutMs: 30 * 60_000, envs, metadata: { purpose: 'vscode-code-interpreter' } }),
+      { location: vscode.ProgressLocation.Notification, title: `Creating a ${INTERPRETER_TEMPLATE} sandbox for ${owner.name}…` },
+      () => this.service.create({
+        template: INTERPRETER_TEMPLATE,
+        timeoutMs: INTERPRETER_TIMEOUT_MINUTES * 60_000,
+        envs,
+        metadata: { purpose: 'vscode-code-interpreter', [OWNER_METADATA.name]: owner.name, [OWNER_METADATA.uri]: owner.uri },
+      }),
     );
-    await this.assign(key, sandbox.sandboxId);
+    await this.assign(key, sandbox.sandboxId, true);
     return sandbox.sandboxId;
   }
 
   sandbox(sandboxId: string): Promise<InterpreterSandbox> {
-    return this.sandboxes.get(sandboxId, () => this.attach(sandboxId));
+    return this.connections.interpreter(sandboxId);
   }
 
   /** The document's context for a language: reused across reloads while its kernel lives. */
@@ -58,7 +96,8 @@ export class InterpreterSessions {
       if (context) return { sandbox, context };
     }
     const context = await sandbox.createCodeContext({ language, cwd });
-    await this.save(key, { ...session, contexts: { ...session.contexts, [language]: context.id } });
+    const now = this.stored()[key] ?? session;
+    await this.save(key, { ...now, contexts: { ...now.contexts, [language]: context.id } });
     return { sandbox, context };
   }
 
@@ -72,21 +111,19 @@ export class InterpreterSessions {
     return ids.length;
   }
 
-  /** Forgets a sandbox that is gone. */
-  forgetSandbox(sandboxId: string): void {
-    this.sandboxes.delete(sandboxId);
+  /** Forgets a sandbox that is gone: its cached handles, and every document it was assigned to. */
+  async forgetSandbox(sandboxId: string): Promise<void> {
+    this.connections.forget(sandboxId);
+    await this.unassignSandbox(sandboxId);
   }
 
-  private async attach(sandboxId: string): Promise<InterpreterSandbox> {
-    const profile = await this.connection.current();
-    const info = await this.service.getInfo(sandboxId);
-    if (info.state === 'paused') throw new SandboxPausedError(sandboxId);
-    try {
-      // Loaded on first use, like the base SDK (see loadSdk).
-      const { Sandbox } = await import('@e2b/code-interpreter');
-      return await Sandbox.connect(sandboxId, sdkOptions(profile));
-    } catch (err) {
-      throw toUserFacingError(err, { connectionLabel: profile.label, apiUrl: profile.apiUrl, sandboxId });
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async unassignSandbox(sandboxId: string): Promise<void> {
+    for (const [key, session] of Object.entries(this.stored())) {
+      if (session.sandboxId === sandboxId) await this.unassign(key);
     }
   }
 
@@ -99,5 +136,6 @@ export class InterpreterSessions {
     if (session) all[key] = session;
     else delete all[key];
     await this.state.update(STATE_KEY, all);
+    this.assigned.fire(key);
   }
 }
