@@ -108,7 +108,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     }
     if (!('handle' in outcome)) {
       this.settleAttached(undefined);
-      if (outcome.ended !== 'closed') this.markUnreachable(session, outcome.ended === 'sandbox gone' ? `sandbox ${this.sandboxId} is gone (killed or timed out)` : `the shell (pid ${pid}) ended while this window was away`);
+      if (outcome.ended !== 'closed') this.markUnreachable(outcome.ended === 'sandbox gone' ? `sandbox ${this.sandboxId} is gone (killed or timed out)` : `the shell (pid ${pid}) ended while this window was away`);
       return;
     }
     this.handle = outcome.handle;
@@ -119,9 +119,12 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     this.follow(session, outcome.handle);
   }
 
-  /** Keeps the terminal open, named and worded so it cannot pass for a live shell. */
-  private markUnreachable(session: PtySession, problem: string): void {
-    this.sessions.ended(session);
+  /**
+   * Keeps the terminal open, named and worded so it cannot pass for a live shell. It stays
+   * remembered, so a reload brings it back saying the same, until its user closes it.
+   */
+  private markUnreachable(problem: string): void {
+    this.stopWatching();
     this.setState('closed');
     this.names.fire(`E2B ${this.sandboxId.slice(0, 8)} (gone)`);
     this.writes.fire(`\r\n\x1b[31m[${problem}: this terminal no longer reaches a shell. Close it; open a new one from the E2B view.]\x1b[0m\r\n`);
@@ -167,9 +170,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
       if (this.dimensions) await this.sandbox().then((s) => s.pty.resize(session.pid, { cols: this.dimensions!.columns, rows: this.dimensions!.rows })).catch(() => undefined);
       this.follow(session, outcome.handle);
     } else if (outcome.ended === 'sandbox gone') {
-      this.finish(session, undefined, `sandbox ${this.sandboxId} is gone (killed or timed out)`);
+      this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`);
     } else if (outcome.ended === 'process ended') {
-      this.finish(session, undefined, 'the shell ended while the connection was down');
+      this.markUnreachable('the shell ended while the connection was down');
     }
   }
 
