@@ -69,6 +69,8 @@ export async function screenshot(name: string, ready?: () => boolean): Promise<v
   if (!dir) return;
   // Something worth showing first (a few metrics samples, say), if it comes.
   for (let i = 0; i < 150 && ready && !ready(); i++) await new Promise((r) => setTimeout(r, 200));
+  // Messages earlier tests left (refused keys, lost connections) are not part of the picture.
+  await vscode.commands.executeCommand('notifications.clearAll');
   // Let the workbench draw what the test just did (webviews, notebook outputs, terminal text).
   await new Promise((r) => setTimeout(r, 1500));
   const request = join(dir, `${name}.request`);
