@@ -14,6 +14,9 @@ export type SandboxFilesNode =
 
 type MessageNode = { kind: 'message'; text: string };
 
+/** Names in the order VS Code's explorer shows them: case aside, numbers by value. */
+const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
 /** The e2b: Uri of a Files-tree node, so file commands take a tree row like an explorer resource. */
 export function filesNodeUri(arg: unknown): vscode.Uri | undefined {
   const node = arg as Partial<SandboxFilesNode> | undefined;
@@ -55,7 +58,7 @@ export class SandboxFilesNodes implements vscode.Disposable {
     }
     if (entries.length === 0) return [{ kind: 'message', text: 'Empty folder' }];
     const isDir = (type: vscode.FileType) => (type & vscode.FileType.Directory) !== 0;
-    entries.sort(([a, at], [b, bt]) => Number(isDir(bt)) - Number(isDir(at)) || (a < b ? -1 : a > b ? 1 : 0));
+    entries.sort(([a, at], [b, bt]) => Number(isDir(bt)) - Number(isDir(at)) || byName.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
     const join = (name: string) => (node.path === '/' ? `/${name}` : `${node.path}/${name}`);
     return entries.map(([name, type]) => isDir(type)
       ? this.folder(node.sandboxId, join(name), 'file')
