@@ -148,6 +148,22 @@ describe('Sandbox Explorer Files tree', () => {
     // Removed (from a terminal, say) while its row is on screen, then expanded.
     await sandbox.files.remove('/home/user/removed-dir');
     assert.deepEqual(labels(await services.tree.getChildren(removed)), ['message: /home/user/removed-dir does not exist in the sandbox']);
+
+    // "Open Sandbox Files in Workspace…" on that row takes its folder (no path box) and, the folder
+    // being gone, says so and leaves the workspace as it is.
+    // (Once the file system's cached listing of the home directory, which still has it, expires.)
+    const removedUri = vscode.Uri.from({ scheme: 'e2b', authority: sandbox.sandboxId, path: '/home/user/removed-dir' });
+    await waitFor('the folder known to be gone', async () => { try { await vscode.workspace.fs.stat(removedUri); return false; } catch { return true; } });
+    const folders = vscode.workspace.workspaceFolders?.map((f) => f.uri.toString());
+    const shown: string[] = [];
+    const listener = services.errors.onDidShow((m) => shown.push(m.message));
+    try {
+      assert.equal(await vscode.commands.executeCommand('e2b.openSandboxFiles', removed), undefined);
+      await waitFor('the error to be shown', () => shown.some((m) => m.includes('/home/user/removed-dir')));
+    } finally {
+      listener.dispose();
+    }
+    assert.deepEqual(vscode.workspace.workspaceFolders?.map((f) => f.uri.toString()), folders);
   });
 
   it('never resumes a paused sandbox: browsing says to resume it, and it stays paused', async () => {
