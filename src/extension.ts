@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const files = new SandboxFileSystemProvider(connections, log);
   const terminals = new SandboxTerminals(connections, context.workspaceState);
   const errors = new ErrorNotifier(log);
-  const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log, errors);
+  const tree = new SandboxTreeProvider(sandboxes, connections, context.workspaceState, log, errors, files.onDidChangeFile);
   const refresher = new RefreshScheduler(() => tree.refresh(), {
     intervalMs: () => vscode.workspace.getConfiguration('e2b').get<number>('explorer.refreshIntervalSeconds', 10) * 1000,
     // A server that stopped answering is most often restarting: look again within seconds.

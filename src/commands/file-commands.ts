@@ -4,13 +4,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { downloadFile, uploadFile } from '../providers/files/transfers';
 import { E2B_SCHEME, parseSandboxUri, sandboxUri } from '../providers/files/sandbox-uri';
+import { filesNodeUri, SANDBOX_HOME } from '../views/sandbox-files-nodes';
 import { resolveSandboxId } from './pick-sandbox';
 import { registerCommand, Services } from './services';
 
-const HOME = '/home/user';
+const HOME = SANDBOX_HOME;
 
 export function registerFileCommands(services: Services): void {
   registerCommand(services, 'e2b.openSandboxFiles', async (arg?: unknown, folderArg?: string) => {
+    // A folder row of the Files tree: that folder, without asking.
+    const row = filesNodeUri(arg);
+    if (row) [arg, folderArg] = [row.authority, row.path];
     const id = await resolveSandboxId(services, arg, 'Sandbox whose files to open');
     if (!id) return undefined;
     const folder = folderArg ?? await vscode.window.showInputBox({ title: `Open files of ${id}`, prompt: 'Folder in the sandbox to add to the workspace', value: HOME });
@@ -70,6 +74,7 @@ export function registerFileCommands(services: Services): void {
 
 /** Where to upload: an e2b: folder from the file explorer, or a sandbox (then a folder is asked for). */
 async function uploadDestination(services: Services, target: unknown): Promise<{ sandboxId: string; dir: string } | undefined> {
+  target = filesNodeUri(target) ?? target;
   if (target instanceof vscode.Uri && target.scheme === E2B_SCHEME) {
     const { sandboxId, path: p } = parseSandboxUri(target);
     const isDir = ((await vscode.workspace.fs.stat(target)).type & vscode.FileType.Directory) !== 0;
@@ -82,6 +87,7 @@ async function uploadDestination(services: Services, target: unknown): Promise<{
 }
 
 async function downloadSource(services: Services, source: unknown): Promise<{ sandboxId: string; path: string } | undefined> {
+  source = filesNodeUri(source) ?? source;
   if (source instanceof vscode.Uri && source.scheme === E2B_SCHEME) return parseSandboxUri(source);
   const sandboxId = await resolveSandboxId(services, source, 'Sandbox to download from');
   if (!sandboxId) return undefined;

@@ -5,6 +5,7 @@ import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
 import { ErrorNotifier } from './error-notifier';
+import { SandboxFilesNode, SandboxFilesNodes } from './sandbox-files-nodes';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
 import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
 
@@ -13,7 +14,8 @@ export type ExplorerNode =
   | { kind: 'sandbox'; sandbox: SandboxInfo }
   | { kind: 'process'; sandboxId: string; process: ProcessInfo }
   | { kind: 'message'; text: string }
-  | { kind: 'loadMore' };
+  | { kind: 'loadMore' }
+  | SandboxFilesNode;
 
 const FILTER_KEY = 'e2b.explorer.filter';
 
@@ -27,6 +29,9 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   private loaded = false;
   /** When the list on screen was last fetched. */
   private fetchedAt?: Date;
+  /** The "Files" branch of each running sandbox. */
+  private readonly files: SandboxFilesNodes;
+  private readonly killSubscription: vscode.Disposable;
 
   constructor(
     private readonly service: SandboxService,
@@ -35,7 +40,12 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     private readonly log: vscode.LogOutputChannel,
     /** Told about a refused key (shown once until it works again); other failures stay in the view. */
     private readonly notifier?: ErrorNotifier,
-  ) {}
+    /** The e2b: file system's changes, to redraw the folders shown. */
+    fileChanges?: vscode.Event<vscode.FileChangeEvent[]>,
+  ) {
+    this.files = new SandboxFilesNodes((node) => this.changed.fire(node), fileChanges);
+    this.killSubscription = service.onDidKill((sandboxId) => this.files.forgetSandbox(sandboxId));
+  }
 
   /** Redraws the sandboxes' children (their running commands) after one was started or killed. */
   refreshProcesses(): void {
@@ -145,14 +155,19 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (node?.kind === 'sandbox') {
+      const id = node.sandbox.sandboxId;
+      // Browsing a paused sandbox would need it resumed: that is the user's call, not a click's.
+      if (node.sandbox.state !== 'running') return [{ kind: 'message', text: 'Resume the sandbox to browse its files' }];
+      const files = this.files.root(id);
       try {
-        const processes = await this.processes(node.sandbox.sandboxId);
-        if (processes.length === 0) return [{ kind: 'message', text: 'No running commands' }];
-        return processes.map((process) => ({ kind: 'process', sandboxId: node.sandbox.sandboxId, process }));
+        const processes = await this.processes(id);
+        if (processes.length === 0) return [files, { kind: 'message', text: 'No running commands' }];
+        return [files, ...processes.map((process): ExplorerNode => ({ kind: 'process', sandboxId: id, process }))];
       } catch (err) {
-        return [{ kind: 'message', text: (err as Error).message }];
+        return [files, { kind: 'message', text: (err as Error).message }];
       }
     }
+    if (node?.kind === 'files' || node?.kind === 'file') return this.files.children(node);
     return this.children(node);
   }
 
@@ -171,6 +186,9 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'files':
+      case 'file':
+        return this.files.treeItem(node);
       case 'group': {
         const item = new vscode.TreeItem(node.state === 'running' ? 'Running' : 'Paused', vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${node.state}`;
@@ -216,6 +234,8 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   }
 
   dispose(): void {
+    this.files.dispose();
+    this.killSubscription.dispose();
     this.changed.dispose();
   }
 }
