@@ -106,12 +106,13 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
     const res = await fetch(`${endpoint.apiUrl}/sandboxes`, {
       method: 'POST',
       headers: { 'X-API-KEY': endpoint.apiKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ templateID: 'base', timeout: 300, metadata: { suite: 'npm-start' } }),
+      body: JSON.stringify({ templateID: 'base', timeout: 300, metadata: { suite: 'npm-start', name: `made-outside-${process.pid}` } }),
     });
     assert.equal(res.status, 201, await res.clone().text());
     const { sandboxID } = (await res.json()) as { sandboxID: string };
     created.push(sandboxID);
-    await sandboxesView.locator('.monaco-list-row', { hasText: sandboxID }).waitFor({ timeout: 90_000 });
+    // A row leads with the sandbox's name from its metadata.
+    await sandboxesView.locator('.monaco-list-row', { hasText: `made-outside-${process.pid}` }).waitFor({ timeout: 90_000 });
   });
 
   it('finds a cache that stops working by using it', () => {
