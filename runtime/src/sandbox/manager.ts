@@ -395,12 +395,13 @@ export class SandboxManager {
   private async destroy(id: string): Promise<void> {
     const record = this.sandboxes.get(id);
     this.sandboxes.delete(id);
+    // Recorded as it leaves the API: whoever sees it gone (404) finds the event there already.
+    if (record && record.state !== 'creating') this.events.record('killed', record);
     this.initPids.delete(id);
     this.metrics.forget(id);
     // Frozen processes cannot die: thaw before killing.
     if (record?.state === 'paused') await this.crun.resume(containerName(id)).catch(() => undefined);
     await this.crun.deleteForce(containerName(id));
-    if (record && record.state !== 'creating') this.events.record('killed', record);
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     if (existsSync(bundle.dir)) await bundle.remove();
   }
