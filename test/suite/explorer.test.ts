@@ -9,7 +9,7 @@ import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ShownMessage } from '../../src/views/error-notifier';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { EXTENSION_ID, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
+import { closeAllEditorsWithoutSaving, EXTENSION_ID, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,7 +149,7 @@ describe('Sandbox Explorer', () => {
     const opts = await sdkOptions();
     const before = (await Sandbox.getInfo(id, opts)).endAt.getTime();
     // The info preview the last test opened takes the focus when it loads, which would close the box.
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditorsWithoutSaving();
     prompts.length = 0;
     const done = vscode.commands.executeCommand('e2b.setSandboxTimeout', id);
     const prompt = await answer(new RegExp(`Timeout of ${id}`));

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { closeAllEditorsWithoutSaving, extensionApi, sdkOptions, waitFor } from './helpers';
 
 type FileNode = Extract<ExplorerNode, { kind: 'file' }>;
 
@@ -59,7 +59,7 @@ describe('Sandbox Explorer Files tree', () => {
   });
 
   after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditorsWithoutSaving();
     const opts = await sdkOptions().catch(() => undefined);
     if (opts) await Promise.all(created.map((id) => Sandbox.kill(id, opts).catch(() => false)));
   });

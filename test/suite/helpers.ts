@@ -84,3 +84,22 @@ export function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () =
   pty.onDidWrite((chunk) => { text += chunk; });
   return { text: () => text };
 }
+
+/**
+ * Closes every editor without saving: a dirty one left by an earlier test (a killed sandbox's
+ * file, say) would otherwise raise a "save?" dialog that nobody here answers.
+ */
+export async function closeAllEditorsWithoutSaving(): Promise<void> {
+  const revertActive = async () => {
+    const reverted = Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
+    await Promise.race([reverted, new Promise((r) => setTimeout(r, 10_000))]);
+  };
+  for (const document of vscode.workspace.textDocuments.filter((d) => d.isDirty)) {
+    await vscode.window.showTextDocument(document, { preview: false }).then(revertActive, () => undefined);
+  }
+  for (const notebook of vscode.workspace.notebookDocuments.filter((n) => n.isDirty)) {
+    await vscode.window.showNotebookDocument(notebook).then(revertActive, () => undefined);
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
