@@ -129,9 +129,14 @@ export class Workbench {
     await row.click();
   }
 
-  /** Answers an input box: replaces what it offers with `value` (or keeps it) and presses Enter. */
-  async answer(value?: string): Promise<void> {
+  /**
+   * Answers an input box: replaces what it offers with `value` (or keeps it) and presses Enter.
+   * With `title`, first waits for the box with that title (the quick input of a step before may
+   * still be on screen).
+   */
+  async answer(value?: string, title?: string): Promise<void> {
     const input = this.quickInput();
+    if (title) await this.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });
     await input.waitFor();
     if (value !== undefined) await input.fill(value);
     await this.page.keyboard.press('Enter');

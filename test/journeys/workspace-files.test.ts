@@ -10,7 +10,7 @@ import { StartingPoint, Workbench } from './workbench';
 async function openSandboxFiles(workbench: Workbench, sandboxId: string): Promise<void> {
   await workbench.command('E2B: Open Sandbox Files in Workspace');
   await workbench.pick(sandboxId);
-  await workbench.answer();
+  await workbench.answer(undefined, `Open files of ${sandboxId}`);
 }
 
 /** Types into a new untitled editor and into the workspace's local file, saving neither. */
