@@ -30,8 +30,10 @@ export async function run(): Promise<void> {
     await new Promise((r) => setTimeout(r, 120_000));
     // code-server may keep an old extension host alive after the reload: if a newer host took
     // more samples, it runs the benchmarks; this one must not run them a second time beside it.
+    // Nor end the run: the runner writes "# runner finished" when this returns, and the driver
+    // would stop waiting while the newer host is still measuring.
     const now: State = JSON.parse(readFileSync(stateFile, 'utf8'));
-    if (now.activation.length > state.activation.length) return;
+    if (now.activation.length > state.activation.length) await new Promise(() => undefined);
     progress('the window was not reloaded: continuing with the samples so far');
   }
 
