@@ -99,7 +99,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   private async reattachAfterReload(pid: number): Promise<void> {
     const session = { sandboxId: this.sandboxId, pid };
     this.writes.fire(`\x1b[2m[reattaching to the shell (pid ${pid}) in sandbox ${this.sandboxId}…]\x1b[0m\r\n`);
-    const attach = async () => (await this.sandbox()).pty.connect(pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS });
+    const attach = () => this.connectTo(pid);
     let outcome: Awaited<ReturnType<typeof reattach<CommandHandle>>>;
     try {
       outcome = { handle: await attach() };
@@ -115,8 +115,18 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     this.writes.fire(`\x1b[2m[reattached to the shell (pid ${pid}) in sandbox ${this.sandboxId}]\x1b[0m\r\n`);
     this.settleAttached(pid);
     this.sessions.started(session);
-    if (this.dimensions) await this.sandbox().then((s) => s.pty.resize(pid, { cols: this.dimensions!.columns, rows: this.dimensions!.rows })).catch(() => undefined);
+    if (this.dimensions) await this.resizeTo(pid, this.dimensions);
     this.follow(session, outcome.handle);
+  }
+
+  /** Attaches a new stream to a shell that runs on in the sandbox. */
+  private async connectTo(pid: number): Promise<CommandHandle> {
+    return (await this.sandbox()).pty.connect(pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS });
+  }
+
+  /** A failed resize changes nothing the user typed: it is not worth an error. */
+  private async resizeTo(pid: number, dimensions: vscode.TerminalDimensions): Promise<void> {
+    await this.sandbox().then((s) => s.pty.resize(pid, { cols: dimensions.columns, rows: dimensions.rows })).catch(() => undefined);
   }
 
   /**
@@ -160,14 +170,14 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     this.setState('reconnecting');
     this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
     const outcome = await reattach(
-      async () => (await this.sandbox()).pty.connect(session.pid, { onData: this.onData, timeoutMs: 0, requestTimeoutMs: RECONNECT_TIMEOUT_MS }),
+      () => this.connectTo(session.pid),
       this.status,
       () => this.closedByUser,
     );
     if ('handle' in outcome) {
       this.handle = outcome.handle;
       this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
-      if (this.dimensions) await this.sandbox().then((s) => s.pty.resize(session.pid, { cols: this.dimensions!.columns, rows: this.dimensions!.rows })).catch(() => undefined);
+      if (this.dimensions) await this.resizeTo(session.pid, this.dimensions);
       this.follow(session, outcome.handle);
     } else if (outcome.ended === 'sandbox gone') {
       this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`);
@@ -201,7 +211,7 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     this.dimensions = dimensions;
     const pid = this.handle?.pid;
     if (pid === undefined) return;
-    void this.sandbox().then((s) => s.pty.resize(pid, { cols: dimensions.columns, rows: dimensions.rows })).catch(() => undefined);
+    void this.resizeTo(pid, dimensions);
   }
 
   /**
