@@ -1,11 +1,14 @@
-// Templates as the API presents them: for now, one per locally built image.
+// Templates as the API presents them: the locally built images (one build each, tagged
+// `default`) and the templates built through the build API (builds chosen by tag).
 import { readdirSync } from 'node:fs';
 import { SandboxLimits } from '../container/oci-spec';
 import { ENVD_VERSION, TemplateSource } from '../sandbox/manager';
 import { RuntimePaths } from '../paths';
 import { readImageInfo } from './build';
 import type { TemplateBuilds } from '../templates/build';
-import { TEMPLATE_DISK_SIZE_MB } from '../templates/store';
+import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from '../templates/store';
+import { parseTemplateRef, ReferenceSyntaxError } from '../templates/reference';
+import { ApiError, badRequest } from '../sandbox/errors';
 
 const DEFAULT_LIMITS: SandboxLimits = { cpuCount: 2, memoryMB: 1024, pids: 4096 };
 const DISK_SIZE_MB = 10240;
@@ -18,11 +21,30 @@ export class ImageTemplates implements TemplateSource {
     return /^[a-z0-9][a-z0-9._-]*$/.test(name) && readImageInfo(this.paths.imageDir(name)) !== undefined;
   }
 
+  /**
+   * "name", "team/name", "name:tag": undefined when no such template; a reference that does not
+   * parse is a 400 and an unknown tag a 404, with E2B's messages.
+   */
   resolve(templateIdOrAlias: string) {
-    // SDKs may send "name:tag" or "team/name"; the local runtime has one team and one tag per name.
-    const name = templateIdOrAlias.replace(/^[^/]*\//, '').replace(/:default$/, '');
-    const info = /^[a-z0-9][a-z0-9._-]*$/.test(name) ? readImageInfo(this.paths.imageDir(name)) : undefined;
-    if (!info) return this.builds?.store.resolve(templateIdOrAlias);
+    let ref: { name: string; tag?: string };
+    try {
+      ref = parseTemplateRef(templateIdOrAlias);
+    } catch (err) {
+      if (err instanceof ReferenceSyntaxError) throw badRequest(`Invalid template reference: ${err.message}`);
+      throw err;
+    }
+    const name = ref.name;
+    const info = readImageInfo(this.paths.imageDir(name));
+    if (!info) {
+      try {
+        return this.builds?.store.resolve(templateIdOrAlias);
+      } catch (err) {
+        if (err instanceof TagNotFoundError) throw new ApiError(404, err.message);
+        throw err;
+      }
+    }
+    // An image has one build, tagged `default`.
+    if (ref.tag) throw new ApiError(404, new TagNotFoundError(name, ref.tag).message);
     return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB, start: info.start };
   }
 
@@ -55,23 +77,27 @@ export class ImageTemplates implements TemplateSource {
         envdVersion: ENVD_VERSION,
         buildStatus: 'ready',
       }];
-    }).concat(this.builds?.store.all().map((t) => ({
-      templateID: t.templateID,
-      buildID: t.buildID,
-      cpuCount: t.cpuCount,
-      memoryMB: t.memoryMB,
-      diskSizeMB: TEMPLATE_DISK_SIZE_MB,
-      public: false,
-      aliases: [t.templateID],
-      names: [t.templateID],
-      createdAt: t.createdAt,
-      updatedAt: t.updatedAt,
-      createdBy: null,
-      lastSpawnedAt: null,
-      spawnCount: 0,
-      buildCount: t.buildCount,
-      envdVersion: ENVD_VERSION,
-      buildStatus: 'ready',
-    })) ?? []);
+    }).concat(this.builds?.store.all().flatMap((t) => {
+      const build = this.builds!.store.shownBuild(t);
+      if (!build) return [];
+      return [{
+        templateID: t.templateID,
+        buildID: build.buildID,
+        cpuCount: build.cpuCount,
+        memoryMB: build.memoryMB,
+        diskSizeMB: TEMPLATE_DISK_SIZE_MB,
+        public: false,
+        aliases: [t.templateID],
+        names: [t.templateID],
+        createdAt: t.createdAt,
+        updatedAt: t.updatedAt,
+        createdBy: null,
+        lastSpawnedAt: null,
+        spawnCount: 0,
+        buildCount: t.buildCount,
+        envdVersion: ENVD_VERSION,
+        buildStatus: 'ready',
+      }];
+    }) ?? []);
   }
 }

@@ -11,7 +11,7 @@ export interface RunOptions {
   /** Output as it arrives (stdout, stderr and PTY alike). */
   onOutput?: (text: string) => void;
 }
-export interface CommandOutcome { pid: number; exitCode?: number; output: string }
+export interface CommandOutcome { pid: number; exitCode?: number; output: string; /** The end event's status ("exit status 3"). */ status?: string }
 
 function envelope(message: unknown): Buffer {
   const json = Buffer.from(JSON.stringify(message));
@@ -68,7 +68,7 @@ export function startInSandbox(socketPath: string, accessToken: string | undefin
             onOutput?.(text);
           } else if (event.end) {
             // A process killed by a signal reports exited:false and no exit code.
-            resolve({ pid, exitCode: event.end.exitCode ?? (event.end.exited === false ? -1 : 0), output });
+            resolve({ pid, exitCode: event.end.exitCode ?? (event.end.exited === false ? -1 : 0), output, status: event.end.status });
           }
         }
       });

@@ -6,7 +6,9 @@ import { posix } from 'node:path';
 import { readImageInfo } from '../image/build';
 import { SandboxStart } from '../image/recipes';
 import { ApiError, badRequest, notFound } from '../sandbox/errors';
-import { BuiltTemplate, isValidTemplateName, templateNameOf, TemplateStore } from './store';
+import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } from './store';
+import { DEFAULT_TAG, parseTemplateRef, ReferenceSyntaxError, validateTags } from './reference';
+import { failedStepMessage } from './step-errors';
 import { shellQuote } from '../shell-quote';
 import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
 
@@ -26,6 +28,8 @@ export interface BuildRequest {
 interface Build {
   templateID: string;
   buildID: string;
+  /** The tags this build gets once it is ready. */
+  tags: string[];
   status: BuildStatus;
   cpuCount: number;
   memoryMB: number;
@@ -64,17 +68,32 @@ export class TemplateBuilds {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** `POST /v3/templates`: registers a build of `name`, waiting for its steps. */
+  /** `POST /v3/templates`: registers a build of `name[:tag]` (plus `tags`), waiting for its steps. */
   request(body: Record<string, unknown>): Build {
-    const raw = typeof body.name === 'string' ? body.name : typeof body.alias === 'string' ? body.alias : '';
-    const name = templateNameOf(raw);
-    if (!isValidTemplateName(name)) throw badRequest(`invalid template name '${raw}': use lowercase letters, digits, '.', '_' and '-'`);
+    const raw = typeof body.name === 'string' ? body.name : typeof body.alias === 'string' ? body.alias : undefined;
+    if (raw === undefined) throw badRequest('Name is required');
+    let name: string;
+    let tags: string[];
+    try {
+      const ref = parseTemplateRef(raw);
+      name = ref.name;
+      if (body.tags !== undefined && body.tags !== null && !Array.isArray(body.tags)) throw badRequest('Invalid request body: tags must be an array of strings');
+      try {
+        tags = validateTags([...(ref.tag ? [ref.tag] : []), ...((body.tags as unknown[] | undefined) ?? [])]);
+      } catch (err) {
+        throw badRequest(`Invalid tag: ${(err as Error).message}`);
+      }
+    } catch (err) {
+      throw err instanceof ReferenceSyntaxError ? badRequest(`Invalid name: ${err.message}`) : err;
+    }
+    // As E2B: a build without tags gets `default`; one with tags gets only those.
+    if (tags.length === 0) tags = [DEFAULT_TAG];
     if (this.imageExists(name)) throw badRequest(`'${name}' is a built-in image of this runtime: choose another template name`);
     const cpuCount = body.cpuCount === undefined ? 2 : Number(body.cpuCount);
     const memoryMB = body.memoryMB === undefined ? 1024 : Number(body.memoryMB);
     if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > 64) throw badRequest('cpuCount must be an integer from 1 to 64');
     if (!Number.isInteger(memoryMB) || memoryMB < 128 || memoryMB > 262144) throw badRequest('memoryMB must be an integer from 128 to 262144');
-    const build: Build = { templateID: name, buildID: randomUUID(), status: 'waiting', cpuCount, memoryMB, entries: [], createdAt: new Date().toISOString() };
+    const build: Build = { templateID: name, buildID: randomUUID(), tags, status: 'waiting', cpuCount, memoryMB, entries: [], createdAt: new Date().toISOString() };
     this.builds.set(build.buildID, build);
     return build;
   }
@@ -119,12 +138,22 @@ export class TemplateBuilds {
 
   private baseState(build: Build, body: BuildRequest): BuildState {
     if (body.fromTemplate) {
-      const name = templateNameOf(body.fromTemplate);
-      const parent = this.store.get(name);
-      if (parent) {
-        return { layers: parent.layers, baseRootfs: parent.baseRootfs, key: hash(['template', parent.baseRootfs, ...parent.layers]), envs: { ...parent.envs }, user: parent.user, workdir: parent.workdir, start: parent.start };
+      // E2B resolves the parent reference when the build starts; a bad one fails the build at 'base'.
+      let ref: { name: string; tag?: string };
+      try {
+        ref = parseTemplateRef(body.fromTemplate);
+      } catch (err) {
+        this.fail(build, 'base', `invalid template reference: ${(err as Error).message}`);
       }
-      return this.imageState(build, name, `template '${body.fromTemplate}' not found`);
+      const parent = this.store.get(ref.name);
+      if (parent) {
+        const chosen = this.store.choose(parent, ref.tag);
+        if (!chosen) this.fail(build, 'base', new TagNotFoundError(ref.name, ref.tag ?? DEFAULT_TAG).message);
+        const b = chosen.build;
+        return { layers: b.layers, baseRootfs: b.baseRootfs, key: hash(['template', b.baseRootfs, ...b.layers]), envs: { ...b.envs }, user: b.user, workdir: b.workdir, start: b.start };
+      }
+      if (ref.tag && this.imageExists(ref.name)) this.fail(build, 'base', new TagNotFoundError(ref.name, ref.tag).message);
+      return this.imageState(build, ref.name, `template '${ref.name}' not found`);
     }
     const image = body.fromImage ?? 'e2bdev/base';
     if (!DEBIAN_LIKE.test(image)) {
@@ -180,16 +209,16 @@ export class TemplateBuilds {
         if (lowers.length > MAX_LOWERDIR_CHARS) this.fail(build, stepName, 'too many layers: the overlay cannot stack this many steps, merge some RUN steps');
         mkdirSync(this.store.layersDir, { recursive: true });
         const tmpLayer = `${layerDir}.tmp-${randomUUID().slice(0, 8)}`;
-        let exitCode: number;
+        let outcome: { exitCode: number; status: string };
         try {
-          exitCode = await runStepInContainer(this.host, lowers, command.run, tmpLayer, (line) => this.append(build, 'info', line, stepName), command.inbox, this.activeContainers);
+          outcome = await runStepInContainer(this.host, lowers, command.run, tmpLayer, (line) => this.append(build, 'info', line, stepName), command.inbox, this.activeContainers);
         } catch (err) {
           rmSync(tmpLayer, { recursive: true, force: true });
-          this.fail(build, stepName, `${label}: ${(err as Error).message}`);
+          this.fail(build, stepName, failedStepMessage(step.type, args, { streamError: (err as Error).message }));
         }
-        if (exitCode !== 0) {
+        if (outcome.exitCode !== 0) {
           rmSync(tmpLayer, { recursive: true, force: true });
-          this.fail(build, stepName, `${label} failed with exit code ${exitCode}`);
+          this.fail(build, stepName, failedStepMessage(step.type, args, { status: outcome.status }));
         }
         // A concurrent build may have made the same layer meanwhile: keep that one (it may be mounted).
         if (existsSync(layerDir)) rmSync(tmpLayer, { recursive: true, force: true });
@@ -202,14 +231,9 @@ export class TemplateBuilds {
     }
     if (body.startCmd || body.readyCmd) state.start = { startCmd: body.startCmd || undefined, readyCmd: body.readyCmd || undefined, user: state.user };
     this.append(build, 'info', `[finalize] ${state.start ? `start command: ${state.start.startCmd ?? '-'}, ready command: ${state.start.readyCmd ?? '-'}` : 'no start command'}`, 'finalize');
-    const previous = this.store.get(build.templateID);
-    const now = new Date().toISOString();
-    const template: BuiltTemplate = {
-      templateID: build.templateID,
+    const record: TemplateBuildRecord = {
       buildID: build.buildID,
-      createdAt: previous?.createdAt ?? now,
-      updatedAt: now,
-      buildCount: (previous?.buildCount ?? 0) + 1,
+      createdAt: new Date().toISOString(),
       cpuCount: build.cpuCount,
       memoryMB: build.memoryMB,
       layers: state.layers,
@@ -219,8 +243,9 @@ export class TemplateBuilds {
       workdir: state.workdir,
       start: state.start,
     };
-    this.store.save(template);
-    this.append(build, 'info', `Template ${build.templateID} built in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.layers.length} layer(s))`, 'finalize');
+    // Only a ready build takes its tags: a failed one leaves them on the build they had.
+    this.store.addBuild(build.templateID, record, build.tags);
+    this.append(build, 'info', `Template ${build.templateID} built in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.layers.length} layer(s)), tagged ${build.tags.join(', ')}`, 'finalize');
     build.status = 'ready';
     this.log(`template ${build.templateID}: build ${build.buildID} ready`);
   }
@@ -267,6 +292,12 @@ export class TemplateBuilds {
       logEntries: entries,
       ...(build.reason ? { reason: { message: build.reason.message, step: build.reason.step, logEntries: build.entries.filter((e) => e.level === 'error').slice(-20) } } : {}),
     };
+  }
+
+  /** A built-in image seen as a template build (its one tag is `default`); undefined when no such image. */
+  imageBuild(name: string): { buildID: string; createdAt: string } | undefined {
+    const info = this.imageExists(name) ? readImageInfo(this.host.paths.imageDir(name)) : undefined;
+    return info ? { buildID: info.fingerprint, createdAt: info.builtAt } : undefined;
   }
 
   /** Whether any build of this template is still running. */

@@ -7,6 +7,7 @@ import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { readJsonBody, sendEmpty, sendJson } from '../server/http-util';
 import { BuildRequest, TemplateBuilds } from './build';
 import { templateNameOf } from './store';
+import { templateTagRoutes } from './tag-routes';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 export interface TemplateRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
@@ -21,10 +22,12 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
   const mac = (hash: string) => createHmac('sha256', secret).update(hash).digest('hex');
 
   return [
+    // Before DELETE /templates/{id}, which /templates/tags would match too.
+    ...templateTagRoutes(builds),
     {
       method: 'POST', pattern: /^\/v3\/templates$/, handler: async (req, res) => {
         const build = builds.request(await readJsonBody(req));
-        sendJson(res, 202, { templateID: build.templateID, buildID: build.buildID, public: false, names: [build.templateID], tags: [], aliases: [build.templateID] });
+        sendJson(res, 202, { templateID: build.templateID, buildID: build.buildID, public: false, names: [build.templateID], tags: build.tags, aliases: [build.templateID] });
       },
     },
     {

@@ -37,6 +37,9 @@ export interface StepCommand {
 const INBOX_IN_SANDBOX = '/run/e2b';
 const RUN_TIMEOUT_MS = 60 * 60 * 1000;
 
+/** How a step's command ended: its exit code and the agent's end status ("exit status 3"). */
+export interface StepOutcome { exitCode: number; status: string }
+
 /**
  * Runs `command` in a container over `lowerdirs` and moves its upper dir to `layerDir`.
  * `inbox` files are copied next to the agent socket, readable at /run/e2b/<name>.
@@ -49,10 +52,10 @@ export async function runStepInContainer(
   onOutput: (line: string) => void,
   inbox: { name: string; source: string }[] = [],
   active: Set<string> = new Set(),
-): Promise<number> {
+): Promise<StepOutcome> {
   const id = `build${randomBytes(8).toString('hex')}`;
   const bundle = new SandboxBundle(host.paths.sandboxDir(id));
-  let exitCode = -1;
+  let outcome: StepOutcome = { exitCode: -1, status: 'not run' };
   active.add(id);
   try {
     mkdirSync(bundle.socketDir, { recursive: true });
@@ -78,18 +81,18 @@ export async function runStepInContainer(
     await waitForAgent(bundle.socketPath, 20_000);
     const init = await agentRequest(bundle.socketPath, 'POST', '/init', { envVars: {}, defaultUser: 'root', timestamp: new Date().toISOString() });
     if (init.status !== 204) throw new Error(`build container agent refused /init: ${init.status} ${init.body}`);
-    exitCode = await streamCommand(bundle.socketPath, command, onOutput);
+    outcome = await streamCommand(bundle.socketPath, command, onOutput);
   } finally {
     await host.crun.deleteForce(containerName(id)).catch(() => undefined);
     await bundle.unmount();
-    if (exitCode === 0) {
+    if (outcome.exitCode === 0) {
       await removeTree(layerDir);
       renameSync(bundle.upper, layerDir);
     }
     await bundle.remove();
     active.delete(id);
   }
-  return exitCode;
+  return outcome;
 }
 
 /** Whether a layer holds nothing but the mount points crun creates (an empty step). */
@@ -136,8 +139,8 @@ export function copyScript(archive: string, src: string, dest: string, owner: st
 }
 
 
-/** `bash -l -c cmd` through the agent's process service, its output line by line; → exit code. */
-async function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<number> {
+/** `bash -l -c cmd` through the agent's process service, its output line by line; → how it ended. */
+async function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<StepOutcome> {
   let pending = '';
   const outcome = await startInSandbox(socketPath, undefined, command, {
     waitForExit: true,
@@ -149,5 +152,6 @@ async function streamCommand(socketPath: string, command: StepCommand, onLine: (
     },
   });
   if (pending) onLine(pending.replace(/\r$/, ''));
-  return outcome.exitCode ?? 0;
+  const exitCode = outcome.exitCode ?? 0;
+  return { exitCode, status: outcome.status ?? `exit status ${exitCode}` };
 }
