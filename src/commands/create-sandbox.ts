@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
 import { describeNewSandbox, invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
+import { DEFAULT_TAG } from '../views/templates-tree';
 import { askMinutes, askText, pickOne } from './inputs';
 import { registerCommand, Services } from './services';
 
@@ -86,6 +87,8 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     ))?.label
     : await askText({ title: `${title} (1/6): template`, value: defaultTemplate, prompt: 'Template name or ID' });
   if (!template) return undefined;
+  const reference = await pickTag(services, template, title);
+  if (!reference) return undefined;
 
   const minutes = await askMinutes(`${title} (2/6): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
     String(config.get<number>('create.defaultTimeoutMinutes', 15)));
@@ -117,7 +120,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   if (!onTimeout) return undefined;
 
   const options: CreateSandboxOptions = {
-    template,
+    template: reference,
     timeoutMs: Math.round(minutes * 60_000),
     metadata: parseKeyValueList(metadataText, 'metadata'),
     envs: { ...defaultEnvVars(), ...parseKeyValueList(envText, 'environment variables') },
@@ -130,6 +133,25 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     { title: `${title} (6/6): summary`, placeHolder: summary },
   );
   return confirm?.create ? options : undefined;
+}
+
+/**
+ * "name" or "name:tag": asked only when the template has several tags (its default tag first, as
+ * the name alone means it). A template with one tag starts from that one; tags that cannot be
+ * listed (a server without tags, a typed ID) leave the name as it is.
+ */
+async function pickTag(services: Services, template: string, title: string): Promise<string | undefined> {
+  if (template.includes(':')) return template;
+  const tags = await services.sandboxes.templateTags(template).catch(() => []);
+  const choices = [...tags]
+    .sort((a, b) => Number(b.tag === DEFAULT_TAG) - Number(a.tag === DEFAULT_TAG) || a.tag.localeCompare(b.tag))
+    .map((t) => ({
+      label: t.tag === DEFAULT_TAG ? template : `${template}:${t.tag}`,
+      description: `${t.tag === DEFAULT_TAG ? 'default tag · ' : ''}build ${t.buildId.slice(0, 8)}, tagged ${t.createdAt.toLocaleDateString()}`,
+    }));
+  if (choices.length === 0) return template;
+  if (choices.length === 1) return choices[0].label;
+  return (await pickOne(choices, { title: `${title} (1/6): tag of ${template}`, placeHolder: 'Which build to start: the name alone is its default tag' }))?.label;
 }
 
 function validate(check: () => unknown): string | undefined {

@@ -1,9 +1,14 @@
 // Templates: list, build from the workspace's e2b.Dockerfile (log streamed to an output channel,
-// progress, cancellable wait), and start a sandbox from one.
+// progress, cancellable wait), start a sandbox from one (or from one of its tags), and assign or
+// remove its tags.
 import * as vscode from 'vscode';
 import type { TemplateSummary } from '../connection/sandbox-service';
-import { TemplatesTreeProvider } from '../views/templates-tree';
+import { DEFAULT_TAG, isErrorNode, isTagNode, TemplateNode, templateName, templateReference, TemplatesTreeProvider, TemplateTagNode } from '../views/templates-tree';
+import { askText, pickOne } from './inputs';
 import { registerCommand, Services } from './services';
+
+/** E2B's tag syntax (it lowercases first): letters, digits, '.', '_' and '-'. */
+const TAG_SYNTAX = /^[a-z0-9_.-]+$/;
 
 export function registerTemplateCommands(services: Services, templates: TemplatesTreeProvider): void {
   const buildLog = vscode.window.createOutputChannel('E2B Template Build');
@@ -39,10 +44,59 @@ export function registerTemplateCommands(services: Services, templates: Template
     return templateId;
   });
 
-  registerCommand(services, 'e2b.createFromTemplate', async (template?: TemplateSummary) => {
-    const name = template ? (template.aliases?.[0] ?? template.templateID) : undefined;
+  registerCommand(services, 'e2b.createFromTemplate', async (node?: TemplateSummary | TemplateTagNode) => {
+    const name = !node ? undefined : isTagNode(node) ? templateReference(node.template, node.tag) : templateName(node);
     return vscode.commands.executeCommand('e2b.createSandbox', name ? { template: name } : undefined);
   });
+
+  // On a template row: tags for the build its default tag points at; on a tag row: for that tag's build.
+  registerCommand(services, 'e2b.assignTemplateTag', async (node?: TemplateNode, tagsArg?: string) => {
+    const target = node && !isErrorNode(node) ? node : await pickTemplate(templates, 'Assign tags to which template?');
+    if (!target) return undefined;
+    const reference = isTagNode(target) ? `${templateName(target.template)}:${target.tag}` : templateName(target);
+    const text = tagsArg ?? await askText({
+      title: `Assign tags to ${reference}`,
+      prompt: `Tags to point at the build ${reference} starts, separated by commas. A tag another build has moves here; assigning "${DEFAULT_TAG}" makes this build what the name alone starts.`,
+      placeHolder: 'v1, stable',
+      validateInput: (v) => tagProblem(v),
+    });
+    if (text === undefined) return undefined;
+    const problem = tagProblem(text);
+    if (problem) throw new Error(problem);
+    const tags = splitTags(text);
+    const buildId = await services.sandboxes.assignTemplateTags(reference, tags);
+    await templates.refresh();
+    void vscode.window.showInformationMessage(`${tags.map((t) => `${templateName(isTagNode(target) ? target.template : target)}:${t}`).join(', ')} now ${tags.length === 1 ? 'points' : 'point'} at build ${buildId.slice(0, 8)}.`);
+    return buildId;
+  });
+
+  registerCommand(services, 'e2b.removeTemplateTag', async (node?: TemplateTagNode) => {
+    if (!node || !isTagNode(node)) throw new Error('Choose a tag under a template in the Templates view, then Remove Tag.');
+    if (node.tag === DEFAULT_TAG) throw new Error(`The "${DEFAULT_TAG}" tag cannot be removed: it is what the template's name alone starts. Assign "${DEFAULT_TAG}" to another build to move it.`);
+    const name = templateName(node.template);
+    await services.sandboxes.removeTemplateTags(name, [node.tag]);
+    await templates.refresh();
+    void vscode.window.showInformationMessage(`Removed tag ${name}:${node.tag}. Sandboxes already running from it keep running.`);
+    return true;
+  });
+}
+
+async function pickTemplate(templates: TemplatesTreeProvider, title: string): Promise<TemplateSummary | undefined> {
+  if (templates.items.length === 0) await templates.refresh();
+  const picked = await pickOne(templates.items.map((t) => ({ label: templateName(t), template: t })), { title });
+  return picked?.template;
+}
+
+function splitTags(text: string): string[] {
+  return text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+}
+
+/** Why the text is not a list of tags E2B accepts; undefined when it is. */
+function tagProblem(text: string): string | undefined {
+  const tags = splitTags(text);
+  if (tags.length === 0) return 'Enter at least one tag';
+  const bad = tags.find((t) => !TAG_SYNTAX.test(t));
+  return bad ? `"${bad}" is not a valid tag: use letters, digits, ".", "_" and "-"` : undefined;
 }
 
 async function findDockerfile(): Promise<vscode.Uri | undefined> {

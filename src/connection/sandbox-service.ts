@@ -25,6 +25,9 @@ export interface SandboxLifecycleEvent { id: string; type: string; timestamp: st
 
 export interface TemplateSummary { templateID: string; aliases?: string[]; cpuCount?: number; memoryMB?: number; buildStatus?: string; updatedAt?: string }
 
+/** One tag of a template and the build it points at (Template.getTags). */
+export interface TemplateTagInfo { tag: string; buildId: string; createdAt: Date }
+
 export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
 export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
 
@@ -133,6 +136,20 @@ export class SandboxService {
   async templates(): Promise<TemplateSummary[]> {
     const profile = await this.connection.current();
     return this.call(undefined, () => apiGet<TemplateSummary[]>(profile, '/templates'));
+  }
+
+  /** The tags of a template (name or ID), each with the build it points at. */
+  templateTags(template: string): Promise<TemplateTagInfo[]> {
+    return this.call(undefined, async (opts) => (await loadSdk()).Template.getTags(template, opts));
+  }
+
+  /** Points `tags` at the build `target` ("name" or "name:tag") points at; → that build's ID. */
+  async assignTemplateTags(target: string, tags: string[]): Promise<string> {
+    return this.call(undefined, async (opts) => (await (await loadSdk()).Template.assignTags(target, tags, opts)).buildId);
+  }
+
+  async removeTemplateTags(template: string, tags: string[]): Promise<void> {
+    await this.call(undefined, async (opts) => (await loadSdk()).Template.removeTags(template, tags, opts));
   }
 
   /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
