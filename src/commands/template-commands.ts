@@ -22,9 +22,9 @@ export function registerTemplateCommands(services: Services, templates: Template
     const dockerfile = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
     const name = nameArg ?? await vscode.window.showInputBox({
       title: 'Build template',
-      prompt: `Name for the template built from ${vscode.workspace.asRelativePath(file)}`,
+      prompt: `Name for the template built from ${vscode.workspace.asRelativePath(file)}, optionally with a tag (name:tag) that then points at this build instead of "${DEFAULT_TAG}"`,
       value: defaultTemplateName(file),
-      validateInput: (v) => (/^[a-z0-9][a-z0-9._-]*$/.test(v) ? undefined : 'Use lowercase letters, digits, ".", "_" and "-"'),
+      validateInput: (v) => (/^[a-z0-9][a-z0-9._-]*(:[a-z0-9_.-]+)?$/.test(v) ? undefined : 'Use lowercase letters, digits, ".", "_" and "-", then optionally :tag'),
     });
     if (!name) return undefined;
     buildLog.clear();
