@@ -3,7 +3,7 @@
 // a rebuild moves, and E2B's errors for bad or unknown tags.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError, Sandbox, SandboxError, Template, TemplateError } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
@@ -136,6 +136,11 @@ describe('template tags', () => {
   it('fails a RUN step as E2B words it, and a failed build moves no tag', async () => {
     await rejectsWith(build(Template().fromTemplate('base').runCmd('echo about to fail; exit 3'), 'tagged', ['stable']), BuildError,
       /^failed to run command 'echo about to fail; exit 3': exit status 3$/);
+    assert.deepEqual(await tagsOf('tagged'), { default: builds.three, stable: builds.three, v1: builds.one });
+    // A command that takes the build sandbox's agent down with it ends without an exit status.
+    await rejectsWith(build(Template().fromTemplate('base').runCmd('sleep 1; kill -9 -1', { user: 'root' }), 'tagged'), BuildError,
+      /^failed to run command 'sleep 1; kill -9 -1': command failed: \S/);
+    assert.deepEqual(readdirSync(join(runtime.dataDir, 'sandboxes')).filter((d) => d.startsWith('build')), [], 'no build container is left');
     assert.deepEqual(await tagsOf('tagged'), { default: builds.three, stable: builds.three, v1: builds.one });
   });
 
