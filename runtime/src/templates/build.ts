@@ -7,7 +7,7 @@ import { readImageInfo } from '../image/build';
 import { SandboxStart } from '../image/recipes';
 import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } from './store';
-import { DEFAULT_TAG, parseTemplateRef, ReferenceSyntaxError, validateTags } from './reference';
+import { DEFAULT_TAG, parseTemplateRef, TemplateRef, validateTags } from './reference';
 import { failedStepMessage } from './step-errors';
 import { shellQuote } from '../shell-quote';
 import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
@@ -72,22 +72,7 @@ export class TemplateBuilds {
   request(body: Record<string, unknown>): Build {
     const raw = typeof body.name === 'string' ? body.name : typeof body.alias === 'string' ? body.alias : undefined;
     if (raw === undefined) throw badRequest('Name is required');
-    let name: string;
-    let tags: string[];
-    try {
-      const ref = parseTemplateRef(raw);
-      name = ref.name;
-      if (body.tags !== undefined && body.tags !== null && !Array.isArray(body.tags)) throw badRequest('Invalid request body: tags must be an array of strings');
-      try {
-        tags = validateTags([...(ref.tag ? [ref.tag] : []), ...((body.tags as unknown[] | undefined) ?? [])]);
-      } catch (err) {
-        throw badRequest(`Invalid tag: ${(err as Error).message}`);
-      }
-    } catch (err) {
-      throw err instanceof ReferenceSyntaxError ? badRequest(`Invalid name: ${err.message}`) : err;
-    }
-    // As E2B: a build without tags gets `default`; one with tags gets only those.
-    if (tags.length === 0) tags = [DEFAULT_TAG];
+    const { name, tags } = buildTarget(raw, body.tags);
     if (this.imageExists(name)) throw badRequest(`'${name}' is a built-in image of this runtime: choose another template name`);
     const cpuCount = body.cpuCount === undefined ? 2 : Number(body.cpuCount);
     const memoryMB = body.memoryMB === undefined ? 1024 : Number(body.memoryMB);
@@ -139,7 +124,7 @@ export class TemplateBuilds {
   private baseState(build: Build, body: BuildRequest): BuildState {
     if (body.fromTemplate) {
       // E2B resolves the parent reference when the build starts; a bad one fails the build at 'base'.
-      let ref: { name: string; tag?: string };
+      let ref: TemplateRef;
       try {
         ref = parseTemplateRef(body.fromTemplate);
       } catch (err) {
@@ -304,6 +289,25 @@ export class TemplateBuilds {
   building(templateID: string): boolean {
     return [...this.builds.values()].some((b) => b.templateID === templateID && b.status === 'building');
   }
+}
+
+/** E2B's reading of a build's `name[:tag]` and `tags`: the template and the tags the build gets. */
+function buildTarget(raw: string, extraTags: unknown): { name: string; tags: string[] } {
+  let ref: TemplateRef;
+  try {
+    ref = parseTemplateRef(raw);
+  } catch (err) {
+    throw badRequest(`Invalid name: ${(err as Error).message}`);
+  }
+  if (extraTags !== undefined && extraTags !== null && !Array.isArray(extraTags)) throw badRequest('Invalid request body: tags must be an array of strings');
+  let tags: string[];
+  try {
+    tags = validateTags([...(ref.tag ? [ref.tag] : []), ...((extraTags as unknown[] | null | undefined) ?? [])]);
+  } catch (err) {
+    throw badRequest(`Invalid tag: ${(err as Error).message}`);
+  }
+  // As E2B: a build without tags gets `default`; one with tags gets only those.
+  return { name: ref.name, tags: tags.length > 0 ? tags : [DEFAULT_TAG] };
 }
 
 function hash(parts: string[]): string {
