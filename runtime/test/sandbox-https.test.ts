@@ -84,6 +84,23 @@ describe('https on the sandbox domain', () => {
     for (const tool of ['memory_create_entities', 'memory_read_graph', 'memory_search_nodes']) assert.ok(tools.includes(tool), `${tool} in ${tools.join(', ')}`);
   });
 
+  it('without E2B_SANDBOX_URL the SDK reaches envd itself at https://49983-<id>.<domain>', async () => {
+    const file = join(examplesDir, 'envd-by-host.mjs');
+    writeFileSync(file, [
+      "import { Sandbox } from 'e2b';",
+      'const sbx = await Sandbox.create();',
+      "await sbx.files.write('/tmp/by-host.txt', 'written over https');",
+      "const out = await sbx.commands.run('cat /tmp/by-host.txt; echo; echo $E2B_SANDBOX_ID');",
+      'console.log(out.stdout.trim().split("\\n").join(" | "), "|", sbx.sandboxId);',
+      'await sbx.kill();',
+    ].join('\n'));
+    const result = await withEnvFile(envFile, [process.execPath, file], 'unset E2B_SANDBOX_URL;');
+    assert.equal(result.code, 0, result.stderr);
+    const [written, idInside, id] = result.stdout.trim().split(' | ');
+    assert.equal(written, 'written over https');
+    assert.equal(idInside, id);
+  });
+
   it('plain http keeps working on the same name and port', async () => {
     const res = await fetch(url.replace('https:', 'http:'));
     assert.equal(res.status, 200);
