@@ -113,19 +113,28 @@ describe('https on the sandbox domain', () => {
     assert.equal(result.stdout.trim(), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   });
 
-  it('Python (urllib, requests) and curl trust it through the bundle', async () => {
-    // The Python on PATH (here possibly behind a pyenv shim), run by its real path.
-    const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-    const urllib = await withEnvFile(envFile, [python, '-c', `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}).read().decode(), end='')`]);
-    assert.equal(urllib.stdout, 'served-over-https\n', urllib.stderr);
-    // The bundle adds our CA to the system's: a default context still holds all of those.
-    const count = await withEnvFile(envFile, [python, '-c', 'import ssl; print(len(ssl.create_default_context().get_ca_certs()))']);
+  it('Python (urllib; requests and httpx where installed) and curl trust it through the bundle', async () => {
+    // The Python on PATH (here possibly behind a pyenv shim), run by its real path, and Debian's.
+    const onPath = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
     const system = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8').split('BEGIN CERTIFICATE').length - 1;
-    assert.equal(Number(count.stdout), system + 1);
-    if ((await withEnvFile(envFile, [python, '-c', 'import requests'])).code === 0) {
-      const requests = await withEnvFile(envFile, [python, '-c', `import requests; r = requests.get(${JSON.stringify(url)}); print(r.status_code, r.text, end='')`]);
-      assert.equal(requests.stdout, '200 served-over-https\n', requests.stderr);
+    const clients: Record<string, string> = {
+      urllib: `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}).read().decode(), end='')`,
+      requests: `import requests; print(requests.get(${JSON.stringify(url)}).text, end='')`,
+      httpx: `import httpx; print(httpx.get(${JSON.stringify(url)}).text, end='')`,
+    };
+    const checked: string[] = [];
+    for (const python of new Set([onPath, '/usr/bin/python3'])) {
+      // The bundle adds our CA to the system's: a default context still holds all of those.
+      const count = await withEnvFile(envFile, [python, '-c', 'import ssl; print(len(ssl.create_default_context().get_ca_certs()))']);
+      assert.equal(Number(count.stdout), system + 1, `${python}: ${count.stderr}`);
+      for (const [client, code] of Object.entries(clients)) {
+        if (client !== 'urllib' && (await withEnvFile(envFile, [python, '-c', `import ${client}`])).code !== 0) continue;
+        const result = await withEnvFile(envFile, [python, '-c', code]);
+        assert.equal(result.stdout, 'served-over-https\n', `${python} ${client}: ${result.stderr}`);
+        checked.push(`${python} ${client}`);
+      }
     }
+    assert.ok(checked.length >= 2, checked.join(', '));
     const curl = await withEnvFile(envFile, ['/usr/bin/curl', '-sS', url]);
     assert.equal(curl.stdout, 'served-over-https\n', curl.stderr);
   });
