@@ -39,6 +39,8 @@ export function domainHost(domain: string): string | undefined {
 
 /** Makes sure DATA_DIR/tls holds a CA and a current server certificate for `host`; returns them. */
 export function ensureLocalTls(dir: string, host: string, log: (line: string) => void): LocalTls {
+  // The host goes into openssl's config and the certificates: only a plain DNS name may.
+  if (domainHost(host) !== host) throw new Error(`not a DNS name: ${host}`);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const files = tlsFiles(dir);
   const current = readCurrent(files, host);
