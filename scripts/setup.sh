@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 # crun, mmdebstrap, gcc: the local runtime (e2fsprogs: each sandbox's own disk). libkrb5-dev: code-server's native modules.
 # chromium: opens the VS Code workbench for the extension tests.
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium)
+# openssl: signs the runtime's local CA and certificate (https on the sandbox domain); ca-certificates:
+# the system's CAs, which the env file's bundle keeps trusting. libnss-myhostname: resolves *.localhost
+# (sandbox host names <port>-<id>.e2b.localhost) to this machine, as browsers do; glibc alone does not.
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname)
 
 # Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
 # go missing): each package is proved by running what the project uses of it.
@@ -21,8 +24,23 @@ works() {
     curl) curl --version ;;
     libkrb5-dev) [ -f /usr/include/krb5.h ] || [ -f /usr/include/krb5/krb5.h ] ;;
     chromium) chromium --version ;;
+    openssl) openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null -subj /CN=probe -days 1 -out /dev/null ;;
+    ca-certificates) grep -q 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt ;;
+    libnss-myhostname) getent hosts 49983-probe.e2b.localhost ;;
   esac
 }
+
+# glibc asks the myhostname module only when the hosts line names it, before dns (which would
+# otherwise be asked, and time out, first). Debian's package adds it; this makes sure, once.
+if [ "$(id -u)" -eq 0 ] && ! grep -Eq '^hosts:.*[[:space:]]myhostname([[:space:]]|$)' /etc/nsswitch.conf; then
+  if grep -Eq '^hosts:.*[[:space:]]files([[:space:]]|$)' /etc/nsswitch.conf; then
+    sed -i -E 's/^(hosts:.*[[:space:]]files)([[:space:]]|$)/\1 myhostname\2/' /etc/nsswitch.conf
+  elif grep -Eq '^hosts:' /etc/nsswitch.conf; then
+    sed -i -E 's/^hosts:[[:space:]]*/&myhostname /' /etc/nsswitch.conf
+  else
+    echo 'hosts: files myhostname dns' >> /etc/nsswitch.conf
+  fi
+fi
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

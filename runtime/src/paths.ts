@@ -20,6 +20,8 @@ export class RuntimePaths {
   get binDir(): string { return join(this.dataDir, 'bin'); }
   get pidFile(): string { return join(this.dataDir, 'runtime.pid'); }
   get launchFile(): string { return join(this.dataDir, 'runtime.json'); }
+  /** The local CA and the server certificate of the sandbox domain (see server/local-ca.ts). */
+  get tlsDir(): string { return join(this.dataDir, 'tls'); }
 
   sandboxDir(id: string): string { return join(this.sandboxesDir, id); }
   imageDir(name: string): string { return join(this.imagesDir, name); }

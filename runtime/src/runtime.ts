@@ -14,6 +14,8 @@ import { newApiKey } from './sandbox/ids';
 import { SandboxEvents } from './sandbox/events';
 import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
+import { domainHost, ensureLocalTls, LocalTls } from './server/local-ca';
+import { listenForHttpAndHttps } from './server/tls';
 import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
 
@@ -22,7 +24,7 @@ export interface RuntimeOptions {
   port: number;
   dataDir: string;
   imagesDir?: string;
-  /** Host part of sandbox URLs (`<port>-<id>.<domain>`); default localhost:<port>. */
+  /** Host part of sandbox URLs (`<port>-<id>.<domain>`); default e2b.localhost:<port>. */
   domain?: string;
   images: string[];
   noNewPrivileges: boolean;
@@ -45,7 +47,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n`, { mode: 0o600 });
+  // Two labels at least: clients refuse a wildcard certificate for *.localhost (a single label).
+  const domain = options.domain ?? `e2b.localhost:${options.port}`;
+  const tls = localTlsFor(paths, domain, log);
+  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n${tls ? trustExports(tls) : ''}`, { mode: 0o600 });
 
   const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
   const interpreterScript = join(runtimePackageDir(), 'dist', 'interpreter.js');
@@ -69,11 +74,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   await sandboxes.restore();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  const server = createRuntimeServer(sandboxes, templates, apiKey, domain);
+  const listener = await listenForHttpAndHttps(server, tls, options.port, options.host);
+  // A runtime that runs for months renews its server certificate before it expires.
+  const renewal = setInterval(() => {
+    const renewed = localTlsFor(paths, domain, log);
+    if (renewed) listener.setCredentials(renewed);
+  }, 86_400_000).unref();
   writeFileSync(paths.pidFile, String(process.pid));
   // How this runtime was started, so a later start (the extension's, for one) can do the same.
   writeFileSync(paths.launchFile, JSON.stringify({ listen: `${options.host}:${options.port}`, imagesDir: paths.imagesDir, domain: options.domain }, null, 2));
@@ -83,10 +90,38 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     close: async () => {
       await sandboxes.stop();
       await builds.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearInterval(renewal);
+      await listener.close();
     },
   };
+}
+
+/** The CA and certificate for https on the sandbox domain; undefined (plain http only) when they cannot be made. */
+function localTlsFor(paths: RuntimePaths, domain: string, log: (line: string) => void): LocalTls | undefined {
+  const host = domainHost(domain);
+  if (!host) {
+    log(`tls: off, the domain ${domain} is not a DNS name (https://<port>-<id>.<domain> needs one)`);
+    return undefined;
+  }
+  if (!host.includes('.')) log(`tls: clients refuse the certificate for *.${host} (a wildcard over one label): use a domain like e2b.${host}`);
+  try {
+    return ensureLocalTls(paths.tlsDir, host, log);
+  } catch (err) {
+    log(`tls: off, only plain http is served (${(err as Error).message})`);
+    return undefined;
+  }
+}
+
+/** What the env file exports so Node, Python and curl trust the local CA, on top of the system's CAs. */
+function trustExports(tls: LocalTls): string {
+  return [
+    '# https://<port>-<id>.<domain> (getHost, getMcpUrl) is signed by the runtime\'s local CA:',
+    `export NODE_EXTRA_CA_CERTS=${tls.caCertFile}`,
+    `export SSL_CERT_FILE=${tls.caBundleFile}`,
+    `export REQUESTS_CA_BUNDLE=${tls.caBundleFile}`,
+    `export CURL_CA_BUNDLE=${tls.caBundleFile}`,
+    '',
+  ].join('\n');
 }
 
 export async function buildMissingImages(paths: RuntimePaths, names: string[], log: (line: string) => void): Promise<void> {

@@ -66,7 +66,7 @@ describe('sandbox gateway', () => {
 
   it('routes by host name <port>-<sandboxId>.<domain>', async () => {
     const host = sandbox.getHost(8000);
-    assert.equal(host, `8000-${sandbox.sandboxId}.localhost:${runtime.port}`);
+    assert.equal(host, `8000-${sandbox.sandboxId}.e2b.localhost:${runtime.port}`);
     const reply = await call(`${runtime.url}/by-host`, { host });
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'got 0 /by-host done');

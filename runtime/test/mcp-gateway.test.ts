@@ -1,7 +1,7 @@
 // The MCP gateway (`Sandbox.create({mcp})`, template `mcp-gateway`) through the official `e2b`
-// SDK and the official MCP client (`@modelcontextprotocol/sdk`), in real containers. The SDK's
-// getMcpUrl() names https://50005-<id>.localhost:<port>/mcp, which is not reachable from here, so
-// the client goes through the runtime with the E2b-Sandbox-Id/E2b-Sandbox-Port routing headers.
+// SDK and the official MCP client (`@modelcontextprotocol/sdk`), in real containers. The client
+// goes through the runtime with the E2b-Sandbox-Id/E2b-Sandbox-Port routing headers; the SDK's own
+// https getMcpUrl() is connected to in sandbox-https.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sandbox, SandboxError } from 'e2b';

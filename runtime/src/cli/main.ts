@@ -14,7 +14,7 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --listen ADDR        address[:port] to serve on (default 127.0.0.1:49982)
   --data-dir DIR       state, API key and env file (default ${DEFAULT_DATA_DIR})
   --images-dir DIR     where sandbox images are cached (default DATA_DIR/images)
-  --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default localhost:PORT)
+  --domain DOMAIN      sandbox host names are <port>-<id>.DOMAIN (default e2b.localhost:PORT)
   --image NAME         an image to build if missing (repeatable; default base and code-interpreter-v1)
   --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)
