@@ -2,6 +2,7 @@
 // appended to <dataDir>/events.jsonl and kept for 7 days.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { LOCAL_TEAM_ID } from './team';
 
 export type LifecycleEventType = 'created' | 'updated' | 'paused' | 'resumed' | 'killed';
 
@@ -21,11 +22,10 @@ export interface SandboxEvent {
 export interface EventQuery { sandboxId?: string; types?: string[]; offset: number; limit: number; orderAsc: boolean }
 
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
-// The local runtime has one team.
-const LOCAL_TEAM_ID = '00000000-0000-0000-0000-000000000000';
 
 export class SandboxEvents {
   private events: SandboxEvent[] = [];
+  private readonly listeners: ((event: SandboxEvent) => void)[] = [];
 
   constructor(private readonly file: string) {
     if (!existsSync(file)) return;
@@ -41,12 +41,19 @@ export class SandboxEvents {
     writeFileSync(file, this.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
-  record(type: LifecycleEventType, sandbox: { sandboxID: string; templateID: string; buildID?: string; executionID?: string }, eventData: Record<string, unknown> | null = null): SandboxEvent {
+  /** Called with every event as it is recorded (webhook deliveries start here). */
+  onRecorded(listener: (event: SandboxEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  record(type: LifecycleEventType, sandbox: { sandboxID: string; templateID: string; buildID?: string; executionID?: string; metadata?: Record<string, string> }, eventData: Record<string, unknown> | null = null): SandboxEvent {
+    // As upstream: the sandbox's metadata travels with each of its events.
+    const metadata = sandbox.metadata && Object.keys(sandbox.metadata).length > 0 ? { sandbox_metadata: { ...sandbox.metadata } } : undefined;
     const event: SandboxEvent = {
       version: 'v1',
       id: randomUUID(),
       type: `sandbox.lifecycle.${type}`,
-      eventData,
+      eventData: metadata ? { ...metadata, ...eventData } : eventData,
       sandboxId: sandbox.sandboxID,
       sandboxTemplateId: sandbox.templateID,
       sandboxBuildId: sandbox.buildID ?? sandbox.templateID,
@@ -56,6 +63,7 @@ export class SandboxEvents {
     };
     this.events.push(event);
     appendFileSync(this.file, `${JSON.stringify(event)}\n`);
+    for (const listener of this.listeners) listener(event);
     return event;
   }
 
