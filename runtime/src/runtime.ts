@@ -16,6 +16,8 @@ import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
 import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
+import { WebhookDeliveries } from './webhooks/delivery';
+import { WebhookStore } from './webhooks/store';
 
 export interface RuntimeOptions {
   host: string;
@@ -56,6 +58,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
   }, (name: string): boolean => templates.isImage(name), log);
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
+  const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
+  const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));
+  // Subscribed before restore: events of sandboxes cleaned up on start reach the webhooks too.
+  const deliveries = new WebhookDeliveries(webhooks, events, log);
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
     nodeBinary: process.execPath,
     agentScript,
@@ -64,12 +70,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     diskSizeMB: options.diskSizeMB,
     warmPool: options.warmPool,
     log,
-    events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
+    events,
   });
   await sandboxes.restore();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`, webhooks);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -82,6 +88,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server, sandboxes, apiKey, url,
     close: async () => {
       await sandboxes.stop();
+      deliveries.stop();
       await builds.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

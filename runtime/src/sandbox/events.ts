@@ -7,7 +7,7 @@ import { LOCAL_TEAM_ID } from './team';
 export type LifecycleEventType = 'created' | 'updated' | 'paused' | 'resumed' | 'killed';
 
 export interface SandboxEvent {
-  version: 'v1';
+  version: 'v2';
   id: string;
   type: `sandbox.lifecycle.${LifecycleEventType}`;
   eventData: Record<string, unknown> | null;
@@ -20,6 +20,18 @@ export interface SandboxEvent {
 }
 
 export interface EventQuery { sandboxId?: string; types?: string[]; offset: number; limit: number; orderAsc: boolean }
+
+/** What an event says about its sandbox (a SandboxRecord has all of it). */
+export interface EventSandbox {
+  sandboxID: string;
+  templateID: string;
+  buildID?: string;
+  executionID?: string;
+  metadata?: Record<string, string>;
+  startedAt?: string;
+  cpuCount?: number;
+  memoryMB?: number;
+}
 
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -46,14 +58,17 @@ export class SandboxEvents {
     this.listeners.push(listener);
   }
 
-  record(type: LifecycleEventType, sandbox: { sandboxID: string; templateID: string; buildID?: string; executionID?: string; metadata?: Record<string, string> }, eventData: Record<string, unknown> | null = null): SandboxEvent {
-    // As upstream: the sandbox's metadata travels with each of its events.
-    const metadata = sandbox.metadata && Object.keys(sandbox.metadata).length > 0 ? { sandbox_metadata: { ...sandbox.metadata } } : undefined;
+  record(type: LifecycleEventType, sandbox: EventSandbox, eventData: Record<string, unknown> | null = null): SandboxEvent {
+    // As upstream: the sandbox's metadata travels with each of its events, and the end of an
+    // execution (killed, paused) says how long it ran on what.
+    const data: Record<string, unknown> = { ...eventData };
+    if (sandbox.metadata && Object.keys(sandbox.metadata).length > 0) data.sandbox_metadata = { ...sandbox.metadata };
+    if ((type === 'killed' || type === 'paused') && sandbox.startedAt) data.execution = executionData(sandbox);
     const event: SandboxEvent = {
-      version: 'v1',
+      version: 'v2',
       id: randomUUID(),
       type: `sandbox.lifecycle.${type}`,
-      eventData: metadata ? { ...metadata, ...eventData } : eventData,
+      eventData: Object.keys(data).length > 0 ? data : null,
       sandboxId: sandbox.sandboxID,
       sandboxTemplateId: sandbox.templateID,
       sandboxBuildId: sandbox.buildID ?? sandbox.templateID,
@@ -72,4 +87,15 @@ export class SandboxEvents {
     const ordered = q.orderAsc ? matching : [...matching].reverse();
     return ordered.slice(q.offset, q.offset + q.limit);
   }
+}
+
+function executionData(sandbox: EventSandbox): Record<string, unknown> {
+  const started = Date.parse(sandbox.startedAt!);
+  return {
+    // RFC 3339 without fractions, as upstream formats it.
+    started_at: new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    vcpu_count: sandbox.cpuCount,
+    memory_mb: sandbox.memoryMB,
+    execution_time: Math.max(0, Date.now() - started),
+  };
 }

@@ -8,6 +8,8 @@ import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
 import { parseNetworkUpdate } from '../sandbox/network-config';
 import { sandboxLogRoutes } from './log-routes';
+import { webhookRoutes } from '../webhooks/routes';
+import { WebhookStore } from '../webhooks/store';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
 import { templateBuildRoutes } from '../templates/routes';
 
@@ -23,6 +25,7 @@ export class ControlPlaneApi {
     private readonly templates: ImageTemplates,
     private readonly apiKey: string,
     private readonly domain: string,
+    webhooks?: WebhookStore,
   ) {
     const id = '([^/]+)';
     this.routes = [
@@ -45,6 +48,7 @@ export class ControlPlaneApi {
       ...sandboxLogRoutes(sandboxes),
       { method: 'GET', pattern: /^\/events\/sandboxes$/, handler: this.events },
       { method: 'GET', pattern: new RegExp(`^/events/sandboxes/${id}$`), handler: this.events },
+      ...(webhooks ? webhookRoutes(webhooks) : []),
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
       ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
     ];
