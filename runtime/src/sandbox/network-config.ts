@@ -142,7 +142,7 @@ function parseMaskRequestHost(value: unknown): string {
   const mask = stringOf(value, 'network.maskRequestHost');
   // host, host:port or [v6]:port; ${PORT} stands for the port the request is for.
   const hostname = /^\[[^\]]*\](:.*)?$/.test(mask) ? mask.slice(1, mask.indexOf(']')) : mask.replace(/:[^:]*$/, '');
-  if (/[^\x21-\x7e]/.test(hostname)) throw badRequest(`mask request host '${hostname}' is not ASCII. Please use ASCII characters only.`);
+  if (/[^\x00-\x7f]/.test(hostname)) throw badRequest(`mask request host '${hostname}' is not ASCII. Please use ASCII characters only.`);
   if (!mask || /[^\x21-\x7e]/.test(mask) || /[/?#@\\]/.test(mask)) throw badRequest(`mask request host is not valid: ${mask}`);
   return mask;
 }
