@@ -125,7 +125,7 @@ describe('lifecycle webhooks', () => {
     const recorded = (await api('GET', `/events/sandboxes/${sandbox.sandboxId}?orderAsc=true&limit=100`)).json as { id: string }[];
     const arrived = await waitUntil('all five events', () => {
       const got = deliveredTo('/all', sandbox.sandboxId);
-      return got.length >= 5 && got;
+      return got.length >= 5 ? got : undefined;
     });
     // Each event is its own POST: they may arrive in any order.
     const received = [...arrived].sort((a, b) => recorded.findIndex((e) => e.id === a.event.id) - recorded.findIndex((e) => e.id === b.event.id));
@@ -168,7 +168,7 @@ describe('lifecycle webhooks', () => {
     try {
       const attempts = await waitUntil('the retried delivery', () => {
         const got = deliveredTo('/flaky', sandbox.sandboxId);
-        return got.length >= 2 && got;
+        return got.length >= 2 ? got : undefined;
       }, RETRY_WAIT_MS);
       assert.equal(attempts.length, 2, 'the first success ends the retries');
       assert.equal(attempts[0].raw, attempts[1].raw);
@@ -219,7 +219,7 @@ describe('lifecycle webhooks', () => {
     try {
       const [delivery] = await waitUntil('a delivery after the restart', () => {
         const got = deliveredTo('/after-restart', sandbox.sandboxId);
-        return got.length === 1 && got;
+        return got.length === 1 ? got : undefined;
       });
       assert.ok(verifySignature('restart-secret', delivery.raw, delivery.headers['e2b-signature']));
     } finally {
