@@ -38,10 +38,11 @@ export function sandboxLogEntries(agentLog: string, events: SandboxEvent[]): San
     const match = AGENT_LINE.exec(line);
     if (!match || Number.isNaN(Date.parse(match[1]))) return [];
     const message = match[2];
-    const level = /uncaught|cannot|not executable|error|failed/i.test(message) ? 'error' : 'info';
     const fields: Record<string, string> = { logger: 'agent' };
     const pid = PROCESS_LINE.exec(message);
     if (pid) fields.pid = pid[1];
+    // A process line quotes the user's command, whose words say nothing about the agent's health.
+    const level = !pid && /uncaught|cannot|not executable|error|failed/i.test(message) ? 'error' : 'info';
     return [{ timestamp: new Date(match[1]).toISOString(), level, message, fields }];
   });
   const fromEvents = events.map((e): SandboxLogEntry => ({

@@ -31,7 +31,13 @@ export class WebhookStore {
   private webhooks: Webhook[] = [];
 
   constructor(private readonly file: string) {
-    if (existsSync(file)) this.webhooks = JSON.parse(readFileSync(file, 'utf8')) as Webhook[];
+    if (!existsSync(file)) return;
+    try {
+      this.webhooks = JSON.parse(readFileSync(file, 'utf8')) as Webhook[];
+    } catch (err) {
+      // Written atomically, so only a hand edit breaks it: say so rather than drop the secrets.
+      throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix it, or remove it to start with no webhooks`);
+    }
   }
 
   list(): Webhook[] {
