@@ -226,6 +226,7 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
   it('serves logs in E2B\'s structured form, filtered and paged as upstream, also after the kill', async () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.commands.run('echo logged-for-search');
+    await sandbox.commands.run('echo error: it failed');
     const id = sandbox.sandboxId;
 
     const v1 = await api<{ logs: { timestamp: string; line: string }[]; logEntries: LogEntry[] }>(`/sandboxes/${id}/logs`);
@@ -265,6 +266,8 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     assert.ok(info.body.logs.some((e) => e.message === 'sandbox created'));
     const errors = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?level=error`);
     assert.ok(errors.body.logs.every((e) => e.level === 'error'), 'level is a minimum');
+    const quoted = info.body.logs.filter((e) => e.message.includes('echo error: it failed'));
+    assert.ok(quoted.length > 0 && quoted.every((e) => e.level === 'info'), 'a command\'s words do not make its line an error');
 
     for (const bad of ['direction=sideways', 'level=fatal', 'limit=5000', 'cursor=-1']) {
       assert.equal((await fetch(`${runtime.url}/v2/sandboxes/${id}/logs?${bad}`, { headers })).status, 400, bad);
