@@ -18,6 +18,8 @@ import { domainHost, ensureLocalTls, LocalTls } from './server/local-ca';
 import { listenForHttpAndHttps } from './server/tls';
 import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
+import { WebhookDeliveries } from './webhooks/delivery';
+import { WebhookStore } from './webhooks/store';
 
 export interface RuntimeOptions {
   host: string;
@@ -61,6 +63,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
   }, (name: string): boolean => templates.isImage(name), log);
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
+  const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
+  const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));
+  // Subscribed before restore: events of sandboxes cleaned up on start reach the webhooks too.
+  const deliveries = new WebhookDeliveries(webhooks, events, log);
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
     nodeBinary: process.execPath,
     agentScript,
@@ -69,12 +75,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     diskSizeMB: options.diskSizeMB,
     warmPool: options.warmPool,
     log,
-    events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
+    events,
   });
   await sandboxes.restore();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, domain);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, domain, webhooks);
   const listener = await listenForHttpAndHttps(server, tls, options.port, options.host);
   // A runtime that runs for months renews its server certificate before it expires.
   const renewal = setInterval(() => {
@@ -89,6 +95,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server, sandboxes, apiKey, url,
     close: async () => {
       await sandboxes.stop();
+      deliveries.stop();
       await builds.close();
       clearInterval(renewal);
       await listener.close();

@@ -8,7 +8,7 @@ import { classifyFailure, judgeSandboxFailure, toUserFacingError, UserFacingErro
 
 const context = { connectionLabel: 'local runtime', apiUrl: 'http://127.0.0.1:49982', sandboxId: 'abc' };
 /** What the code-interpreter SDK throws for a killed sandbox's 502 (messaging.ts extractError). */
-const gateway502 = new TimeoutError('{"message":"The sandbox abc was not found"}: This error is likely due to sandbox timeout.');
+const gateway502 = new TimeoutError('{"sandboxId":"abc","message":"The sandbox was not found","code":502}: This error is likely due to sandbox timeout.');
 const slow = new TimeoutError("Request timed out — the 'requestTimeoutMs' option can be used to increase this timeout");
 
 describe('failure classification', () => {

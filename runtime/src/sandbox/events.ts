@@ -2,11 +2,12 @@
 // appended to <dataDir>/events.jsonl and kept for 7 days.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { LOCAL_TEAM_ID } from './team';
 
 export type LifecycleEventType = 'created' | 'updated' | 'paused' | 'resumed' | 'killed';
 
 export interface SandboxEvent {
-  version: 'v1';
+  version: 'v2';
   id: string;
   type: `sandbox.lifecycle.${LifecycleEventType}`;
   eventData: Record<string, unknown> | null;
@@ -20,12 +21,23 @@ export interface SandboxEvent {
 
 export interface EventQuery { sandboxId?: string; types?: string[]; offset: number; limit: number; orderAsc: boolean }
 
+/** What an event says about its sandbox (a SandboxRecord has all of it). */
+export interface EventSandbox {
+  sandboxID: string;
+  templateID: string;
+  buildID?: string;
+  executionID?: string;
+  metadata?: Record<string, string>;
+  startedAt?: string;
+  cpuCount?: number;
+  memoryMB?: number;
+}
+
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
-// The local runtime has one team.
-const LOCAL_TEAM_ID = '00000000-0000-0000-0000-000000000000';
 
 export class SandboxEvents {
   private events: SandboxEvent[] = [];
+  private readonly listeners: ((event: SandboxEvent) => void)[] = [];
 
   constructor(private readonly file: string) {
     if (!existsSync(file)) return;
@@ -41,12 +53,22 @@ export class SandboxEvents {
     writeFileSync(file, this.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
-  record(type: LifecycleEventType, sandbox: { sandboxID: string; templateID: string; buildID?: string; executionID?: string }, eventData: Record<string, unknown> | null = null): SandboxEvent {
+  /** Called with every event as it is recorded (webhook deliveries start here). */
+  onRecorded(listener: (event: SandboxEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  record(type: LifecycleEventType, sandbox: EventSandbox, eventData: Record<string, unknown> | null = null): SandboxEvent {
+    // As upstream: the sandbox's metadata travels with each of its events, and the end of an
+    // execution (killed, paused) says how long it ran on what.
+    const data: Record<string, unknown> = { ...eventData };
+    if (sandbox.metadata && Object.keys(sandbox.metadata).length > 0) data.sandbox_metadata = { ...sandbox.metadata };
+    if ((type === 'killed' || type === 'paused') && sandbox.startedAt) data.execution = executionData(sandbox);
     const event: SandboxEvent = {
-      version: 'v1',
+      version: 'v2',
       id: randomUUID(),
       type: `sandbox.lifecycle.${type}`,
-      eventData,
+      eventData: Object.keys(data).length > 0 ? data : null,
       sandboxId: sandbox.sandboxID,
       sandboxTemplateId: sandbox.templateID,
       sandboxBuildId: sandbox.buildID ?? sandbox.templateID,
@@ -56,6 +78,7 @@ export class SandboxEvents {
     };
     this.events.push(event);
     appendFileSync(this.file, `${JSON.stringify(event)}\n`);
+    for (const listener of this.listeners) listener(event);
     return event;
   }
 
@@ -64,4 +87,15 @@ export class SandboxEvents {
     const ordered = q.orderAsc ? matching : [...matching].reverse();
     return ordered.slice(q.offset, q.offset + q.limit);
   }
+}
+
+function executionData(sandbox: EventSandbox): Record<string, unknown> {
+  const started = Date.parse(sandbox.startedAt!);
+  return {
+    // RFC 3339 without fractions, as upstream formats it.
+    started_at: new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    vcpu_count: sandbox.cpuCount,
+    memory_mb: sandbox.memoryMB,
+    execution_time: Math.max(0, Date.now() - started),
+  };
 }

@@ -14,6 +14,8 @@ import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
 import { PooledSandbox, WarmPool } from './warm-pool';
+import { LOCAL_TEAM_ID } from './team';
+import { applyNetworkUpdate, networkEgressEventData, NetworkUpdate, parseCreateNetwork, SandboxNetwork } from './network-config';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
@@ -33,7 +35,8 @@ export interface CreateRequest {
   allow_internet_access?: boolean;
   autoPause?: boolean;
   autoResume?: { enabled?: boolean };
-  network?: { allowPublicTraffic?: boolean };
+  /** Checked and kept by network-config.ts. */
+  network?: { allowPublicTraffic?: boolean; [setting: string]: unknown };
 }
 
 export interface ResolvedTemplate {
@@ -327,6 +330,17 @@ export class SandboxManager {
     return { record, resumed: false };
   }
 
+  /** Replaces a running sandbox's egress settings (kept and reported; not enforced yet). */
+  async updateNetwork(id: string, update: NetworkUpdate): Promise<void> {
+    await this.pending.get(id);
+    const record = this.require(id);
+    if (record.state !== 'running') throw conflict(`Sandbox "${id}" is in ${record.state} state`);
+    record.network = applyNetworkUpdate(record.network, update);
+    if (update.allowInternetAccess !== undefined) record.allowInternetAccess = update.allowInternetAccess;
+    writeRecord(this.paths.sandboxDir(id), record);
+    this.events.record('updated', record, networkEgressEventData(update));
+  }
+
   /**
    * Freezes every process of the sandbox (cgroup freezer): memory, files and processes stay as
    * they are and no CPU is used. The time left is kept and only counts again after resume.
@@ -437,6 +451,7 @@ interface CallerSettings {
   autoPause: boolean;
   autoResume: boolean;
   allowInternetAccess: boolean;
+  network?: SandboxNetwork;
 }
 
 function callerSettings(req: CreateRequest): CallerSettings {
@@ -449,6 +464,7 @@ function callerSettings(req: CreateRequest): CallerSettings {
     autoPause: !!req.autoPause,
     autoResume: !!req.autoResume?.enabled,
     allowInternetAccess: req.allow_internet_access !== false,
+    network: parseCreateNetwork(req.network),
   };
 }
 
@@ -471,12 +487,13 @@ function newRecord(id: string, template: ResolvedTemplate, settings: CallerSetti
     state: 'creating',
     lifecycle: { onTimeout: settings.autoPause ? 'pause' : 'kill', autoResume: settings.autoResume },
     allowInternetAccess: settings.allowInternetAccess,
+    network: settings.network,
   };
 }
 
 /** Every process's environment: E2B's sandbox variables, the template's ENV, the caller's. */
 function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<string, string>): Record<string, string> {
-  return { E2B_SANDBOX: 'true', E2B_SANDBOX_ID: id, E2B_TEMPLATE_ID: template.templateID, ...template.envVars, ...callerEnv };
+  return { E2B_SANDBOX: 'true', E2B_SANDBOX_ID: id, E2B_TEMPLATE_ID: template.templateID, E2B_TEAM_ID: LOCAL_TEAM_ID, ...template.envVars, ...callerEnv };
 }
 
 function validTimeout(value: unknown): number {

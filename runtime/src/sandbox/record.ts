@@ -2,6 +2,7 @@
 // restarted runtime picks up where it left off.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SandboxNetwork } from './network-config';
 
 export type SandboxState = 'creating' | 'running' | 'paused';
 
@@ -25,6 +26,8 @@ export interface SandboxRecord {
   pausedRemainingMs?: number;
   lifecycle: { onTimeout: 'kill' | 'pause'; autoResume: boolean };
   allowInternetAccess: boolean;
+  /** The create request's `network`, egress settings as the last updateNetwork left them. */
+  network?: SandboxNetwork;
 }
 
 const RECORD_FILE = 'sandbox.json';

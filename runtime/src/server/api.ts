@@ -6,7 +6,10 @@ import { SandboxManager, CreateRequest } from '../sandbox/manager';
 import { ImageTemplates } from '../image/templates';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
-import { sandboxLogEntries } from '../sandbox/sandbox-logs';
+import { parseNetworkUpdate } from '../sandbox/network-config';
+import { sandboxLogRoutes } from './log-routes';
+import { webhookRoutes } from '../webhooks/routes';
+import { WebhookStore } from '../webhooks/store';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
 import { templateBuildRoutes } from '../templates/routes';
 
@@ -22,6 +25,7 @@ export class ControlPlaneApi {
     private readonly templates: ImageTemplates,
     private readonly apiKey: string,
     private readonly domain: string,
+    webhooks?: WebhookStore,
   ) {
     const id = '([^/]+)';
     this.routes = [
@@ -40,10 +44,11 @@ export class ControlPlaneApi {
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/pause$`), handler: this.pause },
       { method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/resume$`), handler: this.resume },
       { method: 'GET', pattern: new RegExp(`^/sandboxes/${id}/metrics$`), handler: this.metrics },
-      { method: 'GET', pattern: new RegExp(`^/sandboxes/${id}/logs$`), handler: this.logsV1 },
-      { method: 'GET', pattern: new RegExp(`^/v2/sandboxes/${id}/logs$`), handler: this.logsV2 },
+      { method: 'PUT', pattern: new RegExp(`^/sandboxes/${id}/network$`), handler: this.updateNetwork },
+      ...sandboxLogRoutes(sandboxes),
       { method: 'GET', pattern: /^\/events\/sandboxes$/, handler: this.events },
       { method: 'GET', pattern: new RegExp(`^/events/sandboxes/${id}$`), handler: this.events },
+      ...(webhooks ? webhookRoutes(webhooks) : []),
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
       ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
     ];
@@ -156,27 +161,11 @@ export class ControlPlaneApi {
     sendJson(res, 200, { sandboxes });
   }
 
-  private async logEntries(id: string, url: URL) {
-    this.sandboxes.require(id);
-    const start = url.searchParams.has('start') ? Number(url.searchParams.get('start')) : 0;
-    const limit = Math.min(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1000);
-    const level = url.searchParams.get('level');
-    const search = url.searchParams.get('search');
-    const entries = sandboxLogEntries(await this.sandboxes.agentLog(id), this.sandboxes.events.query({ sandboxId: id, offset: 0, limit: 1000, orderAsc: true }))
-      .filter((e) => Date.parse(e.timestamp) >= start)
-      .filter((e) => !level || e.level === level)
-      .filter((e) => !search || e.message.includes(search));
-    return url.searchParams.get('direction') === 'backward' ? entries.reverse().slice(0, limit) : entries.slice(0, limit);
-  }
-
-  /** GET /sandboxes/{id}/logs (the CLI's): `logs` lines and structured `logEntries`. */
-  private async logsV1(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
-    const entries = await this.logEntries(id, url);
-    sendJson(res, 200, { logs: entries.map((e) => ({ timestamp: e.timestamp, line: e.message })), logEntries: entries });
-  }
-
-  private async logsV2(_req: IncomingMessage, res: ServerResponse, [id]: string[], url: URL): Promise<void> {
-    sendJson(res, 200, { logs: await this.logEntries(id, url) });
+  /** PUT /sandboxes/{id}/network: the body is checked before the sandbox is looked up, as upstream. */
+  private async updateNetwork(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
+    const update = parseNetworkUpdate(await readJsonBody(req));
+    await this.sandboxes.updateNetwork(id, update);
+    sendEmpty(res, 204);
   }
 
   /** E2B's lifecycle events API: newest first unless orderAsc, `types` repeatable. */

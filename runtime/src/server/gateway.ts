@@ -7,6 +7,7 @@ import { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { ENVD_PORT, openSandboxSocket, PortClosedError } from '../sandbox/agent-link';
 import { SandboxManager } from '../sandbox/manager';
+import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
 import { sendJson } from './http-util';
 
@@ -55,7 +56,7 @@ export class SandboxGateway {
         agent: this.agentFor(target),
         method: req.method,
         path: req.url,
-        headers: endToEndHeaders(req),
+        headers: this.headersFor(req, target),
       });
       upstream.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes));
@@ -87,7 +88,7 @@ export class SandboxGateway {
       const upstream = request({
         method: req.method,
         path: req.url,
-        headers: { ...endToEndHeaders(req), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
+        headers: { ...this.headersFor(req, target), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
         createConnection: (_opts, done) => {
           openSandboxSocket(socketPath, target.port).then((s) => done(null, s), (err) => done(err, undefined as never));
           return undefined;
@@ -136,7 +137,8 @@ export class SandboxGateway {
     const record = this.sandboxes.get(target.sandboxId);
     if (!record) {
       this.forget(target.sandboxId);
-      throw new GatewayError(502, `The sandbox ${target.sandboxId} was not found`, 'gone');
+      // E2B's client-proxy words it exactly so; the sandbox id travels in the body's sandboxId.
+      throw new GatewayError(502, 'The sandbox was not found', 'gone');
     }
     if (record.state !== 'running') throw new GatewayError(502, `The sandbox ${target.sandboxId} is ${record.state}`, record.state);
     if (target.port === ENVD_PORT && INTERNAL_ENVD_PATHS.test(req.url ?? '')) throw new GatewayError(403, 'this envd route is internal');
@@ -147,6 +149,20 @@ export class SandboxGateway {
         throw new GatewayError(403, 'missing or invalid E2B-Traffic-Access-Token header');
       }
     }
+  }
+
+  /**
+   * The request's end-to-end headers; a sandbox created with `network.maskRequestHost` sees that
+   * Host on its own ports (envd's excepted) and the original one in X-Forwarded-Host, as on E2B.
+   */
+  private headersFor(req: IncomingMessage, target: SandboxTarget): OutgoingHttpHeaders {
+    const headers = endToEndHeaders(req);
+    const mask = target.port === ENVD_PORT ? undefined : maskedHost(this.sandboxes.get(target.sandboxId)?.network, target.port);
+    if (mask) {
+      if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+      headers.host = mask;
+    }
+    return headers;
   }
 
   private agentFor(target: SandboxTarget): Agent {

@@ -9,9 +9,10 @@ import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../sandbox/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
+import { WebhookStore } from '../webhooks/store';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string): Server {
-  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain);
+export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, webhooks?: WebhookStore): Server {
+  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, webhooks);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
     const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);

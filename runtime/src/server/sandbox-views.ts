@@ -1,5 +1,6 @@
 // The JSON shapes of a sandbox in the API's answers (protocol §1.2).
 import { SandboxRecord } from '../sandbox/record';
+import { networkView } from '../sandbox/network-config';
 
 // Upstream always answers this clientID, and Python's parser requires the field.
 const CLIENT_ID = '6532622b';
@@ -44,5 +45,6 @@ export function sandboxDetailView(record: SandboxRecord, domain: string): object
     allowInternetAccess: record.allowInternetAccess,
     domain,
     lifecycle: record.lifecycle,
+    network: networkView(record.network),
   };
 }

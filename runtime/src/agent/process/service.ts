@@ -31,7 +31,8 @@ function keepaliveMs(call: RpcCall): number {
 
 /**
  * Streams a process's events: start, then data (with keepalives while idle), then its end.
- * `deadlineMs` ends only this stream (Connect's timeout), never the process.
+ * `deadlineMs` ends this stream with deadline_exceeded (Connect's timeout); ending the process
+ * too is the caller's choice.
  */
 function streamProcess(proc: ManagedProcess, stream: ServerStream, call: RpcCall, deadlineMs?: number): void {
   stream.send(startEvent(proc.pid));
@@ -100,10 +101,12 @@ export function registerProcessService(router: RpcRouter, { settings, registry, 
         const proc = await ManagedProcess.start(plan, request.config, request.tag);
         registry.add(proc);
         logLifetime(proc, request.config.cmd, request.config.args);
-        // envd's rule: the Start call's timeout is the process's lifetime (0 or absent: none).
-        if (call.timeoutMs !== undefined) proc.killAfter(call.timeoutMs);
         // Same tick as the spawn: no output can have been emitted yet, so none is lost.
-        streamProcess(proc, stream, call);
+        // envd's rule: the Start call's timeout is the process's lifetime (0 or absent: none).
+        // When it passes, the stream ends with deadline_exceeded (the SDK's TimeoutError) before
+        // the killed process's end could be reported as an ordinary exit.
+        streamProcess(proc, stream, call, call.timeoutMs);
+        if (call.timeoutMs !== undefined) proc.killAfter(call.timeoutMs);
       },
     },
 
