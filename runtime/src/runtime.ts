@@ -16,6 +16,8 @@ import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
 import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
+import { NATIVE_PROGRAMS } from './container/native';
+import { DEFAULT_VOLUME_SIZE_MB, VolumeStore } from './volumes/store';
 
 export interface RuntimeOptions {
   host: string;
@@ -28,6 +30,8 @@ export interface RuntimeOptions {
   noNewPrivileges: boolean;
   /** Every sandbox's disk size, instead of its template's. */
   diskSizeMB?: number;
+  /** Each new volume's size cap (default 10 GiB, sparse). */
+  volumeSizeMB?: number;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
   log: (line: string) => void;
@@ -45,7 +49,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n`, { mode: 0o600 });
+  // E2B_VOLUME_API_URL: the SDK's volume content API, served on the same port.
+  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_VOLUME_API_URL=${url}\nexport E2B_API_KEY=${apiKey}\n`, { mode: 0o600 });
 
   const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
   const interpreterScript = join(runtimePackageDir(), 'dist', 'interpreter.js');
@@ -56,6 +61,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
   }, (name: string): boolean => templates.isImage(name), log);
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
+  const volumes = new VolumeStore({ dataDir: paths.dataDir, helper: join(paths.binDir, NATIVE_PROGRAMS.volumeIo), sizeMB: options.volumeSizeMB ?? DEFAULT_VOLUME_SIZE_MB, log });
+  // Before the sandboxes: those that mount a volume need its disk mounted.
+  await volumes.restore();
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
     nodeBinary: process.execPath,
     agentScript,
@@ -65,11 +73,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     warmPool: options.warmPool,
     log,
     events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
+    volumes,
   });
   await sandboxes.restore();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`, volumes);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

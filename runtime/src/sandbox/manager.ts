@@ -14,6 +14,8 @@ import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
 import { PooledSandbox, WarmPool } from './warm-pool';
+import { VolumeStore } from '../volumes/store';
+import { resolveVolumeMounts, SandboxVolumeMount, volumeOciMounts } from '../volumes/mounts';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
@@ -34,6 +36,8 @@ export interface CreateRequest {
   autoPause?: boolean;
   autoResume?: { enabled?: boolean };
   network?: { allowPublicTraffic?: boolean };
+  /** `[{name, path}]`: volumes to mount (see volumes/mounts.ts). */
+  volumeMounts?: unknown;
 }
 
 export interface ResolvedTemplate {
@@ -65,6 +69,8 @@ export interface ManagerOptions {
   events: SandboxEvents;
   /** Ready sandboxes to keep per template id (empty: no warm pool). */
   warmPool?: Map<string, number>;
+  /** The runtime's volumes, for create's volumeMounts. */
+  volumes?: VolumeStore;
 }
 
 export class SandboxManager {
@@ -188,8 +194,11 @@ export class SandboxManager {
     const template = this.resolveTemplate(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
-    const pooled = this.pool.take(template.templateID, template.rootfs);
+    const volumeMounts = this.resolveVolumeMounts(req.volumeMounts);
+    // A pooled sandbox is already booted: its mounts cannot change any more.
+    const pooled = volumeMounts.length ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
+    if (volumeMounts.length) record.volumeMounts = volumeMounts;
     const id = record.sandboxID;
     const dir = this.paths.sandboxDir(id);
     // Persisted before anything is mounted, so a crash mid-create is found and cleaned up.
@@ -197,7 +206,7 @@ export class SandboxManager {
     writeRecord(dir, record);
     this.sandboxes.set(id, record);
     const creation = (async () => {
-      if (!pooled) await this.boot(id, template);
+      if (!pooled) await this.boot(id, template, volumeMounts);
       await this.handOut(record, template);
     })();
     this.pending.set(id, creation.catch(() => undefined));
@@ -214,6 +223,17 @@ export class SandboxManager {
     } finally {
       this.pending.delete(id);
     }
+  }
+
+  private resolveVolumeMounts(requested: unknown): SandboxVolumeMount[] {
+    if (this.options.volumes) return resolveVolumeMounts(this.options.volumes, requested);
+    if (Array.isArray(requested) && requested.length > 0) throw badRequest('Volume mounts are not enabled.');
+    return [];
+  }
+
+  /** The sandboxes (also paused or still being created) that mount a volume. */
+  volumeUsers(volumeID: string): string[] {
+    return [...this.sandboxes.values()].filter((s) => s.volumeMounts?.some((m) => m.volumeID === volumeID)).map((s) => s.sandboxID);
   }
 
   /** A blank sandbox for the warm pool: booted, start command running, no caller settings yet. */
@@ -241,7 +261,7 @@ export class SandboxManager {
    * start command (which, as in E2B where it ran when the template was built, sees the template's
    * env vars but not the caller's).
    */
-  private async boot(id: string, template: ResolvedTemplate): Promise<void> {
+  private async boot(id: string, template: ResolvedTemplate, volumeMounts: SandboxVolumeMount[] = []): Promise<void> {
     const { rootfs, limits } = template;
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     const spec = sandboxOciSpec({
@@ -254,6 +274,7 @@ export class SandboxManager {
       socketDir: bundle.socketDir,
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
+      extraMounts: this.options.volumes ? volumeOciMounts(this.options.volumes, volumeMounts) : [],
     });
     await bundle.prepare(rootfs, spec, template.diskSizeMB);
     this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));

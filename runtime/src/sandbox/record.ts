@@ -2,6 +2,7 @@
 // restarted runtime picks up where it left off.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SandboxVolumeMount } from '../volumes/mounts';
 
 export type SandboxState = 'creating' | 'running' | 'paused';
 
@@ -25,6 +26,8 @@ export interface SandboxRecord {
   pausedRemainingMs?: number;
   lifecycle: { onTimeout: 'kill' | 'pause'; autoResume: boolean };
   allowInternetAccess: boolean;
+  /** The volumes mounted at create (absent in records older than volumes). */
+  volumeMounts?: SandboxVolumeMount[];
 }
 
 const RECORD_FILE = 'sandbox.json';

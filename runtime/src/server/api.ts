@@ -9,6 +9,8 @@ import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
 import { sandboxLogEntries } from '../sandbox/sandbox-logs';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
 import { templateBuildRoutes } from '../templates/routes';
+import { volumeRoutes } from '../volumes/routes';
+import { VolumeStore } from '../volumes/store';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -22,6 +24,7 @@ export class ControlPlaneApi {
     private readonly templates: ImageTemplates,
     private readonly apiKey: string,
     private readonly domain: string,
+    volumes?: VolumeStore,
   ) {
     const id = '([^/]+)';
     this.routes = [
@@ -46,6 +49,7 @@ export class ControlPlaneApi {
       { method: 'GET', pattern: new RegExp(`^/events/sandboxes/${id}$`), handler: this.events },
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
       ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
+      ...(volumes ? volumeRoutes(volumes, (volumeID) => sandboxes.volumeUsers(volumeID)) : []),
     ];
   }
 

@@ -9,9 +9,10 @@ import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../sandbox/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
+import { VolumeStore } from '../volumes/store';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string): Server {
-  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain);
+export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, volumes?: VolumeStore): Server {
+  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, volumes);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
     const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);
