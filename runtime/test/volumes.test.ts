@@ -18,7 +18,7 @@ describe('volumes', () => {
   const uniqueName = () => `vol_${process.pid}-${++names}`;
 
   before(async () => {
-    runtime = await RuntimeProcess.start();
+    runtime = await RuntimeProcess.start(['--volume-size-mb', '64']);
     // What `source DATA_DIR/env` sets: the SDK finds the content API there.
     const env = readFileSync(join(runtime.dataDir, 'env'), 'utf8');
     const volumeUrl = /^export E2B_VOLUME_API_URL=(.+)$/m.exec(env)?.[1];
@@ -156,6 +156,24 @@ describe('volumes', () => {
     } finally {
       await Promise.all([a.kill().catch(() => undefined), b.kill().catch(() => undefined)]);
       assert.equal(await Volume.destroy(volume.volumeId, runtime.sdk), true);
+    }
+  });
+
+  it('caps a volume at its size: a full volume says so, the host disk is untouched', async () => {
+    const volume = await Volume.create(uniqueName(), runtime.sdk);
+    const sandbox = await Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/data': volume } });
+    try {
+      await assert.rejects(volume.writeFile('/big.bin', new Uint8Array(80 * 1024 * 1024).buffer),
+        (err) => err instanceof VolumeError && statusOf(err) === 507 && /full/.test(err.message));
+      const dd = await sandbox.commands.run('dd if=/dev/zero of=/mnt/data/fill bs=1M count=100', { user: 'root' }).catch((err) => err);
+      assert.match(String(dd.stderr ?? dd), /No space left on device/);
+      await volume.remove('/fill');
+      await volume.remove('/big.bin').catch(() => undefined);
+      await volume.writeFile('/small.txt', 'room again');
+      assert.equal(await volume.readFile('/small.txt'), 'room again');
+    } finally {
+      await sandbox.kill();
+      await Volume.destroy(volume.volumeId, runtime.sdk);
     }
   });
 
