@@ -134,13 +134,15 @@ export function sandboxContextValue(state: string): string {
 }
 
 /** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
-export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean }): string {
+export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean; volumeMounts?: Record<string, string> }): string {
   const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
   const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
   const meta = formatMetadata(o.metadata ?? {});
   if (meta) parts.push(meta);
   const envNames = Object.keys(o.envs ?? {});
   if (envNames.length) parts.push(`env ${envNames.join(', ')}`);
+  const mounts = Object.entries(o.volumeMounts ?? {});
+  if (mounts.length) parts.push(`volumes ${mounts.map(([path, name]) => `${name} at ${path}`).join(', ')}`);
   return parts.join(' · ');
 }
 
