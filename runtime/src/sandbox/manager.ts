@@ -206,7 +206,7 @@ export class SandboxManager {
     writeRecord(dir, record);
     this.sandboxes.set(id, record);
     const creation = (async () => {
-      if (!pooled) await this.boot(id, template, volumeMounts);
+      if (!pooled) await this.boot(id, template);
       await this.handOut(record, template);
     })();
     this.pending.set(id, creation.catch(() => undefined));
@@ -261,7 +261,7 @@ export class SandboxManager {
    * start command (which, as in E2B where it ran when the template was built, sees the template's
    * env vars but not the caller's).
    */
-  private async boot(id: string, template: ResolvedTemplate, volumeMounts: SandboxVolumeMount[] = []): Promise<void> {
+  private async boot(id: string, template: ResolvedTemplate): Promise<void> {
     const { rootfs, limits } = template;
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     const spec = sandboxOciSpec({
@@ -274,7 +274,8 @@ export class SandboxManager {
       socketDir: bundle.socketDir,
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
-      extraMounts: this.options.volumes ? volumeOciMounts(this.options.volumes, volumeMounts) : [],
+      // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
+      extraMounts: this.options.volumes ? volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts ?? []) : [],
     });
     await bundle.prepare(rootfs, spec, template.diskSizeMB);
     this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));
