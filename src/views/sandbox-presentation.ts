@@ -11,6 +11,8 @@ export interface SandboxSummary {
   metadata: Record<string, string>;
   cpuCount?: number;
   memoryMB?: number;
+  /** The volumes it mounts (E2B's volumeMounts). */
+  volumeMounts?: { name: string; path: string }[];
 }
 
 /** "45s left", "12m left", "3h 5m left", "expired". */
@@ -114,6 +116,7 @@ export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date()
     ['Ends', `${s.endAt.toLocaleString()} (${formatTimeLeft(s.endAt, now)})`],
   ];
   if (s.cpuCount !== undefined) rows.push(['Resources', `${s.cpuCount} vCPU, ${s.memoryMB} MB`]);
+  for (const { name, path } of s.volumeMounts ?? []) rows.push(['Volume', `${name} at ${path}`]);
   for (const [k, v] of Object.entries(s.metadata)) rows.push([`metadata.${k}`, v]);
   return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${escapeMarkdownCell(v)} |`)].join('\n');
 }
