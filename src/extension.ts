@@ -24,7 +24,7 @@ import { TemplatesTreeProvider } from './views/templates-tree';
 import { registerTemplateCommands } from './commands/template-commands';
 import { VolumeService } from './connection/volume-service';
 import { VOLUME_SCHEME, VolumeFileSystemProvider } from './providers/volumes/volume-file-system';
-import { VolumesTreeProvider } from './views/volumes-tree';
+import { VolumeNode, VolumesTreeProvider } from './views/volumes-tree';
 import { registerVolumeCommands } from './commands/volume-commands';
 import { SandboxTools } from './providers/chat/sandbox-tools';
 import { MCP_PROVIDER_ID, SandboxMcpDefinitions } from './providers/chat/mcp-definitions';
@@ -67,6 +67,7 @@ export interface E2BExtensionApi {
   closeOffer: CloseOffer;
   templates: TemplatesTreeProvider;
   volumes: VolumesTreeProvider;
+  volumesView: vscode.TreeView<VolumeNode>;
   volumeFiles: VolumeFileSystemProvider;
   tools: SandboxTools;
   mcp: SandboxMcpDefinitions;
@@ -143,6 +144,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
     vscode.workspace.registerFileSystemProvider(VOLUME_SCHEME, volumeFiles, { isCaseSensitive: true }),
     volumesView.onDidChangeVisibility((e) => { if (e.visible) void volumes.refresh(); }),
     connection.onDidChange(() => { if (volumesView.visible) void volumes.refresh(); }),
+    volumeService.onDidChangeVolumes(() => { if (volumesView.visible) void volumes.refresh(); }),
   );
   if (volumesView.visible) void volumes.refresh();
   registerVolumeCommands(services, volumeService, volumes);
@@ -171,7 +173,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
   log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, volumes, volumeFiles, tools, mcp, ports, onDidPrompt };
+  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, volumes, volumesView, volumeFiles, tools, mcp, ports, onDidPrompt };
 }
 
 export function deactivate(): void {

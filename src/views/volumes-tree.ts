@@ -49,6 +49,19 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeNode> 
     }
   }
 
+  /** For reveal: a row's parent (rows are told apart by id, so a parent folder needs only its path). */
+  getParent(node: VolumeNode): VolumeNode | undefined {
+    if (node.kind !== 'entry') return undefined;
+    const slash = node.entry.path.lastIndexOf('/');
+    if (slash <= 0) return { kind: 'volume', volume: node.volume };
+    const path = node.entry.path.slice(0, slash);
+    const epoch = new Date(0);
+    return {
+      kind: 'entry', volume: node.volume,
+      entry: { name: path.slice(path.lastIndexOf('/') + 1), path, type: 'directory' as VolumeEntryStat['type'], size: 0, mode: 0, uid: 0, gid: 0, atime: epoch, mtime: epoch, ctime: epoch },
+    };
+  }
+
   getTreeItem(node: VolumeNode): vscode.TreeItem {
     if (node.kind === 'error') {
       const item = new vscode.TreeItem(`Cannot list volumes: ${node.message}`);

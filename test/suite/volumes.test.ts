@@ -6,7 +6,7 @@ import { Sandbox, Volume } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import type { Prompt } from '../../src/commands/inputs';
 import { volumeUri } from '../../src/providers/volumes/volume-file-system';
-import { extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
+import { extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,6 +109,13 @@ describe('Volumes', () => {
     // And the other way: what the sandbox writes, VS Code reads.
     await sandbox.commands.run('echo from the sandbox > /mnt/notes/back.txt');
     assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(volumeUri(volumeId, '/back.txt'))), 'from the sandbox\n');
+
+    await vscode.commands.executeCommand('e2b.volumes.focus');
+    await api.volumes.refresh();
+    await api.volumesView.reveal(root, { expand: true });
+    await vscode.commands.executeCommand('vscode.open', uri);
+    await screenshot('volumes');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('mounts a volume from the create wizard\'s volumes step', async () => {
