@@ -4,10 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { AuthenticationError, Sandbox, SandboxError, Volume, VolumeError, VolumeFileType, VolumeNotFoundError, VolumePathNotFoundError } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { mountsUnder } from './helpers/host-traces';
+import { waitUntil } from './helpers/wait';
 
 /** The status code at the start of a VolumeError's message ("409: …"). */
 const statusOf = (err: unknown) => Number(/^(\d{3}):/.exec((err as Error).message)?.[1]);
@@ -173,6 +176,23 @@ describe('volumes', () => {
       assert.equal(await volume.readFile('/small.txt'), 'room again');
     } finally {
       await sandbox.kill();
+      await Volume.destroy(volume.volumeId, runtime.sdk);
+    }
+  });
+
+  it('ends the helper of an upload the client broke off', async () => {
+    const volume = await Volume.create(uniqueName(), runtime.sdk);
+    const helpers = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('e2b-volume-io') && l.includes(volume.volumeId));
+    try {
+      const url = new URL(`/volumecontent/${volume.volumeId}/file?path=/broken.bin`, runtime.url);
+      const upload = request(url, { method: 'PUT', headers: { authorization: `Bearer ${volume.token}`, 'content-type': 'application/octet-stream', 'content-length': 10_000_000 } });
+      upload.on('error', () => undefined);
+      upload.write(Buffer.alloc(64 * 1024, 1));
+      await waitUntil('the upload\'s helper to run', () => helpers().length > 0);
+      upload.destroy();
+      await waitUntil('the helper to end', () => helpers().length === 0);
+      assert.ok((await volume.list('/')).length <= 1, 'the runtime still answers');
+    } finally {
       await Volume.destroy(volume.volumeId, runtime.sdk);
     }
   });

@@ -109,8 +109,13 @@ export class VolumeIo {
       child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
       // The helper may stop reading (an error): the rest of the upload is dropped.
       child.stdin.on('error', () => undefined);
-      if (input) input.pipe(child.stdin);
-      else child.stdin.end();
+      if (input) {
+        input.pipe(child.stdin);
+        // An upload the client broke off never ends the helper's stdin: end the helper instead.
+        input.on('close', () => { if (!input.complete && child.exitCode === null) child.kill('SIGKILL'); });
+      } else {
+        child.stdin.end();
+      }
       child.on('error', reject);
       child.on('close', () => {
         if (input) input.unpipe(child.stdin);
