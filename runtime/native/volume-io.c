@@ -23,7 +23,7 @@
  *
  * Output (stdout): a status line "ok" or "err <ERRNO-NAME>", then for stat/list/mkdir/write/update
  * one line per entry:
- *   <type f|d|l|u> <size> <mode> <uid> <gid> <atime> <mtime> <ctime> <hex path> <hex link target|->
+ *   <type f|d|u> <size> <mode> <uid> <gid> <atime> <mtime> <ctime> <hex path> <hex link target|->
  * (times as seconds.nanoseconds; path and target hex-encoded: names may hold any byte). For read,
  * "ok <size>" and then the file's bytes.
  *
@@ -103,14 +103,31 @@ static void put_hex(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) printf("%02x", *p);
 }
 
+static char type_of(mode_t mode) {
+    return S_ISREG(mode) ? 'f' : S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : 'u';
+}
+
+/*
+ * As E2B reports entries: a link has the type and mode of what it resolves to (inside the volume:
+ * we are chrooted) and that resolved path as its target; a dangling one is "unknown", its target
+ * its own path. Size, owner and times are the entry's own. Mode is the permission bits.
+ */
 static void print_entry(const char *path, const struct stat *st) {
-    char type = S_ISREG(st->st_mode) ? 'f' : S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : 'u';
+    char type = type_of(st->st_mode);
+    mode_t mode = st->st_mode & 0777;
     char target[PATH_MAX] = "";
     if (type == 'l') {
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        target[n > 0 ? n : 0] = 0;
+        struct stat resolved;
+        if (!realpath(path, target)) snprintf(target, sizeof target, "%s", path);
+        if (stat(path, &resolved) == 0) {
+            type = type_of(resolved.st_mode);
+            mode = resolved.st_mode & 0777;
+        } else {
+            type = 'u';
+            mode = 0;
+        }
     }
-    printf("%c %lld %o %u %u %lld.%09ld %lld.%09ld %lld.%09ld ", type, (long long)st->st_size, st->st_mode & 07777,
+    printf("%c %lld %o %u %u %lld.%09ld %lld.%09ld %lld.%09ld ", type, (long long)st->st_size, mode,
            st->st_uid, st->st_gid, (long long)st->st_atim.tv_sec, st->st_atim.tv_nsec, (long long)st->st_mtim.tv_sec,
            st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
     put_hex(path);

@@ -87,7 +87,8 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeNode> 
     const item = new vscode.TreeItem(uri, isDir ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `volume:${volume.volumeId}:${entry.path}`;
     item.label = entry.name;
-    item.description = entry.type === 'symlink' ? `→ ${entry.target ?? ''}` : isDir ? undefined : formatSize(entry.size);
+    // A link is reported as what it resolves to, with that as its target (E2B's entries).
+    item.description = entry.target ? `→ ${entry.target}` : isDir ? undefined : formatSize(entry.size);
     item.tooltip = `${entry.path}\n${entry.type}, ${formatSize(entry.size)}, mode ${entry.mode.toString(8)}, uid ${entry.uid}, modified ${entry.mtime.toLocaleString()}`;
     if (entry.type === 'file') item.command = { command: 'vscode.open', title: 'Open', arguments: [uri] };
     item.contextValue = isDir ? 'volumeFolder' : 'volumeFile';

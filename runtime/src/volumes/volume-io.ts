@@ -146,7 +146,7 @@ function parseEntry(line: string): VolumeEntryStat {
   if (hexTarget === undefined) throw new ApiError(500, `volume helper: malformed entry "${line}"`);
   const path = fromHex(hexPath);
   const entry: VolumeEntryStat = {
-    name: path === '/' ? '' : path.slice(path.lastIndexOf('/') + 1),
+    name: path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1),
     path,
     type: TYPES[type] ?? 'unknown',
     size: Number(size),

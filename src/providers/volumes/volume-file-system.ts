@@ -40,7 +40,7 @@ export class VolumeFileSystemProvider implements vscode.FileSystemProvider, vsco
     return this.withFiles(uri, async (files, path) => toFileStat(await files.stat(path)));
   }
 
-  /** Entries of a directory; links show as what they are (the content API does not follow them). */
+  /** Entries of a directory; a link shows as what it resolves to inside the volume. */
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
     return this.withFiles(uri, async (files, path) => (await files.list(path)).map((e) => [e.name, toFileStat(e).type]));
   }
@@ -111,9 +111,9 @@ function isNotFound(err: unknown): boolean {
 }
 
 function toFileStat(entry: VolumeEntryStat): vscode.FileStat {
-  const type = entry.type === 'directory' ? vscode.FileType.Directory
-    : entry.type === 'symlink' ? vscode.FileType.SymbolicLink | vscode.FileType.Unknown
-      : entry.type === 'file' ? vscode.FileType.File : vscode.FileType.Unknown;
+  const kind = entry.type === 'directory' ? vscode.FileType.Directory : entry.type === 'file' ? vscode.FileType.File : vscode.FileType.Unknown;
+  // A link comes typed as what it resolves to, with a target.
+  const type = entry.target !== undefined || entry.type === 'symlink' ? kind | vscode.FileType.SymbolicLink : kind;
   return { type, size: entry.size, mtime: entry.mtime.getTime(), ctime: entry.ctime.getTime() };
 }
 
