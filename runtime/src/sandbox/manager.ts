@@ -15,7 +15,7 @@ import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
 import { PooledSandbox, WarmPool } from './warm-pool';
 import { VolumeStore } from '../volumes/store';
-import { resolveVolumeMounts, SandboxVolumeMount, volumeOciMounts } from '../volumes/mounts';
+import { resolveVolumeMounts, volumeOciMounts } from '../volumes/mounts';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
 export const ENVD_VERSION = '0.6.4';
@@ -194,7 +194,7 @@ export class SandboxManager {
     const template = this.resolveTemplate(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
-    const volumeMounts = this.resolveVolumeMounts(req.volumeMounts);
+    const volumeMounts = resolveVolumeMounts(this.options.volumes, req.volumeMounts);
     // A pooled sandbox is already booted: its mounts cannot change any more.
     const pooled = volumeMounts.length ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
@@ -223,12 +223,6 @@ export class SandboxManager {
     } finally {
       this.pending.delete(id);
     }
-  }
-
-  private resolveVolumeMounts(requested: unknown): SandboxVolumeMount[] {
-    if (this.options.volumes) return resolveVolumeMounts(this.options.volumes, requested);
-    if (Array.isArray(requested) && requested.length > 0) throw badRequest('Volume mounts are not enabled.');
-    return [];
   }
 
   /** The sandboxes (also paused or still being created) that mount a volume. */
@@ -275,7 +269,7 @@ export class SandboxManager {
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
       // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
-      extraMounts: this.options.volumes ? volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts ?? []) : [],
+      extraMounts: volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts),
     });
     await bundle.prepare(rootfs, spec, template.diskSizeMB);
     this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));

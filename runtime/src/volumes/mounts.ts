@@ -11,8 +11,12 @@ export interface SandboxVolumeMount { name: string; path: string; volumeID: stri
 /** Where a volume would hide or replace what the runtime itself mounts into every sandbox. */
 const RESERVED = ['/proc', '/sys', '/dev', '/run/e2b', '/opt/e2b'];
 
-export function resolveVolumeMounts(volumes: VolumeStore, requested: unknown): SandboxVolumeMount[] {
+export function resolveVolumeMounts(volumes: VolumeStore | undefined, requested: unknown): SandboxVolumeMount[] {
   if (requested === undefined || requested === null) return [];
+  if (!volumes) {
+    if (Array.isArray(requested) && requested.length === 0) return [];
+    throw badRequest('Volume mounts are not enabled.');
+  }
   if (!Array.isArray(requested)) throw badRequest('volumeMounts must be an array of {name, path}');
   const problems: string[] = [];
   const used = new Set<string>();
@@ -43,8 +47,9 @@ function mountPathProblem(path: unknown): string | undefined {
 }
 
 /** The sandbox's bind mounts of its volumes: writable, never a source of setuid programs or devices. */
-export function volumeOciMounts(volumes: VolumeStore, mounts: SandboxVolumeMount[]): object[] {
+export function volumeOciMounts(volumes: VolumeStore | undefined, mounts: SandboxVolumeMount[] = []): object[] {
   return mounts.map((m) => {
+    if (!volumes) throw new Error('this sandbox mounts volumes, but the runtime has none');
     const volume = volumes.require(m.volumeID);
     return { destination: m.path, type: 'bind', source: volumes.mountSource(volume), options: ['rbind', 'rw', 'nosuid', 'nodev'] };
   });
