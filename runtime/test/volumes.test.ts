@@ -143,6 +143,8 @@ describe('volumes', () => {
       assert.equal((await b.commands.run('cat /home/user/shared/from-api.txt && echo more >> /home/user/shared/from-api.txt')).exitCode, 0);
       assert.equal((await a.commands.run('cat /mnt/data/from-api.txt')).stdout, 'from the APImore\n');
       assert.match((await a.commands.run('grep " /mnt/data " /proc/mounts')).stdout, /nosuid/);
+      // Programs kept on a volume run (setuid bits do not).
+      assert.equal((await b.commands.run('printf "#!/bin/sh\\necho ran\\n" > /home/user/shared/run.sh && chmod +x /home/user/shared/run.sh && /home/user/shared/run.sh')).stdout, 'ran\n');
 
       // Mounted volumes cannot be destroyed (not even by a paused sandbox).
       await b.pause();

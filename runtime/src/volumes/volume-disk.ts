@@ -33,8 +33,9 @@ export class VolumeDisk {
   /** Mounts the disk unless it is (a second mount of one ext4 image would corrupt it). */
   async mount(): Promise<void> {
     if (this.mounted) return;
-    // Nothing on a volume is ever executed or used as a device by the host.
-    await run('mount', ['-o', 'loop,nosuid,nodev,noexec,discard', this.image, this.data]);
+    // No setuid programs or devices from a volume, ever. Not noexec: bind mounts inherit it, and
+    // sandboxes run programs kept on their volumes (the host never does).
+    await run('mount', ['-o', 'loop,nosuid,nodev,discard', this.image, this.data]);
   }
 
   /** Unmounts (lazily if a dying sandbox still holds it) and deletes the disk. */
