@@ -145,6 +145,8 @@ describe('volumes', () => {
       assert.match((await a.commands.run('grep " /mnt/data " /proc/mounts')).stdout, /nosuid/);
       // Programs kept on a volume run (setuid bits do not).
       assert.equal((await b.commands.run('printf "#!/bin/sh\\necho ran\\n" > /home/user/shared/run.sh && chmod +x /home/user/shared/run.sh && /home/user/shared/run.sh')).stdout, 'ran\n');
+      await b.commands.run('cp /usr/bin/id /home/user/shared/suid-id && chmod 4755 /home/user/shared/suid-id', { user: 'root' });
+      assert.equal((await b.commands.run('/home/user/shared/suid-id -u')).stdout, '1000\n', 'a setuid-root program on a volume runs as its caller');
 
       // Mounted volumes cannot be destroyed (not even by a paused sandbox).
       await b.pause();
