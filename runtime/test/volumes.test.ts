@@ -46,6 +46,10 @@ describe('volumes', () => {
     assert.equal(connected.token, volume.token);
 
     await assert.rejects(Volume.create(name, runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400 && /already exists/.test(err.message));
+    const racing = uniqueName();
+    const both = await Promise.allSettled([Volume.create(racing, runtime.sdk), Volume.create(racing, runtime.sdk)]);
+    assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, 'two creates of one name: one wins');
+    await Volume.destroy((both.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Volume>).value.volumeId, runtime.sdk);
     await assert.rejects(Volume.create('bad name!', runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400 && /Invalid volume name/.test(err.message));
     await assert.rejects(Volume.create('', runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400);
     const unknown = '00000000-0000-4000-8000-000000000000';
@@ -233,8 +237,15 @@ describe('volumes', () => {
       await assert.rejects(Volume.destroy(volume.volumeId, runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 409);
     } finally {
       await Sandbox.kill(sandbox.sandboxId, runtime.sdk);
-      await Volume.destroy(volume.volumeId, runtime.sdk);
     }
+    // As after a host reboot: the runtime finds the volume's disk unmounted and mounts it again.
+    await runtime.stop();
+    const data = join(runtime.dataDir, 'volumes', volume.volumeId, 'data');
+    execFileSync('umount', [data]);
+    await runtime.launch();
+    assert.equal(await volume.readFile('/kept.txt'), 'still here');
+    assert.deepEqual(mountsUnder(data), [data]);
+    await Volume.destroy(volume.volumeId, runtime.sdk);
   });
 
   it('never reads, writes, lists, chmods or removes outside the volume through links a sandbox plants', async () => {
@@ -258,6 +269,11 @@ describe('volumes', () => {
         await assert.rejects(volume.readFile(path), VolumePathNotFoundError, `read ${path}`);
         await assert.rejects(volume.list(path), VolumePathNotFoundError, `list ${path}`);
       }
+      // Names may hold any byte a sandbox likes.
+      await sandbox.commands.run(`touch "/mnt/data/real/$(printf 'two\\nlines')" "/mnt/data/real/ü ñ.txt"`, { user: 'root' });
+      assert.deepEqual((await volume.list('/real')).map((e) => e.name).sort(), ['data-link', 'two\nlines', 'ü ñ.txt']);
+      await sandbox.commands.run('rm /mnt/data/real/two* /mnt/data/real/ü*', { user: 'root' });
+
       // Listing never descends through a link; a link reads as E2B reports it: resolved inside
       // the volume (its type and target), or "unknown" when nothing there is what it names.
       const listing = await volume.list('/', { depth: 10 });
