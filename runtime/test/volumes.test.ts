@@ -205,6 +205,19 @@ describe('volumes', () => {
     }
   });
 
+  it('leaves nothing behind when a volume cannot be made', async () => {
+    // 20 TB: more than one file on this host's ext4 can be, so making the disk fails midway.
+    const tooBig = await RuntimeProcess.start(['--volume-size-mb', '20000000', '--warm-pool', '0']);
+    try {
+      await assert.rejects(Volume.create(uniqueName(), tooBig.sdk), (err) => err instanceof VolumeError && statusOf(err) === 500);
+      assert.deepEqual(readdirSync(join(tooBig.dataDir, 'volumes')), []);
+      assert.deepEqual(mountsUnder(join(tooBig.dataDir, 'volumes')), []);
+      assert.deepEqual(await Volume.list(tooBig.sdk), []);
+    } finally {
+      await tooBig.dispose();
+    }
+  });
+
   it('refuses bad volumeMounts at create and leaves nothing half-created', async () => {
     const volume = await Volume.create(uniqueName(), runtime.sdk);
     const sandboxDirs = () => readdirSync(join(runtime.dataDir, 'sandboxes')).sort();
