@@ -22,6 +22,10 @@ import { CodeRunner } from './providers/run/run-in-sandbox';
 import { ResultsPanel } from './views/results-panel';
 import { TemplatesTreeProvider } from './views/templates-tree';
 import { registerTemplateCommands } from './commands/template-commands';
+import { VolumeService } from './connection/volume-service';
+import { VOLUME_SCHEME, VolumeFileSystemProvider } from './providers/volumes/volume-file-system';
+import { VolumeNode, VolumesTreeProvider } from './views/volumes-tree';
+import { registerVolumeCommands } from './commands/volume-commands';
 import { SandboxTools } from './providers/chat/sandbox-tools';
 import { MCP_PROVIDER_ID, SandboxMcpDefinitions } from './providers/chat/mcp-definitions';
 import { registerSandboxParticipant } from './providers/chat/sandbox-participant';
@@ -62,6 +66,9 @@ export interface E2BExtensionApi {
   sessions: InterpreterSessions;
   closeOffer: CloseOffer;
   templates: TemplatesTreeProvider;
+  volumes: VolumesTreeProvider;
+  volumesView: vscode.TreeView<VolumeNode>;
+  volumeFiles: VolumeFileSystemProvider;
   tools: SandboxTools;
   mcp: SandboxMcpDefinitions;
   ports: PortOpener;
@@ -75,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const apiKeys = new ApiKeyStore(context.secrets);
   const connection = new ConnectionService(apiKeys, context.extensionPath, log);
   const sandboxes = new SandboxService(connection);
+  const volumeService = new VolumeService(connection);
   const connections = new SandboxConnections(sandboxes);
   const files = new SandboxFileSystemProvider(connections, log);
   const terminals = new SandboxTerminals(connections, context.workspaceState);
@@ -87,7 +95,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   });
   const active = new ActiveSandbox(context.workspaceState, sandboxes, errors);
   const services: Services = {
-    context, log, apiKeys, connection, sandboxes, connections, files, terminals, tree, refresher, active, errors,
+    context, log, apiKeys, connection, sandboxes, volumes: volumeService, connections, files, terminals, tree, refresher, active, errors,
     workspaceEntry: new WorkspaceEntryCarrier(context.globalStorageUri, log),
   };
 
@@ -128,6 +136,18 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   context.subscriptions.push(templatesView, templatesView.onDidChangeVisibility((e) => { if (e.visible) void templates.refresh(); }));
   if (templatesView.visible) void templates.refresh();
   registerTemplateCommands(services, templates);
+  const volumeFiles = new VolumeFileSystemProvider(volumeService);
+  const volumes = new VolumesTreeProvider(volumeService, volumeFiles);
+  const volumesView = vscode.window.createTreeView('e2b.volumes', { treeDataProvider: volumes });
+  context.subscriptions.push(
+    volumeFiles, volumesView,
+    vscode.workspace.registerFileSystemProvider(VOLUME_SCHEME, volumeFiles, { isCaseSensitive: true }),
+    volumesView.onDidChangeVisibility((e) => { if (e.visible) void volumes.refresh(); }),
+    connection.onDidChange(() => { if (volumesView.visible) void volumes.refresh(); }),
+    volumeService.onDidChangeVolumes(() => { if (volumesView.visible) void volumes.refresh(); }),
+  );
+  if (volumesView.visible) void volumes.refresh();
+  registerVolumeCommands(services, volumeService, volumes);
   const tools = new SandboxTools(sessions, () => active.id);
   context.subscriptions.push(...tools.register());
   context.subscriptions.push(registerSandboxParticipant(context));
@@ -153,7 +173,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
   log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, tools, mcp, ports, onDidPrompt };
+  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, volumes, volumesView, volumeFiles, tools, mcp, ports, onDidPrompt };
 }
 
 export function deactivate(): void {

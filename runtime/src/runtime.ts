@@ -20,6 +20,8 @@ import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
 import { WebhookDeliveries } from './webhooks/delivery';
 import { WebhookStore } from './webhooks/store';
+import { NATIVE_PROGRAMS } from './container/native';
+import { DEFAULT_VOLUME_SIZE_MB, VolumeStore } from './volumes/store';
 
 export interface RuntimeOptions {
   host: string;
@@ -32,6 +34,8 @@ export interface RuntimeOptions {
   noNewPrivileges: boolean;
   /** Every sandbox's disk size, instead of its template's. */
   diskSizeMB?: number;
+  /** Each new volume's size cap (default 10 GiB, sparse). */
+  volumeSizeMB?: number;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
   log: (line: string) => void;
@@ -49,10 +53,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  // E2B_VOLUME_API_URL: the SDK's volume content API, served on the same port.
   // Two labels at least: clients refuse a wildcard certificate for *.localhost (a single label).
   const domain = options.domain ?? `e2b.localhost:${options.port}`;
   const tls = localTlsFor(paths, domain, log);
-  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_API_KEY=${apiKey}\n${tls ? trustExports(tls) : ''}`, { mode: 0o600 });
+  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_VOLUME_API_URL=${url}\nexport E2B_API_KEY=${apiKey}\n${tls ? trustExports(tls) : ''}`, { mode: 0o600 });
 
   const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
   const interpreterScript = join(runtimePackageDir(), 'dist', 'interpreter.js');
@@ -67,6 +72,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));
   // Subscribed before restore: events of sandboxes cleaned up on start reach the webhooks too.
   const deliveries = new WebhookDeliveries(webhooks, events, log);
+  const volumes = new VolumeStore({ dataDir: paths.dataDir, helper: join(paths.binDir, NATIVE_PROGRAMS.volumeIo), sizeMB: options.volumeSizeMB ?? DEFAULT_VOLUME_SIZE_MB, log });
+  // Before the sandboxes: those that mount a volume need its disk mounted.
+  await volumes.restore();
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
     nodeBinary: process.execPath,
     agentScript,
@@ -76,11 +84,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     warmPool: options.warmPool,
     log,
     events,
+    volumes,
   });
   await sandboxes.restore();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, domain, webhooks);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, domain, webhooks, volumes);
   const listener = await listenForHttpAndHttps(server, tls, options.port, options.host);
   // A runtime that runs for months renews its server certificate before it expires.
   const renewal = setInterval(() => {

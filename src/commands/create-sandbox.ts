@@ -14,6 +14,8 @@ export interface CreateSandboxArgs {
   metadata?: Record<string, string>;
   envs?: Record<string, string>;
   autoPause?: boolean;
+  /** Volumes to mount: mount path → volume name. */
+  volumeMounts?: Record<string, string>;
   /** Make it the window's active sandbox (default true). */
   activate?: boolean;
 }
@@ -56,6 +58,7 @@ function fromArgs(args: CreateSandboxArgs): CreateSandboxOptions {
     metadata: args.metadata,
     envs: { ...defaultEnvVars(), ...args.envs },
     autoPause: args.autoPause,
+    volumeMounts: args.volumeMounts,
   };
 }
 
@@ -79,23 +82,25 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   if (!start.custom) return defaults;
 
   const defaultTemplate = defaults.template;
-  const templates = await services.sandboxes.listTemplates();
+  const [templates, volumes] = await Promise.all([services.sandboxes.listTemplates(), listVolumeNames(services)]);
+  // The volumes step is there only when there are volumes to mount.
+  const total = volumes.length ? 7 : 6;
   const template = templates.length > 0
     ? (await pickOne(
       [defaultTemplate, ...templates.filter((t) => t !== defaultTemplate)].map((t) => ({ label: t })),
-      { title: `${title} (1/6): template`, placeHolder: 'Template to start from' },
+      { title: `${title} (1/${total}): template`, placeHolder: 'Template to start from' },
     ))?.label
-    : await askText({ title: `${title} (1/6): template`, value: defaultTemplate, prompt: 'Template name or ID' });
+    : await askText({ title: `${title} (1/${total}): template`, value: defaultTemplate, prompt: 'Template name or ID' });
   if (!template) return undefined;
-  const reference = await pickTag(services, template, title);
+  const reference = await pickTag(services, template, `${title} (1/${total})`);
   if (!reference) return undefined;
 
-  const minutes = await askMinutes(`${title} (2/6): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
+  const minutes = await askMinutes(`${title} (2/${total}): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
     String(config.get<number>('create.defaultTimeoutMinutes', 15)));
   if (minutes === undefined) return undefined;
 
   const metadataText = await askText({
-    title: `${title} (3/6): metadata`,
+    title: `${title} (3/${total}): metadata`,
     prompt: 'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes; name=… labels it in the explorer)',
     placeHolder: 'name=demo, user=alice',
     validateInput: (v) => validate(() => parseKeyValueList(v, 'metadata')),
@@ -103,7 +108,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   if (metadataText === undefined) return undefined;
 
   const envText = await askText({
-    title: `${title} (4/6): environment variables`,
+    title: `${title} (4/${total}): environment variables`,
     prompt: 'Optional environment variables for every process in the sandbox: NAME=value, separated by commas',
     placeHolder: 'API_BASE=https://example.com, DEBUG=1',
     validateInput: (v) => validate(() => {
@@ -115,9 +120,12 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
 
   const onTimeout = await pickOne(
     [{ label: 'Kill', description: 'when the timeout passes (default)', pause: false }, { label: 'Pause', description: 'when the timeout passes, keeping files and memory', pause: true }],
-    { title: `${title} (5/6): on timeout` },
+    { title: `${title} (5/${total}): on timeout` },
   );
   if (!onTimeout) return undefined;
+
+  const volumeMounts = volumes.length ? await askVolumeMounts(volumes, `${title} (6/${total})`) : {};
+  if (!volumeMounts) return undefined;
 
   const options: CreateSandboxOptions = {
     template: reference,
@@ -125,12 +133,13 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     metadata: parseKeyValueList(metadataText, 'metadata'),
     envs: { ...defaultEnvVars(), ...parseKeyValueList(envText, 'environment variables') },
     autoPause: onTimeout.pause,
+    volumeMounts,
   };
   // Nothing is created before the user has seen everything together.
   const summary = describeNewSandbox(options);
   const confirm = await pickOne(
     [{ label: '$(check) Create sandbox', detail: summary, create: true }, { label: '$(close) Cancel', create: false }],
-    { title: `${title} (6/6): summary`, placeHolder: summary },
+    { title: `${title} (${total}/${total}): summary`, placeHolder: summary },
   );
   return confirm?.create ? options : undefined;
 }
@@ -140,7 +149,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
  * the name alone means it). A template with one tag starts from that one; tags that cannot be
  * listed (a server without tags, a typed ID) leave the name as it is.
  */
-async function pickTag(services: Services, template: string, title: string): Promise<string | undefined> {
+async function pickTag(services: Services, template: string, step: string): Promise<string | undefined> {
   if (template.includes(':')) return template;
   const tags = await services.sandboxes.templateTags(template).catch(() => []);
   const choices = [...tags]
@@ -151,7 +160,42 @@ async function pickTag(services: Services, template: string, title: string): Pro
     }));
   if (choices.length === 0) return template;
   if (choices.length === 1) return choices[0].label;
-  return (await pickOne(choices, { title: `${title} (1/6): tag of ${template}`, placeHolder: 'Which build to start: the name alone is its default tag' }))?.label;
+  return (await pickOne(choices, { title: `${step}: tag of ${template}`, placeHolder: 'Which build to start: the name alone is its default tag' }))?.label;
+}
+
+async function listVolumeNames(services: Services): Promise<string[]> {
+  try {
+    return (await services.volumes.list()).map((v) => v.name);
+  } catch {
+    // Volumes are optional: a server without them just has no volumes step.
+    return [];
+  }
+}
+
+/** Volumes to mount, one pick at a time (each with its mount path), until "Done". */
+async function askVolumeMounts(volumes: string[], step: string): Promise<Record<string, string> | undefined> {
+  const mounts: Record<string, string> = {};
+  for (;;) {
+    const chosen = Object.entries(mounts).map(([path, name]) => `${name} at ${path}`);
+    const pick = await pickOne(
+      [
+        { label: chosen.length ? '$(check) Done' : '$(circle-slash) No volumes', done: true },
+        ...volumes.filter((v) => !Object.values(mounts).includes(v)).map((name) => ({ label: name, description: 'mount this volume', done: false })),
+      ],
+      { title: `${step}: volumes`, placeHolder: chosen.length ? `Mounted: ${chosen.join(', ')}. Another one?` : 'Mount a volume (persistent storage shared between sandboxes)?' },
+    );
+    if (!pick) return undefined;
+    if (pick.done) return mounts;
+    const path = await askText({
+      title: `${step}: where to mount ${pick.label}`,
+      prompt: `Absolute path inside the sandbox for volume "${pick.label}"`,
+      value: `/mnt/${pick.label}`,
+      validateInput: (v) => (!/^\/[^\0]*[^/]$/.test(v) || v.split('/').some((p) => p === '.' || p === '..') ? 'Enter an absolute path such as /mnt/data (no "." or "..")'
+        : mounts[v] ? `${mounts[v]} is mounted there already` : undefined),
+    });
+    if (path === undefined) return undefined;
+    mounts[path] = pick.label;
+  }
 }
 
 function validate(check: () => unknown): string | undefined {

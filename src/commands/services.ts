@@ -4,6 +4,7 @@ import { ApiKeyStore } from '../connection/api-key-store';
 import { ConnectionService } from '../connection/connection-service';
 import { SandboxConnections } from '../connection/sandbox-connections';
 import { SandboxService } from '../connection/sandbox-service';
+import { VolumeService } from '../connection/volume-service';
 import { SandboxFileSystemProvider } from '../providers/files/sandbox-file-system';
 import { WorkspaceEntryCarrier } from '../providers/files/workspace-entry';
 import { SandboxTerminals } from '../providers/terminal/sandbox-terminals';
@@ -18,6 +19,7 @@ export interface Services {
   apiKeys: ApiKeyStore;
   connection: ConnectionService;
   sandboxes: SandboxService;
+  volumes: VolumeService;
   connections: SandboxConnections;
   files: SandboxFileSystemProvider;
   terminals: SandboxTerminals;

@@ -118,7 +118,7 @@ export class ConnectionService implements vscode.Disposable {
         throw err;
       }
     }
-    return { kind: 'local', label: 'local runtime', apiKey: endpoint.apiKey, apiUrl: endpoint.apiUrl, sandboxUrl: endpoint.sandboxUrl };
+    return { kind: 'local', label: 'local runtime', apiKey: endpoint.apiKey, apiUrl: endpoint.apiUrl, sandboxUrl: endpoint.sandboxUrl, volumeApiUrl: endpoint.volumeApiUrl };
   }
 
   /** Waits for a runtime that is coming up, or starts the bundled one, with a cancellable progress. */

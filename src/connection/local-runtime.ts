@@ -4,7 +4,7 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface LocalRuntimeEndpoint { apiUrl: string; sandboxUrl: string; apiKey: string }
+export interface LocalRuntimeEndpoint { apiUrl: string; sandboxUrl: string; apiKey: string; volumeApiUrl: string }
 
 /** Parses the `export E2B_…=…` lines the runtime writes. Undefined when the file is missing. */
 export async function readLocalRuntimeEnv(dataDir: string): Promise<LocalRuntimeEndpoint | undefined> {
@@ -16,7 +16,13 @@ export async function readLocalRuntimeEnv(dataDir: string): Promise<LocalRuntime
   }
   const vars = parseEnvExports(text);
   if (!vars.E2B_API_URL || !vars.E2B_API_KEY) return undefined;
-  return { apiUrl: vars.E2B_API_URL, sandboxUrl: vars.E2B_SANDBOX_URL ?? vars.E2B_API_URL, apiKey: vars.E2B_API_KEY };
+  return {
+    apiUrl: vars.E2B_API_URL,
+    sandboxUrl: vars.E2B_SANDBOX_URL ?? vars.E2B_API_URL,
+    apiKey: vars.E2B_API_KEY,
+    // Runtimes older than volumes wrote no E2B_VOLUME_API_URL; the content API shares the port anyway.
+    volumeApiUrl: vars.E2B_VOLUME_API_URL ?? vars.E2B_API_URL,
+  };
 }
 
 export function parseEnvExports(text: string): Record<string, string> {

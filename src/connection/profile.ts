@@ -9,6 +9,8 @@ export interface ConnectionProfile {
   apiUrl?: string;
   sandboxUrl?: string;
   domain?: string;
+  /** The volume content API (E2B_VOLUME_API_URL); unset: the SDK's `https://api.<domain>`. */
+  volumeApiUrl?: string;
 }
 
 export const CLOUD_DOMAIN = 'e2b.app';

@@ -37,6 +37,8 @@ export interface CreateSandboxOptions {
   metadata?: Record<string, string>;
   envs?: Record<string, string>;
   autoPause?: boolean;
+  /** Volumes to mount: mount path → volume name. */
+  volumeMounts?: Record<string, string>;
 }
 
 export class SandboxService {
@@ -70,6 +72,7 @@ export class SandboxService {
       metadata: options.metadata,
       envs: options.envs,
       lifecycle: options.autoPause ? { onTimeout: 'pause' } : undefined,
+      volumeMounts: options.volumeMounts && Object.keys(options.volumeMounts).length ? options.volumeMounts : undefined,
     }));
     this.changed.fire();
     return sandbox;

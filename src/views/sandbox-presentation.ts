@@ -11,6 +11,8 @@ export interface SandboxSummary {
   metadata: Record<string, string>;
   cpuCount?: number;
   memoryMB?: number;
+  /** The volumes it mounts (E2B's volumeMounts). */
+  volumeMounts?: { name: string; path: string }[];
 }
 
 /** "45s left", "12m left", "3h 5m left", "expired". */
@@ -114,6 +116,7 @@ export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date()
     ['Ends', `${s.endAt.toLocaleString()} (${formatTimeLeft(s.endAt, now)})`],
   ];
   if (s.cpuCount !== undefined) rows.push(['Resources', `${s.cpuCount} vCPU, ${s.memoryMB} MB`]);
+  for (const { name, path } of s.volumeMounts ?? []) rows.push(['Volume', `${name} at ${path}`]);
   for (const [k, v] of Object.entries(s.metadata)) rows.push([`metadata.${k}`, v]);
   return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${escapeMarkdownCell(v)} |`)].join('\n');
 }
@@ -134,13 +137,15 @@ export function sandboxContextValue(state: string): string {
 }
 
 /** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
-export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean }): string {
+export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean; volumeMounts?: Record<string, string> }): string {
   const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
   const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
   const meta = formatMetadata(o.metadata ?? {});
   if (meta) parts.push(meta);
   const envNames = Object.keys(o.envs ?? {});
   if (envNames.length) parts.push(`env ${envNames.join(', ')}`);
+  const mounts = Object.entries(o.volumeMounts ?? {});
+  if (mounts.length) parts.push(`volumes ${mounts.map(([path, name]) => `${name} at ${path}`).join(', ')}`);
   return parts.join(' · ');
 }
 

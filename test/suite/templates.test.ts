@@ -114,7 +114,7 @@ describe('Templates', () => {
       await answer(/^Create E2B Sandbox$/, 1);
       const templatePrompt = prompts[0] ?? await waitFor('the template prompt', () => prompts[0]);
       await answer(/\(1\/6\): template/, templatePrompt.items!.indexOf(name));
-      const tagPrompt = await answer(new RegExp(`\\(1/6\\): tag of ${name}$`), 2);
+      const tagPrompt = await answer(new RegExp(`\\(1/[67]\\): tag of ${name}$`), 2);
       assert.deepEqual(tagPrompt.items, [name, `${name}:prod`, `${name}:v1`], 'the default tag (the name alone) first');
       await answer(/\(2\/6\): timeout/);
       await answer(/\(3\/6\): metadata/);

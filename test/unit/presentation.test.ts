@@ -64,6 +64,8 @@ describe('sandbox presentation', () => {
     assert.equal(describeNewSandbox({ template: 'base', timeoutMs: 15 * 60_000 }), 'base · 15 min · killed on timeout');
     assert.equal(describeNewSandbox({ template: 'code-interpreter-v1', timeoutMs: 90_000, autoPause: true, metadata: { name: 'x' }, envs: { A: '1', B: '2' } }),
       'code-interpreter-v1 · 1.5 min · paused on timeout · name=x · env A, B');
+    assert.equal(describeNewSandbox({ template: 'base', timeoutMs: 60_000, volumeMounts: { '/mnt/data': 'data', '/srv': 'web' } }),
+      'base · 1 min · killed on timeout · volumes data at /mnt/data, web at /srv');
   });
 
   it('renders details as a markdown table with escaped cells', () => {
@@ -71,6 +73,8 @@ describe('sandbox presentation', () => {
     assert.match(md, /\| ID \| `abcdefghij0123456789` \|/);
     assert.match(md, /\| Resources \| 2 vCPU, 1024 MB \|/);
     assert.match(md, /\| metadata.purpose \| a\\\|b \|/);
+    assert.doesNotMatch(md, /Volume/);
+    assert.match(sandboxDetailsMarkdown({ ...sandbox, volumeMounts: [{ name: 'data', path: '/mnt/data' }] }, now), /\| Volume \| data at \/mnt\/data \|/);
   });
 
   it('gives menus a context value and the tree an icon by state', () => {

@@ -18,7 +18,8 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --image NAME         an image to build if missing (repeatable; default base and code-interpreter-v1)
   --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)
-  --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)`;
+  --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)
+  --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
   const images: string[] = [];
   let noNewPrivileges = false;
   let diskSizeMB: number | undefined;
+  let volumeSizeMB: number | undefined;
   const warmPool: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
@@ -58,6 +60,10 @@ async function main(argv: string[]): Promise<void> {
         diskSizeMB = Number(value());
         if (!Number.isInteger(diskSizeMB) || diskSizeMB < 16) throw new Error('--disk-size-mb takes a whole number of MB, at least 16');
         break;
+      case '--volume-size-mb':
+        volumeSizeMB = Number(value());
+        if (!Number.isInteger(volumeSizeMB) || volumeSizeMB < 16) throw new Error('--volume-size-mb takes a whole number of MB, at least 16');
+        break;
       default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
     }
   }
@@ -67,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, log,
     warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {

@@ -25,6 +25,8 @@ export interface SandboxSpecInput {
   socketDir: string;
   cgroupsPath: string;
   noNewPrivileges: boolean;
+  /** More mounts after the runtime's own (the sandbox's volumes). */
+  extraMounts?: object[];
 }
 
 export const AGENT_SOCKET_IN_SANDBOX = '/run/e2b/agent.sock';
@@ -91,6 +93,7 @@ export function sandboxOciSpec(input: SandboxSpecInput): object {
       bindReadOnly(input.agentScript, '/opt/e2b/agent.js'),
       bindReadOnly(input.interpreterScript, '/opt/e2b/interpreter.js'),
       bindReadOnly(input.binDir, '/opt/e2b/bin'),
+      ...(input.extraMounts ?? []),
     ],
     linux: {
       namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'].map((type) => ({ type })),

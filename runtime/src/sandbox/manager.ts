@@ -15,6 +15,8 @@ import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
 import { PooledSandbox, WarmPool } from './warm-pool';
 import { LOCAL_TEAM_ID } from './team';
+import { VolumeStore } from '../volumes/store';
+import { resolveVolumeMounts, volumeOciMounts } from '../volumes/mounts';
 import { applyNetworkUpdate, networkEgressEventData, NetworkUpdate, parseCreateNetwork, SandboxNetwork } from './network-config';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
@@ -37,6 +39,8 @@ export interface CreateRequest {
   autoResume?: { enabled?: boolean };
   /** Checked and kept by network-config.ts. */
   network?: { allowPublicTraffic?: boolean; [setting: string]: unknown };
+  /** `[{name, path}]`: volumes to mount (see volumes/mounts.ts). */
+  volumeMounts?: unknown;
 }
 
 export interface ResolvedTemplate {
@@ -68,6 +72,8 @@ export interface ManagerOptions {
   events: SandboxEvents;
   /** Ready sandboxes to keep per template id (empty: no warm pool). */
   warmPool?: Map<string, number>;
+  /** The runtime's volumes, for create's volumeMounts. */
+  volumes?: VolumeStore;
 }
 
 export class SandboxManager {
@@ -191,8 +197,11 @@ export class SandboxManager {
     const template = this.resolveTemplate(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
-    const pooled = this.pool.take(template.templateID, template.rootfs);
+    const volumeMounts = resolveVolumeMounts(this.options.volumes, req.volumeMounts);
+    // A pooled sandbox is already booted: its mounts cannot change any more.
+    const pooled = volumeMounts.length ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
+    if (volumeMounts.length) record.volumeMounts = volumeMounts;
     const id = record.sandboxID;
     const dir = this.paths.sandboxDir(id);
     // Persisted before anything is mounted, so a crash mid-create is found and cleaned up.
@@ -217,6 +226,11 @@ export class SandboxManager {
     } finally {
       this.pending.delete(id);
     }
+  }
+
+  /** The sandboxes (also paused or still being created) that mount a volume. */
+  volumeUsers(volumeID: string): string[] {
+    return [...this.sandboxes.values()].filter((s) => s.volumeMounts?.some((m) => m.volumeID === volumeID)).map((s) => s.sandboxID);
   }
 
   /** A blank sandbox for the warm pool: booted, start command running, no caller settings yet. */
@@ -257,6 +271,8 @@ export class SandboxManager {
       socketDir: bundle.socketDir,
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
+      // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
+      extraMounts: volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts),
     });
     await bundle.prepare(rootfs, spec, template.diskSizeMB);
     this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));

@@ -3,6 +3,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxNetwork } from './network-config';
+import type { SandboxVolumeMount } from '../volumes/mounts';
 
 export type SandboxState = 'creating' | 'running' | 'paused';
 
@@ -28,6 +29,8 @@ export interface SandboxRecord {
   allowInternetAccess: boolean;
   /** The create request's `network`, egress settings as the last updateNetwork left them. */
   network?: SandboxNetwork;
+  /** The volumes mounted at create (absent in records older than volumes). */
+  volumeMounts?: SandboxVolumeMount[];
 }
 
 const RECORD_FILE = 'sandbox.json';

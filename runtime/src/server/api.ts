@@ -12,6 +12,8 @@ import { webhookRoutes } from '../webhooks/routes';
 import { WebhookStore } from '../webhooks/store';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
 import { templateBuildRoutes } from '../templates/routes';
+import { volumeRoutes } from '../volumes/routes';
+import { VolumeStore } from '../volumes/store';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -26,6 +28,7 @@ export class ControlPlaneApi {
     private readonly apiKey: string,
     private readonly domain: string,
     webhooks?: WebhookStore,
+    volumes?: VolumeStore,
   ) {
     const id = '([^/]+)';
     this.routes = [
@@ -51,6 +54,7 @@ export class ControlPlaneApi {
       ...(webhooks ? webhookRoutes(webhooks) : []),
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
       ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
+      ...(volumes ? volumeRoutes(volumes, (volumeID) => sandboxes.volumeUsers(volumeID)) : []),
     ];
   }
 

@@ -10,9 +10,10 @@ import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../sandbox/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
 import { WebhookStore } from '../webhooks/store';
+import { VolumeStore } from '../volumes/store';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, webhooks?: WebhookStore): Server {
-  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, webhooks);
+export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, webhooks?: WebhookStore, volumes?: VolumeStore): Server {
+  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, webhooks, volumes);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
     const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);

@@ -34,6 +34,7 @@ export function listedSandboxView(record: SandboxRecord): object {
     metadata: record.metadata,
     state: record.state,
     envdVersion: record.envdVersion,
+    volumeMounts: (record.volumeMounts ?? []).map(({ name, path }) => ({ name, path })),
   };
 }
 

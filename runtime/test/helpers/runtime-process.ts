@@ -1,6 +1,6 @@
 // Starts a real runtime (the CLI, as a child process) on a free loopback port with its own data
 // dir, sharing the machine's image cache so images are built once.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,8 +88,24 @@ export class RuntimeProcess {
     // Sandboxes outlive a stopped runtime: bring it back to kill them properly.
     if (this.hasSandboxDirs() && !(await this.isUp())) await this.launch();
     await this.killAllSandboxes();
+    await this.destroyAllVolumes();
     await this.stop();
+    // Volume disks stay mounted while the runtime is down (sandboxes may use them): never rm into one.
+    for (const point of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((p) => p?.startsWith(`${this.dataDir}/`))) {
+      execFileSync('umount', ['--lazy', point]);
+    }
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async destroyAllVolumes(): Promise<void> {
+    try {
+      const res = await fetch(`${this.url}/volumes`, { headers: { 'X-API-KEY': this.apiKey } });
+      for (const v of (await res.json()) as { volumeID: string }[]) {
+        await fetch(`${this.url}/volumes/${v.volumeID}`, { method: 'DELETE', headers: { 'X-API-KEY': this.apiKey } });
+      }
+    } catch {
+      // The runtime may already be gone.
+    }
   }
 
   private hasSandboxDirs(): boolean {
