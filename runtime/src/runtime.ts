@@ -16,6 +16,8 @@ import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
 import { TemplateBuilds } from './templates/build';
 import { TemplateStore } from './templates/store';
+import { SnapshotStore } from './sandbox/snapshots';
+import { SandboxSnapshots } from './sandbox/snapshot-service';
 
 export interface RuntimeOptions {
   host: string;
@@ -56,7 +58,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
   }, (name: string): boolean => templates.isImage(name), log);
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
-  const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
+  const snapshotStore = new SnapshotStore(paths);
+  const collectSnapshotGarbage = () => void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
+  // Snapshots start sandboxes as templates do; their names never shadow a template's.
+  const templatesAndSnapshots = { resolve: (ref: string) => templates.resolve(ref) ?? snapshotStore.resolve(ref) };
+  const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templatesAndSnapshots, {
     nodeBinary: process.execPath,
     agentScript,
     interpreterScript,
@@ -65,11 +71,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     warmPool: options.warmPool,
     log,
     events: new SandboxEvents(join(paths.dataDir, 'events.jsonl')),
+    afterDestroy: collectSnapshotGarbage,
   });
   await sandboxes.restore();
+  await snapshotStore.recover();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`);
+  const snapshots = new SandboxSnapshots(sandboxes, snapshotStore, templates);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, options.domain ?? `localhost:${options.port}`, snapshots);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

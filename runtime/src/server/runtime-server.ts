@@ -9,9 +9,10 @@ import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../sandbox/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
+import { SandboxSnapshots } from '../sandbox/snapshot-service';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string): Server {
-  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain);
+export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, snapshots?: SandboxSnapshots): Server {
+  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, snapshots);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
     const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);
