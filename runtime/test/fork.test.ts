@@ -81,3 +81,35 @@ describe('fork', () => {
     assert.deepEqual(crunContainers(runtime.dataDir), []);
   });
 });
+
+describe('fork with a warm pool', () => {
+  let runtime: RuntimeProcess;
+  before(async () => {
+    runtime = await RuntimeProcess.start(['--warm-pool', 'base=1']);
+    await runtime.waitForOutput('warm pool: 1 base sandbox(es) ready', 0);
+  });
+  after(async () => { await runtime?.dispose(); });
+
+  it('starts forks and sandboxes from snapshots fresh, leaving the pooled sandbox for plain creates', async () => {
+    const mark = runtime.output.length;
+    const source = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
+    await runtime.waitForOutput('warm pool: 1 base sandbox(es) ready', mark);
+    const pooled = crunContainers(runtime.dataDir).map((n) => n.replace(/^e2b-/, '')).filter((id) => id !== source.sandboxId);
+    assert.equal(pooled.length, 1);
+    await source.files.write('/home/user/mine.txt', 'only in the source');
+
+    const [fork] = await source.fork({ timeoutMs: 60_000 });
+    assert.ok(fork instanceof Sandbox);
+    assert.notEqual(fork.sandboxId, pooled[0], 'a fork is not the pooled sandbox');
+    assert.equal(await fork.files.read('/home/user/mine.txt'), 'only in the source');
+    const snapshot = await source.createSnapshot();
+    const fromSnapshot = await Sandbox.create(snapshot.snapshotId, runtime.sdk);
+    assert.equal(await fromSnapshot.files.read('/home/user/mine.txt'), 'only in the source');
+    assert.ok(crunContainers(runtime.dataDir).includes(`e2b-${pooled[0]}`), 'the pooled sandbox is still there');
+
+    const plain = await Sandbox.create(runtime.sdk);
+    assert.equal(plain.sandboxId, pooled[0], 'a plain create still gets it');
+    await Promise.all([source, fork, fromSnapshot, plain].map((s) => s.kill()));
+    await Sandbox.deleteSnapshot(snapshot.snapshotId, runtime.sdk);
+  });
+});

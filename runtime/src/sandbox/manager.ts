@@ -50,6 +50,8 @@ export interface ResolvedTemplate {
   envVars?: Record<string, string>;
   defaultUser?: string;
   defaultWorkdir?: string;
+  /** Started from a snapshot: never from the warm pool (whose sandboxes have the template's files only). */
+  fromSnapshot?: boolean;
 }
 
 export interface TemplateSource {
@@ -197,7 +199,7 @@ export class SandboxManager {
     const template = this.resolveTemplate(templateName);
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
-    const pooled = this.pool.take(template.templateID, template.rootfs);
+    const pooled = template.fromSnapshot ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
     const id = record.sandboxID;
     const dir = this.paths.sandboxDir(id);

@@ -85,6 +85,7 @@ export class SnapshotStore implements TemplateSource {
       templateID: own ? template.templateID : base.templateID,
       alias: own ? template.name : base.alias,
       rootfs: [this.layerDir(build.buildID), ...lowerDirsOf(base.rootfs)].join(':'),
+      fromSnapshot: true,
     };
   }
 
