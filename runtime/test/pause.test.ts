@@ -143,6 +143,17 @@ describe('pause and resume', () => {
     await rebooted.kill();
   });
 
+  it('is not woken by traffic when paused without memory, even with autoResume; connect boots it', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 60_000, lifecycle: { onTimeout: 'pause', autoResume: true } });
+    await sandbox.files.write('/home/user/wake.txt', 'explicitly');
+    await sandbox.pause({ keepMemory: false });
+    await assert.rejects(sandbox.files.read('/home/user/wake.txt'));
+    assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused', 'traffic did not boot it');
+    const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
+    assert.equal(await again.files.read('/home/user/wake.txt'), 'explicitly');
+    await again.kill();
+  });
+
   it('auto-pauses without memory with onTimeout {action: pause, keepMemory: false}', async () => {
     await assert.rejects(
       fetch(`${runtime.url}/sandboxes`, { method: 'POST', headers: { 'X-API-KEY': runtime.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ templateID: 'base', autoPause: true, autoPauseMemory: false, autoResume: { enabled: true } }) })
