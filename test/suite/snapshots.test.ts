@@ -62,6 +62,8 @@ describe('Sandbox snapshots and forks', () => {
   });
 
   after(async () => {
+    // The forks and sandboxes made here became the active one: the suites after this one start clean.
+    for (const id of created) await services.active.forget(id);
     const opts = await sdkOptions().catch(() => undefined);
     if (!opts) return;
     await Promise.all(created.map((id) => Sandbox.kill(id, opts).catch(() => false)));
