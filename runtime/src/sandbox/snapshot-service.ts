@@ -7,6 +7,8 @@ import { SandboxRecord } from './record';
 import { parseSnapshotName, SnapshotInfo, SnapshotReference, SnapshotStore } from './snapshots';
 
 const MAX_FORK_COUNT = 100;
+/** The overlay's mount options fit in a page: lower dirs beyond this could not be mounted. */
+const MAX_LOWERDIR_CHARS = 3500;
 /** E2B's default lifetime of a fork when the request names none. */
 const DEFAULT_FORK_TIMEOUT_S = 15;
 
@@ -19,7 +21,7 @@ export class SandboxSnapshots {
   async create(sandboxID: string, body: Record<string, unknown>): Promise<SnapshotInfo> {
     const name = this.validName(body.name);
     this.sandboxes.require(sandboxID);
-    const layer = await this.sandboxes.whileFrozen(sandboxID, 'snapshotted', async (upper, base) => ({ buildID: await this.store.copyLayer(upper), base }));
+    const layer = await this.sandboxes.whileFrozen(sandboxID, 'snapshotted', (upper, base) => this.copy(upper, base));
     return this.commit(sandboxID, layer, 'snapshot', name);
   }
 
@@ -33,7 +35,7 @@ export class SandboxSnapshots {
     const timeout = forkTimeout(body.timeout);
     const source = this.sandboxes.get(sandboxID);
     if (!source) throw notFound(`Sandbox '${sandboxID}' not found`);
-    const layer = await this.sandboxes.whileFrozen(sandboxID, 'forked', async (upper, base) => ({ buildID: await this.store.copyLayer(upper), base }));
+    const layer = await this.sandboxes.whileFrozen(sandboxID, 'forked', (upper, base) => this.copy(upper, base));
     const info = this.commit(sandboxID, layer, 'fork');
     try {
       const request: CreateRequest = { ...inheritedSettings(source), templateID: info.snapshotID, timeout };
@@ -44,6 +46,14 @@ export class SandboxSnapshots {
     } finally {
       await this.store.delete(info.snapshotID);
     }
+  }
+
+  /** The sandbox's upper layer, copied while it is frozen; refused when one more layer could not be mounted. */
+  private async copy(upper: string, base: ResolvedTemplate): Promise<{ buildID: string; base: ResolvedTemplate }> {
+    if (base.rootfs.length + this.store.layerDir('x'.repeat(36)).length + 1 > MAX_LOWERDIR_CHARS) {
+      throw badRequest('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
+    }
+    return { buildID: await this.store.copyLayer(upper), base };
   }
 
   private commit(sandboxID: string, { buildID, base }: { buildID: string; base: ResolvedTemplate }, kind: 'snapshot' | 'fork', name?: SnapshotReference): SnapshotInfo {
