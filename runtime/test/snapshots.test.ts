@@ -150,6 +150,20 @@ describe('snapshots', () => {
     assert.equal(await Sandbox.deleteSnapshot('kept', runtime.sdk), true, 'by name');
   });
 
+  it('recovers from a runtime that died mid-snapshot: the sandbox thawed, the partial copy gone', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
+    await sandbox.files.write('/home/user/alive.txt', 'yes');
+    // What a crash during the copy leaves: the container frozen, a half-copied layer.
+    execFileSync('crun', ['--root', join(runtime.dataDir, 'crun'), 'pause', `e2b-${sandbox.sandboxId}`]);
+    mkdirSync(join(layersDir(), 'crashed-copy.partial', 'home'), { recursive: true });
+    await runtime.crash();
+    await runtime.launch();
+    assert.equal((await sandbox.getInfo()).state, 'running');
+    assert.equal(await sandbox.files.read('/home/user/alive.txt'), 'yes');
+    assert.deepEqual(readdirSync(layersDir()), []);
+    await sandbox.kill();
+  });
+
   it('answers bad input as E2B does, and a failed snapshot leaves nothing behind', async () => {
     await assert.rejects(Sandbox.createSnapshot('nosuchsandbox0000000', runtime.sdk), SandboxNotFoundError);
     await assert.rejects(Sandbox.create('nosuchsnapshot:default', runtime.sdk), (err: unknown) => err instanceof SandboxError && /404/.test((err as Error).message));

@@ -139,6 +139,8 @@ export class SandboxManager {
       this.options.log(`restore: ${id} expired while the runtime was down`);
       await this.destroy(id);
     } else {
+      // A runtime that died while it was snapshotting the sandbox left it frozen.
+      if (record.state === 'running' && container.status === 'paused') await this.crun.resume(containerName(id));
       this.sandboxes.set(id, record);
       this.initPids.set(id, container.pid);
     }
