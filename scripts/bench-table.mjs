@@ -27,6 +27,10 @@ const ROWS = [
   ['Create → first `runCode` result, cold', 'runtime-code-interpreter-latency', 'create_to_first_result_cold', '', undefined],
   ['Pause (cgroup freezer)', 'runtime-pause-resume-latency', 'pause', '', undefined],
   ['Resume', 'runtime-pause-resume-latency', 'resume', '', undefined],
+  ['`createSnapshot` of a fresh sandbox (it is frozen meanwhile)', 'runtime-snapshot-latency', 'create_snapshot_fresh', '', undefined],
+  ['`createSnapshot` after writing 100 MB', 'runtime-snapshot-latency', 'create_snapshot_100mb', '', undefined],
+  ['`Sandbox.create(<snapshot>)` → first command', 'runtime-snapshot-latency', 'start_from_snapshot_to_first_command', '', undefined],
+  ['`fork()` → first command of the fork', 'runtime-snapshot-latency', 'fork_to_first_command', '', undefined],
   ['A neighbour\'s `commands.run(\'echo\')` during a fork bomb in another sandbox', 'runtime-noisy-neighbour', 'neighbour_echo_during_fork_bomb', 'p95 ≤ 250 ms', (v, s) => s.p95 <= 250],
 ];
 

@@ -11,6 +11,7 @@ node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b
 (cd runtime && node --import tsx bench/sandbox-latency.ts)
 (cd runtime && node --import tsx bench/code-interpreter-latency.ts)
 (cd runtime && node --import tsx bench/pause-latency.ts)
+(cd runtime && node --import tsx bench/snapshot-latency.ts)
 (cd runtime && node --import tsx bench/idle-memory.ts)
 (cd runtime && node --import tsx bench/noisy-neighbour.ts)
 npx tsx test/bench/extension-bench.ts

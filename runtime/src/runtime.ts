@@ -22,6 +22,8 @@ import { WebhookDeliveries } from './webhooks/delivery';
 import { WebhookStore } from './webhooks/store';
 import { NATIVE_PROGRAMS } from './container/native';
 import { DEFAULT_VOLUME_SIZE_MB, VolumeStore } from './volumes/store';
+import { SnapshotStore } from './sandbox/snapshots';
+import { SandboxSnapshots } from './sandbox/snapshot-service';
 
 export interface RuntimeOptions {
   host: string;
@@ -75,7 +77,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const volumes = new VolumeStore({ dataDir: paths.dataDir, helper: join(paths.binDir, NATIVE_PROGRAMS.volumeIo), sizeMB: options.volumeSizeMB ?? DEFAULT_VOLUME_SIZE_MB, log });
   // Before the sandboxes: those that mount a volume need its disk mounted.
   await volumes.restore();
-  const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templates, {
+  const snapshotStore = new SnapshotStore(paths);
+  const collectSnapshotGarbage = () => void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
+  // Snapshots start sandboxes as templates do; their names never shadow a template's.
+  const templatesAndSnapshots = { resolve: (ref: string) => templates.resolve(ref) ?? snapshotStore.resolve(ref) };
+  const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templatesAndSnapshots, {
     nodeBinary: process.execPath,
     agentScript,
     interpreterScript,
@@ -85,11 +91,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     log,
     events,
     volumes,
+    afterDestroy: collectSnapshotGarbage,
   });
   await sandboxes.restore();
+  await snapshotStore.recover();
   sandboxes.startSweeping();
 
-  const server = createRuntimeServer(sandboxes, templates, apiKey, domain, webhooks, volumes);
+  const snapshots = new SandboxSnapshots(sandboxes, snapshotStore, templates);
+  const server = createRuntimeServer(sandboxes, templates, apiKey, domain, { webhooks, volumes, snapshots });
   const listener = await listenForHttpAndHttps(server, tls, options.port, options.host);
   // A runtime that runs for months renews its server certificate before it expires.
   const renewal = setInterval(() => {

@@ -1,11 +1,12 @@
-// Pause and resume (cgroup freezer), auto-pause, metrics and lifecycle events, through the
+// Pause and resume (cgroup freezer; filesystem-only pause that boots afresh), auto-pause, metrics and lifecycle events, through the
 // official SDK against a real runtime.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Sandbox } from 'e2b';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, Template } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
-import { sandboxCgroupDirs } from './helpers/host-traces';
+import { crunContainers, mountsUnder, sandboxCgroupDirs, sandboxHostPids } from './helpers/host-traces';
 import { sleep, waitUntil } from './helpers/wait';
 
 const REMEMBERER = [
@@ -103,6 +104,75 @@ describe('pause and resume', () => {
     const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
     assert.equal(await again.files.read('/home/user/across.txt'), 'restart');
     await again.kill();
+  });
+
+  it('pauses without memory: processes end, files stay, and resume boots it afresh', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
+    await sandbox.files.write('/home/user/kept.txt', 'files only');
+    await sandbox.commands.run('sleep 600', { background: true });
+    const bootBefore = (await sandbox.commands.run('cat /proc/1/stat | cut -d" " -f22')).stdout;
+    assert.equal(await sandbox.pause({ keepMemory: false }), true);
+    assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused');
+    assert.deepEqual(sandboxHostPids(sandbox.sandboxId), [], 'no process of it is left on the host');
+    assert.deepEqual(crunContainers(runtime.dataDir).filter((c) => c.includes(sandbox.sandboxId)), [], 'nor its container');
+    assert.deepEqual(mountsUnder(join(runtime.dataDir, 'sandboxes', sandbox.sandboxId)), [], 'nor its mounts');
+    assert.equal(await Sandbox.pause(sandbox.sandboxId, runtime.sdk), false, 'already paused');
+
+    const again = await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 60_000 });
+    assert.equal(await again.files.read('/home/user/kept.txt'), 'files only');
+    assert.equal((await again.commands.run('pgrep -x sleep || echo none')).stdout.trim(), 'none', 'the processes ended');
+    assert.notEqual((await again.commands.run('cat /proc/1/stat | cut -d" " -f22')).stdout, bootBefore, 'a new init');
+    await again.files.write('/home/user/after.txt', 'new boot');
+    assert.equal((await again.commands.run('cat /home/user/after.txt')).stdout, 'new boot');
+    await again.kill();
+  });
+
+  it('runs the template start command again when a filesystem-only pause resumes', async () => {
+    // base has no start command: one built on it with a start command shows every boot.
+    const template = Template().fromTemplate('base').setStartCmd('echo started >> /home/user/starts.log; sleep infinity', 'test -f /home/user/starts.log');
+    await Template.build(template, 'fs-pause-start', { ...runtime.sdk });
+    const sandbox = await Sandbox.create('fs-pause-start', { ...runtime.sdk, timeoutMs: 120_000 });
+    assert.equal(await sandbox.files.read('/home/user/starts.log'), 'started\n');
+    await sandbox.pause({ keepMemory: false });
+    const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
+    assert.equal(await again.files.read('/home/user/starts.log'), 'started\nstarted\n');
+    // A memory pause resumed with onResume: 'reboot' boots afresh too.
+    await again.pause();
+    const rebooted = await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, onResume: 'reboot' });
+    assert.equal(await rebooted.files.read('/home/user/starts.log'), 'started\nstarted\nstarted\n');
+    await rebooted.kill();
+  });
+
+  it('is not woken by traffic when paused without memory, even with autoResume; connect boots it', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 60_000, lifecycle: { onTimeout: 'pause', autoResume: true } });
+    await sandbox.files.write('/home/user/wake.txt', 'explicitly');
+    await sandbox.pause({ keepMemory: false });
+    await assert.rejects(sandbox.files.read('/home/user/wake.txt'));
+    assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused', 'traffic did not boot it');
+    const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
+    assert.equal(await again.files.read('/home/user/wake.txt'), 'explicitly');
+    await again.kill();
+  });
+
+  it('auto-pauses without memory with onTimeout {action: pause, keepMemory: false}', async () => {
+    await assert.rejects(
+      fetch(`${runtime.url}/sandboxes`, { method: 'POST', headers: { 'X-API-KEY': runtime.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ templateID: 'base', autoPause: true, autoPauseMemory: false, autoResume: { enabled: true } }) })
+        .then(async (r) => { if (r.status !== 400) throw new Error(`status ${r.status}`); throw new Error(((await r.json()) as { message: string }).message); }),
+      /autoResume cannot be combined with autoPauseMemory: false/,
+    );
+    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 2000, lifecycle: { onTimeout: { action: 'pause', keepMemory: false } } });
+    await sandbox.files.write('/home/user/note.txt', 'auto, files only');
+    await sandbox.commands.run('sleep 600', { background: true });
+    await waitUntil('the timeout to pause it', async () => (await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state === 'paused');
+    assert.deepEqual(sandboxHostPids(sandbox.sandboxId), []);
+    // Kept across a restart of the runtime, though it has no container any more.
+    await runtime.restart();
+    assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused');
+    const again = await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk, timeoutMs: 60_000 });
+    assert.equal(await again.files.read('/home/user/note.txt'), 'auto, files only');
+    assert.equal((await again.commands.run('pgrep -x sleep || echo none')).stdout.trim(), 'none');
+    await again.kill();
+    assert.ok(!existsSync(join(runtime.dataDir, 'sandboxes', sandbox.sandboxId)));
   });
 
   it('reports metrics that follow CPU use under load, and lifecycle events in order', async () => {

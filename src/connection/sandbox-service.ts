@@ -27,6 +27,7 @@ export interface TemplateSummary { templateID: string; aliases?: string[]; cpuCo
 
 /** One tag of a template and the build it points at (Template.getTags). */
 export interface TemplateTagInfo { tag: string; buildId: string; createdAt: Date }
+export interface SnapshotSummary { snapshotId: string; names: string[] }
 
 export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
 export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
@@ -110,6 +111,37 @@ export class SandboxService {
   async resume(sandboxId: string, timeoutMs?: number): Promise<void> {
     await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.connect(sandboxId, { ...opts, timeoutMs }));
     this.changed.fire();
+  }
+
+  /** A snapshot of the sandbox's files (it runs on), under `name` or a new id. */
+  async createSnapshot(sandboxId: string, name?: string): Promise<SnapshotSummary> {
+    const snapshot = await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.createSnapshot(sandboxId, { ...opts, name }));
+    this.changed.fire();
+    return snapshot;
+  }
+
+  /** Snapshots, newest first: those taken from `sandboxId`, or all of them. */
+  async listSnapshots(sandboxId?: string, limit = 100): Promise<SnapshotSummary[]> {
+    return this.call(sandboxId, async (opts) => {
+      const paginator = (await loadSdk()).Sandbox.listSnapshots({ ...opts, sandboxId, limit: Math.min(limit, 100) });
+      const out: SnapshotSummary[] = [];
+      while (paginator.hasNext && out.length < limit) out.push(...(await paginator.nextItems()));
+      return out.slice(0, limit);
+    });
+  }
+
+  /** false when it was already gone. Sandboxes started from it keep running. */
+  async deleteSnapshot(snapshotId: string): Promise<boolean> {
+    const deleted = await this.call(undefined, async (opts) => (await loadSdk()).Sandbox.deleteSnapshot(snapshotId, opts));
+    this.changed.fire();
+    return deleted;
+  }
+
+  /** New sandboxes with the files and settings of a running one; one entry per fork (a sandbox id or why it failed). */
+  async fork(sandboxId: string, count: number, timeoutMs: number): Promise<(string | Error)[]> {
+    const forks = await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.fork(sandboxId, { ...opts, count, timeoutMs }));
+    this.changed.fire();
+    return forks.map((f) => (f instanceof Error ? f : f.sandboxId));
   }
 
   getMetrics(sandboxId: string, start?: Date, end?: Date) {

@@ -6,6 +6,7 @@ import { SandboxService } from '../connection/sandbox-service';
 import { UserFacingError } from '../connection/user-errors';
 import { ErrorNotifier } from './error-notifier';
 import { SandboxFilesNode, SandboxFilesNodes } from './sandbox-files-nodes';
+import { SandboxSnapshotNode, snapshotChildren, snapshotTreeItem } from './sandbox-snapshot-nodes';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
 import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
 
@@ -15,7 +16,8 @@ export type ExplorerNode =
   | { kind: 'process'; sandboxId: string; process: ProcessInfo }
   | { kind: 'message'; text: string }
   | { kind: 'loadMore' }
-  | SandboxFilesNode;
+  | SandboxFilesNode
+  | SandboxSnapshotNode;
 
 const FILTER_KEY = 'e2b.explorer.filter';
 
@@ -49,6 +51,11 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   /** Redraws the sandboxes' children (their running commands) after one was started or killed. */
   refreshProcesses(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** Redraws the Snapshots lists under the sandboxes after one was taken or deleted. */
+  refreshSnapshots(): void {
     this.changed.fire(undefined);
   }
 
@@ -159,14 +166,16 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
       // Browsing a paused sandbox would need it resumed: that is the user's call, not a click's.
       if (node.sandbox.state !== 'running') return [{ kind: 'message', text: 'Resume the sandbox to browse its files' }];
       const files = this.files.root(id);
+      const snapshots: ExplorerNode = { kind: 'snapshots', sandboxId: id };
       try {
         const processes = await this.processes(id);
-        if (processes.length === 0) return [files, { kind: 'message', text: 'No running commands' }];
-        return [files, ...processes.map((process): ExplorerNode => ({ kind: 'process', sandboxId: id, process }))];
+        if (processes.length === 0) return [files, snapshots, { kind: 'message', text: 'No running commands' }];
+        return [files, snapshots, ...processes.map((process): ExplorerNode => ({ kind: 'process', sandboxId: id, process }))];
       } catch (err) {
-        return [files, { kind: 'message', text: (err as Error).message }];
+        return [files, snapshots, { kind: 'message', text: (err as Error).message }];
       }
     }
+    if (node?.kind === 'snapshots') return snapshotChildren(this.service, node);
     if (node?.kind === 'files' || node?.kind === 'file') return this.files.children(node);
     return this.children(node);
   }
@@ -189,6 +198,9 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
       case 'files':
       case 'file':
         return this.files.treeItem(node);
+      case 'snapshots':
+      case 'snapshot':
+        return snapshotTreeItem(node);
       case 'group': {
         const item = new vscode.TreeItem(node.state === 'running' ? 'Running' : 'Paused', vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${node.state}`;

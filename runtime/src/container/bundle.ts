@@ -26,7 +26,8 @@ export class SandboxBundle {
 
   /**
    * Makes the sandbox's disk (when `diskSizeMB` is given) and the layer dirs, and mounts the
-   * overlay; the image stays untouched underneath.
+   * overlay; the image stays untouched underneath. On a bundle that has them already (a sandbox
+   * booted again after a filesystem-only pause) it mounts what is not mounted and keeps the files.
    */
   async prepare(imageRootfs: string, ociSpec: object, diskSizeMB?: number): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
@@ -38,14 +39,18 @@ export class SandboxBundle {
     chownSync(this.socketDir, HOST_ID_BASE, HOST_ID_BASE);
     chmodSync(this.socketDir, 0o700);
     writeFileSync(this.configFile, JSON.stringify(ociSpec));
+    if (isMountPoint(this.rootfs)) return;
     await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`, this.rootfs]);
   }
 
   /** Sparse, so it costs the host only what is written; no journal (a sandbox's disk is scratch). */
   private async makeDisk(sizeMB: number): Promise<void> {
-    await run('truncate', ['-s', `${sizeMB}M`, this.diskImage]);
-    await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', this.diskImage]);
+    if (!existsSync(this.diskImage)) {
+      await run('truncate', ['-s', `${sizeMB}M`, this.diskImage]);
+      await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', this.diskImage]);
+    }
     mkdirSync(this.disk, { recursive: true });
+    if (isMountPoint(this.disk)) return;
     // discard: space freed inside is handed back to the host's disk.
     await run('mount', ['-o', 'loop,nosuid,nodev,discard', this.diskImage, this.disk]);
   }

@@ -13,6 +13,7 @@ import { SandboxEvents } from './events';
 import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
 import { readRecord, SandboxRecord, writeRecord } from './record';
+import { readBootTemplate, writeBootTemplate } from './boot-template';
 import { PooledSandbox, WarmPool } from './warm-pool';
 import { LOCAL_TEAM_ID } from './team';
 import { VolumeStore } from '../volumes/store';
@@ -36,6 +37,8 @@ export interface CreateRequest {
   secure?: boolean;
   allow_internet_access?: boolean;
   autoPause?: boolean;
+  /** With autoPause: false makes the timeout's pause a filesystem-only one. */
+  autoPauseMemory?: boolean;
   autoResume?: { enabled?: boolean };
   /** Checked and kept by network-config.ts. */
   network?: { allowPublicTraffic?: boolean; [setting: string]: unknown };
@@ -54,6 +57,8 @@ export interface ResolvedTemplate {
   envVars?: Record<string, string>;
   defaultUser?: string;
   defaultWorkdir?: string;
+  /** Started from a snapshot: never from the warm pool (whose sandboxes have the template's files only). */
+  fromSnapshot?: boolean;
 }
 
 export interface TemplateSource {
@@ -74,6 +79,8 @@ export interface ManagerOptions {
   warmPool?: Map<string, number>;
   /** The runtime's volumes, for create's volumeMounts. */
   volumes?: VolumeStore;
+  /** Called once a sandbox's directory is gone (snapshot layers it used may go too). */
+  afterDestroy?: (id: string) => void;
 }
 
 export class SandboxManager {
@@ -130,13 +137,19 @@ export class SandboxManager {
   private async restoreOne(id: string, container: { status: string; pid: number } | undefined): Promise<void> {
     const record = readRecord(this.paths.sandboxDir(id));
     const alive = container && (container.status === 'running' || container.status === 'paused');
-    if (!record || record.state === 'creating' || !alive) {
+    if (record?.state === 'paused' && record.memoryKept === false) {
+      // Paused without memory: only its files remain, by design (a container left by a crash mid-pause goes).
+      if (container) await this.stopContainer(id);
+      this.sandboxes.set(id, record);
+    } else if (!record || record.state === 'creating' || !alive) {
       this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`);
       await this.destroy(id);
     } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
       this.options.log(`restore: ${id} expired while the runtime was down`);
       await this.destroy(id);
     } else {
+      // A runtime that died while it was snapshotting the sandbox left it frozen.
+      if (record.state === 'running' && container.status === 'paused') await this.crun.resume(containerName(id));
       this.sandboxes.set(id, record);
       this.initPids.set(id, container.pid);
     }
@@ -198,8 +211,8 @@ export class SandboxManager {
     if (!template) throw notFound(`template '${templateName}' not found`);
     const settings = callerSettings(req);
     const volumeMounts = resolveVolumeMounts(this.options.volumes, req.volumeMounts);
-    // A pooled sandbox is already booted: its mounts cannot change any more.
-    const pooled = volumeMounts.length ? undefined : this.pool.take(template.templateID, template.rootfs);
+    // A pooled sandbox is already booted: its mounts and layers cannot change any more.
+    const pooled = volumeMounts.length || template.fromSnapshot ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);
     if (volumeMounts.length) record.volumeMounts = volumeMounts;
     const id = record.sandboxID;
@@ -261,6 +274,8 @@ export class SandboxManager {
   private async boot(id: string, template: ResolvedTemplate): Promise<void> {
     const { rootfs, limits } = template;
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
+    // Before anything async: from now on snapshot clean-up sees the layers this sandbox stacks on.
+    writeBootTemplate(bundle.dir, template);
     const spec = sandboxOciSpec({
       sandboxId: id,
       limits,
@@ -330,12 +345,13 @@ export class SandboxManager {
   }
 
   /** Connect resumes a paused sandbox, and never shortens a running sandbox's life, only extends it. */
-  async connect(id: string, timeoutSeconds: unknown): Promise<{ record: SandboxRecord; resumed: boolean }> {
+  async connect(id: string, timeoutSeconds: unknown, memory?: unknown): Promise<{ record: SandboxRecord; resumed: boolean }> {
     // Checked before anything happens: a bad timeout must not leave a paused sandbox thawed.
     const seconds = timeoutSeconds === undefined ? undefined : validTimeout(timeoutSeconds);
+    if (memory !== undefined && typeof memory !== 'boolean') throw badRequest('memory must be a boolean');
     await this.pending.get(id);
     const record = this.require(id);
-    if (record.state === 'paused') return { record: await this.resume(id, seconds), resumed: true };
+    if (record.state === 'paused') return { record: await this.resume(id, seconds, memory === false), resumed: true };
     if (seconds === undefined) return { record, resumed: false };
     const wanted = Date.now() + seconds * 1000;
     if (wanted > Date.parse(record.endAt)) {
@@ -359,16 +375,23 @@ export class SandboxManager {
 
   /**
    * Freezes every process of the sandbox (cgroup freezer): memory, files and processes stay as
-   * they are and no CPU is used. The time left is kept and only counts again after resume.
+   * they are and no CPU is used. Without `keepMemory` its processes end instead and only its files
+   * stay; resuming boots it afresh. The time left is kept and only counts again after resume.
    */
-  async pause(id: string): Promise<void> {
+  async pause(id: string, keepMemory = true): Promise<void> {
+    if (typeof keepMemory !== 'boolean') throw badRequest('memory must be a boolean');
     await this.pending.get(id);
     const record = this.require(id);
     if (record.state === 'paused') throw conflict(`sandbox "${id}" is already paused`);
     const pausing = (async () => {
-      await this.crun.pause(containerName(id));
-      await this.waitForContainerStatus(id, 'paused');
+      if (keepMemory) {
+        await this.crun.pause(containerName(id));
+        await this.waitForContainerStatus(id, 'paused');
+      } else {
+        await this.stopContainer(id);
+      }
       record.pausedRemainingMs = Math.max(0, Date.parse(record.endAt) - Date.now());
+      record.memoryKept = keepMemory;
       record.state = 'paused';
       writeRecord(this.paths.sandboxDir(id), record);
       this.metrics.forget(id);
@@ -378,19 +401,72 @@ export class SandboxManager {
     await pausing;
   }
 
-  /** Thaws a paused sandbox; it runs for the time it had left, or `timeoutSeconds` if longer. */
-  async resume(id: string, timeoutSeconds?: unknown): Promise<SandboxRecord> {
+  /**
+   * Thaws a paused sandbox; it runs for the time it had left, or `timeoutSeconds` if longer. One
+   * paused without memory (or asked to with `reboot`) boots again from its files instead.
+   */
+  async resume(id: string, timeoutSeconds?: unknown, reboot = false): Promise<SandboxRecord> {
     const wanted = timeoutSeconds === undefined ? 0 : validTimeout(timeoutSeconds) * 1000;
     const record = this.require(id);
     if (record.state !== 'paused') throw conflict(`sandbox "${id}" is already running`);
-    await this.crun.resume(containerName(id));
-    await this.waitForContainerStatus(id, 'running');
+    if (record.memoryKept === false || reboot) {
+      const booting = this.rebootFromFiles(record);
+      this.pending.set(id, booting.catch(() => undefined).finally(() => this.pending.delete(id)));
+      await booting;
+    } else {
+      await this.crun.resume(containerName(id));
+      await this.waitForContainerStatus(id, 'running');
+    }
+    record.memoryKept = undefined;
     record.endAt = new Date(Date.now() + Math.max(record.pausedRemainingMs ?? 0, wanted)).toISOString();
     record.pausedRemainingMs = undefined;
     record.state = 'running';
     writeRecord(this.paths.sandboxDir(id), record);
     this.events.record('resumed', record);
     return record;
+  }
+
+  /** Ends the container and its processes; the sandbox's disk and layer stay, unmounted. */
+  private async stopContainer(id: string): Promise<void> {
+    // Frozen processes cannot die: thaw before killing.
+    if ((await this.crun.state(containerName(id)))?.status === 'paused') await this.crun.resume(containerName(id)).catch(() => undefined);
+    await this.crun.deleteForce(containerName(id));
+    this.initPids.delete(id);
+    await new SandboxBundle(this.paths.sandboxDir(id)).unmount();
+  }
+
+  /** A cold boot from the sandbox's own files: the template's start command runs again. */
+  private async rebootFromFiles(record: SandboxRecord): Promise<void> {
+    const id = record.sandboxID;
+    const template = readBootTemplate(this.paths.sandboxDir(id));
+    if (!template) throw new Error(`sandbox ${id} has no boot.json (started by an older runtime): it cannot boot again from its files`);
+    await this.stopContainer(id);
+    await this.boot(id, template);
+    await this.handOut(record, template);
+  }
+
+  /**
+   * Runs `work` while every process of a running sandbox is frozen, so its files hold still (a
+   * consistent snapshot), then thaws it: the sandbox keeps running, its timeout untouched.
+   */
+  async whileFrozen<T>(id: string, action: string, work: (upperDir: string, boot: ResolvedTemplate) => Promise<T>): Promise<T> {
+    await this.pending.get(id);
+    const record = this.require(id);
+    if (record.state !== 'running') throw conflict(`Sandbox '${id}' is ${record.state} and cannot be ${action}; resume it first`);
+    const boot = readBootTemplate(this.paths.sandboxDir(id));
+    if (!boot) throw new ApiError(500, `sandbox ${id} was started by an older runtime and cannot be ${action}`);
+    const job = (async () => {
+      await this.crun.pause(containerName(id));
+      try {
+        await this.waitForContainerStatus(id, 'paused');
+        return await work(new SandboxBundle(this.paths.sandboxDir(id)).upper, boot);
+      } finally {
+        await this.crun.resume(containerName(id));
+        await this.waitForContainerStatus(id, 'running');
+      }
+    })();
+    this.pending.set(id, job.catch(() => undefined).finally(() => this.pending.delete(id)));
+    return job;
   }
 
   /** `crun pause` can return while the freezer is still FREEZING: wait until it says so. */
@@ -410,7 +486,7 @@ export class SandboxManager {
       const died = !expired && !isAlive(this.initPids.get(record.sandboxID));
       if (expired && !died && record.lifecycle.onTimeout === 'pause') {
         this.options.log(`sandbox ${record.sandboxID} reached its timeout: pausing it (auto-pause)`);
-        void this.pause(record.sandboxID).catch((err) => this.options.log(`auto-pause ${record.sandboxID}: ${String(err)}`));
+        void this.pause(record.sandboxID, record.autoPauseMemory !== false).catch((err) => this.options.log(`auto-pause ${record.sandboxID}: ${String(err)}`));
         continue;
       }
       if (expired || died) {
@@ -434,6 +510,7 @@ export class SandboxManager {
     await this.crun.deleteForce(containerName(id));
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     if (existsSync(bundle.dir)) await bundle.remove();
+    this.options.afterDestroy?.(id);
   }
 }
 
@@ -465,6 +542,7 @@ interface CallerSettings {
   secure: boolean;
   trafficToken: boolean;
   autoPause: boolean;
+  autoPauseMemory?: boolean;
   autoResume: boolean;
   allowInternetAccess: boolean;
   network?: SandboxNetwork;
@@ -478,6 +556,7 @@ function callerSettings(req: CreateRequest): CallerSettings {
     secure: req.secure !== false,
     trafficToken: req.network?.allowPublicTraffic === false,
     autoPause: !!req.autoPause,
+    autoPauseMemory: validAutoPauseMemory(req),
     autoResume: !!req.autoResume?.enabled,
     allowInternetAccess: req.allow_internet_access !== false,
     network: parseCreateNetwork(req.network),
@@ -502,6 +581,7 @@ function newRecord(id: string, template: ResolvedTemplate, settings: CallerSetti
     envVars: settings.envVars,
     state: 'creating',
     lifecycle: { onTimeout: settings.autoPause ? 'pause' : 'kill', autoResume: settings.autoResume },
+    autoPauseMemory: settings.autoPauseMemory,
     allowInternetAccess: settings.allowInternetAccess,
     network: settings.network,
   };
@@ -510,6 +590,15 @@ function newRecord(id: string, template: ResolvedTemplate, settings: CallerSetti
 /** Every process's environment: E2B's sandbox variables, the template's ENV, the caller's. */
 function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<string, string>): Record<string, string> {
   return { E2B_SANDBOX: 'true', E2B_SANDBOX_ID: id, E2B_TEMPLATE_ID: template.templateID, E2B_TEAM_ID: LOCAL_TEAM_ID, ...template.envVars, ...callerEnv };
+}
+
+/** E2B's rule: a filesystem-only pause cannot be resumed by traffic, so not with autoResume. */
+function validAutoPauseMemory(req: CreateRequest): boolean | undefined {
+  const value = req.autoPauseMemory as unknown;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw badRequest('autoPauseMemory must be a boolean');
+  if (value === false && req.autoResume?.enabled) throw badRequest('autoResume cannot be combined with autoPauseMemory: false: a filesystem-only pause must be resumed explicitly (connect)');
+  return value;
 }
 
 function validTimeout(value: unknown): number {

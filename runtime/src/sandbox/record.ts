@@ -26,6 +26,10 @@ export interface SandboxRecord {
   /** While paused: how much of its timeout the sandbox had left when it was paused. */
   pausedRemainingMs?: number;
   lifecycle: { onTimeout: 'kill' | 'pause'; autoResume: boolean };
+  /** false: the timeout's auto-pause keeps only the files. */
+  autoPauseMemory?: boolean;
+  /** While paused: false when only its files were kept (resume boots it again). */
+  memoryKept?: boolean;
   allowInternetAccess: boolean;
   /** The create request's `network`, egress settings as the last updateNetwork left them. */
   network?: SandboxNetwork;

@@ -14,10 +14,16 @@ import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-vie
 import { templateBuildRoutes } from '../templates/routes';
 import { volumeRoutes } from '../volumes/routes';
 import { VolumeStore } from '../volumes/store';
+import { snapshotRoutes } from './snapshot-routes';
+import { SandboxSnapshots } from '../sandbox/snapshot-service';
+
+/** The optional parts of the API: each brings its routes when the runtime has it. */
+export interface ApiExtras { webhooks?: WebhookStore; volumes?: VolumeStore; snapshots?: SandboxSnapshots }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
-interface Route { method: string; pattern: RegExp; handler: Handler; public?: boolean }
+/** `when`: the route answers only the requests it recognises; others go on to the next route. */
+interface Route { method: string; pattern: RegExp; handler: Handler; public?: boolean; when?: (params: string[]) => boolean }
 
 export class ControlPlaneApi {
   private readonly routes: Route[];
@@ -27,9 +33,9 @@ export class ControlPlaneApi {
     private readonly templates: ImageTemplates,
     private readonly apiKey: string,
     private readonly domain: string,
-    webhooks?: WebhookStore,
-    volumes?: VolumeStore,
+    extras: ApiExtras = {},
   ) {
+    const { webhooks, volumes, snapshots } = extras;
     const id = '([^/]+)';
     this.routes = [
       { method: 'GET', pattern: /^\/health$/, handler: this.health, public: true },
@@ -53,6 +59,8 @@ export class ControlPlaneApi {
       { method: 'GET', pattern: new RegExp(`^/events/sandboxes/${id}$`), handler: this.events },
       ...(webhooks ? webhookRoutes(webhooks) : []),
       { method: 'GET', pattern: /^\/templates$/, handler: this.listTemplates },
+      // Before the template routes: DELETE /templates/{id} deletes snapshots too.
+      ...(snapshots ? snapshotRoutes(snapshots, domain) : []),
       ...(templates.builds ? templateBuildRoutes(templates.builds, (name) => templates.isImage(name)) : []),
       ...(volumes ? volumeRoutes(volumes, (volumeID) => sandboxes.volumeUsers(volumeID)) : []),
     ];
@@ -63,11 +71,15 @@ export class ControlPlaneApi {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw notFound(`no route for ${url.pathname}`);
-      const route = candidates.find((r) => r.method === req.method);
-      if (!route) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
-      if (!route.public) this.authenticate(req);
+      const sameMethod = candidates.filter((r) => r.method === req.method);
+      if (sameMethod.length === 0) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
+      // A guarded route looks into the caller's data: only for an authenticated caller.
+      if (sameMethod.some((r) => r.when && !r.public)) this.authenticate(req);
       // Path params arrive fully percent-encoded (template ids such as team%2Fname%3Atag).
-      const params = url.pathname.match(route.pattern)!.slice(1).map(decodePathParam);
+      const paramsOf = (r: Route) => url.pathname.match(r.pattern)!.slice(1).map(decodePathParam);
+      const route = sameMethod.find((r) => !r.when || r.when(paramsOf(r))) ?? sameMethod[sameMethod.length - 1];
+      if (!route.public) this.authenticate(req);
+      const params = paramsOf(route);
       await route.handler.call(this, req, res, params, url);
     } catch (err) {
       sendError(res, err);
@@ -130,13 +142,14 @@ export class ControlPlaneApi {
 
   private async connect(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const { record, resumed } = await this.sandboxes.connect(id, body.timeout);
+    const { record, resumed } = await this.sandboxes.connect(id, body.timeout, body.memory);
     // 201 tells the SDK the sandbox was resumed, 200 that it was running.
     sendJson(res, resumed ? 201 : 200, sandboxView(record, this.domain));
   }
 
-  private async pause(_req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
-    await this.sandboxes.pause(id);
+  private async pause(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
+    const body = await readJsonBody(req);
+    await this.sandboxes.pause(id, body.memory as boolean | undefined);
     sendEmpty(res, 204);
   }
 

@@ -127,10 +127,13 @@ export class SandboxGateway {
     }
   }
 
-  /** A paused sandbox created with autoResume wakes up when traffic arrives for it. */
+  /**
+   * A paused sandbox created with autoResume wakes up when traffic arrives for it; one paused
+   * without memory does not (as on E2B: arbitrary traffic must not reboot it), connect resumes it.
+   */
   private async resumeIfAutoResume(target: SandboxTarget): Promise<void> {
     const record = this.sandboxes.get(target.sandboxId);
-    if (record?.state === 'paused' && record.lifecycle.autoResume) await this.sandboxes.resume(target.sandboxId).catch(() => undefined);
+    if (record?.state === 'paused' && record.lifecycle.autoResume && record.memoryKept !== false) await this.sandboxes.resume(target.sandboxId).catch(() => undefined);
   }
 
   private checkAccess(req: IncomingMessage, target: SandboxTarget): void {

@@ -3,17 +3,15 @@
 import { createServer, Server } from 'node:http';
 import { SandboxManager } from '../sandbox/manager';
 import { ImageTemplates } from '../image/templates';
-import { ControlPlaneApi } from './api';
+import { ApiExtras, ControlPlaneApi } from './api';
 import { GatewayError, SandboxGateway, sandboxTargetOf, SandboxTarget } from './gateway';
 import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../sandbox/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
-import { WebhookStore } from '../webhooks/store';
-import { VolumeStore } from '../volumes/store';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, webhooks?: WebhookStore, volumes?: VolumeStore): Server {
-  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, webhooks, volumes);
+export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, extras: ApiExtras = {}): Server {
+  const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, extras);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {
     const target = targetOrError(req) ?? signedFileTarget(req, sandboxes);
