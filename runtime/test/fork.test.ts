@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError, Sandbox, SandboxError } from 'e2b';
+import { NotFoundError, Sandbox, SandboxError, Volume } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { crunContainers, mountsUnder } from './helpers/host-traces';
 import { waitUntil } from './helpers/wait';
@@ -60,6 +60,25 @@ describe('fork', () => {
     assert.deepEqual(sandboxDirs(), []);
     assert.deepEqual(mountsUnder(runtime.dataDir), []);
     assert.deepEqual(crunContainers(runtime.dataDir), []);
+  });
+
+  it('keeps the volumes mounted and the network settings of the source', async () => {
+    const volume = await Volume.create('fork-shared', runtime.sdk);
+    const source = await Sandbox.create({
+      ...runtime.sdk, timeoutMs: 120_000, volumeMounts: { '/mnt/shared': volume },
+      network: { denyOut: ['10.0.0.0/8'], maskRequestHost: 'app.internal:${PORT}' },
+    });
+    await source.files.write('/mnt/shared/from-source', 'one');
+    const [fork] = (await source.fork({ timeoutMs: 60_000 })) as Sandbox[];
+    assert.equal(await fork.files.read('/mnt/shared/from-source'), 'one', 'the fork mounts the same volume');
+    await fork.files.write('/mnt/shared/from-fork', 'two');
+    assert.equal(await source.files.read('/mnt/shared/from-fork'), 'two', 'one volume, not a copy of it');
+    const info = await fork.getInfo();
+    assert.deepEqual(info.volumeMounts, [{ name: 'fork-shared', path: '/mnt/shared' }]);
+    assert.deepEqual(info.network?.denyOut, ['10.0.0.0/8']);
+    assert.equal(info.network?.maskRequestHost, 'app.internal:${PORT}');
+    await Promise.all([source, fork].map((s) => s.kill()));
+    await Volume.destroy(volume.volumeId, runtime.sdk);
   });
 
   it('refuses bad counts, killed, unknown and paused sandboxes, leaving nothing behind', async () => {

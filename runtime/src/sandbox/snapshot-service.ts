@@ -27,7 +27,7 @@ export class SandboxSnapshots {
 
   /**
    * Snapshots the sandbox once and starts `count` sandboxes from it, each with the source's
-   * settings (metadata, env vars, network and lifecycle choices). Each fork succeeds or fails on
+   * settings (metadata, env vars, network, volumes and lifecycle choices). Each fork succeeds or fails on
    * its own; the moment they start from is removed afterwards (its layer stays while they live).
    */
   async fork(sandboxID: string, body: Record<string, unknown>): Promise<ForkResult[]> {
@@ -88,7 +88,9 @@ function inheritedSettings(source: SandboxRecord): CreateRequest {
     autoPause: source.lifecycle.onTimeout === 'pause',
     autoPauseMemory: source.autoPauseMemory,
     autoResume: { enabled: source.lifecycle.autoResume },
-    network: source.trafficAccessToken ? { allowPublicTraffic: false } : undefined,
+    network: source.network ? { ...source.network } : (source.trafficAccessToken ? { allowPublicTraffic: false } : undefined),
+    // The same volumes, not copies: a fork shares them with its source, as any two mounts do.
+    volumeMounts: source.volumeMounts?.map(({ name, path }) => ({ name, path })),
   };
 }
 
