@@ -3,6 +3,7 @@
 // templates or tags cannot be listed, the view says why in a row that retries when clicked (never
 // an empty, silent view), above the last list it had.
 import * as vscode from 'vscode';
+import { retryRow } from './retry-row';
 import { SandboxService, TemplateSummary, TemplateTagInfo } from '../connection/sandbox-service';
 
 /** The row shown instead of the templates (or a template's tags) when listing them failed. */
@@ -90,13 +91,8 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
   getTreeItem(node: TemplateNode): vscode.TreeItem {
     if (isErrorNode(node)) {
       const what = node.template ? 'tags' : 'templates';
-      const item = new vscode.TreeItem(`Cannot list ${what}: ${node.message}`);
+      const item = retryRow(`Cannot list ${what}: ${node.message}`, node.message, 'e2b.refreshTemplates', 'templatesError');
       item.id = node.template ? `template:${node.template.templateID}:tags-error` : 'templates:error';
-      item.description = 'click to retry';
-      item.tooltip = `${node.message}\n\nClick to try again.`;
-      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-      item.command = { command: 'e2b.refreshTemplates', title: 'Retry' };
-      item.contextValue = 'templatesError';
       return item;
     }
     if (isTagNode(node)) {

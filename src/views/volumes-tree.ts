@@ -2,6 +2,7 @@
 // the e2b-volume: file system). When volumes cannot be listed the view says why in a row that
 // retries when clicked, above the last list it had.
 import * as vscode from 'vscode';
+import { retryRow } from './retry-row';
 import type { VolumeEntryStat } from 'e2b';
 import { VolumeInfo, VolumeService } from '../connection/volume-service';
 import { VolumeFileSystemProvider, volumeUri } from '../providers/volumes/volume-file-system';
@@ -64,13 +65,7 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeNode> 
 
   getTreeItem(node: VolumeNode): vscode.TreeItem {
     if (node.kind === 'error') {
-      const item = new vscode.TreeItem(`Cannot list volumes: ${node.message}`);
-      item.description = 'click to retry';
-      item.tooltip = `${node.message}\n\nClick to try again.`;
-      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-      item.command = { command: 'e2b.refreshVolumes', title: 'Retry' };
-      item.contextValue = 'volumesError';
-      return item;
+      return retryRow(`Cannot list volumes: ${node.message}`, node.message, 'e2b.refreshVolumes', 'volumesError');
     }
     if (node.kind === 'volume') {
       const item = new vscode.TreeItem(node.volume.name, vscode.TreeItemCollapsibleState.Collapsed);

@@ -9,28 +9,15 @@ import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ShownMessage } from '../../src/views/error-notifier';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { closeAllEditorsWithoutSaving, EXTENSION_ID, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
+import { answerPrompt, closeAllEditorsWithoutSaving, EXTENSION_ID, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Sandbox Explorer', () => {
   let services: Services;
   const created: string[] = [];
   const prompts: Prompt[] = [];
 
-  /**
-   * Waits for the next input box or quick pick the extension shows (its title matching), then
-   * answers it in the real quick input: `down` moves to a later item, then Enter.
-   */
-  async function answer(title: RegExp, down = 0): Promise<Prompt> {
-    const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
-    assert.match(prompt.title, title);
-    // The quick input is drawn by the workbench after the extension asked for it.
-    await sleep(400);
-    for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    return prompt;
-  }
+  const answer = (title: RegExp, down = 0) => answerPrompt(prompts, title, down);
 
   /** The tree row of a listed sandbox. */
   async function rowOf(sandboxId: string): Promise<vscode.TreeItem | undefined> {

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { closeAllEditorsWithoutSaving, extensionApi, sdkOptions, waitFor } from './helpers';
+import { closeAllEditorsWithoutSaving, extensionApi, sandboxRow, sdkOptions, waitFor } from './helpers';
 
 type FileNode = Extract<ExplorerNode, { kind: 'file' }>;
 
@@ -19,16 +19,7 @@ describe('Sandbox Explorer Files tree', () => {
   const created: string[] = [];
   const local = mkdtempSync(join(tmpdir(), 'e2b-files-tree-'));
 
-  /** A listed sandbox's row (the list refreshed first). */
-  async function sandboxNode(sandboxId: string): Promise<Extract<ExplorerNode, { kind: 'sandbox' }>> {
-    await services.tree.refresh();
-    for (const root of await services.tree.getChildren()) {
-      const nodes = root.kind === 'group' ? await services.tree.getChildren(root) : [root];
-      const node = nodes.find((n) => n.kind === 'sandbox' && n.sandbox.sandboxId === sandboxId);
-      if (node?.kind === 'sandbox') return node;
-    }
-    throw new Error(`${sandboxId} is not listed`);
-  }
+  const sandboxNode = (sandboxId: string) => sandboxRow(services, sandboxId);
 
   async function filesNode(sandboxId: string): Promise<Extract<ExplorerNode, { kind: 'files' }>> {
     const files = (await services.tree.getChildren(await sandboxNode(sandboxId))).find((n) => n.kind === 'files');

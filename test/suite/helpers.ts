@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { E2BExtensionApi } from '../../src/extension';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
+import type { Prompt } from '../../src/commands/inputs';
+import type { Services } from '../../src/commands/services';
+import type { ExplorerNode } from '../../src/views/sandbox-tree';
 
 export const EXTENSION_ID = 'e2b-local.e2b-sandboxes';
 
@@ -103,3 +106,29 @@ export async function closeAllEditorsWithoutSaving(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
 
+
+/**
+ * Waits for the next input box or quick pick the extension shows (its title matching; `prompts`
+ * collects them from the API's onDidPrompt), then answers it in the real quick input: `down`
+ * moves to a later item, then Enter.
+ */
+export async function answerPrompt(prompts: Prompt[], title: RegExp, down = 0): Promise<Prompt> {
+  const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
+  if (!title.test(prompt.title)) throw new Error(`the prompt shown is titled "${prompt.title}", not ${title}`);
+  // The quick input is drawn by the workbench after the extension asked for it.
+  await new Promise((r) => setTimeout(r, 400));
+  for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  return prompt;
+}
+
+/** A listed sandbox's row in the explorer (the list refreshed first, groups looked into). */
+export async function sandboxRow(services: Services, sandboxId: string): Promise<Extract<ExplorerNode, { kind: 'sandbox' }>> {
+  await services.tree.refresh();
+  for (const root of await services.tree.getChildren()) {
+    const nodes = root.kind === 'group' ? await services.tree.getChildren(root) : [root];
+    const node = nodes.find((n) => n.kind === 'sandbox' && n.sandbox.sandboxId === sandboxId);
+    if (node?.kind === 'sandbox') return node;
+  }
+  throw new Error(`${sandboxId} is not listed`);
+}

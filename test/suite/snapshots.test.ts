@@ -8,7 +8,7 @@ import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { extensionApi, sandboxRow, sdkOptions, waitFor } from './helpers';
 
 type Node<K extends ExplorerNode['kind']> = Extract<ExplorerNode, { kind: K }>;
 
@@ -19,15 +19,7 @@ describe('Sandbox snapshots and forks', () => {
   const prompts: Prompt[] = [];
   const shown: string[] = [];
 
-  async function sandboxNode(sandboxId: string): Promise<Node<'sandbox'>> {
-    await services.tree.refresh();
-    for (const root of await services.tree.getChildren()) {
-      const nodes = root.kind === 'group' ? await services.tree.getChildren(root) : [root];
-      const node = nodes.find((n) => n.kind === 'sandbox' && n.sandbox.sandboxId === sandboxId);
-      if (node?.kind === 'sandbox') return node;
-    }
-    throw new Error(`${sandboxId} is not listed`);
-  }
+  const sandboxNode = (sandboxId: string) => sandboxRow(services, sandboxId);
 
   async function snapshotsNode(sandboxId: string): Promise<Node<'snapshots'>> {
     const node = (await services.tree.getChildren(await sandboxNode(sandboxId))).find((n) => n.kind === 'snapshots');

@@ -8,10 +8,9 @@ import { Sandbox, Template } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ShownMessage } from '../../src/views/error-notifier';
-import { extensionApi, sdkOptions, waitFor } from './helpers';
+import { answerPrompt, extensionApi, sdkOptions, waitFor } from './helpers';
 import { isErrorNode, isTagNode, TemplateNode, TemplateTagNode } from '../../src/views/templates-tree';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Templates', () => {
   let api: E2BExtensionApi;
@@ -29,15 +28,7 @@ describe('Templates', () => {
     const created: string[] = [];
     const prompts: Prompt[] = [];
 
-    /** Answers the next prompt the extension shows (title matching) in the real quick input. */
-    async function answer(title: RegExp, down = 0): Promise<Prompt> {
-      const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
-      assert.match(prompt.title, title);
-      await sleep(400);
-      for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return prompt;
-    }
+    const answer = (title: RegExp, down = 0) => answerPrompt(prompts, title, down);
 
     /** The tag rows under the template's row, after a refresh. */
     async function tagRows(): Promise<TemplateTagNode[]> {
@@ -113,7 +104,7 @@ describe('Templates', () => {
       const done = vscode.commands.executeCommand<string | undefined>('e2b.createSandbox');
       await answer(/^Create E2B Sandbox$/, 1);
       const templatePrompt = prompts[0] ?? await waitFor('the template prompt', () => prompts[0]);
-      await answer(/\(1\/6\): template/, templatePrompt.items!.indexOf(name));
+      await answer(/\(1\/[67]\): template/, templatePrompt.items!.indexOf(name));
       const tagPrompt = await answer(new RegExp(`\\(1/[67]\\): tag of ${name}$`), 2);
       assert.deepEqual(tagPrompt.items, [name, `${name}:prod`, `${name}:v1`], 'the default tag (the name alone) first');
       await answer(/\(2\/6\): timeout/);

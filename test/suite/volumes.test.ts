@@ -6,10 +6,9 @@ import { Sandbox, Volume } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import type { Prompt } from '../../src/commands/inputs';
 import { volumeUri } from '../../src/providers/volumes/volume-file-system';
-import { extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
+import { answerPrompt, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Volumes', () => {
   let api: E2BExtensionApi;
@@ -21,14 +20,7 @@ describe('Volumes', () => {
   /** The content API's URL, as the extension reads it from the runtime's env file. */
   let contentOpts: { apiUrl: string };
 
-  async function answer(title: RegExp, down = 0): Promise<Prompt> {
-    const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
-    assert.match(prompt.title, title);
-    await sleep(400);
-    for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    return prompt;
-  }
+  const answer = (title: RegExp, down = 0) => answerPrompt(prompts, title, down);
 
   async function volumeHandle(): Promise<Volume> {
     return Volume.connect(volumeId, await sdkOptions());
