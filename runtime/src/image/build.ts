@@ -58,6 +58,7 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     // Without man pages the man1 dir is missing, and update-alternatives (OpenJDK's postinst links
     // its man pages as slaves) fails to create links in it.
     '--essential-hook=mkdir -p "$1"/usr/share/man/man1',
+    ...(recipe.excludePaths ?? []).map((glob) => `--dpkgopt=path-exclude=${glob}`),
     ...(recipe.files ?? []).flatMap((file) => {
       const source = typeof file.source === 'string' ? file.source : file.source();
       const targetDir = file.target.replace(/\/[^/]*$/, '') || '/';

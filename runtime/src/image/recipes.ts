@@ -19,6 +19,8 @@ export interface ImageRecipe {
   packages: string[];
   /** Host files copied into the root before setup: `source` may be computed when the image is built. */
   files?: { source: string | (() => string); target: string }[];
+  /** Files of the packages that are not installed (dpkg path-exclude globs). */
+  excludePaths?: string[];
   /** Shell commands run inside the new root (chroot) after the packages are installed. */
   setup: string[];
   start?: SandboxStart;
@@ -168,6 +170,9 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
       'openjdk-17-jdk-headless',
       ...E2B_PYTHON_PACKAGES,
     ],
+    // scipy depends on pythran, which brings Boost's headers and OpenBLAS's static library
+    // (190 MB) for compiling Python extensions, which the kernels never do.
+    excludePaths: ['/usr/include/boost/*', '/usr/include/xsimd/*', '/usr/lib/x86_64-linux-gnu/openblas-pthread/*.a'],
     files: [
       ...NODE_FILES,
       { source: codeInterpreterPython, target: CODE_INTERPRETER_PYTHON },

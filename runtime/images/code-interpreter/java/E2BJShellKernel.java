@@ -194,7 +194,9 @@ public final class E2BJShellKernel {
         int lineStart = source.lastIndexOf('\n', at - 1) + 1;
         int lineEnd = source.indexOf('\n', at);
         if (lineEnd < 0) lineEnd = source.length();
-        int line = firstLine + (int) source.substring(0, lineStart).chars().filter(c -> c == '\n').count();
+        // firstLine is the line of the snippet's first non-blank character.
+        int skip = Math.min(leadingWhitespace(source), lineStart);
+        int line = firstLine + (int) source.substring(skip, lineStart).chars().filter(c -> c == '\n').count();
         return "line " + line + ": " + diag.getMessage(Locale.ROOT) + "\n"
             + source.substring(lineStart, lineEnd) + "\n" + " ".repeat(at - lineStart) + "^\n";
     }
