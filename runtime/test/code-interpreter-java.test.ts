@@ -69,6 +69,10 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     assert.equal(stopped.logs.stdout.join(''), 'before\n');
     assert.ok(stopped.error);
     assert.equal((await sandbox.runCode('ok + 1', { language: 'java' })).text, '2');
+    // System.exit ends the JVM: the cell says so, and a fresh JVM takes the next cell.
+    const exited = await sandbox.runCode('System.exit(3);', { language: 'java' });
+    assert.equal(exited.error?.name, 'JVMExited');
+    assert.equal((await sandbox.runCode('"alive again"', { language: 'java' })).text, 'alive again');
   });
 
   it('gives Java the sandbox env vars, per-execution ones (restored afterwards), and the cwd', async () => {
