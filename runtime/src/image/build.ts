@@ -60,7 +60,14 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     '--essential-hook=mkdir -p "$1"/usr/share/man/man1',
     ...(recipe.excludePaths ?? []).map((glob) => `--dpkgopt=path-exclude=${glob}`),
     ...(recipe.files ?? []).flatMap((file) => {
-      const source = typeof file.source === 'string' ? file.source : file.source();
+      let source: string;
+      try {
+        source = typeof file.source === 'string' ? file.source : file.source();
+      } catch (err) {
+        if (!file.optional) throw err;
+        log(`image ${recipe.name}: leaving out ${file.target}: ${(err as Error).message}`);
+        return [];
+      }
       const targetDir = file.target.replace(/\/[^/]*$/, '') || '/';
       return [
         `--customize-hook=mkdir -p "$1"${shellQuote(targetDir)}`,

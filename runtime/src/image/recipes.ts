@@ -18,7 +18,7 @@ export interface ImageRecipe {
   suite: string;
   packages: string[];
   /** Host files copied into the root before setup: `source` may be computed when the image is built. */
-  files?: { source: string | (() => string); target: string }[];
+  files?: { source: string | (() => string); target: string; /** Left out (with a log line) when the source is missing. */ optional?: boolean }[];
   /** Files of the packages that are not installed (dpkg path-exclude globs). */
   excludePaths?: string[];
   /** Shell commands run inside the new root (chroot) after the packages are installed. */
@@ -52,9 +52,12 @@ const BASE_PACKAGES = [
  * <prefix>/lib/node_modules/npm; Debian's npm package in /usr/share/nodejs/npm).
  */
 function hostNpm(): string {
+  // The system's first, so that runtimes started by different Node binaries (code-server's own,
+  // the shell's) copy the same npm and agree on the image's fingerprint.
   const candidates = [
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm'),
     '/usr/lib/node_modules/npm',
+    '/usr/local/lib/node_modules/npm',
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm'),
     '/usr/share/nodejs/npm',
   ];
   for (const dir of candidates) {
@@ -73,12 +76,11 @@ Object.defineProperty(hostNpm, 'name', { value: 'host npm' });
  * came with it, copied in. The image then holds a node and an npm that belong together, for the
  * price of npm's 10 MB.
  */
-const NODE_FILES: NonNullable<ImageRecipe['files']> = [{ source: hostNpm, target: '/usr/local/lib/node_modules/npm' }];
+const NODE_FILES: NonNullable<ImageRecipe['files']> = [{ source: hostNpm, target: '/usr/local/lib/node_modules/npm', optional: true }];
 const NODE_SETUP = [
   'ln -sf /opt/e2b/node /usr/local/bin/node && ln -sf node /usr/local/bin/nodejs',
-  `printf '#!/bin/sh\\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\\n' > /usr/local/bin/npm`,
-  `printf '#!/bin/sh\\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npx-cli.js "$@"\\n' > /usr/local/bin/npx`,
-  'chmod 0755 /usr/local/bin/npm /usr/local/bin/npx && chmod -R a+rX /usr/local/lib/node_modules',
+  // Without an npm on the host the image still builds, with node only.
+  `[ ! -f /usr/local/lib/node_modules/npm/bin/npm-cli.js ] || { printf '#!/bin/sh\\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\\n' > /usr/local/bin/npm && printf '#!/bin/sh\\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npx-cli.js "$@"\\n' > /usr/local/bin/npx && chmod 0755 /usr/local/bin/npm /usr/local/bin/npx && chmod -R a+rX /usr/local/lib/node_modules; }`,
 ];
 
 const BASE_SETUP = [
