@@ -69,10 +69,12 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     assert.equal(stopped.logs.stdout.join(''), 'before\n');
     assert.ok(stopped.error);
     assert.equal((await sandbox.runCode('ok + 1', { language: 'java' })).text, '2');
-    // System.exit ends the JVM: the cell says so, and a fresh JVM takes the next cell.
+    // System.exit ends the JVM and its kernel, as on E2B: the context restarts it (state lost),
+    // and the new kernel gets the sandbox's env vars again.
     const exited = await sandbox.runCode('System.exit(3);', { language: 'java' });
-    assert.equal(exited.error?.name, 'JVMExited');
+    assert.equal(exited.error?.name, 'ContextRestarting');
     assert.equal((await sandbox.runCode('"alive again"', { language: 'java' })).text, 'alive again');
+    assert.equal((await sandbox.runCode('System.getProperty("SANDBOX_WIDE")', { language: 'java' })).text, 'from-create');
   });
 
   it('gives Java the sandbox env vars, per-execution ones (restored afterwards), and the cwd', async () => {

@@ -6,7 +6,8 @@ imports carry over between cells. What a cell prints is streamed as it is flushe
 last snippet, when that is an expression, is the cell's result (text/plain, JShell's rendering);
 a compile error or an exception is an error with name, value and traceback. An interrupt (SIGINT to
 the kernel's process group, which the JVM ignores) stops the running cell with JShell.stop(). If the
-JVM exits (System.exit in a cell), a new one is started and its state is lost.
+JVM exits (System.exit in a cell) or a stopped cell does not end, the kernel exits with it and is
+restarted by its context, as a Jupyter kernel that dies is.
 
 Run: python3 -m e2b_java_kernel -f CONNECTION_FILE
 """
@@ -38,7 +39,7 @@ JAVA_ARGS = [
     "/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"',
     "java", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", os.path.normpath(CLASS_DIR), "e2b.jshell.E2BJShellKernel",
 ]
-# How long a stopped cell may take to end before its JVM is replaced.
+# How long a stopped cell may take to end before the kernel gives up on it (and exits).
 STOP_GRACE_S = 3.0
 
 
@@ -108,7 +109,7 @@ class JavaKernel(Kernel):
         try:
             self._send("EXEC " + base64.b64encode(code.encode("utf-8")).decode("ascii"))
         except OSError:
-            return self._restart_jvm(silent)
+            self._end_with_jvm()
         error = None
         interrupted = False
         stop_deadline = None
@@ -125,10 +126,10 @@ class JavaKernel(Kernel):
                         pass
                 continue
             if event is None:  # stopped, but it did not end in time
-                return self._restart_jvm(silent, "KeyboardInterrupt", "interrupted; the cell did not stop, so its JVM was restarted (its state is lost)")
+                self._end_with_jvm()
             kind = event[0]
             if kind == "EXIT":
-                return self._restart_jvm(silent)
+                self._end_with_jvm()
             if kind == "DONE":
                 break
             if silent:
@@ -153,10 +154,11 @@ class JavaKernel(Kernel):
             return self._error("KeyboardInterrupt", "interrupted", [], silent)
         return self._ok()
 
-    def _restart_jvm(self, silent, name="JVMExited", value="the Java process exited; a new one was started (its state is lost)"):
+    def _end_with_jvm(self):
+        """The JVM is gone (System.exit) or stuck: the kernel ends too, as IJava's does. Its
+        context then starts a new kernel, which gets the sandbox's env vars again."""
         self._stop_jvm()
-        self._start_jvm()
-        return self._error(name, value, [], silent)
+        os._exit(1)
 
     def _stop_jvm(self):
         if self._jvm is None:
