@@ -35,6 +35,7 @@ describe('Notebooks on sandbox kernels', () => {
       ['python', 'import time\nfor i in range(3):\n    print(f"tick {i}", flush=True)\n    time.sleep(0.4)'],
       ['python', 'import time\nwhile True:\n    time.sleep(0.1)'],
       ['python', 'x'],
+      ['java', 'int n = 6;\nSystem.out.println("java says " + n * 7);\nn * 7'],
     ].map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language));
     notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
     await vscode.window.showNotebookDocument(notebook);
@@ -87,6 +88,15 @@ describe('Notebooks on sandbox kernels', () => {
     assert.match(js.outputs.flatMap((o) => o.items).map(decode).join(''), /js says 42/);
     assert.match(decode(notebook.cellAt(5).outputs.flatMap((o) => o.items).find((i) => i.mime === 'text/plain')!), /1024/);
     assert.match(notebook.cellAt(6).outputs.flatMap((o) => o.items).map(decode).join(''), /bash in user/);
+  });
+
+  it('runs Java cells in the Java kernel', async () => {
+    await runCells(notebook, [10]);
+    const java = notebook.cellAt(10);
+    const items = java.outputs.flatMap((o) => o.items);
+    assert.equal(java.executionSummary?.success, true, JSON.stringify(items.map(decode)));
+    assert.match(items.map(decode).join(''), /java says 42/);
+    assert.equal(decode(items.find((i) => i.mime === 'text/plain')!), '42');
   });
 
   it('streams output into the cell while it runs', async () => {

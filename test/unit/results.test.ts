@@ -22,6 +22,7 @@ describe('code-interpreter results as MIME items', () => {
     assert.equal(interpreterLanguage('typescriptreact'), 'typescript');
     assert.equal(interpreterLanguage('shellscript'), 'bash');
     assert.equal(interpreterLanguage('r'), 'r');
+    assert.equal(interpreterLanguage('java'), 'java');
     assert.equal(interpreterLanguage('markdown'), undefined);
   });
 });

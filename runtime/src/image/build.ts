@@ -55,8 +55,19 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     '--dpkgopt=path-exclude=/usr/share/doc/*',
     '--dpkgopt=path-exclude=/usr/share/locale/*',
     '--dpkgopt=path-include=/usr/share/locale/locale.alias',
+    // Without man pages the man1 dir is missing, and update-alternatives (OpenJDK's postinst links
+    // its man pages as slaves) fails to create links in it.
+    '--essential-hook=mkdir -p "$1"/usr/share/man/man1',
+    ...(recipe.excludePaths ?? []).map((glob) => `--dpkgopt=path-exclude=${glob}`),
     ...(recipe.files ?? []).flatMap((file) => {
-      const source = typeof file.source === 'string' ? file.source : file.source();
+      let source: string;
+      try {
+        source = typeof file.source === 'string' ? file.source : file.source();
+      } catch (err) {
+        if (!file.optional) throw err;
+        log(`image ${recipe.name}: leaving out ${file.target}: ${(err as Error).message}`);
+        return [];
+      }
       const targetDir = file.target.replace(/\/[^/]*$/, '') || '/';
       return [
         `--customize-hook=mkdir -p "$1"${shellQuote(targetDir)}`,

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseKeepingFloats } from './json-floats';
 import { ZmqSocket } from './zmtp';
 
 const DELIMITER = Buffer.from('<IDS|MSG>');
@@ -335,11 +336,14 @@ export class Kernel extends EventEmitter {
     if (signature.toString() !== this.sign([header, parent, metadata, content])) return;
     let msg: JupyterMessage;
     try {
+      const parsedHeader = JSON.parse(header.toString()) as MessageHeader;
+      const isResult = parsedHeader.msg_type === 'execute_result' || parsedHeader.msg_type === 'display_data';
       msg = {
-        header: JSON.parse(header.toString()),
+        header: parsedHeader,
         parent_header: JSON.parse(parent.toString()),
         metadata: JSON.parse(metadata.toString()),
-        content: JSON.parse(content.toString()),
+        // Results keep whole floats as floats (1.0), as E2B's clients receive them.
+        content: isResult ? parseKeepingFloats(content.toString()) : JSON.parse(content.toString()),
         channel,
       };
     } catch {

@@ -102,19 +102,34 @@ const r: LanguageSupport = {
   unsetEnv: (names) => (names.length ? `invisible(Sys.unsetenv(c(${names.map((k) => JSON.stringify(k)).join(', ')})))` : ''),
 };
 
+/** A Java string literal: every escape JSON writes is a Java escape too, and it never escapes a line break as a unicode escape. */
+const javaString = (text: string) => JSON.stringify(text);
+
+// As on E2B (IJava), env vars reach Java code as system properties: a JVM cannot change its
+// own process environment.
+const java: LanguageSupport = {
+  kernel: 'java',
+  spec: () => ({ argv: ['python3', '-m', 'e2b_java_kernel', '-f', '{connection_file}'], interruptMode: 'signal' }),
+  setEnv: (vars) => Object.entries(vars).map(([k, v]) => `System.setProperty(${javaString(k)}, ${javaString(v)});`).join('\n'),
+  unsetEnv: (names) => names.map((k) => `System.clearProperty(${javaString(k)});`).join('\n'),
+};
+
 const LANGUAGES: Record<string, LanguageSupport> = {
   python,
   javascript,
   typescript: javascript,
   bash,
   r,
+  java,
 };
 
 /** The support for a normalised language, or an error message saying why there is none. */
 export function languageSupport(language: string): LanguageSupport | string {
   const support = LANGUAGES[language];
-  if (!support) return `No kernel for language '${language}': this sandbox runs python, javascript, typescript, bash${rAvailable() ? ' and r' : ''}`;
-  if (support === r && !rAvailable()) return `R is not installed in this template (code-interpreter-v1 has python, javascript, typescript and bash)`;
+  const optional = [rAvailable() && 'r', javaAvailable() && 'java'].filter(Boolean);
+  if (!support) return `No kernel for language '${language}': this sandbox runs python, javascript, typescript, bash${optional.map((l) => `, ${l}`).join('')}`;
+  if (support === r && !rAvailable()) return `R is not installed in this template (code-interpreter-v1 has it)`;
+  if (support === java && !javaAvailable()) return `Java is not installed in this template (code-interpreter-v1 has it)`;
   return support;
 }
 
@@ -122,4 +137,10 @@ let rInstalled: boolean | undefined;
 function rAvailable(): boolean {
   rInstalled ??= executable('/usr/bin/R') && executable('/usr/lib/R/bin/R');
   return rInstalled;
+}
+
+let javaInstalled: boolean | undefined;
+function javaAvailable(): boolean {
+  javaInstalled ??= executable('/usr/bin/java');
+  return javaInstalled;
 }

@@ -8,6 +8,7 @@
 import { createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
 import { CodeContext, ContextInfo } from './context';
 import { DEFAULT_CWD, languageSupport, normalizeLanguage } from './languages';
+import { stringifyKeepingFloats } from './json-floats';
 import { OutputLine } from './output';
 
 const ENVD_URL = { host: '127.0.0.1', port: 49983 };
@@ -169,7 +170,7 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
   let keepalive: NodeJS.Timeout | undefined;
   const write = (line: OutputLine) => {
     if (client.signal.aborted || res.writableEnded) return;
-    res.write(`${JSON.stringify(line)}\n`);
+    res.write(`${stringifyKeepingFloats(line)}\n`);
     clearTimeout(keepalive);
     keepalive = setTimeout(() => write({ type: 'keepalive' }), KEEPALIVE_MS);
   };

@@ -56,8 +56,9 @@ export function interpreterLanguage(languageId: string): string | undefined {
     case 'typescript': case 'typescriptreact': return 'typescript';
     case 'shellscript': case 'bash': case 'sh': return 'bash';
     case 'r': return 'r';
+    case 'java': return 'java';
     default: return undefined;
   }
 }
 
-export const NOTEBOOK_LANGUAGES = ['python', 'javascript', 'typescript', 'shellscript', 'r'];
+export const NOTEBOOK_LANGUAGES = ['python', 'javascript', 'typescript', 'shellscript', 'r', 'java'];

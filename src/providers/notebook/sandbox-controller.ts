@@ -126,7 +126,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     writer.clear();
     const language = interpreterLanguage(cell.document.languageId);
     if (!language) {
-      writer.error('UnsupportedLanguage', `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash or R.`);
+      writer.error('UnsupportedLanguage', `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
       await writer.flushed();
       execution.end(false, Date.now());
       return 'failed';

@@ -22,7 +22,7 @@ export class CodeRunner implements vscode.Disposable {
 
   async run(code: string, languageId: string, title: string): Promise<RunOutcome> {
     const language = interpreterLanguage(languageId);
-    if (!language) throw new UserFacingError(`${languageId} cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash or R.`);
+    if (!language) throw new UserFacingError(`${languageId} cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
     if (!code.trim()) throw new UserFacingError('There is no code to run: select some, or run the whole file.');
     if (!this.sessions.sandboxIdOf(RUN_SESSION_KEY)) await this.sessions.createFor(RUN_SESSION_KEY, runOwner());
     const outcome: RunOutcome = { stdout: '', stderr: '', results: [] };

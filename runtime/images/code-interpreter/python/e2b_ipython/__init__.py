@@ -2,12 +2,14 @@
 
 It adds the MIME types E2B's clients understand on top of IPython's own:
 `e2b/data` (a pandas DataFrame as columns of plain values), `e2b/chart` (a matplotlib figure
-described as a chart) and `application/json` for plain lists and dicts. Nothing heavy is imported
-here: pandas and matplotlib are only looked at once user code has imported them.
+described as a chart) and `application/json` for plain lists and dicts, and makes PIL's
+`Image.show()` / `Image.save(path)` display the image. Nothing heavy is imported here: pandas,
+matplotlib and PIL are only looked at once user code has imported them.
 """
 
 
 def load_ipython_extension(ipython):
-    from .formatters import install
+    from . import formatters, images
 
-    install(ipython)
+    formatters.install(ipython)
+    images.install()
