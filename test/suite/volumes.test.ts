@@ -6,7 +6,7 @@ import { Sandbox, Volume } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import type { Prompt } from '../../src/commands/inputs';
 import { volumeUri } from '../../src/providers/volumes/volume-file-system';
-import { answerPrompt, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
+import { answerPrompt, closeAllEditorsWithoutSaving, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 
 
@@ -102,12 +102,14 @@ describe('Volumes', () => {
     await sandbox.commands.run('echo from the sandbox > /mnt/notes/back.txt');
     assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(volumeUri(volumeId, '/back.txt'))), 'from the sandbox\n');
 
+    // Earlier suites' editors (unsaved ones among them) stay out of the picture and of the way.
+    await closeAllEditorsWithoutSaving();
     await vscode.commands.executeCommand('e2b.volumes.focus');
     await api.volumes.refresh();
     await api.volumesView.reveal(root, { expand: true });
     await vscode.commands.executeCommand('vscode.open', uri);
     await screenshot('volumes');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditorsWithoutSaving();
   });
 
   it('mounts a volume from the create wizard\'s volumes step', async () => {
