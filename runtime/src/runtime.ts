@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { prepareCgroupsForCrun } from './container/cgroups';
 import { Crun } from './container/crun';
 import { ensureNativePrograms } from './container/native';
+import { ensureBundledLibc } from './image/registry/bundled-libc';
 import { buildImage, imageIsCurrent } from './image/build';
 import { IMAGE_RECIPES } from './image/recipes';
 import { ImageTemplates } from './image/templates';
@@ -51,6 +52,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   mkdirSync(paths.dataDir, { recursive: true });
   prepareCgroupsForCrun(log);
   ensureNativePrograms(paths.binDir);
+  ensureBundledLibc(paths.binDir, process.execPath);
   await buildMissingImages(paths, options.images, log);
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);

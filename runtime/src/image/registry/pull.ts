@@ -1,0 +1,238 @@
+// Pulls an image from a registry into the runtime's image cache and hands back its flattened,
+// sandbox-ready root:
+//   <dir>/blobs/sha256/<hex>    every blob (configs, layers), verified by sha256 before it is kept
+//   <dir>/images/<key>/rootfs   one image's layers applied in order plus the runtime's additions
+//   <dir>/images/<key>/image.json
+// Both are shared by every template built from the same image. Everything is written under a
+// temporary name and renamed into place once complete and verified, so a failed pull leaves no
+// half-written blob or image behind. Progress (layers, bytes) goes to `log`, for the build log.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { HOST_ID_BASE } from '../../container/idmap';
+import { removeTree } from '../../container/bundle';
+import { PullError, RegistryClient, RegistryCredentials } from './client';
+import { parseImageReference, ImageReference, ImageReferenceError } from './reference';
+import { applyLayer, LayerError } from './extract';
+import { prepareSandboxRoot } from './prepare';
+import { UnsafePathError } from './root-paths';
+
+export { PullError } from './client';
+export type { RegistryCredentials } from './client';
+
+/** Bump when prepare.ts changes what it adds: images unpacked before are unpacked again. */
+const PREPARE_VERSION = '1';
+const PROGRESS_INTERVAL_MS = 1000;
+
+export interface PulledImage {
+  rootfs: string;
+  /** The image config's digest (the image ID). */
+  id: string;
+  /** The image's ENV, as E2B takes it into the template. */
+  envs: Record<string, string>;
+  display: string;
+}
+
+export type PullLog = (level: 'info' | 'warn', message: string) => void;
+
+interface Descriptor { mediaType?: string; digest: string; size: number; platform?: { os?: string; architecture?: string; variant?: string } }
+interface ImageConfig { architecture?: string; os?: string; config?: { Env?: string[] }; rootfs?: { diff_ids?: string[] } }
+
+const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** This machine's platform in OCI terms. */
+export function hostPlatform(): { os: string; architecture: string } {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', ia32: '386' };
+  return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
+}
+
+export class ImagePuller {
+  private readonly blobsInFlight = new Map<string, Promise<void>>();
+  private readonly imagesInFlight = new Map<string, Promise<void>>();
+
+  constructor(readonly dir: string) {}
+
+  get blobsDir(): string { return join(this.dir, 'blobs', 'sha256'); }
+  get imagesDir(): string { return join(this.dir, 'images'); }
+  blobPath(digest: string): string { return join(this.blobsDir, digest.slice('sha256:'.length)); }
+
+  async pull(image: string, credentials: RegistryCredentials | undefined, log: PullLog): Promise<PulledImage> {
+    let ref: ImageReference;
+    try {
+      ref = parseImageReference(image);
+    } catch (err) {
+      if (err instanceof ImageReferenceError) throw new PullError(err.message);
+      throw err;
+    }
+    this.makeDirs();
+    const platform = hostPlatform();
+    const client = new RegistryClient(ref, credentials);
+    log('info', `pulling ${ref.display} for ${platform.os}/${platform.architecture} from ${ref.apiHost}`);
+    const manifest = await this.resolveManifest(client, ref, platform);
+    await this.fetchBlob(client, ref, manifest.config, undefined);
+    const config = JSON.parse(readFileSync(this.blobPath(manifest.config.digest), 'utf8')) as ImageConfig;
+    if (config.architecture && config.architecture !== platform.architecture) {
+      throw new PullError(`image '${ref.display}' is for ${config.os ?? 'linux'}/${config.architecture}, not this machine's ${platform.os}/${platform.architecture}`);
+    }
+    const envs = imageEnvs(config.config?.Env ?? []);
+    const key = createHash('sha256').update(`${manifest.config.digest}\n${PREPARE_VERSION}`).digest('hex').slice(0, 32);
+    const imageDir = join(this.imagesDir, key);
+    const result = { rootfs: join(imageDir, 'rootfs'), id: manifest.config.digest, envs, display: ref.display };
+    if (existsSync(join(imageDir, 'image.json'))) {
+      log('info', `image ${manifest.config.digest.slice(0, 19)} is already unpacked (cached)`);
+      return result;
+    }
+    const total = manifest.layers.reduce((sum, l) => sum + l.size, 0);
+    log('info', `${manifest.layers.length} layer(s), ${formatBytes(total)}`);
+    for (const [i, layer] of manifest.layers.entries()) await this.fetchBlob(client, ref, layer, { index: i + 1, count: manifest.layers.length, log });
+    await this.once(this.imagesInFlight, key, () => this.unpack(imageDir, ref, manifest.layers, config, log));
+    return result;
+  }
+
+  private makeDirs(): void {
+    mkdirSync(this.dir, { recursive: true });
+    // Image roots hold files owned by the sandboxes' root (setuid ones too): host users stay out.
+    chmodSync(this.dir, 0o700);
+    mkdirSync(this.blobsDir, { recursive: true });
+    mkdirSync(this.imagesDir, { recursive: true });
+  }
+
+  /** The image manifest for this platform: through an index when the tag names one. */
+  private async resolveManifest(client: RegistryClient, ref: ImageReference, platform: { os: string; architecture: string }): Promise<{ config: Descriptor; layers: Descriptor[] }> {
+    let fetched = await client.manifest(ref.reference);
+    let parsed = parseManifest(fetched.body, ref.digest, ref);
+    let mediaType = (parsed.mediaType as string | undefined) ?? fetched.mediaType;
+    if (INDEX_TYPES.includes(mediaType) || (Array.isArray(parsed.manifests) && !parsed.layers)) {
+      const candidates = (parsed.manifests as Descriptor[] | undefined) ?? [];
+      const chosen = candidates.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (platform.architecture !== 'arm64' || !m.platform.variant || m.platform.variant === 'v8'));
+      if (!chosen || !DIGEST.test(chosen.digest)) {
+        const offered = candidates.map((m) => `${m.platform?.os ?? '?'}/${m.platform?.architecture ?? '?'}${m.platform?.variant ? `/${m.platform.variant}` : ''}`).filter((p) => p !== 'unknown/unknown');
+        throw new PullError(`image '${ref.display}' has no ${platform.os}/${platform.architecture} variant (it has: ${offered.join(', ') || 'none'})`);
+      }
+      fetched = await client.manifest(chosen.digest);
+      parsed = parseManifest(fetched.body, chosen.digest, ref);
+      mediaType = (parsed.mediaType as string | undefined) ?? fetched.mediaType;
+    }
+    if (parsed.schemaVersion === 1) throw new PullError(`image '${ref.display}' uses the old Docker manifest schema 1, which is not supported: push it again with a current Docker or skopeo`);
+    const config = parsed.config as Descriptor | undefined;
+    const layers = parsed.layers as Descriptor[] | undefined;
+    if (!config || !DIGEST.test(config.digest) || !Array.isArray(layers) || layers.some((l) => !DIGEST.test(l.digest))) {
+      throw new PullError(`image '${ref.display}' has a manifest this runtime cannot read (media type '${mediaType || 'none'}')`);
+    }
+    for (const layer of layers) {
+      if (layer.mediaType && !/tar/.test(layer.mediaType)) throw new PullError(`image '${ref.display}' has a layer of type '${layer.mediaType}', which is not a file system layer`);
+    }
+    return { config, layers };
+  }
+
+  /** Downloads a blob into the cache (verified) unless it is there; progress for layers. */
+  private async fetchBlob(client: RegistryClient, ref: ImageReference, blob: Descriptor, progress: { index: number; count: number; log: PullLog } | undefined): Promise<void> {
+    const target = this.blobPath(blob.digest);
+    const label = progress ? `layer ${progress.index}/${progress.count} ${blob.digest.slice(7, 19)}` : '';
+    if (existsSync(target)) {
+      progress?.log('info', `${label}: cached (${formatBytes(blob.size)})`);
+      return;
+    }
+    await this.once(this.blobsInFlight, blob.digest, async () => {
+      if (existsSync(target)) return;
+      const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+      try {
+        const res = await client.blob(blob.digest);
+        const hash = createHash('sha256');
+        let received = 0;
+        let lastReport = Date.now();
+        const meter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            hash.update(chunk);
+            received += chunk.length;
+            if (progress && Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+              lastReport = Date.now();
+              progress.log('info', `${label}: ${formatBytes(received)} of ${formatBytes(blob.size)}`);
+            }
+            done(null, chunk);
+          },
+        });
+        await pipeline(res.body, meter, createWriteStream(tmp, { mode: 0o600 }));
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== blob.digest || (blob.size && received !== blob.size)) {
+          throw new PullError(`blob ${blob.digest} of '${ref.display}' failed verification: got ${received} bytes with digest ${digest}`);
+        }
+        renameSync(tmp, target);
+        progress?.log('info', `${label}: downloaded ${formatBytes(received)}`);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        if (err instanceof PullError) throw err;
+        throw new PullError(`download of ${blob.digest} from ${ref.apiHost} failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  private async unpack(imageDir: string, ref: ImageReference, layers: Descriptor[], config: ImageConfig, log: PullLog): Promise<void> {
+    if (existsSync(join(imageDir, 'image.json'))) return;
+    const work = join(this.imagesDir, `.${imageDir.split('/').pop()}.tmp-${randomBytes(4).toString('hex')}`);
+    const rootfs = join(work, 'rootfs');
+    mkdirSync(rootfs, { recursive: true });
+    chownSync(rootfs, HOST_ID_BASE, HOST_ID_BASE);
+    chmodSync(rootfs, 0o755);
+    const started = Date.now();
+    try {
+      for (const [i, layer] of layers.entries()) {
+        log('info', `unpacking layer ${i + 1}/${layers.length} ${layer.digest.slice(7, 19)}`);
+        await applyLayer(rootfs, this.blobPath(layer.digest), config.rootfs?.diff_ids?.[i], (message) => log('warn', `layer ${i + 1}/${layers.length}: ${message}`));
+      }
+      await prepareSandboxRoot(rootfs, ref.display);
+      writeFileSync(join(work, 'image.json'), JSON.stringify({ reference: ref.display, layers: layers.map((l) => l.digest), pulledAt: new Date().toISOString() }, null, 2));
+      if (existsSync(imageDir)) await removeTree(imageDir);
+      renameSync(work, imageDir);
+      log('info', `image ${ref.display} unpacked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      await removeTree(work);
+      if (err instanceof UnsafePathError || err instanceof LayerError) throw new PullError(`image '${ref.display}' was refused: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Runs `work` once per key at a time; concurrent callers wait for the same run. */
+  private async once(map: Map<string, Promise<void>>, key: string, work: () => Promise<void>): Promise<void> {
+    const running = map.get(key);
+    if (running) return running;
+    const started = work().finally(() => map.delete(key));
+    map.set(key, started);
+    return started;
+  }
+}
+
+function parseManifest(body: Buffer, expectedDigest: string | undefined, ref: ImageReference): Record<string, unknown> {
+  if (expectedDigest) {
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    if (digest !== expectedDigest) throw new PullError(`the manifest of '${ref.display}' does not match its digest ${expectedDigest} (got ${digest})`);
+  }
+  try {
+    return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new PullError(`the registry ${ref.apiHost} sent a manifest for '${ref.display}' that is not JSON`);
+  }
+}
+
+/** `["K=V", …]` → { K: V }, skipping empty names (E2B also drops empty values). */
+function imageEnvs(env: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of env) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key && value) out[key] = value;
+  }
+  return out;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
