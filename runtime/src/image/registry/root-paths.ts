@@ -30,8 +30,9 @@ async function lstatOrUndefined(path: string) {
 
 /**
  * `components` resolved inside `root`: every symlink on the way is followed within the root (the
- * last one too when `followLast`). With `createDirs`, missing directories on the way are made;
- * without, the walk stops at the first missing one (the rest is appended as it is).
+ * last one too when `followLast`). With `createDirs` (for a directory that must exist), every
+ * missing component is made a directory; without, the walk stops at the first missing one (the
+ * rest is appended as it is).
  */
 export async function resolveInRoot(root: string, components: string[], options: { followLast: boolean; createDirs?: boolean }): Promise<string> {
   const out: string[] = [];
@@ -48,7 +49,7 @@ export async function resolveInRoot(root: string, components: string[], options:
     const path = join(root, ...out, part);
     const st = await lstatOrUndefined(path);
     if (!st) {
-      if (!options.createDirs || isLast) return join(root, ...out, part, ...queue);
+      if (!options.createDirs) return join(root, ...out, part, ...queue);
       await makeRootOwnedDir(path, 0o755);
       out.push(part);
       continue;
@@ -77,6 +78,14 @@ export function shiftedId(id: number): number {
   return HOST_ID_BASE + (Number.isInteger(id) && id >= 0 && id < 65536 ? id : 65534);
 }
 
+/** A file's path inside the root: its directory made when missing, a symlink in its place followed within the root. */
+async function resolveFile(root: string, path: string): Promise<string> {
+  const components = entryComponents(path);
+  const parent = await resolveInRoot(root, components.slice(0, -1), { followLast: true, createDirs: true });
+  const direct = join(parent, components[components.length - 1]);
+  return (await lstatOrUndefined(direct))?.isSymbolicLink() ? resolveInRoot(root, components, { followLast: true }) : direct;
+}
+
 /** Reads a file inside the root (symlinks followed within it); undefined when there is none. */
 export async function readInRoot(root: string, path: string): Promise<string | undefined> {
   const resolved = await resolveInRoot(root, entryComponents(path), { followLast: true });
@@ -87,7 +96,7 @@ export async function readInRoot(root: string, path: string): Promise<string | u
 
 /** Writes a file inside the root, owned by the sandbox's root (or `owner`), never through a symlink. */
 export async function writeInRoot(root: string, path: string, content: string, mode: number, owner = 0): Promise<void> {
-  const resolved = await resolveInRoot(root, entryComponents(path), { followLast: true, createDirs: true });
+  const resolved = await resolveFile(root, path);
   const handle = await open(resolved, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
   try {
     await handle.writeFile(content);
@@ -107,7 +116,7 @@ export async function isExecutableInRoot(root: string, path: string): Promise<bo
 
 /** Makes a directory inside the root when missing, owned by `owner` (a sandbox uid). */
 export async function ensureDirInRoot(root: string, path: string, mode: number, owner = 0): Promise<void> {
-  const resolved = await resolveInRoot(root, entryComponents(path), { followLast: true, createDirs: true });
+  const resolved = await resolveFile(root, path);
   const st = await lstatOrUndefined(resolved);
   if (st?.isDirectory()) return;
   if (st) throw new UnsafePathError(`'${path}' exists in the image and is not a directory`);
