@@ -5,7 +5,7 @@
 // blobs shared between templates, and crafted layers that try to escape the image root.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -114,6 +114,22 @@ describe('templates from registry images', () => {
     }
   });
 
+  it('pulls the FROM image of a Dockerfile, and fromTemplate chains keep the image underneath', async () => {
+    const dockerfile = `FROM ${registry.host}/test/app:1\nENV STAGE=docker\nRUN echo "$STAGE step as $(id -un)" > /dockerfile.txt\n`;
+    await build(Template().fromDockerfile(dockerfile), 'reg-dockerfile');
+    await build(Template().fromTemplate('reg-dockerfile').runCmd('echo child > /home/user/child.txt'), 'reg-child');
+    const sandbox = await Sandbox.create('reg-child', runtime.sdk);
+    try {
+      const run = async (cmd: string) => (await sandbox.commands.run(cmd)).stdout.trim();
+      assert.equal(await run('cat /dockerfile.txt'), 'docker step as root', 'the Dockerfile RUN ran on the pulled image');
+      assert.equal(await run('cat /home/user/child.txt'), 'child');
+      assert.match(await run('cat /etc/os-release'), /^ID=e2btest$/m);
+      assert.equal(await run('echo $STAGE'), 'docker');
+    } finally {
+      await sandbox.kill();
+    }
+  });
+
   it('applies zstd layers and whiteouts, and shares the cached blobs between templates', async () => {
     const blobsBefore = readdirSync(join(runtime.dataDir, 'registry', 'blobs', 'sha256'));
     const logs = await build(Template().fromImage(`${registry.host}/test/app:2`), 'reg-zstd');
@@ -178,6 +194,12 @@ describe('templates from registry images', () => {
     const aliases = await fetch(`${runtime.url}/templates/aliases/reg-fails`, { headers: { 'X-API-KEY': runtime.apiKey } });
     assert.equal(aliases.status, 404, 'a failed pull makes no template');
     assert.deepEqual(readdirSync(join(runtime.dataDir, 'registry', 'images')), imagesBefore, 'no image was added');
+    assert.deepEqual(halfWritten(runtime), []);
+    // What a crash in the middle of a pull leaves is removed when the runtime starts again.
+    mkdirSync(join(runtime.dataDir, 'registry', 'images', '.0123abcd.tmp-deadbeef', 'rootfs'), { recursive: true });
+    writeFileSync(join(runtime.dataDir, 'registry', 'blobs', 'sha256', `${'0'.repeat(64)}.tmp-deadbeef`), 'partial');
+    await runtime.stop();
+    await runtime.launch();
     assert.deepEqual(halfWritten(runtime), []);
   });
 

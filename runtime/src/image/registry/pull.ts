@@ -7,7 +7,7 @@
 // temporary name and renamed into place once complete and verified, so a failed pull leaves no
 // half-written blob or image behind. Progress (layers, bytes) goes to `log`, for the build log.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -53,7 +53,22 @@ export class ImagePuller {
   private readonly blobsInFlight = new Map<string, Promise<void>>();
   private readonly imagesInFlight = new Map<string, Promise<void>>();
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.removeLeftovers();
+  }
+
+  /** What a pull interrupted by a crash left under temporary names (never used by anything). */
+  private removeLeftovers(): void {
+    for (const dir of [this.blobsDir, this.imagesDir]) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names.filter((n) => n.includes('.tmp-'))) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
 
   get blobsDir(): string { return join(this.dir, 'blobs', 'sha256'); }
   get imagesDir(): string { return join(this.dir, 'images'); }
