@@ -209,6 +209,7 @@ describe('templates from registry images', () => {
     const refusedCases: [string, Layer, RegExp][] = [
       ['dotdot', gzipLayer([{ path: '../../escape.txt', content: 'x' }]), /refused: entry '..\/..\/escape.txt' has a '..' component/],
       ['hardlink-out', gzipLayer([{ path: 'leak', type: 'hardlink', linkpath: secret }]), /refused: hard link 'leak' names .* which the image does not have/],
+      ['whiteout-parent', gzipLayer([{ path: '.wh...' }]), /refused: whiteout '\.wh\.\.\.' names no file/],
     ];
     for (const [name, layer, expected] of refusedCases) {
       await registry.pushImage(`evil/${name}`, '1', [userland, layer]);

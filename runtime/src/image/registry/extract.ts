@@ -184,7 +184,10 @@ async function applyWhiteout(root: string, parentComponents: string[], name: str
     return;
   }
   if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // other AUFS metadata (.wh..wh.plnk, …)
-  const victim = join(parent, name.slice(WHITEOUT.length));
+  const hidden = name.slice(WHITEOUT.length);
+  // `.wh.` alone or `.wh...` would name the directory itself or its parent (the root's, at the top).
+  if (hidden === '' || hidden === '.' || hidden === '..') throw new UnsafePathError(`whiteout '${name}' names no file`);
+  const victim = join(parent, hidden);
   if (created.has(victim)) return;
   await removeExisting(victim);
 }
