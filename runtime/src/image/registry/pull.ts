@@ -38,7 +38,7 @@ export interface PulledImage {
 export type PullLog = (level: 'info' | 'warn', message: string) => void;
 
 interface Descriptor { mediaType?: string; digest: string; size: number; platform?: { os?: string; architecture?: string; variant?: string } }
-interface ImageConfig { architecture?: string; os?: string; config?: { Env?: string[] }; rootfs?: { diff_ids?: string[] } }
+interface ImageConfig { architecture?: string; os?: string; config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string }; rootfs?: { diff_ids?: string[] } }
 
 const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -199,7 +199,10 @@ export class ImagePuller {
         await applyLayer(rootfs, this.blobPath(layer.digest), config.rootfs?.diff_ids?.[i], (message) => log('warn', `layer ${i + 1}/${layers.length}: ${message}`));
       }
       await prepareSandboxRoot(rootfs, ref.display);
-      writeFileSync(join(work, 'image.json'), JSON.stringify({ reference: ref.display, layers: layers.map((l) => l.digest), pulledAt: new Date().toISOString() }, null, 2));
+      // What the image itself would run (unused by templates, which have their start command; kept
+      // for running catalog MCP server images later).
+      const { Entrypoint, Cmd, WorkingDir, User } = config.config ?? {};
+      writeFileSync(join(work, 'image.json'), JSON.stringify({ reference: ref.display, layers: layers.map((l) => l.digest), pulledAt: new Date().toISOString(), entrypoint: Entrypoint, cmd: Cmd, workingDir: WorkingDir, user: User }, null, 2));
       if (existsSync(imageDir)) await removeTree(imageDir);
       renameSync(work, imageDir);
       log('info', `image ${ref.display} unpacked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
