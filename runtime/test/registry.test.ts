@@ -77,7 +77,10 @@ describe('templates from registry images', () => {
       { path: 'app/dir/new.txt', content: 'new in the zstd layer\n' },
       { path: 'app/zstd.txt', content: 'unpacked with zstd\n' },
     ])]);
-    await locked.pushImage('test/private', '1', [userland, gzipLayer([{ path: 'secret.txt', content: 'behind basic auth\n' }])]);
+    // test/private:1, behind Basic auth, is a Docker v2 manifest list over a Docker v2 manifest.
+    const privateImage = await locked.pushImage('test/private', undefined, [userland, gzipLayer([{ path: 'secret.txt', content: 'behind basic auth\n' }])], { docker: true });
+    await locked.pushIndex('test/private', '1', [{ ...privateImage, architecture: 'amd64' }], { docker: true });
+    await registry.pushImage('test/app', 'arm-manifest', [userland], { architecture: 'arm64' });
     runtime = await RuntimeProcess.start(['--warm-pool', '0']);
   });
 
@@ -154,7 +157,7 @@ describe('templates from registry images', () => {
     assert.deepEqual(halfWritten(runtime), []);
   });
 
-  it('pulls with Basic auth and with the token flow; wrong or missing credentials fail clearly', async () => {
+  it('pulls with Basic auth (Docker v2 media types) and with the token flow; wrong or missing credentials fail clearly', async () => {
     await build(Template().fromImage(`${locked.host}/test/private:1`, { username: 'tester', password: 's3cret' }), 'reg-basic');
     const sandbox = await Sandbox.create('reg-basic', runtime.sdk);
     try {
@@ -183,6 +186,7 @@ describe('templates from registry images', () => {
       [`${registry.host}/test/app:no-such-tag`, /not found: .* has no manifest 'no-such-tag'/],
       [`${registry.host}/test/nothing:1`, /not found/],
       [`${registry.host}/test/app:arm-only`, /has no linux\/amd64 variant \(it has: linux\/arm64\)/],
+      [`${registry.host}/test/app:arm-manifest`, /is for linux\/arm64, not this machine's linux\/amd64/],
     ];
     for (const [image, expected] of cases) {
       await assert.rejects(build(Template().fromImage(image), 'reg-fails'), (err: Error) => {

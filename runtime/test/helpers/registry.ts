@@ -152,20 +152,25 @@ export class TestRegistry {
   }
 
   /** Pushes an image (config + layers) → its manifest's descriptor. */
-  async pushImage(repo: string, tag: string | undefined, layers: Layer[], options: { architecture?: string; env?: string[] } = {}): Promise<{ digest: string; size: number; mediaType: string }> {
+  /** `docker`: Docker's v2 schema 2 media types instead of OCI's. */
+  async pushImage(repo: string, tag: string | undefined, layers: Layer[], options: { architecture?: string; env?: string[]; docker?: boolean } = {}): Promise<{ digest: string; size: number; mediaType: string }> {
     const config = Buffer.from(JSON.stringify({ architecture: options.architecture ?? 'amd64', os: 'linux', config: { Env: options.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }));
     const configDigest = await this.pushBlob(repo, config);
     const layerDescriptors = [];
-    for (const layer of layers) layerDescriptors.push({ mediaType: layer.mediaType, digest: await this.pushBlob(repo, layer.blob), size: layer.blob.length });
-    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
-    const manifest = { schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: layerDescriptors };
+    for (const layer of layers) {
+      const mediaType = options.docker && layer.mediaType.endsWith('+gzip') ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : layer.mediaType;
+      layerDescriptors.push({ mediaType, digest: await this.pushBlob(repo, layer.blob), size: layer.blob.length });
+    }
+    const mediaType = options.docker ? 'application/vnd.docker.distribution.manifest.v2+json' : 'application/vnd.oci.image.manifest.v1+json';
+    const configType = options.docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json';
+    const manifest = { schemaVersion: 2, mediaType, config: { mediaType: configType, digest: configDigest, size: config.length }, layers: layerDescriptors };
     const size = Buffer.byteLength(JSON.stringify(manifest));
     const digest = await this.pushManifest(repo, tag ?? sha256(JSON.stringify(manifest)), manifest, mediaType);
     return { digest, size, mediaType };
   }
 
-  async pushIndex(repo: string, tag: string, entries: { digest: string; size: number; mediaType: string; architecture: string }[]): Promise<void> {
-    const mediaType = 'application/vnd.oci.image.index.v1+json';
+  async pushIndex(repo: string, tag: string, entries: { digest: string; size: number; mediaType: string; architecture: string }[], options: { docker?: boolean } = {}): Promise<void> {
+    const mediaType = options.docker ? 'application/vnd.docker.distribution.manifest.list.v2+json' : 'application/vnd.oci.image.index.v1+json';
     await this.pushManifest(repo, tag, { schemaVersion: 2, mediaType, manifests: entries.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size, platform: { os: 'linux', architecture: e.architecture } })) }, mediaType);
   }
 
