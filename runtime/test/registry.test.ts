@@ -207,6 +207,27 @@ describe('templates from registry images', () => {
     assert.deepEqual(halfWritten(runtime), []);
   });
 
+  it('builds on the local base only when the runtime was started with --offline-fallback, and says so', async () => {
+    const closed = await freePort();
+    const offline = await RuntimeProcess.start(['--warm-pool', '0', '--offline-fallback']);
+    try {
+      const logs: LogEntry[] = [];
+      await Template.build(Template().fromImage(`127.0.0.1:${closed}/test/app:1`), 'reg-offline', { ...offline.sdk, onBuildLogs: (e) => logs.push({ level: e.level, message: e.message }) });
+      assert.ok(logs.some((l) => l.level === 'warn' && /cannot reach the registry .* building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks/.test(l.message)), 'the build log says what was substituted');
+      const sandbox = await Sandbox.create('reg-offline', offline.sdk);
+      try {
+        assert.equal((await sandbox.commands.run('test -x /usr/bin/python3 && echo base')).stdout.trim(), 'base');
+      } finally {
+        await sandbox.kill();
+      }
+      // Only an unreachable registry falls back: a registry that answers "no such tag" still fails the build.
+      await assert.rejects(Template.build(Template().fromImage(`${registry.host}/test/app:no-such-tag`), 'reg-offline-tag', offline.sdk), (err: Error) => err instanceof BuildError && /not found/.test(err.message));
+    } finally {
+      await offline.stop();
+      rmSync(offline.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps crafted layers inside the image root: .. paths, symlinks out, hard links out, device nodes', async () => {
     const secret = join(hostDir, 'secret.txt');
     writeFileSync(secret, 'host only\n');

@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { readImageInfo } from '../image/build';
-import { ImagePuller, PullError, RegistryCredentials } from '../image/registry/pull';
+import { ImagePuller, PullError, RegistryCredentials, RegistryUnreachableError } from '../image/registry/pull';
 import { SandboxStart } from '../image/recipes';
 import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } from './store';
@@ -68,6 +68,8 @@ export class TemplateBuilds {
     private readonly host: BuildHost,
     private readonly imageExists: (name: string) => boolean,
     private readonly log: (line: string) => void,
+    /** `offlineFallback`: build on the local base when an image's registry cannot be reached (the user's choice). */
+    private readonly options: { offlineFallback?: boolean } = {},
     private readonly puller = new ImagePuller(join(host.paths.dataDir, 'registry')),
   ) {}
 
@@ -161,6 +163,10 @@ export class TemplateBuilds {
       const pulled = await this.puller.pull(image, credentials, (level, message) => this.append(build, level, message, 'base'));
       return { layers: [], baseRootfs: pulled.rootfs, key: hash(['registry', pulled.id]), envs: pulled.envs, user: 'user' };
     } catch (err) {
+      if (err instanceof RegistryUnreachableError && this.options.offlineFallback) {
+        this.append(build, 'warn', `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`, 'base');
+        return this.imageState(build, 'base', `base image '${image}' is not available`);
+      }
       if (err instanceof PullError) this.fail(build, 'base', `cannot pull '${image}': ${err.message}`);
       throw err;
     }

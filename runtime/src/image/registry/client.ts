@@ -9,6 +9,8 @@ import { ImageReference } from './reference';
 export interface RegistryCredentials { username: string; password: string }
 
 export class PullError extends Error {}
+/** The registry (or its token service) could not be reached at all: the one case an offline fallback may cover. */
+export class RegistryUnreachableError extends PullError {}
 
 /** The manifest media types asked for, index / list first. */
 export const MANIFEST_TYPES = [
@@ -71,7 +73,7 @@ export class RegistryClient {
       return await this.http.request(url, 'GET', { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, this.ref.loopback);
     } catch (err) {
       if (err instanceof PullError) throw err;
-      throw new PullError(`cannot reach the registry ${this.ref.apiHost} for '${this.ref.display}': ${describeNetworkError(err as NodeJS.ErrnoException)}`);
+      throw new RegistryUnreachableError(`cannot reach the registry ${this.ref.apiHost} for '${this.ref.display}': ${describeNetworkError(err as NodeJS.ErrnoException)}`);
     }
   }
 
@@ -88,7 +90,7 @@ export class RegistryClient {
     try {
       res = await this.http.request(realm, 'GET', this.credentials ? { authorization: basic(this.credentials) } : {}, this.ref.loopback && realm.host === this.ref.apiHost);
     } catch (err) {
-      throw new PullError(`cannot reach the token service ${realm.host} of ${this.ref.apiHost}: ${describeNetworkError(err as NodeJS.ErrnoException)}`);
+      throw new RegistryUnreachableError(`cannot reach the token service ${realm.host} of ${this.ref.apiHost}: ${describeNetworkError(err as NodeJS.ErrnoException)}`);
     }
     const body = await readBody(res, 1024 * 1024);
     if (res.status === 401 || res.status === 403) throw this.unauthorized();

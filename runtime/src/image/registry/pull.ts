@@ -19,7 +19,7 @@ import { applyLayer, LayerError } from './extract';
 import { prepareSandboxRoot } from './prepare';
 import { UnsafePathError } from './root-paths';
 
-export { PullError } from './client';
+export { PullError, RegistryUnreachableError } from './client';
 export type { RegistryCredentials } from './client';
 
 /** Bump when prepare.ts changes what it adds: images unpacked before are unpacked again. */
