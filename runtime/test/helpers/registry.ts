@@ -3,7 +3,7 @@
 // and a push client speaking the distribution API. Nothing here talks to anything off this machine.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
 import { createServer, IncomingMessage, request, Server } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,9 +80,7 @@ export function userlandItems(): TarItem[] {
   items.push({ path: 'usr/bin/sh', type: 'symlink', linkpath: 'bash' });
   for (const lib of libs) {
     const inImage = lib.replace(/^\/(usr\/)?lib64\//, 'usr/lib64/').replace(/^\/(usr\/)?lib\//, 'usr/lib/');
-    const real = lstatSync(lib).isSymbolicLink() ? realpathSync(lib) : lib;
-    void readlinkSync;
-    items.push({ path: inImage, content: readFileSync(real), mode: 0o755 });
+    items.push({ path: inImage, content: readFileSync(realpathSync(lib)), mode: 0o755 });
   }
   return items;
 }
@@ -107,7 +105,7 @@ export function zstdLayer(items: TarItem[]): Layer {
 export class TestRegistry {
   private constructor(readonly dir: string, readonly port: number, private readonly child: ChildProcess, readonly auth?: { username: string; password: string }) {}
 
-  /** `htpasswdLine`: `user:$2b$…` (bcrypt), for Basic auth. */
+  /** `htpasswd.line`: `user:$2b$…` (bcrypt), for Basic auth. */
   static async start(htpasswd?: { username: string; password: string; line: string }): Promise<TestRegistry> {
     const dir = mkdtempSync(join(tmpdir(), 'e2b-test-registry-'));
     const port = await freePort();

@@ -140,7 +140,8 @@ export class TarReader {
         if (size > 1024 * 1024) throw new Error('an archive metadata header is too large');
         const body = (await this.bytes.read(size + pad(size))) ?? Buffer.alloc(0);
         const content = body.subarray(0, size);
-        if (flag === 'x') pax = { ...pax, ...parsePax(content) };
+        // A global header ('g') is taken for the next entry only: layers do not rely on it.
+        if (flag === 'x' || flag === 'g') pax = { ...pax, ...parsePax(content) };
         else if (flag === 'L') longName = cString(content, 0, content.length);
         else if (flag === 'K') longLink = cString(content, 0, content.length);
         continue;
@@ -160,9 +161,11 @@ export class TarReader {
         size: pax.size !== undefined ? Number(pax.size) : size,
       };
       if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new Error(`entry '${entry.path}' has a bad size`);
-      // Only regular files carry data that belongs to them; anything else's is skipped.
-      this.remaining = entry.size;
-      this.padding = pad(entry.size);
+      // Links, directories, devices and FIFOs have no data whatever their size field says (as
+      // Go's archive/tar, which wrote most layers, reads them).
+      const dataSize = entry.type === 'file' || entry.type === 'other' ? entry.size : 0;
+      this.remaining = dataSize;
+      this.padding = pad(dataSize);
       return entry;
     }
   }
