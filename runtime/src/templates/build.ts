@@ -147,8 +147,9 @@ export class TemplateBuilds {
     }
     const image = body.fromImage ?? 'e2bdev/base';
     if (!E2B_BASE_IMAGE.test(image)) return this.registryState(build, image, body.fromImageRegistry);
-    if (image !== 'e2bdev/base') this.append(build, 'info', `base image '${image}' is E2B's: the local image 'base' stands for it`, 'base');
-    return this.imageState(build, /code-interpreter/.test(image) && this.imageExists('code-interpreter') ? 'code-interpreter' : 'base', `base image '${image}' is not available`);
+    const local = /code-interpreter/.test(image) && this.imageExists('code-interpreter-v1') ? 'code-interpreter-v1' : 'base';
+    if (image !== 'e2bdev/base') this.append(build, 'info', `base image '${image}' is E2B's: the local image '${local}' stands for it`, 'base');
+    return this.imageState(build, local, `base image '${image}' is not available`);
   }
 
   /** An image from a registry, pulled (or taken from the cache) with its progress in the build log. */
