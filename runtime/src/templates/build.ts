@@ -168,7 +168,7 @@ export class TemplateBuilds {
         this.append(build, 'warn', `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`, 'base');
         return this.imageState(build, 'base', `base image '${image}' is not available`);
       }
-      if (err instanceof PullError) this.fail(build, 'base', `cannot pull '${image}': ${err.message}`);
+      if (err instanceof PullError) this.fail(build, 'base', `cannot pull the base image: ${err.message}`);
       throw err;
     }
   }
