@@ -154,6 +154,13 @@ describe('templates from registry images', () => {
     const again = await build(Template().fromImage(`${registry.host}/test/app:1`).runCmd('echo other > /tmp/x'), 'reg-app-twice');
     assert.ok(again.some((l) => /already unpacked \(cached\)/.test(l.message)), 'the second template reuses the unpacked image');
     assert.ok(!again.some((l) => /downloaded/.test(l.message)));
+
+    // Two templates from a new image at once: one download of its new layer, one unpacked root.
+    await registry.pushImage('test/app', '3', [userland, app, gzipLayer([{ path: 'app/three.txt', content: 'three\n' }])]);
+    const imagesBefore = readdirSync(join(runtime.dataDir, 'registry', 'images')).length;
+    const both = await Promise.all(['reg-three-a', 'reg-three-b'].map((name) => build(Template().fromImage(`${registry.host}/test/app:3`), name)));
+    assert.equal(both.flat().filter((l) => /layer 3\/3 .*downloaded/.test(l.message)).length, 1, 'the shared layer is downloaded once');
+    assert.equal(readdirSync(join(runtime.dataDir, 'registry', 'images')).length, imagesBefore + 1, 'and unpacked once');
     assert.deepEqual(halfWritten(runtime), []);
   });
 

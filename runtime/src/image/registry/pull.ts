@@ -203,8 +203,9 @@ export class ImagePuller {
       // for running catalog MCP server images later).
       const { Entrypoint, Cmd, WorkingDir, User } = config.config ?? {};
       writeFileSync(join(work, 'image.json'), JSON.stringify({ reference: ref.display, layers: layers.map((l) => l.digest), pulledAt: new Date().toISOString(), entrypoint: Entrypoint, cmd: Cmd, workingDir: WorkingDir, user: User }, null, 2));
-      if (existsSync(imageDir)) await removeTree(imageDir);
-      renameSync(work, imageDir);
+      // Another unpacking may have finished first: keep that one (sandboxes may run on it).
+      if (existsSync(imageDir)) await removeTree(work);
+      else renameSync(work, imageDir);
       log('info', `image ${ref.display} unpacked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (err) {
       await removeTree(work);
