@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BuildError, Sandbox, Template } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
-import { freePort, gzipLayer, Layer, TestRegistry, TokenAuthProxy, userlandItems, zstdLayer } from './helpers/registry';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { freePort, gzipLayer, Layer, sha256, TestRegistry, TokenAuthProxy, userlandItems, zstdLayer } from './helpers/registry';
 
 // bcrypt of "s3cret" (htpasswd's format), made once with Python's crypt module.
 const HTPASSWD_LINE = 'tester:$2b$12$2s03c1.7AWNgtg2zSubApOMjQGEfftRqrfy7TkcZL1x8S6lKU.q2u';
@@ -232,6 +234,39 @@ describe('templates from registry images', () => {
     } finally {
       await offline.stop();
       rmSync(offline.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a pull under way when the runtime stops, leaving no partial blob', async () => {
+    // A registry that serves a manifest and config, then trickles one byte of a large layer and stalls.
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const layerDigest = `sha256:${'e'.repeat(64)}`;
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: 100 * 1024 * 1024 }] });
+    let stalled: (() => void) | undefined;
+    const blobAsked = new Promise<void>((resolve) => { stalled = resolve; });
+    const server = createServer((req, res) => {
+      if (req.url === '/v2/slow/app/manifests/1') return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest);
+      if (req.url === `/v2/slow/app/blobs/${sha256(config)}`) return void res.writeHead(200).end(config);
+      if (req.url === `/v2/slow/app/blobs/${layerDigest}`) {
+        res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
+        res.write(Buffer.alloc(1));
+        stalled!();
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+    try {
+      const building = Template.build(Template().fromImage(`127.0.0.1:${(server.address() as AddressInfo).port}/slow/app:1`), 'reg-slow', runtime.sdk).catch((err: Error) => err);
+      await blobAsked;
+      await runtime.stop();
+      assert.ok((await building) instanceof Error, 'the build did not finish');
+      assert.deepEqual(halfWritten(runtime), [], 'the partial download was removed');
+      assert.ok(!existsSync(join(runtime.dataDir, 'registry', 'blobs', 'sha256', 'e'.repeat(64))));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await runtime.launch();
     }
   });
 

@@ -113,6 +113,7 @@ export class TemplateBuilds {
   /** Stops running builds (their containers are killed and removed) before the runtime exits. */
   async close(): Promise<void> {
     this.closing = true;
+    this.puller.close();
     await Promise.all([...this.activeContainers].map((id) => this.host.crun.deleteForce(containerName(id)).catch(() => undefined)));
     await Promise.allSettled([...this.running]);
   }
@@ -164,6 +165,7 @@ export class TemplateBuilds {
       const pulled = await this.puller.pull(image, credentials, (level, message) => this.append(build, level, message, 'base'));
       return { layers: [], baseRootfs: pulled.rootfs, key: hash(['registry', pulled.id]), envs: pulled.envs, user: 'user' };
     } catch (err) {
+      if (this.closing) this.fail(build, 'base', 'the runtime is shutting down');
       if (err instanceof RegistryUnreachableError && this.options.offlineFallback) {
         this.append(build, 'warn', `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`, 'base');
         return this.imageState(build, 'base', `base image '${image}' is not available`);

@@ -17,6 +17,15 @@ function isTlsMismatch(err: NodeJS.ErrnoException): boolean {
 export class RegistryHttp {
   /** Loopback hosts found to serve plain http. */
   private readonly plainHttp = new Set<string>();
+  /** Requests under way, ended by close() (the runtime is stopping). */
+  private readonly active = new Set<{ destroy(err: Error): void }>();
+  private closed = false;
+
+  /** Ends every request under way and refuses new ones. */
+  close(): void {
+    this.closed = true;
+    for (const r of this.active) r.destroy(new Error('the runtime is shutting down'));
+  }
 
   /** The base URL of a registry's API (`https://host` or, for loopback hosts that need it, `http://host`). */
   baseUrl(host: string): string {
@@ -42,7 +51,8 @@ export class RegistryHttp {
     let current = url;
     let currentHeaders = headers;
     for (let hop = 0; ; hop++) {
-      const res = await once(current, method, currentHeaders);
+      if (this.closed) throw new Error('the runtime is shutting down');
+      const res = await once(current, method, currentHeaders, this.active);
       if (![301, 302, 303, 307, 308].includes(res.status) || !res.headers.location) return res;
       res.body.resume();
       if (hop >= MAX_REDIRECTS) throw new Error(`too many redirects from ${url.host}`);
@@ -56,13 +66,17 @@ export class RegistryHttp {
   }
 }
 
-function once(url: URL, method: string, headers: Record<string, string>): Promise<HttpResponse> {
+function once(url: URL, method: string, headers: Record<string, string>, active: Set<{ destroy(err: Error): void }>): Promise<HttpResponse> {
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, { method, headers: { 'user-agent': 'e2b-local-runtime', ...headers } }, (res) => {
       res.setTimeout(IDLE_TIMEOUT_MS, () => res.destroy(new Error(`no data from ${url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)));
+      active.add(res);
+      res.once('close', () => active.delete(res));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
     });
+    active.add(req);
+    req.once('close', () => active.delete(req));
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`${url.host} did not answer within ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();

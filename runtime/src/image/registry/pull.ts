@@ -14,6 +14,7 @@ import { Transform } from 'node:stream';
 import { HOST_ID_BASE } from '../../container/idmap';
 import { removeTree } from '../../container/bundle';
 import { PullError, RegistryClient, RegistryCredentials } from './client';
+import { RegistryHttp } from './http';
 import { parseImageReference, ImageReference, ImageReferenceError } from './reference';
 import { applyLayer, LayerError } from './extract';
 import { prepareSandboxRoot } from './prepare';
@@ -52,9 +53,18 @@ export function hostPlatform(): { os: string; architecture: string } {
 export class ImagePuller {
   private readonly blobsInFlight = new Map<string, Promise<void>>();
   private readonly imagesInFlight = new Map<string, Promise<void>>();
+  /** Shared by every pull: it remembers which loopback registries speak plain http, and ends them all on close(). */
+  private readonly http = new RegistryHttp();
+  private closed = false;
 
   constructor(readonly dir: string) {
     this.removeLeftovers();
+  }
+
+  /** Ends the downloads under way (their builds fail) and stops unpacking between layers. */
+  close(): void {
+    this.closed = true;
+    this.http.close();
   }
 
   /** What a pull interrupted by a crash left under temporary names (never used by anything). */
@@ -84,7 +94,7 @@ export class ImagePuller {
     }
     this.makeDirs();
     const platform = hostPlatform();
-    const client = new RegistryClient(ref, credentials);
+    const client = new RegistryClient(ref, credentials, this.http);
     log('info', `pulling ${ref.display} for ${platform.os}/${platform.architecture} from ${ref.apiHost}`);
     const manifest = await this.resolveManifest(client, ref, platform);
     await this.fetchBlob(client, ref, manifest.config, undefined);
@@ -195,6 +205,7 @@ export class ImagePuller {
     const started = Date.now();
     try {
       for (const [i, layer] of layers.entries()) {
+        if (this.closed) throw new PullError('the runtime is shutting down');
         log('info', `unpacking layer ${i + 1}/${layers.length} ${layer.digest.slice(7, 19)}`);
         await applyLayer(rootfs, this.blobPath(layer.digest), config.rootfs?.diff_ids?.[i], (message) => log('warn', `layer ${i + 1}/${layers.length}: ${message}`));
       }
