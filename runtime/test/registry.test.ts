@@ -216,6 +216,21 @@ describe('templates from registry images', () => {
     assert.deepEqual(halfWritten(runtime), []);
   });
 
+  it('builds from a digest-pinned image again without asking its registry (which may be gone)', async () => {
+    const own = await TestRegistry.start();
+    let image: string;
+    try {
+      const pushed = await own.pushImage('pin/app', '1', [userland, gzipLayer([{ path: 'pinned.txt', content: 'pinned\n' }])]);
+      image = `${own.host}/pin/app@${pushed.digest}`;
+      await build(Template().fromImage(image), 'reg-pinned');
+    } finally {
+      await own.stop();
+    }
+    const logs = await build(Template().fromImage(image).runCmd('cat /pinned.txt'), 'reg-pinned-again');
+    assert.ok(logs.some((l) => /pinned by digest and already unpacked \(cached\): the registry is not asked/.test(l.message)));
+    assert.ok(logs.some((l) => l.message === 'pinned'), 'the RUN step ran on the pinned image');
+  });
+
   it('builds on the local base only when the runtime was started with --offline-fallback, and says so', async () => {
     const closed = await freePort();
     const offline = await RuntimeProcess.start(['--warm-pool', '0', '--offline-fallback']);

@@ -3,6 +3,7 @@
 //   <dir>/blobs/sha256/<hex>    every blob (configs, layers), verified by sha256 before it is kept
 //   <dir>/images/<key>/rootfs   one image's layers applied in order plus the runtime's additions
 //   <dir>/images/<key>/image.json
+//   <dir>/pinned/<hex>          the config a digest-pinned reference led to (no registry asked again)
 // Both are shared by every template built from the same image. Everything is written under a
 // temporary name and renamed into place once complete and verified, so a failed pull leaves no
 // half-written blob or image behind. Progress (layers, bytes) goes to `log`, for the build log.
@@ -69,7 +70,7 @@ export class ImagePuller {
 
   /** What a pull interrupted by a crash left under temporary names (never used by anything). */
   private removeLeftovers(): void {
-    for (const dir of [this.blobsDir, this.imagesDir]) {
+    for (const dir of [this.blobsDir, this.imagesDir, join(this.dir, 'pinned')]) {
       let names: string[] = [];
       try {
         names = readdirSync(dir);
@@ -94,27 +95,64 @@ export class ImagePuller {
     }
     this.makeDirs();
     const platform = hostPlatform();
+    // A digest names content that never changes: once unpacked, no registry needs asking (offline too).
+    const pinned = ref.digest ? this.unpackedImage(this.pinnedConfig(ref.digest), ref) : undefined;
+    if (pinned) {
+      log('info', `image ${ref.display} is pinned by digest and already unpacked (cached): the registry is not asked`);
+      return pinned;
+    }
     const client = new RegistryClient(ref, credentials, this.http);
     log('info', `pulling ${ref.display} for ${platform.os}/${platform.architecture} from ${ref.apiHost}`);
     const manifest = await this.resolveManifest(client, ref, platform);
     await this.fetchBlob(client, ref, manifest.config, undefined);
-    const config = JSON.parse(readFileSync(this.blobPath(manifest.config.digest), 'utf8')) as ImageConfig;
+    const config = this.readConfig(manifest.config.digest);
     if (config.architecture && config.architecture !== platform.architecture) {
       throw new PullError(`image '${ref.display}' is for ${config.os ?? 'linux'}/${config.architecture}, not this machine's ${platform.os}/${platform.architecture}`);
     }
-    const envs = imageEnvs(config.config?.Env ?? []);
-    const key = createHash('sha256').update(`${manifest.config.digest}\n${PREPARE_VERSION}`).digest('hex').slice(0, 32);
-    const imageDir = join(this.imagesDir, key);
-    const result = { rootfs: join(imageDir, 'rootfs'), id: manifest.config.digest, envs, display: ref.display };
-    if (existsSync(join(imageDir, 'image.json'))) {
+    const cached = this.unpackedImage(manifest.config.digest, ref);
+    if (cached) {
       log('info', `image ${manifest.config.digest.slice(0, 19)} is already unpacked (cached)`);
-      return result;
+    } else {
+      const total = manifest.layers.reduce((sum, l) => sum + l.size, 0);
+      log('info', `${manifest.layers.length} layer(s), ${formatBytes(total)}`);
+      for (const [i, layer] of manifest.layers.entries()) await this.fetchBlob(client, ref, layer, { index: i + 1, count: manifest.layers.length, log });
+      await this.once(this.imagesInFlight, imageKey(manifest.config.digest), () => this.unpack(join(this.imagesDir, imageKey(manifest.config.digest)), ref, manifest.layers, config, log));
     }
-    const total = manifest.layers.reduce((sum, l) => sum + l.size, 0);
-    log('info', `${manifest.layers.length} layer(s), ${formatBytes(total)}`);
-    for (const [i, layer] of manifest.layers.entries()) await this.fetchBlob(client, ref, layer, { index: i + 1, count: manifest.layers.length, log });
-    await this.once(this.imagesInFlight, key, () => this.unpack(imageDir, ref, manifest.layers, config, log));
-    return result;
+    if (ref.digest) this.pin(ref.digest, manifest.config.digest);
+    return this.unpackedImage(manifest.config.digest, ref)!;
+  }
+
+  private readConfig(configDigest: string): ImageConfig {
+    return JSON.parse(readFileSync(this.blobPath(configDigest), 'utf8')) as ImageConfig;
+  }
+
+  /** The unpacked image of a config digest, when it is complete. */
+  private unpackedImage(configDigest: string | undefined, ref: ImageReference): PulledImage | undefined {
+    if (!configDigest) return undefined;
+    const imageDir = join(this.imagesDir, imageKey(configDigest));
+    if (!existsSync(join(imageDir, 'image.json')) || !existsSync(this.blobPath(configDigest))) return undefined;
+    const envs = imageEnvs(this.readConfig(configDigest).config?.Env ?? []);
+    return { rootfs: join(imageDir, 'rootfs'), id: configDigest, envs, display: ref.display };
+  }
+
+  private pinnedFile(digest: string): string { return join(this.dir, 'pinned', digest.slice('sha256:'.length)); }
+
+  private pinnedConfig(digest: string): string | undefined {
+    try {
+      const config = readFileSync(this.pinnedFile(digest), 'utf8').trim();
+      return DIGEST.test(config) ? config : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remembers which config a pinned manifest (or index, for this platform) led to. */
+  private pin(digest: string, configDigest: string): void {
+    const file = this.pinnedFile(digest);
+    mkdirSync(join(this.dir, 'pinned'), { recursive: true });
+    const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, `${configDigest}\n`);
+    renameSync(tmp, file);
   }
 
   private makeDirs(): void {
@@ -233,6 +271,11 @@ export class ImagePuller {
     map.set(key, started);
     return started;
   }
+}
+
+/** The unpacked image's directory name: its config digest and what prepare.ts adds. */
+function imageKey(configDigest: string): string {
+  return createHash('sha256').update(`${configDigest}\n${PREPARE_VERSION}`).digest('hex').slice(0, 32);
 }
 
 function parseManifest(body: Buffer, expectedDigest: string | undefined, ref: ImageReference): Record<string, unknown> {
