@@ -285,13 +285,14 @@ describe('templates from registry images', () => {
     }
   });
 
-  it('keeps crafted layers inside the image root: .. paths, symlinks out, hard links out, device nodes', async () => {
+  it('keeps crafted layers inside the image root: .. paths, symlinks out, hard links out, device nodes, a file larger than the disk', async () => {
     const secret = join(hostDir, 'secret.txt');
     writeFileSync(secret, 'host only\n');
     const refusedCases: [string, Layer, RegExp][] = [
       ['dotdot', gzipLayer([{ path: '../../escape.txt', content: 'x' }]), /refused: entry '..\/..\/escape.txt' has a '..' component/],
       ['hardlink-out', gzipLayer([{ path: 'leak', type: 'hardlink', linkpath: secret }]), /refused: hard link 'leak' names .* which the image does not have/],
       ['whiteout-parent', gzipLayer([{ path: '.wh...' }]), /refused: whiteout '\.wh\.\.\.' names no file/],
+      ['bomb', gzipLayer([{ path: 'huge.bin', declaredSize: 2 ** 50 }]), /refused: the disk holding .* is nearly full/],
     ];
     for (const [name, layer, expected] of refusedCases) {
       await registry.pushImage(`evil/${name}`, '1', [userland, layer]);

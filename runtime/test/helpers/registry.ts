@@ -18,6 +18,8 @@ export interface TarItem {
   linkpath?: string;
   uid?: number;
   gid?: number;
+  /** A size field that lies (GNU base-256, for sizes octal cannot hold); no data follows. */
+  declaredSize?: number;
 }
 
 function octal(n: number, width: number): string {
@@ -35,7 +37,13 @@ export function tarOf(items: TarItem[]): Buffer {
     h.write(octal(item.mode ?? (type === 'dir' ? 0o755 : 0o644), 8), 100, 'latin1');
     h.write(octal(item.uid ?? 0, 8), 108, 'latin1');
     h.write(octal(item.gid ?? 0, 8), 116, 'latin1');
-    h.write(octal(content.length, 12), 124, 'latin1');
+    if (item.declaredSize !== undefined) {
+      h[124] = 0x80;
+      let n = item.declaredSize;
+      for (let i = 135; i > 124; i--) { h[i] = n % 256; n = Math.floor(n / 256); }
+    } else {
+      h.write(octal(content.length, 12), 124, 'latin1');
+    }
     h.write(octal(1700000000, 12), 136, 'latin1');
     h.write('        ', 148, 'latin1');
     h.write({ file: '0', dir: '5', symlink: '2', hardlink: '1', char: '3' }[type], 156, 'latin1');

@@ -6,7 +6,7 @@
 // are hidden) delete what earlier layers put there. Ownership is shifted into the sandboxes' uid
 // range, as for the runtime's own images; extended attributes (file capabilities) are dropped.
 import { constants, createReadStream } from 'node:fs';
-import { link, lstat, lutimes, mkdir, open, readdir, rm, symlink, lchown, chmod, utimes } from 'node:fs/promises';
+import { link, lstat, lutimes, mkdir, open, readdir, rm, statfs, symlink, lchown, chmod, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,6 +17,11 @@ import { TarEntry, TarReader } from './tar';
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+/** A layer may hold far more than it weighs: the disk is checked as it fills, and kept from filling up. */
+const SPACE_CHECK_EVERY_BYTES = 64 * 1024 * 1024;
+const SPACE_CHECK_EVERY_ENTRIES = 4096;
+const KEEP_FREE_BYTES = 2 * 1024 * 1024 * 1024;
+const KEEP_FREE_INODES = 100_000;
 
 export interface LayerOutcome { entries: number; skipped: string[] }
 
@@ -71,9 +76,15 @@ export async function applyLayer(root: string, blobPath: string, diffId: string 
   const created = new Set<string>();
   const skipped: string[] = [];
   let entries = 0;
+  let bytesSinceCheck = 0;
   try {
     for (let entry = await tar.next(); entry; entry = await tar.next()) {
       entries++;
+      bytesSinceCheck += entry.type === 'file' ? entry.size : 0;
+      if (bytesSinceCheck >= SPACE_CHECK_EVERY_BYTES || entries % SPACE_CHECK_EVERY_ENTRIES === 0) {
+        bytesSinceCheck = 0;
+        await checkSpace(root, entry.size);
+      }
       await applyEntry(root, entry, tar, created, skipped);
     }
     // The rest of the stream (the end-of-archive blocks) still counts toward the diff id.
@@ -88,6 +99,13 @@ export async function applyLayer(root: string, blobPath: string, diffId: string 
   if (diffId && digest !== diffId) throw new LayerError(`the layer's content does not match the image config (diff id ${diffId}, got ${digest})`);
   if (skipped.length > 0) warn(`skipped ${skipped.length} device node(s) and FIFO(s) the layer holds (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}): a sandbox's /dev is its own`);
   return { entries, skipped };
+}
+
+async function checkSpace(root: string, next: number): Promise<void> {
+  const fs = await statfs(root);
+  if (fs.bavail * fs.bsize - next < KEEP_FREE_BYTES || fs.ffree < KEEP_FREE_INODES) {
+    throw new LayerError(`the disk holding ${root.replace(/\/images\/[^/]+\/rootfs$/, '')} is nearly full (the image is larger than the space left, or a layer expands without end)`);
+  }
 }
 
 async function lstatOrUndefined(path: string) {
