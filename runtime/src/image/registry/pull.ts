@@ -4,7 +4,7 @@
 //   <dir>/images/<key>/rootfs   one image's layers applied in order plus the runtime's additions
 //   <dir>/images/<key>/image.json
 //   <dir>/pinned/<hex>          the config a digest-pinned reference led to (no registry asked again)
-// Both are shared by every template built from the same image. Everything is written under a
+// Blobs and images are shared by every template built from the same image. Everything is written under a
 // temporary name and renamed into place once complete and verified, so a failed pull leaves no
 // half-written blob or image behind. Progress (layers, bytes) goes to `log`, for the build log.
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,6 +18,7 @@ import { PullError, RegistryClient, RegistryCredentials } from './client';
 import { RegistryHttp } from './http';
 import { parseImageReference, ImageReference, ImageReferenceError } from './reference';
 import { applyLayer, LayerError } from './extract';
+import { Descriptor, DIGEST, hostPlatform, resolveManifest } from './manifest';
 import { prepareSandboxRoot } from './prepare';
 import { UnsafePathError } from './root-paths';
 
@@ -39,17 +40,7 @@ export interface PulledImage {
 
 export type PullLog = (level: 'info' | 'warn', message: string) => void;
 
-interface Descriptor { mediaType?: string; digest: string; size: number; platform?: { os?: string; architecture?: string; variant?: string } }
 interface ImageConfig { architecture?: string; os?: string; config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string }; rootfs?: { diff_ids?: string[] } }
-
-const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-/** This machine's platform in OCI terms. */
-export function hostPlatform(): { os: string; architecture: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', ia32: '386' };
-  return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
-}
 
 export class ImagePuller {
   private readonly blobsInFlight = new Map<string, Promise<void>>();
@@ -103,7 +94,7 @@ export class ImagePuller {
     }
     const client = new RegistryClient(ref, credentials, this.http);
     log('info', `pulling ${ref.display} for ${platform.os}/${platform.architecture} from ${ref.apiHost}`);
-    const manifest = await this.resolveManifest(client, ref, platform);
+    const manifest = await resolveManifest(client, ref, platform);
     await this.fetchBlob(client, ref, manifest.config, undefined);
     const config = this.readConfig(manifest.config.digest);
     if (config.architecture && config.architecture !== platform.architecture) {
@@ -161,34 +152,6 @@ export class ImagePuller {
     chmodSync(this.dir, 0o700);
     mkdirSync(this.blobsDir, { recursive: true });
     mkdirSync(this.imagesDir, { recursive: true });
-  }
-
-  /** The image manifest for this platform: through an index when the tag names one. */
-  private async resolveManifest(client: RegistryClient, ref: ImageReference, platform: { os: string; architecture: string }): Promise<{ config: Descriptor; layers: Descriptor[] }> {
-    let fetched = await client.manifest(ref.reference);
-    let parsed = parseManifest(fetched.body, ref.digest, ref);
-    let mediaType = (parsed.mediaType as string | undefined) ?? fetched.mediaType;
-    if (INDEX_TYPES.includes(mediaType) || (Array.isArray(parsed.manifests) && !parsed.layers)) {
-      const candidates = (parsed.manifests as Descriptor[] | undefined) ?? [];
-      const chosen = candidates.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (platform.architecture !== 'arm64' || !m.platform.variant || m.platform.variant === 'v8'));
-      if (!chosen || !DIGEST.test(chosen.digest)) {
-        const offered = candidates.map((m) => `${m.platform?.os ?? '?'}/${m.platform?.architecture ?? '?'}${m.platform?.variant ? `/${m.platform.variant}` : ''}`).filter((p) => p !== 'unknown/unknown');
-        throw new PullError(`image '${ref.display}' has no ${platform.os}/${platform.architecture} variant (it has: ${offered.join(', ') || 'none'})`);
-      }
-      fetched = await client.manifest(chosen.digest);
-      parsed = parseManifest(fetched.body, chosen.digest, ref);
-      mediaType = (parsed.mediaType as string | undefined) ?? fetched.mediaType;
-    }
-    if (parsed.schemaVersion === 1) throw new PullError(`image '${ref.display}' uses the old Docker manifest schema 1, which is not supported: push it again with a current Docker or skopeo`);
-    const config = parsed.config as Descriptor | undefined;
-    const layers = parsed.layers as Descriptor[] | undefined;
-    if (!config || !DIGEST.test(config.digest) || !Array.isArray(layers) || layers.some((l) => !DIGEST.test(l.digest))) {
-      throw new PullError(`image '${ref.display}' has a manifest this runtime cannot read (media type '${mediaType || 'none'}')`);
-    }
-    for (const layer of layers) {
-      if (layer.mediaType && !/tar/.test(layer.mediaType)) throw new PullError(`image '${ref.display}' has a layer of type '${layer.mediaType}', which is not a file system layer`);
-    }
-    return { config, layers };
   }
 
   /** Downloads a blob into the cache (verified) unless it is there; progress for layers. */
@@ -276,18 +239,6 @@ export class ImagePuller {
 /** The unpacked image's directory name: its config digest and what prepare.ts adds. */
 function imageKey(configDigest: string): string {
   return createHash('sha256').update(`${configDigest}\n${PREPARE_VERSION}`).digest('hex').slice(0, 32);
-}
-
-function parseManifest(body: Buffer, expectedDigest: string | undefined, ref: ImageReference): Record<string, unknown> {
-  if (expectedDigest) {
-    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    if (digest !== expectedDigest) throw new PullError(`the manifest of '${ref.display}' does not match its digest ${expectedDigest} (got ${digest})`);
-  }
-  try {
-    return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new PullError(`the registry ${ref.apiHost} sent a manifest for '${ref.display}' that is not JSON`);
-  }
 }
 
 /** `["K=V", …]` → { K: V }, skipping empty names (E2B also drops empty values). */
