@@ -184,6 +184,15 @@ describe('templates from registry images', () => {
     assert.ok(tokenProxy.tokensIssued.length > 0, 'a token was asked for with the credentials');
     await assert.rejects(build(Template().fromImage(viaToken, { username: 'robot', password: 'nope' }), 'reg-token-wrong'),
       (err: Error) => err instanceof BuildError && /unauthorized/.test(err.message));
+    // A token service named over plain http off this machine is refused before it is contacted
+    // (198.18.0.0/15 is reserved for tests; nothing is sent there).
+    const cleartext = await TokenAuthProxy.start(registry.port, { username: 'robot', password: 'token-pass' }, 'http://198.18.0.1/token');
+    try {
+      await assert.rejects(build(Template().fromImage(`127.0.0.1:${cleartext.port}/test/app:2`, { username: 'robot', password: 'token-pass' }), 'reg-token-http'),
+        (err: Error) => err instanceof BuildError && /token service http:\/\/198\.18\.0\.1\/token, which is not https: refused/.test(err.message));
+    } finally {
+      await cleartext.stop();
+    }
     assert.deepEqual(halfWritten(runtime), []);
   });
 

@@ -194,7 +194,8 @@ export class TokenAuthProxy {
   readonly tokensIssued: string[] = [];
   private constructor(private readonly server: Server, readonly port: number) {}
 
-  static async start(upstreamPort: number, credentials: { username: string; password: string }): Promise<TokenAuthProxy> {
+  /** `realm`: the token service to name instead of this proxy's own /token. */
+  static async start(upstreamPort: number, credentials: { username: string; password: string }, realm?: string): Promise<TokenAuthProxy> {
     const valid = new Set<string>();
     let proxy: TokenAuthProxy | undefined;
     const server = createServer((req: IncomingMessage, res) => {
@@ -213,7 +214,7 @@ export class TokenAuthProxy {
       }
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (!bearer || !valid.has(bearer)) {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${proxy!.port}/token",service="test-registry",scope="repository:test/app:pull"`, 'content-type': 'application/json' })
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm ?? `http://127.0.0.1:${proxy!.port}/token`}",service="test-registry",scope="repository:test/app:pull"`, 'content-type': 'application/json' })
           .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
         return;
       }

@@ -4,7 +4,7 @@
 // asked for with Basic credentials when there are any). Errors say what went wrong in words a
 // user can act on (PullError).
 import { HttpResponse, readBody, RegistryHttp } from './http';
-import { ImageReference } from './reference';
+import { ImageReference, isLoopbackHost } from './reference';
 
 export interface RegistryCredentials { username: string; password: string }
 
@@ -83,7 +83,16 @@ export class RegistryClient {
       return basic(this.credentials);
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) throw new PullError(`registry ${this.ref.apiHost} asks for an unsupported authentication scheme '${challenge.scheme}'`);
-    const realm = new URL(challenge.params.realm);
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      throw new PullError(`registry ${this.ref.apiHost} names a token service that is not a URL: '${challenge.params.realm}'`);
+    }
+    // Credentials go in the clear over http: only to a token service on this machine.
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.host))) {
+      throw new PullError(`registry ${this.ref.apiHost} names the token service ${realm.href}, which is not https: refused (credentials would travel in the clear)`);
+    }
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', challenge.params.scope ?? `repository:${this.ref.repository}:pull`);
     let res: HttpResponse;

@@ -1,6 +1,7 @@
 // HTTP for the registry client: https, or plain http for a loopback registry that does not speak
 // TLS (Docker's rule for insecure registries: try TLS, then fall back); redirects followed (blob
-// downloads often go to a CDN) without carrying the registry's Authorization to another host.
+// downloads often go to a CDN) without carrying the registry's Authorization to another host or
+// scheme.
 import { IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -57,7 +58,7 @@ export class RegistryHttp {
       res.body.resume();
       if (hop >= MAX_REDIRECTS) throw new Error(`too many redirects from ${url.host}`);
       const next = new URL(res.headers.location, current);
-      if (next.host !== current.host) {
+      if (next.host !== current.host || next.protocol !== current.protocol) {
         const { authorization: _dropped, ...rest } = currentHeaders;
         currentHeaders = rest;
       }
