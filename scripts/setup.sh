@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 # openssl: signs the runtime's local CA and certificate (https on the sandbox domain); ca-certificates:
 # the system's CAs, which the env file's bundle keeps trusting. libnss-myhostname: resolves *.localhost
 # (sandbox host names <port>-<id>.e2b.localhost) to this machine, as browsers do; glibc alone does not.
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname)
+# zstd: unpacks zstd-compressed image layers (Node 20's zlib has no zstd). docker-registry: the CNCF
+# registry the registry tests run on loopback.
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname zstd docker-registry)
 
 # Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
 # go missing): each package is proved by running what the project uses of it.
@@ -27,6 +29,8 @@ works() {
     openssl) openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null -subj /CN=probe -days 1 -out /dev/null ;;
     ca-certificates) grep -q 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt ;;
     libnss-myhostname) getent hosts 49983-probe.e2b.localhost ;;
+    zstd) [ "$(printf probe | zstd -q -c | zstd -q -d -c)" = probe ] ;;
+    docker-registry) docker-registry --version ;;
   esac
 }
 
@@ -61,6 +65,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   for pkg in "${missing[@]}"; do
     works "$pkg" >/dev/null 2>&1 || { echo "setup: $pkg is installed but does not work:"; works "$pkg"; exit 1; } >&2
   done
+  # Debian starts the registry as a service on port 5000: the tests only run their own, on loopback.
+  if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci is exact and fast when node_modules is already in place.

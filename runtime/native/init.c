@@ -22,6 +22,14 @@
 #define LOG_DIR "/run/e2b-agent"
 #define LOG_FILE LOG_DIR "/agent.log"
 #define OOM_SCORE_ADJ_BELOW_INIT "500"
+/*
+ * Images pulled from a registry may have no glibc, or an older one than the host's Node needs.
+ * Their root holds this marker (written by the runtime when it unpacks them), and the agent then
+ * runs through the host's own loader and libraries, bind-mounted with the runtime's helpers.
+ */
+#define BUNDLED_LIBC_MARKER "/opt/e2b/.use-bundled-libc"
+#define BUNDLED_LIBS "/opt/e2b/bin/node-libs"
+#define BUNDLED_LOADER BUNDLED_LIBS "/ld.so"
 
 static volatile pid_t agent_pid = 0;
 static volatile sig_atomic_t stopping = 0;
@@ -75,6 +83,17 @@ static pid_t start_agent(char **argv) {
          */
         int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
         if (adj >= 0) { if (write(adj, OOM_SCORE_ADJ_BELOW_INIT, strlen(OOM_SCORE_ADJ_BELOW_INIT)) < 0) { /* keep init's */ } close(adj); }
+        if (access(BUNDLED_LIBC_MARKER, F_OK) == 0 && access(BUNDLED_LOADER, X_OK) == 0) {
+            int n = 0;
+            while (argv[1 + n]) n++;
+            char *via_loader[n + 4];
+            via_loader[0] = BUNDLED_LOADER;
+            via_loader[1] = "--library-path";
+            via_loader[2] = BUNDLED_LIBS;
+            for (int i = 0; i <= n; i++) via_loader[3 + i] = argv[1 + i];
+            execv(BUNDLED_LOADER, via_loader);
+            perror("e2b-init: execv (bundled loader)");
+        }
         execv(argv[1], argv + 1);
         perror("e2b-init: execv");
         _exit(127);

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { prepareCgroupsForCrun } from './container/cgroups';
 import { Crun } from './container/crun';
 import { ensureNativePrograms } from './container/native';
+import { ensureBundledLibc } from './image/registry/bundled-libc';
 import { buildImage, imageIsCurrent } from './image/build';
 import { IMAGE_RECIPES } from './image/recipes';
 import { ImageTemplates } from './image/templates';
@@ -38,6 +39,8 @@ export interface RuntimeOptions {
   diskSizeMB?: number;
   /** Each new volume's size cap (default 10 GiB, sparse). */
   volumeSizeMB?: number;
+  /** Templates whose image registry cannot be reached are built on the local base (logged as such). */
+  offlineFallback?: boolean;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
   log: (line: string) => void;
@@ -51,6 +54,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   mkdirSync(paths.dataDir, { recursive: true });
   prepareCgroupsForCrun(log);
   ensureNativePrograms(paths.binDir);
+  ensureBundledLibc(paths.binDir, process.execPath);
   await buildMissingImages(paths, options.images, log);
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
@@ -68,7 +72,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   }
   const builds: TemplateBuilds = new TemplateBuilds(new TemplateStore(paths), {
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
-  }, (name: string): boolean => templates.isImage(name), log);
+  }, (name: string): boolean => templates.isImage(name), log, { offlineFallback: options.offlineFallback });
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
   const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
   const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));

@@ -65,10 +65,10 @@ describe('template builds', () => {
     }
   });
 
-  it('builds from a Dockerfile (parsed by the SDK into steps) on a mapped Debian-like base', async () => {
-    const dockerfile = 'FROM ubuntu:22.04\nENV FOO=bar\nRUN echo "$FOO by $(whoami)" > /tmp/foo\nWORKDIR /srv\nCOPY hello.txt /srv/\n';
+  it('builds from a Dockerfile (parsed by the SDK into steps) on E2B\'s base image', async () => {
+    const dockerfile = 'FROM e2bdev/base:latest\nENV FOO=bar\nRUN echo "$FOO by $(whoami)" > /tmp/foo\nWORKDIR /srv\nCOPY hello.txt /srv/\n';
     const { logs } = await build(Template({ fileContextPath: context }).fromDockerfile(dockerfile), 'from-dockerfile');
-    assert.ok(logs.some((l) => /mapped to the local Debian image/.test(l.message)), 'the base image mapping is logged');
+    assert.ok(logs.some((l) => /the local image 'base' stands for it/.test(l.message)), 'the base image mapping is logged');
     const sandbox = await Sandbox.create('from-dockerfile', runtime.sdk);
     try {
       const run = async (cmd: string) => (await sandbox.commands.run(cmd)).stdout.trim();
@@ -94,8 +94,9 @@ describe('template builds', () => {
     assert.equal(aliases.status, 404, 'a failed build makes no template');
   });
 
-  it('refuses base images it cannot provide', async () => {
-    await assert.rejects(Template.build(Template().fromImage('alpine:3'), 'alpine-thing', runtime.sdk), (err: Error) => err instanceof BuildError && /not supported/.test(err.message));
+  it('refuses registry credentials it cannot use (AWS, GCP) before contacting any registry', async () => {
+    const template = Template().fromAWSRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1', { accessKeyId: 'AKIA', secretAccessKey: 'secret', region: 'us-east-1' });
+    await assert.rejects(Template.build(template, 'aws-thing', runtime.sdk), (err: Error) => err instanceof BuildError && /not supported by the local runtime/.test(err.message));
   });
 
   it('reuses the cached layers before the one changed step', async () => {

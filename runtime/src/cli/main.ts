@@ -19,7 +19,9 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)
   --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)
-  --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)`;
+  --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)
+  --offline-fallback   a template whose image registry cannot be reached is built on the local
+                       base image instead of failing (its build log says so)`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
   let diskSizeMB: number | undefined;
   let volumeSizeMB: number | undefined;
   const warmPool: string[] = [];
+  let offlineFallback = false;
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
       const v = rest[++i];
@@ -56,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
       case '--image': images.push(value()); break;
       case '--warm-pool': warmPool.push(value()); break;
       case '--no-new-privileges': noNewPrivileges = true; break;
+      case '--offline-fallback': offlineFallback = true; break;
       case '--disk-size-mb':
         diskSizeMB = Number(value());
         if (!Number.isInteger(diskSizeMB) || diskSizeMB < 16) throw new Error('--disk-size-mb takes a whole number of MB, at least 16');
@@ -73,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, offlineFallback, log,
     warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {

@@ -2,8 +2,9 @@
 // a cached layer. Build state and logs live in memory; the finished template is stored.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { readImageInfo } from '../image/build';
+import { ImagePuller, PullError, RegistryCredentials, RegistryUnreachableError } from '../image/registry/pull';
 import { SandboxStart } from '../image/recipes';
 import { ApiError, badRequest, notFound } from '../sandbox/errors';
 import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } from './store';
@@ -19,6 +20,7 @@ export interface BuildStep { type: string; args?: string[]; force?: boolean; fil
 export interface BuildRequest {
   fromImage?: string;
   fromTemplate?: string;
+  fromImageRegistry?: { type?: string; username?: string; password?: string };
   force?: boolean;
   startCmd?: string;
   readyCmd?: string;
@@ -50,8 +52,8 @@ interface BuildState {
   start?: SandboxStart;
 }
 
-/** E2B's base images map to our `base` image: any other Debian-like image does too. */
-const DEBIAN_LIKE = /^(docker\.io\/)?(library\/)?(e2bdev\/(base|code-interpreter)|debian|ubuntu|python|node|buildpack-deps)(:[^/]*)?$/;
+/** E2B's own base images are the runtime's local ones; any other image is pulled from its registry. */
+const E2B_BASE_IMAGE = /^(docker\.io\/)?e2bdev\/(base|code-interpreter)(:[^/@]*)?$/;
 const MAX_LOWERDIR_CHARS = 3500;
 
 export class TemplateBuilds {
@@ -66,6 +68,9 @@ export class TemplateBuilds {
     private readonly host: BuildHost,
     private readonly imageExists: (name: string) => boolean,
     private readonly log: (line: string) => void,
+    /** `offlineFallback`: build on the local base when an image's registry cannot be reached (the user's choice). */
+    private readonly options: { offlineFallback?: boolean } = {},
+    private readonly puller = new ImagePuller(join(host.paths.dataDir, 'registry')),
   ) {}
 
   /** `POST /v3/templates`: registers a build of `name[:tag]` (plus `tags`), waiting for its steps. */
@@ -108,6 +113,7 @@ export class TemplateBuilds {
   /** Stops running builds (their containers are killed and removed) before the runtime exits. */
   async close(): Promise<void> {
     this.closing = true;
+    this.puller.close();
     await Promise.all([...this.activeContainers].map((id) => this.host.crun.deleteForce(containerName(id)).catch(() => undefined)));
     await Promise.allSettled([...this.running]);
   }
@@ -121,7 +127,7 @@ export class TemplateBuilds {
     throw new Error(message);
   }
 
-  private baseState(build: Build, body: BuildRequest): BuildState {
+  private async baseState(build: Build, body: BuildRequest): Promise<BuildState> {
     if (body.fromTemplate) {
       // E2B resolves the parent reference when the build starts; a bad one fails the build at 'base'.
       let ref: TemplateRef;
@@ -141,11 +147,32 @@ export class TemplateBuilds {
       return this.imageState(build, ref.name, `template '${ref.name}' not found`);
     }
     const image = body.fromImage ?? 'e2bdev/base';
-    if (!DEBIAN_LIKE.test(image)) {
-      this.fail(build, 'base', `base image '${image}' is not supported by the local runtime: it cannot pull images, only build on its Debian 'base' image (use fromTemplate('base'), fromBaseImage() or a Debian/Ubuntu image)`);
+    if (!E2B_BASE_IMAGE.test(image)) return this.registryState(build, image, body.fromImageRegistry);
+    const local = /code-interpreter/.test(image) && this.imageExists('code-interpreter-v1') ? 'code-interpreter-v1' : 'base';
+    if (image !== 'e2bdev/base') this.append(build, 'info', `base image '${image}' is E2B's: the local image '${local}' stands for it`, 'base');
+    return this.imageState(build, local, `base image '${image}' is not available`);
+  }
+
+  /** An image from a registry, pulled (or taken from the cache) with its progress in the build log. */
+  private async registryState(build: Build, image: string, registry: BuildRequest['fromImageRegistry']): Promise<BuildState> {
+    let credentials: RegistryCredentials | undefined;
+    if (registry) {
+      if (registry.type !== 'registry') this.fail(build, 'base', `registry credentials of type '${registry.type}' (AWS, GCP) are not supported by the local runtime: use fromImage(image, { username, password })`);
+      if (!registry.username || !registry.password) this.fail(build, 'base', 'registry credentials need both a username and a password');
+      credentials = { username: registry.username, password: registry.password };
     }
-    if (image !== 'e2bdev/base') this.append(build, 'warn', `base image '${image}' is mapped to the local Debian image 'base'`, 'base');
-    return this.imageState(build, /code-interpreter/.test(image) && this.imageExists('code-interpreter') ? 'code-interpreter' : 'base', `base image '${image}' is not available`);
+    try {
+      const pulled = await this.puller.pull(image, credentials, (level, message) => this.append(build, level, message, 'base'));
+      return { layers: [], baseRootfs: pulled.rootfs, key: hash(['registry', pulled.id]), envs: pulled.envs, user: 'user' };
+    } catch (err) {
+      if (this.closing) this.fail(build, 'base', 'the runtime is shutting down');
+      if (err instanceof RegistryUnreachableError && this.options.offlineFallback) {
+        this.append(build, 'warn', `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`, 'base');
+        return this.imageState(build, 'base', `base image '${image}' is not available`);
+      }
+      if (err instanceof PullError) this.fail(build, 'base', `cannot pull the base image: ${err.message}`);
+      throw err;
+    }
   }
 
   private imageState(build: Build, name: string, missing: string): BuildState {
@@ -157,8 +184,8 @@ export class TemplateBuilds {
   private async run(build: Build, body: BuildRequest): Promise<void> {
     const started = Date.now();
     const steps = body.steps ?? [];
-    const state = this.baseState(build, body);
     this.append(build, 'info', `[base] FROM ${body.fromTemplate ? `template ${body.fromTemplate}` : body.fromImage ?? 'e2bdev/base'}`, 'base');
+    const state = await this.baseState(build, body);
     // A forced build (skipCache) invalidates every layer; a forced step that one and all after it.
     let nonce = body.force ? randomUUID() : '';
     for (let i = 0; i < steps.length; i++) {
