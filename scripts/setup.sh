@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # openssl: signs the runtime's local CA and certificate (https on the sandbox domain); ca-certificates:
 # the system's CAs, which the env file's bundle keeps trusting. libnss-myhostname: resolves *.localhost
 # (sandbox host names <port>-<id>.e2b.localhost) to this machine, as browsers do; glibc alone does not.
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname)
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname nftables)
 
 # Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
 # go missing): each package is proved by running what the project uses of it.
@@ -27,6 +27,8 @@ works() {
     openssl) openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null -subj /CN=probe -days 1 -out /dev/null ;;
     ca-certificates) grep -q 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt ;;
     libnss-myhostname) getent hosts 49983-probe.e2b.localhost ;;
+    # Sandbox egress rules: a table like the runtime's, checked (-c) without being loaded.
+    nftables) printf 'table inet e2b_probe {\n chain c {\n  type filter hook forward priority 0;\n  ip daddr { 10.0.0.0/8 } drop\n }\n}\n' | nft -c -f - ;;
   esac
 }
 

@@ -1,4 +1,6 @@
 // Starting the runtime: host preparation, images, API key, re-adopting sandboxes, the server.
+import { SandboxNetworks } from './network/sandbox-networks';
+import { describeUplink, Uplink } from './network/uplink';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { join } from 'node:path';
@@ -40,6 +42,8 @@ export interface RuntimeOptions {
   volumeSizeMB?: number;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
+  /** Where sandbox traffic leaves the host (none: sandboxes have loopback only). */
+  uplink: Uplink;
   log: (line: string) => void;
 }
 
@@ -81,6 +85,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const collectSnapshotGarbage = () => void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
   // Snapshots start sandboxes as templates do; their names never shadow a template's.
   const templatesAndSnapshots = { resolve: (ref: string) => templates.resolve(ref) ?? snapshotStore.resolve(ref) };
+  const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
+  await network.start();
+  log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templatesAndSnapshots, {
     nodeBinary: process.execPath,
     agentScript,
@@ -92,6 +99,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     events,
     volumes,
     afterDestroy: collectSnapshotGarbage,
+    network,
   });
   await sandboxes.restore();
   await snapshotStore.recover();
@@ -113,6 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server, sandboxes, apiKey, url,
     close: async () => {
       await sandboxes.stop();
+      await network.close();
       deliveries.stop();
       await builds.close();
       clearInterval(renewal);

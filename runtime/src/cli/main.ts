@@ -1,4 +1,5 @@
 // `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
+import { uplinkFrom } from '../network/uplink';
 import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';
 import { parsePoolSizes } from '../sandbox/warm-pool';
@@ -19,7 +20,9 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --warm-pool T=N,...  ready sandboxes to keep per template (default ${DEFAULT_WARM_POOL}; 0 = none)
   --no-new-privileges  set no_new_privs on sandbox processes (sudo then stops working)
   --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)
-  --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)`;
+  --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)
+  --uplink U           where sandbox traffic goes out: host (the host's routing), none (loopback
+                       only), netns:NAME (a network namespace; for tests). Default $E2B_RUNTIME_UPLINK or host`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
   let diskSizeMB: number | undefined;
   let volumeSizeMB: number | undefined;
   const warmPool: string[] = [];
+  let uplinkOption: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
       const v = rest[++i];
@@ -64,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
         volumeSizeMB = Number(value());
         if (!Number.isInteger(volumeSizeMB) || volumeSizeMB < 16) throw new Error('--volume-size-mb takes a whole number of MB, at least 16');
         break;
+      case '--uplink': uplinkOption = value(); break;
       default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
     }
   }
@@ -73,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, log, uplink: uplinkFrom(uplinkOption),
     warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {
