@@ -70,8 +70,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   for (const script of [agentScript, interpreterScript]) {
     if (!existsSync(script)) throw new Error(`${script} is missing: build the runtime first (npm run -w runtime build)`);
   }
+  const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
+  await network.start();
+  log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
   const builds: TemplateBuilds = new TemplateBuilds(new TemplateStore(paths), {
-    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
+    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges, network,
   }, (name: string): boolean => templates.isImage(name), log);
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
   const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
@@ -85,9 +88,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const collectSnapshotGarbage = () => void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
   // Snapshots start sandboxes as templates do; their names never shadow a template's.
   const templatesAndSnapshots = { resolve: (ref: string) => templates.resolve(ref) ?? snapshotStore.resolve(ref) };
-  const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
-  await network.start();
-  log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templatesAndSnapshots, {
     nodeBinary: process.execPath,
     agentScript,
@@ -121,9 +121,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     server, sandboxes, apiKey, url,
     close: async () => {
       await sandboxes.stop();
-      await network.close();
       deliveries.stop();
       await builds.close();
+      await network.close();
       clearInterval(renewal);
       await listener.close();
     },

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, Server } from 'node:http';
-import { ALL_TRAFFIC, Sandbox } from 'e2b';
+import { ALL_TRAFFIC, Sandbox, Template } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { TEST_HOSTS, TEST_NAMES, TEST_UDP_PORT, TestNetns } from './helpers/test-netns';
 import { waitUntil } from './helpers/wait';
@@ -176,6 +176,17 @@ describe('sandbox network (egress through a test uplink)', () => {
       assert.equal(netns.log.includes(`spoofed-${tag}`), false, 'a forged source address is dropped on the host');
     } finally {
       await Promise.all([target.kill(), prober.kill()]);
+    }
+  });
+
+  it('gives a template build\'s RUN steps the same egress: they reach the test host by name', async () => {
+    const name = `net-build-${Date.now().toString(36)}`;
+    await Template.build(Template().fromTemplate('base').runCmd(`curl -sS -m 5 http://${TEST_NAMES.one}/fetched > /tmp/fetched.txt`), name, { ...runtime.sdk, cpuCount: 1, memoryMB: 512 });
+    const sandbox = await Sandbox.create(name, { ...runtime.sdk });
+    try {
+      assert.match(await sandbox.files.read('/tmp/fetched.txt'), new RegExp(`^test-host ${TEST_NAMES.one.replace(/\./g, '\\.')} at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`));
+    } finally {
+      await sandbox.kill();
     }
   });
 
