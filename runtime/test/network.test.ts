@@ -4,10 +4,14 @@
 // sandbox's network leaves on the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createServer, Server } from 'node:http';
 import { ALL_TRAFFIC, Sandbox, Template } from 'e2b';
-import { RuntimeProcess } from './helpers/runtime-process';
+import { RuntimeProcess, SHARED_IMAGES_DIR } from './helpers/runtime-process';
 import { TEST_HOSTS, TEST_NAMES, TEST_UDP_PORT, TestNetns } from './helpers/test-netns';
 import { waitUntil } from './helpers/wait';
 
@@ -42,8 +46,10 @@ function hostTraces(): string {
   return [...links, ...rules].join('\n');
 }
 
-function nftTables(): string[] {
-  return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('e2b_'));
+/** Whether the nftables table of the runtime with this data dir exists (named as the runtime names it). */
+function hasRuleTable(dataDir: string): boolean {
+  const name = `e2b_${createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 8)}`;
+  return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).split('\n').some((l) => l.trim() === `table inet ${name}`);
 }
 
 describe('sandbox network (egress through a test uplink)', () => {
@@ -52,7 +58,6 @@ describe('sandbox network (egress through a test uplink)', () => {
   let hostService: Server;
   let hostServicePort = 0;
   const linksBefore = hostTraces();
-  const tablesBefore = nftTables();
 
   before(async () => {
     netns = await TestNetns.create();
@@ -190,7 +195,25 @@ describe('sandbox network (egress through a test uplink)', () => {
     }
   });
 
+  it('refuses an uplink it cannot use, saying what to do, and leaves no table behind', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'e2b-runtime-test-'));
+    try {
+      const up = (uplink: string) => spawnSync(process.execPath, [resolve(__dirname, '../dist/cli.js'), 'up', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+        '--images-dir', SHARED_IMAGES_DIR, '--warm-pool', '0', '--uplink', uplink], { encoding: 'utf8', timeout: 60_000 });
+      const bogus = up('wifi');
+      assert.equal(bogus.status, 1);
+      assert.match(bogus.stderr, /--uplink: "wifi" is not one of host, none, netns:<name>/);
+      const missing = up('netns:e2bt-not-there');
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /there is no network namespace e2bt-not-there \(ip netns add e2bt-not-there\)/);
+      assert.equal(hasRuleTable(dataDir), false, 'no table of a runtime that did not start');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no links, routing rules or chains behind after kill, and after a runtime crash and restart', async () => {
+    assert.ok(hasRuleTable(runtime.dataDir), 'the running runtime has its table');
     const sandboxes = await Promise.all([0, 1].map(() => Sandbox.create({ ...runtime.sdk })));
     assert.notEqual(hostTraces(), linksBefore, 'the sandboxes have links');
     await sandboxes[0].kill();
@@ -200,7 +223,7 @@ describe('sandbox network (egress through a test uplink)', () => {
     await sandboxes[1].kill();
     await runtime.stop();
     assert.equal(hostTraces(), linksBefore, 'no veth or ip rule is left');
-    assert.deepEqual(nftTables(), tablesBefore, 'no nft table is left');
+    assert.equal(hasRuleTable(runtime.dataDir), false, 'no nft table is left');
     await runtime.launch();
   });
 });

@@ -1,4 +1,4 @@
-// `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
+// `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...] [--uplink U]`
 import { uplinkFrom } from '../network/uplink';
 import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';

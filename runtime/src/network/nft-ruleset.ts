@@ -54,6 +54,8 @@ export function nftRuleset(input: RulesetInput): string {
     ].join('\n'));
   });
   const out = input.uplinkHostIp && input.uplinkIface ? [`ip saddr ${input.uplinkHostIp} oifname != "${input.uplinkIface}" drop`] : [];
+  // The uplink's namespace answers connections; it never starts one through the host.
+  if (input.uplinkIface) fwd.push(`iifname "${input.uplinkIface}" ct state established,related accept`, `iifname "${input.uplinkIface}" drop`);
   const chain = (name: string, hook: string, rules: string[]) => `chain ${name} {\n  ${hook}\n${rules.map((r) => `  ${r}`).join('\n')}\n}`;
   return [
     `table inet ${table}`,

@@ -148,7 +148,11 @@ export class SandboxNetworks {
 
   /** What DNS and the proxy use to ask and connect upstream: through the uplink, never around it. */
   private upstream(): Upstream {
-    if (this.uplink.kind === 'netns') return { servers: nameserversOf(`/etc/netns/${this.uplink.name}/resolv.conf`), localAddress: this.uplinkLink?.hostIp };
+    if (this.uplink.kind === 'netns') {
+      // Without the uplink's address a query would take the host's own routes: ask nobody then.
+      if (!this.uplinkLink) return { servers: [] };
+      return { servers: nameserversOf(`/etc/netns/${this.uplink.name}/resolv.conf`), localAddress: this.uplinkLink.hostIp };
+    }
     return { servers: nameserversOf('/etc/resolv.conf') };
   }
 
