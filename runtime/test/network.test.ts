@@ -195,6 +195,22 @@ describe('sandbox network (egress through a test uplink)', () => {
     }
   });
 
+  it('with no uplink, a sandbox has loopback only and the runtime makes no link or table', async () => {
+    const isolated = await RuntimeProcess.start(['--uplink', 'none', '--warm-pool', '0']);
+    try {
+      const sandbox = await Sandbox.create({ ...isolated.sdk });
+      const links = await sandbox.commands.run('ls /sys/class/net');
+      assert.deepEqual(links.stdout.trim().split(/\s+/), ['lo']);
+      assert.equal(await reaches(sandbox, `http://${TEST_HOSTS.one}/`), false);
+      await sandbox.files.write('/tmp/x', 'api and gateway work');
+      assert.equal(await sandbox.files.read('/tmp/x'), 'api and gateway work');
+      assert.equal(hasRuleTable(isolated.dataDir), false, 'no nftables table');
+      await sandbox.kill();
+    } finally {
+      await isolated.dispose();
+    }
+  });
+
   it('refuses an uplink it cannot use, saying what to do, and leaves no table behind', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'e2b-runtime-test-'));
     try {

@@ -115,7 +115,10 @@ export class SandboxNetworks {
 
   /** After a restart: takes back the links of sandboxes still running, removes the rest. */
   async adopt(running: Map<string, NetworkSettings>): Promise<void> {
-    for (const [slot, owner] of claimsOf(this.runtimeId)) {
+    const claims = claimsOf(this.runtimeId);
+    // Started without an uplink after a run with one: its links and table go (sandboxes keep loopback).
+    if (!this.enabled && claims.size > 0) this.log(`network: no uplink now: removing the links of ${claims.size} sandbox(es) from an earlier run`);
+    for (const [slot, owner] of claims) {
       if (owner.name === UPLINK_OWNER) continue;
       const addresses = slotAddresses(slot, `e2bv${slot}`);
       const settings = running.get(owner.name);
@@ -128,6 +131,7 @@ export class SandboxNetworks {
         await this.detach(owner.name);
       }
     }
+    if (!this.enabled && claims.size > 0) await run('nft', ['delete', 'table', 'inet', this.table]).catch(() => undefined);
     await this.writeRules();
     if (this.uplink.kind === 'netns') for (const { addresses } of this.sandboxes.values()) await this.routeThroughUplink(addresses.peerIp);
   }
@@ -173,6 +177,8 @@ export class SandboxNetworks {
   }
 
   private writeRules(): Promise<void> {
+    // No uplink: no table at all (nftables need not even be installed).
+    if (!this.enabled) return Promise.resolve();
     const write = this.writing.catch(() => undefined).then(() => run('nft', ['-f', '-'], nftRuleset({
       table: this.table,
       sandboxes: [...this.sandboxes.values()].map((s) => ({ iface: s.addresses.hostIface, hostIp: s.addresses.hostIp, peerIp: s.addresses.peerIp, policy: s.policy })),
