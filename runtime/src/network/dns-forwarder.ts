@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 
 const UPSTREAM_TIMEOUT_MS = 4000;
 const RCODE_REFUSED = 5;
+/** Queries of one sandbox waiting upstream at once: more are dropped (a sandbox cannot flood the host with sockets). */
+const MAX_IN_FLIGHT = 64;
 
 export interface Upstream { servers: string[]; localAddress?: string }
 
@@ -48,14 +50,19 @@ function refused(query: Buffer, questionEnd: number): Buffer {
 
 export class DnsForwarder {
   private socket?: Socket;
+  private inFlight = 0;
 
   constructor(private readonly listenIp: string, private readonly upstream: () => Upstream, private readonly mayResolve: (name: string) => boolean) {}
 
   async start(port: number): Promise<void> {
     const socket = createSocket('udp4');
-    socket.on('message', (msg, from) => void this.answer(msg).then((reply) => {
-      if (reply) socket.send(reply, from.port, from.address);
-    }));
+    socket.on('message', (msg, from) => {
+      if (this.inFlight >= MAX_IN_FLIGHT) return;
+      this.inFlight++;
+      void this.answer(msg).then((reply) => {
+        if (reply && this.socket) socket.send(reply, from.port, from.address);
+      }, () => undefined).finally(() => { this.inFlight--; });
+    });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);

@@ -9,6 +9,8 @@ import { Upstream } from './dns-forwarder';
 
 const MAX_PEEK_BYTES = 16 * 1024;
 const PEEK_TIMEOUT_MS = 10_000;
+/** Connections of one sandbox through the proxy at once (each holds two sockets on the host). */
+const MAX_CONNECTIONS = 256;
 
 export type Protocol = 'http' | 'tls';
 
@@ -38,6 +40,7 @@ export class DomainProxy {
   }
 
   private handle(client: Socket, protocol: Protocol, port: number): void {
+    if (this.sockets.size >= MAX_CONNECTIONS * 2) return void client.destroy();
     this.sockets.add(client);
     client.on('close', () => this.sockets.delete(client));
     client.on('error', () => undefined);
