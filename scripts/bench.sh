@@ -17,5 +17,6 @@ node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b
 (cd runtime && node --import tsx bench/snapshot-latency.ts)
 (cd runtime && node --import tsx bench/idle-memory.ts)
 (cd runtime && node --import tsx bench/noisy-neighbour.ts)
+(cd runtime && node --import tsx bench/network-latency.ts)
 npx tsx test/bench/extension-bench.ts
 node scripts/bench-table.mjs "$@"

@@ -156,7 +156,9 @@ describe('sandbox network (egress through a test uplink)', () => {
       const proberIp = (await prober.commands.run(OWN_ADDRESS)).stdout.trim();
       const gateway = gatewayOf(proberIp);
       assert.match(targetIp, /^10\.229\./);
-      assert.match((await target.commands.run('curl -sS -m 3 -o /dev/null -w %{http_code} http://127.0.0.1:8000/')).stdout, /200/, 'the server is up');
+      // The server starts in the background: ask until it answers.
+      const up = await target.commands.run('for i in $(seq 100); do curl -s -m 1 -o /dev/null -w %{http_code} http://127.0.0.1:8000/ && break; sleep 0.1; done');
+      assert.match(up.stdout, /200/, 'the server is up');
       const hostIps = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).split('\n').map((l) => /inet (\S+)\//.exec(l)?.[1]).filter((ip): ip is string => !!ip && !ip.startsWith('127.'));
       const urls = [
         `http://${targetIp}:8000/`,
