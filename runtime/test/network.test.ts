@@ -146,6 +146,22 @@ describe('sandbox network (egress through a test uplink)', () => {
     }
   });
 
+  it('keeps its rules across a pause with memory and a files-only pause (which boots it on a new link)', async () => {
+    const sandbox = await Sandbox.create({ ...runtime.sdk, network: { denyOut: [TEST_HOSTS.two] } });
+    try {
+      await sandbox.pause();
+      await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk });
+      assert.ok(await reaches(sandbox, `http://${TEST_HOSTS.one}/`), 'after a pause with memory');
+      await sandbox.pause({ keepMemory: false });
+      assert.deepEqual(hostTraces().split('\n').filter((l) => l.startsWith('e2bv')), [], 'a files-only pause leaves no sandbox link');
+      await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk });
+      assert.ok(await reaches(sandbox, `http://${TEST_NAMES.one}/`), 'after booting again');
+      assert.equal(await reaches(sandbox, `http://${TEST_HOSTS.two}/`), false, 'still denied');
+    } finally {
+      await sandbox.kill();
+    }
+  });
+
   it('never reaches another sandbox, the host or the runtime, whatever the lists say', async () => {
     const everything = ['10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'];
     const target = await Sandbox.create({ ...runtime.sdk });
