@@ -213,6 +213,23 @@ describe('sandbox network (egress through a test uplink)', () => {
     }
   });
 
+  it('hands out a pooled sandbox under the caller\'s rules (a second runtime on the same uplink namespace)', async () => {
+    const pooling = await RuntimeProcess.start([...netns.uplinkArg, '--warm-pool', 'base=1']);
+    try {
+      await pooling.waitForOutput('warm pool: 1 base sandbox(es) ready', 0);
+      const closed = await Sandbox.create({ ...pooling.sdk, allowInternetAccess: false });
+      await pooling.waitForOutput('warm pool: 1 base sandbox(es) ready', pooling.output.indexOf('warm pool: 1 base') + 1);
+      const open = await Sandbox.create({ ...pooling.sdk });
+      assert.equal(await reaches(closed, `http://${TEST_HOSTS.one}/`), false, 'the pooled sandbox handed out with internet off');
+      assert.ok(await reaches(open, `http://${TEST_NAMES.one}/`), 'the next one, with the defaults');
+      const onFirst = await Sandbox.create({ ...runtime.sdk });
+      assert.ok(await reaches(onFirst, `http://${TEST_HOSTS.two}/`), 'the first runtime\'s sandboxes still reach out');
+      await Promise.all([closed.kill(), open.kill(), onFirst.kill()]);
+    } finally {
+      await pooling.dispose();
+    }
+  });
+
   it('with no uplink, a sandbox has loopback only and the runtime makes no link or table', async () => {
     const isolated = await RuntimeProcess.start(['--uplink', 'none', '--warm-pool', '0']);
     try {
