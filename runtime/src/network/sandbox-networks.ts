@@ -45,7 +45,9 @@ export class SandboxNetworks {
   /** Brings up the uplink and an empty rule table; sandboxes are added by attach or adopt. */
   async start(): Promise<void> {
     if (!this.enabled) return;
-    await this.writeRules();
+    await this.writeRules().catch((err: Error) => {
+      throw new Error(`sandbox egress needs nftables (${err.message}): install it (bash scripts/setup.sh does), or start with --uplink none for sandboxes with loopback only`);
+    });
     if (this.uplink.kind === 'host') {
       // Replies coming in on the host's own interfaces are forwarded too: the host-wide switch.
       writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
