@@ -31,6 +31,10 @@ const ROWS = [
   ['`createSnapshot` after writing 100 MB', 'runtime-snapshot-latency', 'create_snapshot_100mb', '', undefined],
   ['`Sandbox.create(<snapshot>)` → first command', 'runtime-snapshot-latency', 'start_from_snapshot_to_first_command', '', undefined],
   ['`fork()` → first command of the fork', 'runtime-snapshot-latency', 'fork_to_first_command', '', undefined],
+  ['Create → first command, cold, no uplink', 'runtime-network-latency', 'create_to_first_command_cold_no_uplink', '', undefined],
+  ['Create → first command, cold, with an uplink (veth, rules, DNS)', 'runtime-network-latency', 'create_to_first_command_cold_with_uplink', '', undefined],
+  ['HTTP request from a sandbox to a test host (NAT)', 'runtime-network-latency', 'http_request_through_nat', '', undefined],
+  ['HTTP request to an allowed domain (through the domain proxy)', 'runtime-network-latency', 'http_request_through_domain_proxy', '', undefined],
   ['A neighbour\'s `commands.run(\'echo\')` during a fork bomb in another sandbox', 'runtime-noisy-neighbour', 'neighbour_echo_during_fork_bomb', 'p95 ≤ 250 ms', (v, s) => s.p95 <= 250],
 ];
 

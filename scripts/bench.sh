@@ -5,6 +5,9 @@
 # the idle-memory run (default 500). `--write` puts the table into README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every runtime started from here (tests, benchmarks, the extension's auto-start) gets no uplink:
+# sandboxes on a test machine never send a packet off it.
+export E2B_RUNTIME_UPLINK=none
 
 bash scripts/setup.sh
 node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" --image base --image code-interpreter-v1 --image mcp-gateway
@@ -14,5 +17,6 @@ node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b
 (cd runtime && node --import tsx bench/snapshot-latency.ts)
 (cd runtime && node --import tsx bench/idle-memory.ts)
 (cd runtime && node --import tsx bench/noisy-neighbour.ts)
+(cd runtime && node --import tsx bench/network-latency.ts)
 npx tsx test/bench/extension-bench.ts
 node scripts/bench-table.mjs "$@"

@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 # the system's CAs, which the env file's bundle keeps trusting. libnss-myhostname: resolves *.localhost
 # (sandbox host names <port>-<id>.e2b.localhost) to this machine, as browsers do; glibc alone does not.
 # zstd: unpacks zstd-compressed image layers (Node 20's zlib has no zstd). docker-registry: the CNCF
-# registry the registry tests run on loopback.
-DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname zstd docker-registry)
+# registry the registry tests run on loopback. nftables: each sandbox's egress rules.
+DEBIAN_PACKAGES=(crun mmdebstrap gcc libc6-dev iproute2 util-linux e2fsprogs curl libkrb5-dev chromium openssl ca-certificates libnss-myhostname zstd docker-registry nftables)
 
 # Installed is not yet working (an interrupted dpkg run leaves packages half-configured, files can
 # go missing): each package is proved by running what the project uses of it.
@@ -31,6 +31,8 @@ works() {
     libnss-myhostname) getent hosts 49983-probe.e2b.localhost ;;
     zstd) [ "$(printf probe | zstd -q -c | zstd -q -d -c)" = probe ] ;;
     docker-registry) docker-registry --version ;;
+    # Sandbox egress rules: a table like the runtime's, checked (-c) without being loaded.
+    nftables) printf 'table inet e2b_probe {\n chain c {\n  type filter hook forward priority 0;\n  ip daddr { 10.0.0.0/8 } drop\n }\n}\n' | nft -c -f - ;;
   esac
 }
 

@@ -7,6 +7,9 @@
 # Code cache. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Every runtime started from here (tests, benchmarks, the extension's auto-start) gets no uplink:
+# sandboxes on a test machine never send a packet off it.
+export E2B_RUNTIME_UPLINK=none
 
 bash scripts/setup.sh || exit 1
 node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" --image base --image code-interpreter-v1 --image mcp-gateway || exit 1

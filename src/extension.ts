@@ -32,6 +32,7 @@ import { registerSandboxParticipant } from './providers/chat/sandbox-participant
 import { registerCreateSandbox } from './commands/create-sandbox';
 import { registerConnectionCommands, registerExplorerCommands } from './commands/explorer-commands';
 import { registerLifecycleCommands } from './commands/lifecycle-commands';
+import { registerNetworkCommands } from './commands/network-commands';
 import { registerSnapshotCommands } from './commands/snapshot-commands';
 import { PortOpener, registerPortCommands } from './commands/port-commands';
 import { onDidPrompt, Prompt } from './commands/inputs';
@@ -116,6 +117,7 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
 
   registerCreateSandbox(services);
   registerLifecycleCommands(services);
+  registerNetworkCommands(services);
   registerSnapshotCommands(services);
   const ports = registerPortCommands(services);
   registerExplorerCommands(services, treeView);

@@ -1,4 +1,6 @@
 // Starting the runtime: host preparation, images, API key, re-adopting sandboxes, the server.
+import { SandboxNetworks } from './network/sandbox-networks';
+import { describeUplink, Uplink } from './network/uplink';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { join } from 'node:path';
@@ -43,6 +45,8 @@ export interface RuntimeOptions {
   offlineFallback?: boolean;
   /** Ready sandboxes to keep per template (see WarmPool). */
   warmPool: Map<string, number>;
+  /** Where sandbox traffic leaves the host (none: sandboxes have loopback only). */
+  uplink: Uplink;
   log: (line: string) => void;
 }
 
@@ -70,8 +74,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   for (const script of [agentScript, interpreterScript]) {
     if (!existsSync(script)) throw new Error(`${script} is missing: build the runtime first (npm run -w runtime build)`);
   }
+  const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
+  await network.start();
+  log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
   const builds: TemplateBuilds = new TemplateBuilds(new TemplateStore(paths), {
-    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges,
+    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges, network,
   }, (name: string): boolean => templates.isImage(name), log, { offlineFallback: options.offlineFallback });
   const templates: ImageTemplates = new ImageTemplates(paths, builds);
   const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
@@ -96,6 +103,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     events,
     volumes,
     afterDestroy: collectSnapshotGarbage,
+    network,
   });
   await sandboxes.restore();
   await snapshotStore.recover();
@@ -119,6 +127,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
       await sandboxes.stop();
       deliveries.stop();
       await builds.close();
+      await network.close();
       clearInterval(renewal);
       await listener.close();
     },

@@ -1,11 +1,13 @@
 // "Create Sandbox…": first "create with defaults" (one Enter), or a short wizard (template,
-// timeout, metadata, env vars, auto-pause) ending in a summary to confirm; then a cancellable
+// timeout, metadata, env vars, auto-pause, network, volumes) ending in a summary to confirm; then a cancellable
 // progress notification. Called with an options object it skips the wizard.
 import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
 import { describeNewSandbox, invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
 import { DEFAULT_TAG } from '../views/templates-tree';
 import { askMinutes, askText, pickOne } from './inputs';
+import { askNetworkRules } from './network-input';
+import type { NetworkRules } from '../views/network-rules';
 import { registerCommand, Services } from './services';
 
 export interface CreateSandboxArgs {
@@ -16,6 +18,8 @@ export interface CreateSandboxArgs {
   autoPause?: boolean;
   /** Volumes to mount: mount path → volume name. */
   volumeMounts?: Record<string, string>;
+  /** Outbound network rules (default: internet on). */
+  network?: NetworkRules;
   /** Make it the window's active sandbox (default true). */
   activate?: boolean;
 }
@@ -59,6 +63,7 @@ function fromArgs(args: CreateSandboxArgs): CreateSandboxOptions {
     envs: { ...defaultEnvVars(), ...args.envs },
     autoPause: args.autoPause,
     volumeMounts: args.volumeMounts,
+    network: args.network,
   };
 }
 
@@ -84,7 +89,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   const defaultTemplate = defaults.template;
   const [templates, volumes] = await Promise.all([services.sandboxes.listTemplates(), listVolumeNames(services)]);
   // The volumes step is there only when there are volumes to mount.
-  const total = volumes.length ? 7 : 6;
+  const total = volumes.length ? 8 : 7;
   const template = templates.length > 0
     ? (await pickOne(
       [defaultTemplate, ...templates.filter((t) => t !== defaultTemplate)].map((t) => ({ label: t })),
@@ -124,7 +129,10 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   );
   if (!onTimeout) return undefined;
 
-  const volumeMounts = volumes.length ? await askVolumeMounts(volumes, `${title} (6/${total})`) : {};
+  const network = await askNetworkRules(`${title} (6/${total})`);
+  if (!network) return undefined;
+
+  const volumeMounts = volumes.length ? await askVolumeMounts(volumes, `${title} (7/${total})`) : {};
   if (!volumeMounts) return undefined;
 
   const options: CreateSandboxOptions = {
@@ -134,6 +142,8 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     envs: { ...defaultEnvVars(), ...parseKeyValueList(envText, 'environment variables') },
     autoPause: onTimeout.pause,
     volumeMounts,
+    // Internet on with no lists is E2B's default: nothing to send.
+    network: network.allowInternetAccess && !network.allowOut && !network.denyOut ? undefined : network,
   };
   // Nothing is created before the user has seen everything together.
   const summary = describeNewSandbox(options);

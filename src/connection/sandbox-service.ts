@@ -1,5 +1,6 @@
 // The one place the extension calls the E2B SDK for sandbox lifecycle. Errors come out as
 // UserFacingErrors that say what to do; callers never see SDK internals.
+import type { NetworkRules } from '../views/network-rules';
 import * as vscode from 'vscode';
 import type { Sandbox, SandboxInfo, SandboxState } from 'e2b';
 import type { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
@@ -40,6 +41,8 @@ export interface CreateSandboxOptions {
   autoPause?: boolean;
   /** Volumes to mount: mount path → volume name. */
   volumeMounts?: Record<string, string>;
+  /** Outbound network: internet on or off, or allow/deny lists (E2B's defaults when absent). */
+  network?: NetworkRules;
 }
 
 export class SandboxService {
@@ -74,9 +77,21 @@ export class SandboxService {
       envs: options.envs,
       lifecycle: options.autoPause ? { onTimeout: 'pause' } : undefined,
       volumeMounts: options.volumeMounts && Object.keys(options.volumeMounts).length ? options.volumeMounts : undefined,
+      allowInternetAccess: options.network?.allowInternetAccess,
+      network: options.network?.allowOut || options.network?.denyOut ? { allowOut: options.network.allowOut, denyOut: options.network.denyOut } : undefined,
     }));
     this.changed.fire();
     return sandbox;
+  }
+
+  /** Replaces a running sandbox's egress rules (E2B's updateNetwork: omitted lists are cleared). */
+  async updateNetwork(sandboxId: string, rules: NetworkRules): Promise<void> {
+    await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.updateNetwork(sandboxId, {
+      allowInternetAccess: rules.allowInternetAccess,
+      allowOut: rules.allowOut,
+      denyOut: rules.denyOut,
+    }, opts));
+    this.changed.fire();
   }
 
   /** Connects (making the sandbox usable from this window); a paused sandbox is resumed. */

@@ -1,5 +1,6 @@
 // How a sandbox reads in the explorer and the status bar. Pure functions: no VS Code API here,
 // so they are unit-tested directly.
+import { describeNetwork, NetworkRules } from './network-rules';
 export interface SandboxSummary {
   sandboxId: string;
   templateId: string;
@@ -13,6 +14,9 @@ export interface SandboxSummary {
   memoryMB?: number;
   /** The volumes it mounts (E2B's volumeMounts). */
   volumeMounts?: { name: string; path: string }[];
+  /** Its egress rules: only in a sandbox's details (getInfo), not in list entries. */
+  allowInternetAccess?: boolean;
+  network?: { allowOut?: string[]; denyOut?: string[] };
 }
 
 /** "45s left", "12m left", "3h 5m left", "expired". */
@@ -117,6 +121,7 @@ export function sandboxDetailsMarkdown(s: SandboxSummary, now: Date = new Date()
   ];
   if (s.cpuCount !== undefined) rows.push(['Resources', `${s.cpuCount} vCPU, ${s.memoryMB} MB`]);
   for (const { name, path } of s.volumeMounts ?? []) rows.push(['Volume', `${name} at ${path}`]);
+  if (s.allowInternetAccess !== undefined || s.network) rows.push(['Network', describeNetwork(s)]);
   for (const [k, v] of Object.entries(s.metadata)) rows.push([`metadata.${k}`, v]);
   return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${escapeMarkdownCell(v)} |`)].join('\n');
 }
@@ -137,7 +142,7 @@ export function sandboxContextValue(state: string): string {
 }
 
 /** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
-export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean; volumeMounts?: Record<string, string> }): string {
+export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean; volumeMounts?: Record<string, string>; network?: NetworkRules }): string {
   const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
   const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
   const meta = formatMetadata(o.metadata ?? {});
@@ -146,6 +151,7 @@ export function describeNewSandbox(o: { template: string; timeoutMs: number; met
   if (envNames.length) parts.push(`env ${envNames.join(', ')}`);
   const mounts = Object.entries(o.volumeMounts ?? {});
   if (mounts.length) parts.push(`volumes ${mounts.map(([path, name]) => `${name} at ${path}`).join(', ')}`);
+  if (o.network) parts.push(`network: ${describeNetwork({ allowInternetAccess: o.network.allowInternetAccess, network: o.network })}`);
   return parts.join(' · ');
 }
 

@@ -245,6 +245,18 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     }
   }
 
+  /** On hover: the sandbox's details (its network rules are not in list entries), read when needed. */
+  async resolveTreeItem(item: vscode.TreeItem, node: ExplorerNode): Promise<vscode.TreeItem> {
+    if (node.kind !== 'sandbox' || this.stale) return item;
+    try {
+      const info = await this.service.getInfo(node.sandbox.sandboxId);
+      item.tooltip = new vscode.MarkdownString(sandboxDetailsMarkdown(info));
+    } catch {
+      // The list's details stay: the row itself shows when the sandbox is gone.
+    }
+    return item;
+  }
+
   dispose(): void {
     this.files.dispose();
     this.killSubscription.dispose();

@@ -43,7 +43,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<{ pro
   const child = spawn(NODE24, [CODE_SERVER_ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${options.port}`, '--disable-telemetry',
     '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', options.userDataDir, '--extensions-dir', options.extensionsDir, options.workspace], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    // A runtime the extension starts in a test never gets an uplink off this machine.
+    env: { ...process.env, E2B_RUNTIME_UPLINK: process.env.E2B_RUNTIME_UPLINK || 'none', ...options.env },
   });
   child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
   child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });

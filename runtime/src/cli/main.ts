@@ -1,4 +1,5 @@
-// `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...]`
+// `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...] [--uplink U]`
+import { uplinkFrom } from '../network/uplink';
 import { DEFAULT_DATA_DIR, RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';
 import { parsePoolSizes } from '../sandbox/warm-pool';
@@ -21,7 +22,9 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --disk-size-mb N     every sandbox's disk, instead of its template's size (10240)
   --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)
   --offline-fallback   a template whose image registry cannot be reached is built on the local
-                       base image instead of failing (its build log says so)`;
+                       base image instead of failing (its build log says so)
+  --uplink U           where sandbox traffic goes out: host (the host's routing), none (loopback
+                       only), netns:NAME (a network namespace; for tests). Default $E2B_RUNTIME_UPLINK or host`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))?(?::(\d+))?$/.exec(value);
@@ -45,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
   let volumeSizeMB: number | undefined;
   const warmPool: string[] = [];
   let offlineFallback = false;
+  let uplinkOption: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const value = () => {
       const v = rest[++i];
@@ -68,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
         volumeSizeMB = Number(value());
         if (!Number.isInteger(volumeSizeMB) || volumeSizeMB < 16) throw new Error('--volume-size-mb takes a whole number of MB, at least 16');
         break;
+      case '--uplink': uplinkOption = value(); break;
       default: throw new Error(`unknown option ${rest[i]}\n${USAGE}`);
     }
   }
@@ -77,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const runtime = await startRuntime({
-    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, offlineFallback, log,
+    ...listen, dataDir, imagesDir, domain, images: images.length ? images : DEFAULT_IMAGES, noNewPrivileges, diskSizeMB, volumeSizeMB, offlineFallback, log, uplink: uplinkFrom(uplinkOption),
     warmPool: parsePoolSizes(warmPool.length ? warmPool : [DEFAULT_WARM_POOL]),
   });
   const shutdown = () => {

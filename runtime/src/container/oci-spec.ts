@@ -1,7 +1,8 @@
 // The OCI runtime config of a sandbox: user namespace (sandbox root = unprivileged host uid),
 // pid/mount/ipc/uts/network/cgroup namespaces, cgroup limits, seccomp, a reduced capability set,
-// masked /proc paths. The network namespace has only loopback, so a sandbox reaches neither the
-// host nor other sandboxes; the host reaches it through the agent's unix socket.
+// masked /proc paths. The network namespace crun makes has only loopback; with an uplink,
+// src/network/ adds a veth whose rules live on the host. The host reaches the sandbox through the
+// agent's unix socket either way.
 import { availableParallelism } from 'node:os';
 import { HOST_ID_BASE, ID_RANGE } from './idmap';
 import { sandboxSeccompProfile } from './seccomp';

@@ -18,6 +18,7 @@ import { PooledSandbox, WarmPool } from './warm-pool';
 import { LOCAL_TEAM_ID } from './team';
 import { VolumeStore } from '../volumes/store';
 import { resolveVolumeMounts, volumeOciMounts } from '../volumes/mounts';
+import { SandboxNetworks } from '../network/sandbox-networks';
 import { applyNetworkUpdate, networkEgressEventData, NetworkUpdate, parseCreateNetwork, SandboxNetwork } from './network-config';
 
 /** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
@@ -81,6 +82,8 @@ export interface ManagerOptions {
   volumes?: VolumeStore;
   /** Called once a sandbox's directory is gone (snapshot layers it used may go too). */
   afterDestroy?: (id: string) => void;
+  /** Each sandbox's link to the host and its egress rules (none: loopback only). */
+  network?: SandboxNetworks;
 }
 
 export class SandboxManager {
@@ -131,6 +134,7 @@ export class SandboxManager {
     }
     // Containers in our crun root with no sandbox dir at all.
     for (const id of containers.keys()) await this.crun.deleteForce(id);
+    await this.options.network?.adopt(new Map([...this.sandboxes.values()].filter((s) => this.initPids.has(s.sandboxID)).map((s) => [s.sandboxID, s])));
     this.options.log(`restore: ${this.sandboxes.size} sandbox(es) running`);
   }
 
@@ -287,10 +291,13 @@ export class SandboxManager {
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
       // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
-      extraMounts: volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts),
+      extraMounts: [...volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts), ...(this.options.network?.prepare(id, bundle.dir) ?? [])],
     });
     await bundle.prepare(rootfs, spec, template.diskSizeMB);
-    this.initPids.set(id, await this.crun.run(containerName(id), bundle.dir, bundle.logFile));
+    const pid = await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
+    this.initPids.set(id, pid);
+    // A pooled sandbox gets the defaults until it is handed out.
+    await this.options.network?.attach(id, pid, this.sandboxes.get(id) ?? {});
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
     await this.initAgent(bundle.socketPath, { envVars: sandboxEnv(id, template, {}), defaultUser: template.defaultUser ?? 'user', defaultWorkdir: template.defaultWorkdir });
     if (template.start) await this.runStartCommands(bundle.socketPath, template.start);
@@ -298,6 +305,7 @@ export class SandboxManager {
 
   /** Gives a booted sandbox to its caller: their env vars and access token. */
   private async handOut(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
+    await this.options.network?.apply(record.sandboxID, record);
     await this.initAgent(this.socketPath(record.sandboxID), {
       envVars: sandboxEnv(record.sandboxID, template, record.envVars),
       accessToken: record.envdAccessToken,
@@ -362,7 +370,7 @@ export class SandboxManager {
     return { record, resumed: false };
   }
 
-  /** Replaces a running sandbox's egress settings (kept and reported; not enforced yet). */
+  /** Replaces a running sandbox's egress settings; the host's rules change with them. */
   async updateNetwork(id: string, update: NetworkUpdate): Promise<void> {
     await this.pending.get(id);
     const record = this.require(id);
@@ -370,6 +378,7 @@ export class SandboxManager {
     record.network = applyNetworkUpdate(record.network, update);
     if (update.allowInternetAccess !== undefined) record.allowInternetAccess = update.allowInternetAccess;
     writeRecord(this.paths.sandboxDir(id), record);
+    await this.options.network?.apply(id, record);
     this.events.record('updated', record, networkEgressEventData(update));
   }
 
@@ -432,6 +441,7 @@ export class SandboxManager {
     if ((await this.crun.state(containerName(id)))?.status === 'paused') await this.crun.resume(containerName(id)).catch(() => undefined);
     await this.crun.deleteForce(containerName(id));
     this.initPids.delete(id);
+    await this.options.network?.detach(id);
     await new SandboxBundle(this.paths.sandboxDir(id)).unmount();
   }
 
@@ -508,6 +518,7 @@ export class SandboxManager {
     // Frozen processes cannot die: thaw before killing.
     if (record?.state === 'paused') await this.crun.resume(containerName(id)).catch(() => undefined);
     await this.crun.deleteForce(containerName(id));
+    await this.options.network?.detach(id);
     const bundle = new SandboxBundle(this.paths.sandboxDir(id));
     if (existsSync(bundle.dir)) await bundle.remove();
     this.options.afterDestroy?.(id);

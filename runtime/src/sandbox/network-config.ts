@@ -1,8 +1,8 @@
 // A sandbox's network settings as E2B's API takes them (`network` on create, PUT
 // /sandboxes/{id}/network), checked the way E2B's API checks them, and as SandboxDetail reports
-// them. The runtime stores and reports the egress settings; it does not enforce them yet (the
-// sandbox's egress is the network issue's). `maskRequestHost` and `allowPublicTraffic` are enforced
-// by the gateway.
+// them. allowOut/denyOut are enforced on the host by src/network/ (with an uplink); `rules` and
+// `egressProxy` are stored and reported only. `maskRequestHost` and `allowPublicTraffic` are
+// enforced by the gateway.
 import { isIP } from 'node:net';
 import { badRequest } from './errors';
 

@@ -10,6 +10,7 @@ import { removeTree, SandboxBundle } from '../container/bundle';
 import { HOST_ID_BASE } from '../container/idmap';
 import { sandboxOciSpec } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
+import { SandboxNetworks } from '../network/sandbox-networks';
 import { agentRequest, waitForAgent } from '../sandbox/agent-link';
 import { startInSandbox } from '../sandbox/agent-process';
 import { shellQuote } from '../shell-quote';
@@ -24,6 +25,8 @@ export interface BuildHost {
   agentScript: string;
   interpreterScript: string;
   noNewPrivileges: boolean;
+  /** RUN steps get a sandbox's default egress (so package installs work); none: loopback only. */
+  network?: SandboxNetworks;
 }
 
 export interface StepCommand {
@@ -75,15 +78,18 @@ export async function runStepInContainer(
       socketDir: bundle.socketDir,
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: host.noNewPrivileges,
+      extraMounts: host.network?.prepare(id, bundle.dir) ?? [],
     });
     await bundle.prepare(lowerdirs, spec);
-    await host.crun.run(containerName(id), bundle.dir, bundle.logFile);
+    const pid = await host.crun.run(containerName(id), bundle.dir, bundle.logFile);
+    await host.network?.attach(id, pid, {});
     await waitForAgent(bundle.socketPath, 20_000);
     const init = await agentRequest(bundle.socketPath, 'POST', '/init', { envVars: {}, defaultUser: 'root', timestamp: new Date().toISOString() });
     if (init.status !== 204) throw new Error(`build container agent refused /init: ${init.status} ${init.body}`);
     outcome = await streamCommand(bundle.socketPath, command, onOutput);
   } finally {
     await host.crun.deleteForce(containerName(id)).catch(() => undefined);
+    await host.network?.detach(id).catch(() => undefined);
     await bundle.unmount();
     if (outcome.exitCode === 0) {
       await removeTree(layerDir);

@@ -35,7 +35,8 @@ export class RuntimeProcess {
     const child = spawn(process.execPath, [CLI, 'up', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--images-dir', SHARED_IMAGES_DIR, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The runtime makes no https calls of its own; an inherited extra CA file only slows node's start (~3x).
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined },
+      // No test runtime ever sends a sandbox's packet off this machine: no uplink unless the test passes its own `--uplink`.
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, E2B_RUNTIME_UPLINK: process.env.E2B_RUNTIME_UPLINK || 'none' },
     });
     this.child = child;
     await new Promise<void>((resolveReady, reject) => {
