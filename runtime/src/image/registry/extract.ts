@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { entryComponents, resolveInRoot, shiftedId, UnsafePathError } from './root-paths';
+import { entryComponents, lstatOrUndefined, resolveInRoot, shiftedId, UnsafePathError } from './root-paths';
 import { TarEntry, TarReader } from './tar';
 
 const WHITEOUT = '.wh.';
@@ -105,15 +105,6 @@ async function checkSpace(root: string, next: number): Promise<void> {
   const fs = await statfs(root);
   if (fs.bavail * fs.bsize - next < KEEP_FREE_BYTES || fs.ffree < KEEP_FREE_INODES) {
     throw new LayerError(`the disk holding ${root.replace(/\/images\/[^/]+\/rootfs$/, '')} is nearly full (the image is larger than the space left, or a layer expands without end)`);
-  }
-}
-
-async function lstatOrUndefined(path: string) {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
   }
 }
 

@@ -19,7 +19,8 @@ export function entryComponents(path: string): string[] {
   return parts;
 }
 
-async function lstatOrUndefined(path: string) {
+/** lstat of a path, undefined when nothing is there. */
+export async function lstatOrUndefined(path: string) {
   try {
     return await lstat(path);
   } catch (err) {
