@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createServer, Server } from 'node:http';
 import { ALL_TRAFFIC, Sandbox, Template } from 'e2b';
 import { RuntimeProcess, SHARED_IMAGES_DIR } from './helpers/runtime-process';
-import { TEST_HOSTS, TEST_NAMES, TEST_UDP_PORT, TestNetns } from './helpers/test-netns';
+import { HOST_ALIAS_ADDRESS, TEST_HOSTS, TEST_NAMES, TEST_UDP_PORT, TestNetns } from './helpers/test-netns';
 import { waitUntil } from './helpers/wait';
 
 /** Sends one UDP datagram from a raw socket, with any source address. */
@@ -127,6 +127,30 @@ describe('sandbox network (egress through a test uplink)', () => {
       assert.match(other.out, new RegExp(`at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`), 'the proxy connects to what the allowed name resolves to');
     } finally {
       await sandbox.kill();
+    }
+  });
+
+  it('never proxies an allowed name to an address of the host itself', async () => {
+    // The host gets an address outside every private range, with a web server on port 80, and
+    // an allowed name resolves to it: the domain proxy (which connects from the host) must refuse.
+    execFileSync('ip', ['addr', 'add', `${HOST_ALIAS_ADDRESS}/32`, 'dev', 'lo']);
+    let server: Server | undefined;
+    try {
+      server = createServer((_req, res) => res.end('test-host: a service of the host itself\n'));
+      await new Promise<void>((r, j) => { server!.once('error', j); server!.listen(80, HOST_ALIAS_ADDRESS, () => r()); });
+      const sandbox = await Sandbox.create({ ...runtime.sdk, network: { denyOut: [ALL_TRAFFIC], allowOut: [TEST_NAMES.host, TEST_NAMES.one] } });
+      try {
+        assert.ok(await reaches(sandbox, `http://${TEST_NAMES.one}/`), 'the proxy works for an allowed name elsewhere');
+        const got = await fetchFrom(sandbox, `http://${TEST_NAMES.host}/`);
+        assert.equal(got.ok && got.out.includes('of the host itself'), false, `the host's own service must stay out of reach: ${got.out}`);
+        const direct = await fetchFrom(sandbox, `http://${HOST_ALIAS_ADDRESS}/`);
+        assert.equal(direct.ok, false, `nor directly: ${direct.out}`);
+      } finally {
+        await sandbox.kill();
+      }
+    } finally {
+      server?.close();
+      execFileSync('ip', ['addr', 'del', `${HOST_ALIAS_ADDRESS}/32`, 'dev', 'lo']);
     }
   });
 

@@ -4,6 +4,7 @@
 // (never to a range no sandbox may reach). Anything else is closed, as E2B's firewall does.
 import { Resolver } from 'node:dns/promises';
 import { connect, createServer, Server, Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { ALWAYS_DENIED, inCidr } from './egress-policy';
 import { Upstream } from './dns-forwarder';
 
@@ -64,7 +65,7 @@ export class DomainProxy {
     try {
       resolver.setServers(servers);
       if (localAddress) resolver.setLocalAddress(localAddress);
-      const address = (await resolver.resolve4(name)).find((ip) => !ALWAYS_DENIED.some((c) => inCidr(ip, c)));
+      const address = (await resolver.resolve4(name)).find(mayReach);
       if (!address || client.destroyed) return void client.destroy();
       const server = connect({ host: address, port, localAddress });
       this.sockets.add(server);
@@ -82,6 +83,17 @@ export class DomainProxy {
       client.destroy();
     }
   }
+}
+
+/**
+ * Whether the proxy, which connects from the host, may connect to this address: never a range no
+ * sandbox may reach, and never one of the host's own addresses (an allowed name can resolve to
+ * one, and a connection from the host to itself would reach its services, which the sandbox's
+ * own packets never can).
+ */
+function mayReach(ip: string): boolean {
+  if (ALWAYS_DENIED.some((c) => inCidr(ip, c))) return false;
+  return !Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === ip));
 }
 
 /** The Host header's name of an HTTP request head; '' when the head is complete but has none. */

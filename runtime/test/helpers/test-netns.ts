@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 
 export const TEST_HOSTS = { one: '198.18.0.10', two: '198.18.0.11', dns: '198.18.0.53' } as const;
 export const TEST_UDP_PORT = 9999;
-export const TEST_NAMES = { one: 'one.hosts.test.example', two: 'two.hosts.test.example' } as const;
+export const TEST_NAMES = { one: 'one.hosts.test.example', two: 'two.hosts.test.example', host: 'host.hosts.test.example' } as const;
+/** What TEST_NAMES.host resolves to: an address a test may give the host itself (not the netns). */
+export const HOST_ALIAS_ADDRESS = '198.19.255.1';
 
 export class TestNetns {
   private servers?: ChildProcess;
@@ -48,7 +50,7 @@ export class TestNetns {
   private async startServers(): Promise<void> {
     const script = resolve(__dirname, 'test-hosts-server.mjs');
     const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, script, TEST_HOSTS.dns, join(this.certDir, 'cert.pem'), join(this.certDir, 'key.pem'),
-      `${TEST_NAMES.one}=${TEST_HOSTS.one}`, `${TEST_NAMES.two}=${TEST_HOSTS.two}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      `${TEST_NAMES.one}=${TEST_HOSTS.one}`, `${TEST_NAMES.two}=${TEST_HOSTS.two}`, `${TEST_NAMES.host}=${HOST_ALIAS_ADDRESS}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.servers = child;
     await new Promise<void>((done, fail) => {
       const onData = (c: Buffer) => { this.output += c.toString(); if (this.output.includes('test hosts ready')) done(); };
