@@ -11,6 +11,12 @@ import type { ExplorerNode } from '../../src/views/sandbox-tree';
 
 export const EXTENSION_ID = 'e2b-local.e2b-sandboxes';
 
+/**
+ * How long the workbench gets to draw a quick input and make its first item active before a test
+ * presses Enter: accepting earlier resolves the pick as cancelled (seen at 400 ms on a busy machine).
+ */
+export const QUICK_INPUT_DRAWN_MS = 1000;
+
 export async function extensionApi(): Promise<E2BExtensionApi> {
   const extension = vscode.extensions.getExtension<E2BExtensionApi>(EXTENSION_ID);
   if (!extension) throw new Error(`${EXTENSION_ID} is not installed`);
@@ -116,7 +122,7 @@ export async function answerPrompt(prompts: Prompt[], title: RegExp, down = 0): 
   const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
   if (!title.test(prompt.title)) throw new Error(`the prompt shown is titled "${prompt.title}", not ${title}`);
   // The quick input is drawn by the workbench after the extension asked for it.
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, QUICK_INPUT_DRAWN_MS));
   for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   return prompt;

@@ -8,7 +8,7 @@ import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { extensionApi, sandboxRow, sdkOptions, waitFor } from './helpers';
+import { extensionApi, QUICK_INPUT_DRAWN_MS, sandboxRow, sdkOptions, waitFor } from './helpers';
 
 type Node<K extends ExplorerNode['kind']> = Extract<ExplorerNode, { kind: K }>;
 
@@ -37,7 +37,7 @@ describe('Sandbox snapshots and forks', () => {
   async function accept(title: RegExp): Promise<Prompt> {
     const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
     assert.match(prompt.title, title);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, QUICK_INPUT_DRAWN_MS));
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     return prompt;
   }
