@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
 import { describeNewSandbox, invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
 import { DEFAULT_TAG } from '../views/templates-tree';
-import { askMinutes, askText, pickOne } from './inputs';
+import { askMinutes, askText, pickOne, problemOf } from './inputs';
 import { askNetworkRules } from './network-input';
 import type { NetworkRules } from '../views/network-rules';
 import { registerCommand, Services } from './services';
@@ -108,7 +108,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     title: `${title} (3/${total}): metadata`,
     prompt: 'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes; name=… labels it in the explorer)',
     placeHolder: 'name=demo, user=alice',
-    validateInput: (v) => validate(() => parseKeyValueList(v, 'metadata')),
+    validateInput: (v) => problemOf(() => parseKeyValueList(v, 'metadata')),
   });
   if (metadataText === undefined) return undefined;
 
@@ -116,7 +116,7 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     title: `${title} (4/${total}): environment variables`,
     prompt: 'Optional environment variables for every process in the sandbox: NAME=value, separated by commas',
     placeHolder: 'API_BASE=https://example.com, DEBUG=1',
-    validateInput: (v) => validate(() => {
+    validateInput: (v) => problemOf(() => {
       const bad = invalidEnvVarNames(parseKeyValueList(v, 'environment variables'));
       if (bad.length) throw new Error(`Not a valid variable name: ${bad.join(', ')}`);
     }),
@@ -205,14 +205,5 @@ async function askVolumeMounts(volumes: string[], step: string): Promise<Record<
     });
     if (path === undefined) return undefined;
     mounts[path] = pick.label;
-  }
-}
-
-function validate(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
   }
 }

@@ -41,3 +41,13 @@ export async function askPort(title: string): Promise<number | undefined> {
   });
   return text ? Number(text) : undefined;
 }
+
+/** For validateInput: what is wrong with the text (the parser's message), or undefined when it parses. */
+export function problemOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

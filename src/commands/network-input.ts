@@ -1,7 +1,7 @@
 // Asking for a sandbox's network rules, shared by the create wizard's network step and Edit
 // Network Rules…: internet on, internet off, or allow and deny lists (checked as they are typed).
 import { ALL_TRAFFIC, describeNetwork, NetworkInfo, NetworkRules, networkListsProblem, parseNetworkList } from '../views/network-rules';
-import { askText, pickOne } from './inputs';
+import { askText, pickOne, problemOf } from './inputs';
 
 export async function askNetworkRules(step: string, current: NetworkInfo = {}): Promise<NetworkRules | undefined> {
   const choice = await pickOne(
@@ -36,13 +36,4 @@ export async function askNetworkRules(step: string, current: NetworkInfo = {}): 
   });
   if (denyText === undefined) return undefined;
   return { allowInternetAccess: true, allowOut, denyOut: parseNetworkList(denyText, 'deny') };
-}
-
-function problemOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
