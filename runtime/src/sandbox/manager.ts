@@ -8,7 +8,7 @@ import { RuntimePaths } from '../paths';
 import { agentRequest, waitForAgent } from './agent-link';
 import { CommandOutcome, runInSandbox } from './agent-process';
 import { SandboxStart } from '../image/recipes';
-import { badRequest, conflict, notFound, ApiError } from './errors';
+import { invalidInput, notFound, conflict } from '../errors';
 import { SandboxEvents } from './events';
 import { MetricsSampler } from './metrics';
 import { newAccessToken, newSandboxId } from './ids';
@@ -239,7 +239,7 @@ export class SandboxManager {
     } catch (err) {
       this.options.log(`create ${id} failed: ${String(err)}`);
       await this.destroy(id);
-      throw new ApiError(500, `failed to start sandbox: ${(err as Error).message}`);
+      throw new Error(`failed to start sandbox: ${(err as Error).message}`);
     } finally {
       this.pending.delete(id);
     }
@@ -356,7 +356,7 @@ export class SandboxManager {
   async connect(id: string, timeoutSeconds: unknown, memory?: unknown): Promise<{ record: SandboxRecord; resumed: boolean }> {
     // Checked before anything happens: a bad timeout must not leave a paused sandbox thawed.
     const seconds = timeoutSeconds === undefined ? undefined : validTimeout(timeoutSeconds);
-    if (memory !== undefined && typeof memory !== 'boolean') throw badRequest('memory must be a boolean');
+    if (memory !== undefined && typeof memory !== 'boolean') throw invalidInput('memory must be a boolean');
     await this.pending.get(id);
     const record = this.require(id);
     if (record.state === 'paused') return { record: await this.resume(id, seconds, memory === false), resumed: true };
@@ -388,7 +388,7 @@ export class SandboxManager {
    * stay; resuming boots it afresh. The time left is kept and only counts again after resume.
    */
   async pause(id: string, keepMemory = true): Promise<void> {
-    if (typeof keepMemory !== 'boolean') throw badRequest('memory must be a boolean');
+    if (typeof keepMemory !== 'boolean') throw invalidInput('memory must be a boolean');
     await this.pending.get(id);
     const record = this.require(id);
     if (record.state === 'paused') throw conflict(`sandbox "${id}" is already paused`);
@@ -464,7 +464,7 @@ export class SandboxManager {
     const record = this.require(id);
     if (record.state !== 'running') throw conflict(`Sandbox '${id}' is ${record.state} and cannot be ${action}; resume it first`);
     const boot = readBootTemplate(this.paths.sandboxDir(id));
-    if (!boot) throw new ApiError(500, `sandbox ${id} was started by an older runtime and cannot be ${action}`);
+    if (!boot) throw new Error(`sandbox ${id} was started by an older runtime and cannot be ${action}`);
     const job = (async () => {
       await this.crun.pause(containerName(id));
       try {
@@ -607,26 +607,26 @@ function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<st
 function validAutoPauseMemory(req: CreateRequest): boolean | undefined {
   const value = req.autoPauseMemory as unknown;
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw badRequest('autoPauseMemory must be a boolean');
-  if (value === false && req.autoResume?.enabled) throw badRequest('autoResume cannot be combined with autoPauseMemory: false: a filesystem-only pause must be resumed explicitly (connect)');
+  if (typeof value !== 'boolean') throw invalidInput('autoPauseMemory must be a boolean');
+  if (value === false && req.autoResume?.enabled) throw invalidInput('autoResume cannot be combined with autoPauseMemory: false: a filesystem-only pause must be resumed explicitly (connect)');
   return value;
 }
 
 function validTimeout(value: unknown): number {
   // null, "", false would all be 0 to Number(): a kill nobody asked for.
-  if (typeof value !== 'number') throw badRequest(`timeout must be a number of seconds, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (typeof value !== 'number') throw invalidInput(`timeout must be a number of seconds, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   const seconds = value;
-  if (!Number.isFinite(seconds) || seconds < 0) throw badRequest('timeout must be a non-negative number of seconds');
-  if (seconds > MAX_TIMEOUT_S) throw badRequest(`timeout cannot be longer than ${MAX_TIMEOUT_S} seconds`);
+  if (!Number.isFinite(seconds) || seconds < 0) throw invalidInput('timeout must be a non-negative number of seconds');
+  if (seconds > MAX_TIMEOUT_S) throw invalidInput(`timeout cannot be longer than ${MAX_TIMEOUT_S} seconds`);
   return Math.ceil(seconds);
 }
 
 function stringMap(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${field} must be an object of strings`);
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidInput(`${field} must be an object of strings`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw badRequest(`${field}.${k} must be a string`);
+    if (typeof v !== 'string') throw invalidInput(`${field}.${k} must be a string`);
     out[k] = v;
   }
   return out;

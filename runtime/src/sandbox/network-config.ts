@@ -4,7 +4,7 @@
 // `egressProxy` are stored and reported only. `maskRequestHost` and `allowPublicTraffic` are
 // enforced by the gateway.
 import { isIP } from 'node:net';
-import { badRequest } from './errors';
+import { invalidInput } from '../errors';
 
 export interface NetworkRule { transform?: { headers?: Record<string, string> } }
 export interface EgressProxy { address: string; username?: string; password?: string }
@@ -82,19 +82,19 @@ function parseEgress(body: Record<string, unknown>): NetworkUpdate['egress'] {
   if (body.allowOut !== undefined && body.allowOut !== null) egress.allowOut = stringList(body.allowOut, 'allowOut');
   if (body.denyOut !== undefined && body.denyOut !== null) egress.denyOut = stringList(body.denyOut, 'denyOut');
   for (const entry of egress.denyOut ?? []) {
-    if (!isSpecifiedIpOrCidr(entry)) throw badRequest(`invalid denied CIDR ${entry}`);
+    if (!isSpecifiedIpOrCidr(entry)) throw invalidInput(`invalid denied CIDR ${entry}`);
   }
   const domains: string[] = [];
   for (const entry of egress.allowOut ?? []) {
     if (isIpOrCidr(entry)) {
-      if (!isSpecifiedIpOrCidr(entry)) throw badRequest(`invalid allowed address ${entry}`);
+      if (!isSpecifiedIpOrCidr(entry)) throw invalidInput(`invalid allowed address ${entry}`);
     } else if (isDomainPattern(entry)) {
       domains.push(entry);
     } else {
-      throw badRequest(`invalid allowed address ${entry}`);
+      throw invalidInput(`invalid allowed address ${entry}`);
     }
   }
-  if (domains.length > 0 && !(egress.denyOut ?? []).includes(ALL_TRAFFIC)) throw badRequest(DOMAINS_NEED_BLOCK_ALL);
+  if (domains.length > 0 && !(egress.denyOut ?? []).includes(ALL_TRAFFIC)) throw invalidInput(DOMAINS_NEED_BLOCK_ALL);
   if (body.rules !== undefined && body.rules !== null) egress.rules = parseRules(body.rules);
   if (body.egressProxy !== undefined && body.egressProxy !== null) egress.egressProxy = parseEgressProxy(body.egressProxy);
   return egress;
@@ -103,7 +103,7 @@ function parseEgress(body: Record<string, unknown>): NetworkUpdate['egress'] {
 function parseRules(value: unknown): Record<string, NetworkRule[]> {
   const rules: Record<string, NetworkRule[]> = {};
   for (const [domain, list] of Object.entries(objectOf(value, 'rules'))) {
-    if (!Array.isArray(list)) throw badRequest(`rules.${domain} must be an array of rules`);
+    if (!Array.isArray(list)) throw invalidInput(`rules.${domain} must be an array of rules`);
     rules[domain] = list.map((rule, i): NetworkRule => {
       const where = `rules.${domain}[${i}]`;
       const { transform } = objectOf(rule, where);
@@ -112,7 +112,7 @@ function parseRules(value: unknown): Record<string, NetworkRule[]> {
       if (headers === undefined || headers === null) return { transform: {} };
       const out: Record<string, string> = {};
       for (const [name, v] of Object.entries(objectOf(headers, `${where}.transform.headers`))) {
-        if (typeof v !== 'string') throw badRequest(`${where}.transform.headers.${name} must be a string`);
+        if (typeof v !== 'string') throw invalidInput(`${where}.transform.headers.${name} must be a string`);
         out[name] = v;
       }
       return { transform: { headers: out } };
@@ -123,18 +123,18 @@ function parseRules(value: unknown): Record<string, NetworkRule[]> {
 
 function parseEgressProxy(value: unknown): EgressProxy {
   const body = objectOf(value, 'egressProxy');
-  if (typeof body.address !== 'string' || !body.address.trim()) throw badRequest('Invalid egress proxy config: egress proxy address must not be empty');
+  if (typeof body.address !== 'string' || !body.address.trim()) throw invalidInput('Invalid egress proxy config: egress proxy address must not be empty');
   const address = body.address.trim();
   const split = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(address);
-  if (!split) throw badRequest('Invalid egress proxy config: egress proxy address must be in host:port form');
+  if (!split) throw invalidInput('Invalid egress proxy config: egress proxy address must be in host:port form');
   const host = (split[1] ?? split[2]).toLowerCase();
   const port = Number(split[3]);
-  if (port < 1 || port > 65535) throw badRequest(`Invalid egress proxy config: egress proxy port "${split[3]}" is not a valid 1-65535 value`);
+  if (port < 1 || port > 65535) throw invalidInput(`Invalid egress proxy config: egress proxy port "${split[3]}" is not a valid 1-65535 value`);
   const username = body.username === undefined || body.username === null ? '' : stringOf(body.username, 'egressProxy.username');
   const password = body.password === undefined || body.password === null ? '' : stringOf(body.password, 'egressProxy.password');
-  if (!username && password) throw badRequest('Invalid egress proxy config: egress proxy password must be empty when username is empty');
-  if (Buffer.byteLength(username) > MAX_CREDENTIAL_BYTES) throw badRequest(`Invalid egress proxy config: egress proxy username must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
-  if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) throw badRequest(`Invalid egress proxy config: egress proxy password must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
+  if (!username && password) throw invalidInput('Invalid egress proxy config: egress proxy password must be empty when username is empty');
+  if (Buffer.byteLength(username) > MAX_CREDENTIAL_BYTES) throw invalidInput(`Invalid egress proxy config: egress proxy username must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
+  if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) throw invalidInput(`Invalid egress proxy config: egress proxy password must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
   return { address: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`, ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
@@ -142,8 +142,8 @@ function parseMaskRequestHost(value: unknown): string {
   const mask = stringOf(value, 'network.maskRequestHost');
   // host, host:port or [v6]:port; ${PORT} stands for the port the request is for.
   const hostname = /^\[[^\]]*\](:.*)?$/.test(mask) ? mask.slice(1, mask.indexOf(']')) : mask.replace(/:[^:]*$/, '');
-  if (/[^\x00-\x7f]/.test(hostname)) throw badRequest(`mask request host '${hostname}' is not ASCII. Please use ASCII characters only.`);
-  if (!mask || /[^\x21-\x7e]/.test(mask) || /[/?#@\\]/.test(mask)) throw badRequest(`mask request host is not valid: ${mask}`);
+  if (/[^\x00-\x7f]/.test(hostname)) throw invalidInput(`mask request host '${hostname}' is not ASCII. Please use ASCII characters only.`);
+  if (!mask || /[^\x21-\x7e]/.test(mask) || /[/?#@\\]/.test(mask)) throw invalidInput(`mask request host is not valid: ${mask}`);
   return mask;
 }
 
@@ -174,21 +174,21 @@ function isDomainPattern(entry: string): boolean {
 }
 
 function objectOf(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`${field} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidInput(`${field} must be an object`);
   return value as Record<string, unknown>;
 }
 
 function stringList(value: unknown, field: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw badRequest(`${field} must be an array of strings`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalidInput(`${field} must be an array of strings`);
   return value as string[];
 }
 
 function stringOf(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw badRequest(`${field} must be a string`);
+  if (typeof value !== 'string') throw invalidInput(`${field} must be a string`);
   return value;
 }
 
 function booleanOf(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') throw badRequest(`${field} must be true or false`);
+  if (typeof value !== 'boolean') throw invalidInput(`${field} must be true or false`);
   return value;
 }

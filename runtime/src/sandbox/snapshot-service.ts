@@ -1,7 +1,7 @@
 // Taking snapshots of running sandboxes and forking them: the sandbox is frozen for as long as
 // its writable layer takes to copy, then runs on; forks are new sandboxes started from that copy.
 // Files only: processes and memory are not carried over (a fork boots as a fresh sandbox would).
-import { ApiError, badRequest, notFound } from './errors';
+import { invalidInput, notFound, conflict } from '../errors';
 import { CreateRequest, ResolvedTemplate, SandboxManager, TemplateSource } from './manager';
 import { SandboxRecord } from './record';
 import { parseSnapshotName, SnapshotInfo, SnapshotReference, SnapshotStore } from './snapshots';
@@ -12,7 +12,8 @@ const MAX_LOWERDIR_CHARS = 3500;
 /** E2B's default lifetime of a fork when the request names none. */
 const DEFAULT_FORK_TIMEOUT_S = 15;
 
-export type ForkResult = { sandbox: SandboxRecord } | { error: { code: number; message: string } };
+/** One fork: its sandbox, or why it could not start (the server says it with the error's status). */
+export type ForkResult = { sandbox: SandboxRecord } | { error: Error };
 
 export class SandboxSnapshots {
   /** `templates`: the other templates, whose names a snapshot may not take. */
@@ -41,7 +42,7 @@ export class SandboxSnapshots {
       const request: CreateRequest = { ...inheritedSettings(source), templateID: info.snapshotID, timeout };
       return await Promise.all(Array.from({ length: count }, () => this.sandboxes.create(request).then(
         (sandbox): ForkResult => ({ sandbox }),
-        (err): ForkResult => ({ error: { code: err instanceof ApiError ? err.status : 500, message: (err as Error).message } }),
+        (err): ForkResult => ({ error: err instanceof Error ? err : new Error(String(err)) }),
       )));
     } finally {
       await this.store.delete(info.snapshotID);
@@ -51,7 +52,7 @@ export class SandboxSnapshots {
   /** The sandbox's upper layer, copied while it is frozen; refused when one more layer could not be mounted. */
   private async copy(upper: string, base: ResolvedTemplate): Promise<{ buildID: string; base: ResolvedTemplate }> {
     if (base.rootfs.length + this.store.layerDir('x'.repeat(36)).length + 1 > MAX_LOWERDIR_CHARS) {
-      throw badRequest('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
+      throw invalidInput('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
     }
     return { buildID: await this.store.copyLayer(upper), base };
   }
@@ -68,11 +69,11 @@ export class SandboxSnapshots {
 
   private validName(value: unknown): SnapshotReference | undefined {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw badRequest('name must be a string');
+    if (typeof value !== 'string') throw invalidInput('name must be a string');
     const name = parseSnapshotName(value);
     const owner = this.store.find(name.identifier);
     if ((owner && owner.kind !== 'snapshot') || (!owner && this.templates.resolve(name.identifier))) {
-      throw new ApiError(409, `'${name.identifier}' is already the name of a template: choose another name for the snapshot`);
+      throw conflict(`'${name.identifier}' is already the name of a template: choose another name for the snapshot`);
     }
     return name;
   }
@@ -96,15 +97,15 @@ function inheritedSettings(source: SandboxRecord): CreateRequest {
 
 function forkCount(value: unknown): number {
   if (value === undefined || value === null) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest('Count must be an integer number of sandboxes');
-  if (value < 1) throw badRequest('Count must be at least 1');
-  if (value > MAX_FORK_COUNT) throw badRequest(`Count cannot be greater than ${MAX_FORK_COUNT}`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidInput('Count must be an integer number of sandboxes');
+  if (value < 1) throw invalidInput('Count must be at least 1');
+  if (value > MAX_FORK_COUNT) throw invalidInput(`Count cannot be greater than ${MAX_FORK_COUNT}`);
   return value;
 }
 
 function forkTimeout(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_FORK_TIMEOUT_S;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest('Timeout must be a number of seconds');
-  if (value <= 0) throw badRequest('Timeout must be greater than 0');
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidInput('Timeout must be a number of seconds');
+  if (value <= 0) throw invalidInput('Timeout must be greater than 0');
   return value;
 }

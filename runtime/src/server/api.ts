@@ -1,18 +1,19 @@
 // The control-plane REST API (protocol §1), as the official SDKs call it.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError, badRequest, notFound } from '../sandbox/errors';
+import { invalidInput, unauthenticated, notFound } from '../errors';
+import { HttpError } from './http-errors';
 import { SandboxManager, CreateRequest } from '../sandbox/manager';
-import { ImageTemplates } from '../image/templates';
+import { ImageTemplates } from '../template-catalog';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
 import { parseNetworkUpdate } from '../sandbox/network-config';
 import { sandboxLogRoutes } from './log-routes';
-import { webhookRoutes } from '../webhooks/routes';
+import { webhookRoutes } from './webhook-routes';
 import { WebhookStore } from '../webhooks/store';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
-import { templateBuildRoutes } from '../templates/routes';
-import { volumeRoutes } from '../volumes/routes';
+import { templateBuildRoutes } from './template-build-routes';
+import { volumeRoutes } from './volume-routes';
 import { VolumeStore } from '../volumes/store';
 import { snapshotRoutes } from './snapshot-routes';
 import { SandboxSnapshots } from '../sandbox/snapshot-service';
@@ -72,7 +73,7 @@ export class ControlPlaneApi {
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw notFound(`no route for ${url.pathname}`);
       const sameMethod = candidates.filter((r) => r.method === req.method);
-      if (sameMethod.length === 0) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
+      if (sameMethod.length === 0) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
       // A guarded route looks into the caller's data: only for an authenticated caller.
       if (sameMethod.some((r) => r.when && !r.public)) this.authenticate(req);
       // Path params arrive fully percent-encoded (template ids such as team%2Fname%3Atag).
@@ -88,10 +89,10 @@ export class ControlPlaneApi {
 
   private authenticate(req: IncomingMessage): void {
     const given = req.headers['x-api-key'];
-    if (typeof given !== 'string' || given.length === 0) throw new ApiError(401, 'missing API key: send it in the X-API-KEY header');
+    if (typeof given !== 'string' || given.length === 0) throw unauthenticated('missing API key: send it in the X-API-KEY header');
     const a = Buffer.from(given);
     const b = Buffer.from(this.apiKey);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ApiError(401, 'invalid API key');
+    if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthenticated('invalid API key');
   }
 
   private async health(_req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,7 +101,7 @@ export class ControlPlaneApi {
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJsonBody(req)) as CreateRequest;
-    if (body.templateID !== undefined && typeof body.templateID !== 'string') throw badRequest('templateID must be a string: a template id or name');
+    if (body.templateID !== undefined && typeof body.templateID !== 'string') throw invalidInput('templateID must be a string: a template id or name');
     const record = await this.sandboxes.create(body);
     sendJson(res, 201, sandboxView(record, this.domain));
   }
@@ -190,8 +191,8 @@ export class ControlPlaneApi {
     const q = url.searchParams;
     const limit = q.has('limit') ? Number(q.get('limit')) : 10;
     const offset = q.has('offset') ? Number(q.get('offset')) : 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError(400, 'limit must be an integer from 1 to 100');
-    if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'offset must be a non-negative integer');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput('limit must be an integer from 1 to 100');
+    if (!Number.isInteger(offset) || offset < 0) throw invalidInput('offset must be a non-negative integer');
     const types = q.getAll('types').flatMap((t) => t.split(',')).filter(Boolean);
     sendJson(res, 200, this.sandboxes.events.query({ sandboxId: id, types, limit, offset, orderAsc: q.get('orderAsc') === 'true' }));
   }
@@ -206,6 +207,6 @@ function decodePathParam(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw badRequest(`invalid percent-encoding in the path: "${segment}"`);
+    throw invalidInput(`invalid percent-encoding in the path: "${segment}"`);
   }
 }

@@ -2,7 +2,7 @@
 // the sandbox headers or host name (so E2B_API_URL and E2B_SANDBOX_URL can be the same URL).
 import { createServer, Server } from 'node:http';
 import { SandboxManager } from '../sandbox/manager';
-import { ImageTemplates } from '../image/templates';
+import { ImageTemplates } from '../template-catalog';
 import { ApiExtras, ControlPlaneApi } from './api';
 import { GatewayError, SandboxGateway, sandboxTargetOf, SandboxTarget } from './gateway';
 import { sendJson } from './http-util';

@@ -4,6 +4,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { SandboxSnapshots } from '../sandbox/snapshot-service';
 import { parseSnapshotName } from '../sandbox/snapshots';
 import { readJsonBody, sendEmpty, sendJson } from './http-util';
+import { statusOf } from './http-errors';
 import { sandboxView } from './sandbox-views';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
@@ -34,7 +35,7 @@ export function snapshotRoutes(snapshots: SandboxSnapshots, domain: string): Sna
     {
       method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/fork$`), handler: async (req, res, [sandboxID]) => {
         const results = await snapshots.fork(sandboxID, await readJsonBody(req));
-        sendJson(res, 201, results.map((r) => ('sandbox' in r ? { sandbox: sandboxView(r.sandbox, domain) } : r)));
+        sendJson(res, 201, results.map((r) => ('sandbox' in r ? { sandbox: sandboxView(r.sandbox, domain) } : { error: { code: statusOf(r.error), message: r.error.message } })));
       },
     },
     {

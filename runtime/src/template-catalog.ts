@@ -1,14 +1,14 @@
 // Templates as the API presents them: the locally built images (one build each, tagged
 // `default`) and the templates built through the build API (builds chosen by tag).
 import { readdirSync } from 'node:fs';
-import { SandboxLimits } from '../container/oci-spec';
-import { ENVD_VERSION, TemplateSource } from '../sandbox/manager';
-import { RuntimePaths } from '../paths';
-import { readImageInfo } from './build';
-import type { TemplateBuilds } from '../templates/build';
-import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from '../templates/store';
-import { parseTemplateRef, ReferenceSyntaxError } from '../templates/reference';
-import { ApiError, badRequest } from '../sandbox/errors';
+import { SandboxLimits } from './container/oci-spec';
+import { ENVD_VERSION, TemplateSource } from './sandbox/manager';
+import { RuntimePaths } from './paths';
+import { readImageInfo } from './image/build';
+import type { TemplateBuilds } from './template-builds/build';
+import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from './template-builds/store';
+import { parseTemplateRef, ReferenceSyntaxError } from './template-builds/reference';
+import { invalidInput, notFound } from './errors';
 
 const DEFAULT_LIMITS: SandboxLimits = { cpuCount: 2, memoryMB: 1024, pids: 4096 };
 const DISK_SIZE_MB = 10240;
@@ -30,7 +30,7 @@ export class ImageTemplates implements TemplateSource {
     try {
       ref = parseTemplateRef(templateIdOrAlias);
     } catch (err) {
-      if (err instanceof ReferenceSyntaxError) throw badRequest(`Invalid template reference: ${err.message}`);
+      if (err instanceof ReferenceSyntaxError) throw invalidInput(`Invalid template reference: ${err.message}`);
       throw err;
     }
     const name = ref.name;
@@ -39,12 +39,12 @@ export class ImageTemplates implements TemplateSource {
       try {
         return this.builds?.store.resolve(templateIdOrAlias);
       } catch (err) {
-        if (err instanceof TagNotFoundError) throw new ApiError(404, err.message);
+        if (err instanceof TagNotFoundError) throw notFound(err.message);
         throw err;
       }
     }
     // An image has one build, tagged `default`.
-    if (ref.tag) throw new ApiError(404, new TagNotFoundError(name, ref.tag).message);
+    if (ref.tag) throw notFound(new TagNotFoundError(name, ref.tag).message);
     return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB, start: info.start };
   }
 
