@@ -2,7 +2,8 @@
 // `default`) and the templates built through the build API (builds chosen by tag).
 import { readdirSync } from 'node:fs';
 import { SandboxLimits } from './container/oci-spec';
-import { ENVD_VERSION, TemplateSource } from './sandbox/manager';
+import { ENVD_VERSION } from './envd/version';
+import { TemplateSource } from './sandbox/manager';
 import { RuntimePaths } from './paths';
 import { readImageInfo } from './image/build';
 import type { TemplateBuilds } from './template-builds/build';

@@ -5,8 +5,10 @@ import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
 import { sandboxOciSpec, SandboxLimits } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
-import { agentRequest, waitForAgent } from './agent-link';
-import { CommandOutcome, runInSandbox } from './agent-process';
+import { agentRequest, waitForAgent } from '../envd/agent-link';
+import { CommandOutcome, runInSandbox } from '../envd/agent-process';
+import { ENVD_VERSION } from '../envd/version';
+import { cgroupPathOf, containerName } from '../container/names';
 import { SandboxStart } from '../image/recipes';
 import { invalidInput, notFound, conflict } from '../errors';
 import { SandboxEvents } from './events';
@@ -21,8 +23,6 @@ import { resolveVolumeMounts, volumeOciMounts } from '../volumes/mounts';
 import { SandboxNetworks } from '../network/sandbox-networks';
 import { applyNetworkUpdate, networkEgressEventData, NetworkUpdate, parseCreateNetwork, SandboxNetwork } from './network-config';
 
-/** The envd version we speak: it unlocks the SDK features the agent implements (protocol §2.5). */
-export const ENVD_VERSION = '0.6.4';
 const AGENT_START_TIMEOUT_MS = 20000;
 const READY_TIMEOUT_MS = 120_000;
 const READY_POLL_MS = 50;
@@ -534,15 +534,6 @@ function isAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-/** The sandbox's cgroup, below each hierarchy's root (v1) or the unified root (v2). */
-export function cgroupPathOf(sandboxId: string): string {
-  return `/e2b/${sandboxId}`;
-}
-
-export function containerName(sandboxId: string): string {
-  return `e2b-${sandboxId}`;
 }
 
 /** What a create request asks for, checked before any sandbox is touched. */

@@ -7,7 +7,7 @@ import { ApiExtras, ControlPlaneApi } from './api';
 import { GatewayError, SandboxGateway, sandboxTargetOf, SandboxTarget } from './gateway';
 import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
-import { ENVD_PORT } from '../sandbox/agent-link';
+import { ENVD_PORT } from '../envd/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
 
 export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, extras: ApiExtras = {}): Server {

@@ -11,7 +11,8 @@ import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } 
 import { DEFAULT_TAG, parseTemplateRef, TemplateRef, validateTags } from './reference';
 import { failedStepMessage } from './step-errors';
 import { shellQuote } from '../shell-quote';
-import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
+import { containerName } from '../container/names';
+import { BuildHost, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
 
 export type BuildStatus = 'waiting' | 'building' | 'ready' | 'error';
 export interface BuildLogEntry { timestamp: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; step?: string }
