@@ -1,11 +1,12 @@
-// Templates as the API presents them: the locally built images (one build each, tagged
-// `default`) and the templates built through the build API (builds chosen by tag).
+// The template catalog: every template a sandbox can start from, as the API presents them: the
+// runtime's local images (one build each, tagged `default`) and the templates built through the
+// template build API (template-builds/, builds chosen by tag).
 import { readdirSync } from 'node:fs';
 import { SandboxLimits } from './container/oci-spec';
 import { ENVD_VERSION } from './envd/version';
 import { TemplateSource } from './sandbox/manager';
 import { RuntimePaths } from './paths';
-import { readImageInfo } from './image/build';
+import { isLocalImage, readImageInfo } from './image/build';
 import type { TemplateBuilds } from './template-builds/build';
 import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from './template-builds/store';
 import { parseTemplateRef, ReferenceSyntaxError } from './template-builds/reference';
@@ -14,12 +15,12 @@ import { invalidInput, notFound } from './errors';
 const DEFAULT_LIMITS: SandboxLimits = { cpuCount: 2, memoryMB: 1024, pids: 4096 };
 const DISK_SIZE_MB = 10240;
 
-export class ImageTemplates implements TemplateSource {
+export class TemplateCatalog implements TemplateSource {
   /** `builds`: the templates built through the template build API, next to the images. */
   constructor(private readonly paths: RuntimePaths, readonly builds?: TemplateBuilds) {}
 
   isImage(name: string): boolean {
-    return /^[a-z0-9][a-z0-9._-]*$/.test(name) && readImageInfo(this.paths.imageDir(name)) !== undefined;
+    return isLocalImage(this.paths, name);
   }
 
   /**

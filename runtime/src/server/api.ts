@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { invalidInput, unauthenticated, notFound } from '../errors';
 import { HttpError } from './http-errors';
 import { SandboxManager, CreateRequest } from '../sandbox/manager';
-import { ImageTemplates } from '../template-catalog';
+import { TemplateCatalog } from '../template-catalog';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
 import { parseNetworkUpdate } from '../sandbox/network-config';
@@ -31,7 +31,7 @@ export class ControlPlaneApi {
 
   constructor(
     private readonly sandboxes: SandboxManager,
-    private readonly templates: ImageTemplates,
+    private readonly templates: TemplateCatalog,
     private readonly apiKey: string,
     private readonly domain: string,
     extras: ApiExtras = {},

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { readImageInfo } from '../image/build';
+import { isLocalImage, readImageInfo } from '../image/build';
 import { ImagePuller, PullError, RegistryCredentials, RegistryUnreachableError } from '../image/registry/pull';
 import { SandboxStart } from '../image/recipes';
 import { invalidInput, notFound, unavailable } from '../errors';
@@ -67,12 +67,15 @@ export class TemplateBuilds {
   constructor(
     readonly store: TemplateStore,
     private readonly host: BuildHost,
-    private readonly imageExists: (name: string) => boolean,
     private readonly log: (line: string) => void,
     /** `offlineFallback`: build on the local base when an image's registry cannot be reached (the user's choice). */
     private readonly options: { offlineFallback?: boolean } = {},
     private readonly puller = new ImagePuller(join(host.paths.dataDir, 'registry')),
   ) {}
+
+  private imageExists(name: string): boolean {
+    return isLocalImage(this.host.paths, name);
+  }
 
   /** `POST /v3/templates`: registers a build of `name[:tag]` (plus `tags`), waiting for its steps. */
   request(body: Record<string, unknown>): Build {
