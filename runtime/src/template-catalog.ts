@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { SandboxLimits } from './container/oci-spec';
 import { ENVD_VERSION } from './envd/version';
-import { TemplateSource } from './sandbox/manager';
+import { TemplateSource } from './sandbox/template-source';
 import { RuntimePaths } from './paths';
 import { isLocalImage, readImageInfo } from './image/build';
 import type { TemplateBuilds } from './template-builds/build';

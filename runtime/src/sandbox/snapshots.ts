@@ -14,7 +14,7 @@ import { RuntimePaths } from '../paths';
 import { lowerDirsOf, readBootTemplate } from './boot-template';
 import { invalidInput } from '../errors';
 import { newSandboxId } from './ids';
-import type { ResolvedTemplate, TemplateSource } from './manager';
+import type { ResolvedTemplate, TemplateSource } from './template-source';
 
 export const DEFAULT_TAG = 'default';
 const IDENTIFIER = /^[a-z0-9_-]+$/;

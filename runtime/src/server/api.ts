@@ -3,11 +3,12 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { invalidInput, unauthenticated, notFound } from '../errors';
 import { HttpError } from './http-errors';
-import { SandboxManager, CreateRequest } from '../sandbox/manager';
+import { SandboxManager } from '../sandbox/manager';
 import { TemplateCatalog } from '../template-catalog';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
-import { parseNetworkUpdate } from '../sandbox/network-config';
+import { parseNetworkUpdate } from './network-input';
+import { parseCreateSettings, parseMemory, parseOptionalTimeout, parseTimeout, templateNameOf } from './sandbox-input';
 import { sandboxLogRoutes } from './log-routes';
 import { webhookRoutes } from './webhook-routes';
 import { WebhookStore } from '../webhooks/store';
@@ -28,6 +29,8 @@ interface Route { method: string; pattern: RegExp; handler: Handler; public?: bo
 
 export class ControlPlaneApi {
   private readonly routes: Route[];
+  /** The volumes a create request's volumeMounts may name. */
+  private readonly volumes?: VolumeStore;
 
   constructor(
     private readonly sandboxes: SandboxManager,
@@ -37,6 +40,7 @@ export class ControlPlaneApi {
     extras: ApiExtras = {},
   ) {
     const { webhooks, volumes, snapshots } = extras;
+    this.volumes = volumes;
     const id = '([^/]+)';
     this.routes = [
       { method: 'GET', pattern: /^\/health$/, handler: this.health, public: true },
@@ -100,9 +104,10 @@ export class ControlPlaneApi {
   }
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readJsonBody(req)) as CreateRequest;
-    if (body.templateID !== undefined && typeof body.templateID !== 'string') throw invalidInput('templateID must be a string: a template id or name');
-    const record = await this.sandboxes.create(body);
+    const body = await readJsonBody(req);
+    // The template first: an unknown one is the caller's 404 whatever else the request says.
+    const template = this.sandboxes.template(templateNameOf(body));
+    const record = await this.sandboxes.create(template, parseCreateSettings(body, this.volumes));
     sendJson(res, 201, sandboxView(record, this.domain));
   }
 
@@ -131,33 +136,38 @@ export class ControlPlaneApi {
 
   private async setTimeout(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    this.sandboxes.setTimeout(id, body.timeout);
+    // An unknown sandbox is a 404 before its timeout is looked at.
+    this.sandboxes.require(id);
+    await this.sandboxes.setTimeout(id, parseTimeout(body.timeout));
     sendEmpty(res, 204);
   }
 
   private async refresh(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    await this.sandboxes.connect(id, body.duration ?? 60);
+    await this.sandboxes.connect(id, parseTimeout(body.duration ?? 60), false);
     sendEmpty(res, 204);
   }
 
   private async connect(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const { record, resumed } = await this.sandboxes.connect(id, body.timeout, body.memory);
+    // Checked before anything happens: a bad timeout must not leave a paused sandbox thawed.
+    const seconds = parseOptionalTimeout(body.timeout);
+    const memory = parseMemory(body.memory);
+    const { record, resumed } = await this.sandboxes.connect(id, seconds, memory === false);
     // 201 tells the SDK the sandbox was resumed, 200 that it was running.
     sendJson(res, resumed ? 201 : 200, sandboxView(record, this.domain));
   }
 
   private async pause(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    await this.sandboxes.pause(id, body.memory as boolean | undefined);
+    await this.sandboxes.pause(id, parseMemory(body.memory) ?? true);
     sendEmpty(res, 204);
   }
 
   /** Legacy resume (SDKs before connect resumed): 201, or 409 when it is running. */
   private async resume(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const record = await this.sandboxes.resume(id, body.timeout);
+    const record = await this.sandboxes.resume(id, parseOptionalTimeout(body.timeout));
     sendJson(res, 201, sandboxView(record, this.domain));
   }
 
