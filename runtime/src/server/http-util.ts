@@ -2,6 +2,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidInput } from '../errors';
 import { HttpError, statusOf } from './http-errors';
+import { readBody } from '../http-body';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = Buffer.from(JSON.stringify(body));
@@ -25,14 +26,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
 const MAX_JSON_BODY = 1024 * 1024;
 
 export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readBody(req, MAX_JSON_BODY, () => new HttpError(413, 'request body too large'))).toString('utf8').trim();
   if (!text) return {};
   try {
     const value = JSON.parse(text);
