@@ -7,6 +7,7 @@ import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
 import { sandboxCgroupDirs } from '../test/helpers/host-traces';
 import { report } from './stats';
+import { sleep } from '../test/helpers/wait';
 
 const COUNT = Number(process.env.BENCH_IDLE_SANDBOXES ?? 500);
 const CONCURRENCY = 8;
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const runtime = await RuntimeProcess.start(['--image', 'base', '--warm-pool', '0']);
   const sandboxes: Sandbox[] = [];
   try {
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     const before = usedHostMemoryMB();
     const started = performance.now();
     let next = 0;
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
       }
     }));
     const createSeconds = (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await sleep(SETTLE_MS);
     const after = usedHostMemoryMB();
     // Every one of them still answers.
     const alive = (await Promise.all(sandboxes.map((s) => s.isRunning()))).filter(Boolean).length;

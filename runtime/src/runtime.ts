@@ -11,7 +11,7 @@ import { ensureNativePrograms } from './container/native';
 import { ensureBundledLibc } from './image/registry/bundled-libc';
 import { buildImage, imageIsCurrent } from './image/build';
 import { IMAGE_RECIPES } from './image/recipes';
-import { ImageTemplates } from './image/templates';
+import { TemplateCatalog } from './template-catalog';
 import { RuntimePaths, runtimePackageDir } from './paths';
 import { newApiKey } from './sandbox/ids';
 import { SandboxEvents } from './sandbox/events';
@@ -19,8 +19,8 @@ import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
 import { domainHost, ensureLocalTls, LocalTls } from './server/local-ca';
 import { listenForHttpAndHttps } from './server/tls';
-import { TemplateBuilds } from './templates/build';
-import { TemplateStore } from './templates/store';
+import { TemplateBuilds } from './template-builds/build';
+import { TemplateStore } from './template-builds/store';
 import { WebhookDeliveries } from './webhooks/delivery';
 import { WebhookStore } from './webhooks/store';
 import { NATIVE_PROGRAMS } from './container/native';
@@ -77,10 +77,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
   await network.start();
   log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
-  const builds: TemplateBuilds = new TemplateBuilds(new TemplateStore(paths), {
+  const builds = new TemplateBuilds(new TemplateStore(paths), {
     paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges, network,
-  }, (name: string): boolean => templates.isImage(name), log, { offlineFallback: options.offlineFallback });
-  const templates: ImageTemplates = new ImageTemplates(paths, builds);
+  }, log, { offlineFallback: options.offlineFallback });
+  const templates = new TemplateCatalog(paths, builds);
   const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
   const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));
   // Subscribed before restore: events of sandboxes cleaned up on start reach the webhooks too.

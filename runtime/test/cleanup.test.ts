@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { crunContainers, mountsUnder, sandboxCgroupDirs, sandboxHostPids } from './helpers/host-traces';
+import { sleep } from './helpers/wait';
 
 describe('cleanup after kill', () => {
   let runtime: RuntimeProcess;
@@ -48,13 +49,13 @@ describe('a sandbox that dies by itself', () => {
     const deadline = Date.now() + 15_000;
     while ((await Sandbox.list(runtime.sdk).nextItems()).some((s) => s.sandboxId === sandbox.sandboxId)) {
       assert.ok(Date.now() < deadline, 'the dead sandbox is still listed');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     // It leaves the list as soon as it is found dead; the clean-up follows a moment later.
     const ownDir = join(runtime.dataDir, 'sandboxes', sandbox.sandboxId);
     while (sandboxCgroupDirs(sandbox.sandboxId).length > 0 || mountsUnder(ownDir).length > 0) {
       assert.ok(Date.now() < deadline, `left behind: ${sandboxCgroupDirs(sandbox.sandboxId)} ${mountsUnder(ownDir)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandExitError, Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
-import { waitUntil } from './helpers/wait';
+import { sleep, waitUntil } from './helpers/wait';
 
 describe('commands and PTY', () => {
   let runtime: RuntimeProcess;
@@ -128,7 +128,7 @@ describe('commands and PTY', () => {
       const deadline = Date.now() + 15_000;
       while (!screen.includes(text)) {
         if (Date.now() > deadline) throw new Error(`PTY never showed ${JSON.stringify(text)}; screen: ${JSON.stringify(screen.slice(-500))}`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     };
     await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('stty size; tty; echo "$TERM"\n'));

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FileNotFoundError, FilesystemEvent, FilesystemEventType, FileType, InvalidArgumentError, NotEnoughSpaceError, Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
+import { sleep } from './helpers/wait';
 
 const MB = 1024 * 1024;
 
@@ -34,7 +35,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_00
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
@@ -478,7 +479,7 @@ describe('files and filesystem', () => {
       const polled = await rpc('GetWatcherEvents', { watcherId });
       assert.equal(polled.status, 200);
       events = events.concat((polled.json.events ?? []) as { name: string; type: string }[]);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.ok(events.some((e) => e.name === 'd' && e.type === 'EVENT_TYPE_CREATE'), JSON.stringify(events));
     assert.ok(events.some((e) => e.name === 'd/f' && e.type === 'EVENT_TYPE_CREATE'), JSON.stringify(events));

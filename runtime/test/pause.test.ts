@@ -38,7 +38,7 @@ describe('pause and resume', () => {
     await sandbox.commands.run(`cat > /tmp/remember.py <<'PY'\n${REMEMBERER}\nPY`);
     await sandbox.commands.run('python3 /tmp/remember.py', { background: true });
     await sandbox.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done', { background: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
 
     assert.equal(await Sandbox.pause(sandbox.sandboxId, runtime.sdk), true);
     assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused');
@@ -46,7 +46,7 @@ describe('pause and resume', () => {
     const paused = await Sandbox.list({ ...runtime.sdk, query: { state: ['paused'] } }).nextItems();
     assert.ok(paused.some((s) => s.sandboxId === sandbox.sandboxId));
     const cpuBefore = cpuUsageNs(sandbox.sandboxId);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     assert.equal(cpuUsageNs(sandbox.sandboxId), cpuBefore, 'no CPU used while paused');
 
     const resumed = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { NotFoundError, Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { mountsUnder, sandboxCgroupDirs } from './helpers/host-traces';
-import { waitUntil } from './helpers/wait';
+import { sleep, waitUntil } from './helpers/wait';
 
 describe('runtime restart', () => {
   let runtime: RuntimeProcess;
@@ -18,7 +18,7 @@ describe('runtime restart', () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, metadata: { keep: 'me' } });
     const counter = await sandbox.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done', { background: true });
     await runtime.stop();
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await runtime.launch();
     const info = await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk);
     assert.deepEqual(info.metadata, { keep: 'me' });
@@ -37,7 +37,7 @@ describe('runtime restart', () => {
     await runtime.stop();
     mkdirSync(join(halfMade, 'upper'), { recursive: true });
     writeFileSync(join(halfMade, 'sandbox.json'), JSON.stringify({ sandboxID: 'halfcreatedsandbox01', state: 'creating' }));
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await runtime.launch();
     await assert.rejects(Sandbox.getInfo(shortLived.sandboxId, runtime.sdk), NotFoundError);
     assert.deepEqual(sandboxCgroupDirs(shortLived.sandboxId), []);

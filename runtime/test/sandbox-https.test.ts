@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
+import { sleep } from './helpers/wait';
 
 const REPO = resolve(__dirname, '../..');
 
@@ -57,7 +58,7 @@ describe('https on the sandbox domain', () => {
     await sandbox.commands.run('cd /tmp/site && python3 -m http.server 8000', { background: true });
     url = `https://${sandbox.getHost(8000)}/hello.txt`;
     // The test process itself trusts nothing extra: it waits over plain http on the same name and port.
-    while ((await fetch(url.replace('https:', 'http:'))).status === 502) await new Promise((r) => setTimeout(r, 100));
+    while ((await fetch(url.replace('https:', 'http:'))).status === 502) await sleep(100);
   });
   after(async () => {
     await runtime?.dispose();

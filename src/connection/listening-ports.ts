@@ -70,7 +70,7 @@ export function decodeAddress(hex: string): string | undefined {
 
 /**
  * Whether the port URL reaches a listener bound to `address`. The local runtime's gateway tunnels
- * to 127.0.0.1:<port> inside the sandbox's network namespace (runtime/src/sandbox/agent-link.ts),
+ * to 127.0.0.1:<port> inside the sandbox's network namespace (runtime/src/envd/agent-link.ts),
  * which reaches 127.0.0.1 and the wildcard addresses. E2B cloud delivers to the sandbox's own
  * interface, which reaches the wildcards directly, and envd forwards listeners on 127.0.0.1 (and
  * ::1) there with socat, so 127.0.0.1 works on both. Anything else (::1 alone, which the local

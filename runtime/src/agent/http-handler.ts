@@ -2,6 +2,7 @@
 // the Connect services. The unix socket (the host) is "trusted": only it may call /init.
 import { open } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../http-body';
 import { hasValidAccessToken } from './auth';
 import { RpcRouter } from './connect/rpc';
 import { isObject } from './connect/proto-json';
@@ -36,14 +37,7 @@ export function sendError(res: ServerResponse, status: number, message: string):
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readBody(req, MAX_JSON_BODY, () => new Error('body too large'))).toString('utf8').trim();
   return text ? JSON.parse(text) : {};
 }
 

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, lchownSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from '../container/idmap';
+import type { RuntimePaths } from '../paths';
 import { shellQuote } from '../shell-quote';
 import { ImageRecipe, recipeFingerprint, SandboxStart } from './recipes';
 
@@ -15,6 +16,12 @@ export function readImageInfo(imageDir: string): ImageInfo | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `name` is one of the runtime's own images (base, code-interpreter-v1...), built here. */
+export function isLocalImage(paths: RuntimePaths, name: string): boolean {
+  // The pattern keeps `name` one directory below imagesDir.
+  return /^[a-z0-9][a-z0-9._-]*$/.test(name) && readImageInfo(paths.imageDir(name)) !== undefined;
 }
 
 export function imageIsCurrent(imageDir: string, recipe: ImageRecipe): boolean {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeepingFloats } from './json-floats';
 import { ZmqSocket } from './zmtp';
+import { sleep } from '../sleep';
 
 const DELIMITER = Buffer.from('<IDS|MSG>');
 const HOST = '127.0.0.1';
@@ -176,7 +177,7 @@ export class Kernel extends EventEmitter {
       const sent = this.request('shell', 'kernel_info_request', {}, (msg) => {
         if (msg.channel === 'shell') reply = msg;
       });
-      const end = await Promise.race([sent.finished, delay(attempt < 3 ? 500 : 2000).then(() => undefined)]);
+      const end = await Promise.race([sent.finished, sleep(attempt < 3 ? 500 : 2000).then(() => undefined)]);
       if (end === 'done' && reply) {
         this.info = reply.content;
         return;
@@ -225,9 +226,9 @@ export class Kernel extends EventEmitter {
     if (!this.alive) return this.cleanup();
     const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
     this.request('control', 'shutdown_request', { restart: false });
-    await Promise.race([exited, delay(graceMs)]);
+    await Promise.race([exited, sleep(graceMs)]);
     this.kill();
-    await Promise.race([exited, delay(2000)]);
+    await Promise.race([exited, sleep(2000)]);
     this.cleanup();
   }
 
@@ -367,10 +368,6 @@ export class Kernel extends EventEmitter {
       if (!pending.flushing) this.flush(pending);
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Ports that were free a moment ago (the kernel binds them right after). */

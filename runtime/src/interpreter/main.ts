@@ -6,6 +6,7 @@
 //
 // Run: /opt/e2b/node /opt/e2b/interpreter.js [--port 49999] [--host 0.0.0.0]
 import { createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import { readBody } from '../http-body';
 import { CodeContext, ContextInfo } from './context';
 import { DEFAULT_CWD, languageSupport, normalizeLanguage } from './languages';
 import { stringifyKeepingFloats } from './json-floats';
@@ -100,14 +101,7 @@ class Interpreter {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readBody(req, MAX_BODY, () => new HttpError(413, 'request body too large'))).toString('utf8').trim();
   if (!text) return {};
   let body: unknown;
   try {

@@ -3,6 +3,7 @@
 // We greet as ZMTP 3.0, so a SUB subscription is a message whose first byte is 1.
 import { EventEmitter } from 'node:events';
 import { connect, Socket } from 'node:net';
+import { sleep } from '../sleep';
 
 export type ZmqSocketType = 'DEALER' | 'SUB';
 
@@ -81,7 +82,7 @@ export class ZmqSocket extends EventEmitter {
         return zmq;
       } catch (err) {
         if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 15));
+        await sleep(15);
       }
     }
   }

@@ -3,6 +3,7 @@
 // servers are exposed as `<prefix>_<tool>`.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { readBody } from '../http-body';
 import { PROTOCOL_VERSION, RpcError, StdioServer, Tool } from './stdio-client';
 
 const SUPPORTED_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
@@ -67,7 +68,7 @@ export class Gateway {
     }
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse(await readText(req));
     } catch (err) {
       return send(res, 400, rpcError(null, -32700, `Parse error: ${(err as Error).message}`));
     }
@@ -152,20 +153,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+async function readText(req: IncomingMessage): Promise<string> {
+  return (await readBody(req, MAX_BODY, () => new Error('body too large'))).toString('utf8');
 }

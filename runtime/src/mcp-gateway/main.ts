@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Gateway } from './http';
 import { CATALOG, ConfigError, DATA_DIR, LOG_FILE, parseConfig, PORT, STATE_DIR, TOKEN_FILE } from './servers';
 import { StdioServer } from './stdio-client';
+import { sleep } from '../sleep';
 
 const CONFIG_FILE = join(STATE_DIR, 'config.json');
 const PID_FILE = join(STATE_DIR, 'gateway.pid');
@@ -46,7 +47,7 @@ async function stopPrevious(): Promise<void> {
   }
   if (!pid || !alive(pid)) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 

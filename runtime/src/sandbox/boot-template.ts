@@ -4,7 +4,7 @@
 // sandbox still has mounted; none of them may depend on the template still existing.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedTemplate } from './manager';
+import type { ResolvedTemplate } from './template-source';
 
 const BOOT_FILE = 'boot.json';
 

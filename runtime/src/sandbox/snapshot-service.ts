@@ -1,28 +1,31 @@
 // Taking snapshots of running sandboxes and forking them: the sandbox is frozen for as long as
 // its writable layer takes to copy, then runs on; forks are new sandboxes started from that copy.
 // Files only: processes and memory are not carried over (a fork boots as a fresh sandbox would).
-import { ApiError, badRequest, notFound } from './errors';
-import { CreateRequest, ResolvedTemplate, SandboxManager, TemplateSource } from './manager';
+import { conflict, invalidInput, notFound } from '../errors';
+import { lifetimeSeconds } from './lifetime';
+import { SandboxManager } from './manager';
+import { copyOfNetwork } from './network-config';
 import { SandboxRecord } from './record';
+import { SandboxSettings } from './settings';
 import { parseSnapshotName, SnapshotInfo, SnapshotReference, SnapshotStore } from './snapshots';
+import { ResolvedTemplate, TemplateSource } from './template-source';
 
-const MAX_FORK_COUNT = 100;
 /** The overlay's mount options fit in a page: lower dirs beyond this could not be mounted. */
 const MAX_LOWERDIR_CHARS = 3500;
-/** E2B's default lifetime of a fork when the request names none. */
-const DEFAULT_FORK_TIMEOUT_S = 15;
 
-export type ForkResult = { sandbox: SandboxRecord } | { error: { code: number; message: string } };
+/** One fork: its sandbox, or why it could not start (the server says it with the error's status). */
+export type ForkResult = { sandbox: SandboxRecord } | { error: Error };
 
 export class SandboxSnapshots {
   /** `templates`: the other templates, whose names a snapshot may not take. */
   constructor(private readonly sandboxes: SandboxManager, readonly store: SnapshotStore, private readonly templates: TemplateSource) {}
 
-  async create(sandboxID: string, body: Record<string, unknown>): Promise<SnapshotInfo> {
-    const name = this.validName(body.name);
+  /** `name`: the snapshot's name (`name` or `team/name:tag`), when it gets one. */
+  async create(sandboxID: string, name: string | undefined): Promise<SnapshotInfo> {
+    const reference = name === undefined ? undefined : this.validName(name);
     this.sandboxes.require(sandboxID);
     const layer = await this.sandboxes.whileFrozen(sandboxID, 'snapshotted', (upper, base) => this.copy(upper, base));
-    return this.commit(sandboxID, layer, 'snapshot', name);
+    return this.commit(sandboxID, layer, 'snapshot', reference);
   }
 
   /**
@@ -30,28 +33,25 @@ export class SandboxSnapshots {
    * settings (metadata, env vars, network, volumes and lifecycle choices). Each fork succeeds or fails on
    * its own; the moment they start from is removed afterwards (its layer stays while they live).
    */
-  async fork(sandboxID: string, body: Record<string, unknown>): Promise<ForkResult[]> {
-    const count = forkCount(body.count);
-    const timeout = forkTimeout(body.timeout);
+  async fork(sandboxID: string, count: number, timeoutSeconds: number): Promise<ForkResult[]> {
     const source = this.sandboxes.get(sandboxID);
     if (!source) throw notFound(`Sandbox '${sandboxID}' not found`);
     const layer = await this.sandboxes.whileFrozen(sandboxID, 'forked', (upper, base) => this.copy(upper, base));
     const info = this.commit(sandboxID, layer, 'fork');
     try {
-      const request: CreateRequest = { ...inheritedSettings(source), templateID: info.snapshotID, timeout };
-      return await Promise.all(Array.from({ length: count }, () => this.sandboxes.create(request).then(
+      const startFork = async () => this.sandboxes.create(this.sandboxes.template(info.snapshotID), inheritedSettings(source, lifetimeSeconds(timeoutSeconds)));
+      return await Promise.all(Array.from({ length: count }, () => startFork().then(
         (sandbox): ForkResult => ({ sandbox }),
-        (err): ForkResult => ({ error: { code: err instanceof ApiError ? err.status : 500, message: (err as Error).message } }),
+        (err): ForkResult => ({ error: err instanceof Error ? err : new Error(String(err)) }),
       )));
     } finally {
       await this.store.delete(info.snapshotID);
     }
   }
-
   /** The sandbox's upper layer, copied while it is frozen; refused when one more layer could not be mounted. */
   private async copy(upper: string, base: ResolvedTemplate): Promise<{ buildID: string; base: ResolvedTemplate }> {
     if (base.rootfs.length + this.store.layerDir('x'.repeat(36)).length + 1 > MAX_LOWERDIR_CHARS) {
-      throw badRequest('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
+      throw invalidInput('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
     }
     return { buildID: await this.store.copyLayer(upper), base };
   }
@@ -66,45 +66,32 @@ export class SandboxSnapshots {
     }
   }
 
-  private validName(value: unknown): SnapshotReference | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw badRequest('name must be a string');
+  private validName(value: string): SnapshotReference {
     const name = parseSnapshotName(value);
     const owner = this.store.find(name.identifier);
     if ((owner && owner.kind !== 'snapshot') || (!owner && this.templates.resolve(name.identifier))) {
-      throw new ApiError(409, `'${name.identifier}' is already the name of a template: choose another name for the snapshot`);
+      throw conflict(`'${name.identifier}' is already the name of a template: choose another name for the snapshot`);
     }
     return name;
   }
 }
 
-/** What a fork keeps of its source's create request. */
-function inheritedSettings(source: SandboxRecord): CreateRequest {
+/** What a fork keeps of its source's settings (checked when the source was created). */
+function inheritedSettings(source: SandboxRecord, timeoutSeconds: number): SandboxSettings {
+  const network = source.network ? copyOfNetwork(source.network) : (source.trafficAccessToken ? { allowPublicTraffic: false } : undefined);
+  const autoResume = source.lifecycle.autoResume;
   return {
-    metadata: source.metadata,
-    envVars: source.envVars,
+    timeoutSeconds,
+    metadata: { ...source.metadata },
+    envVars: { ...source.envVars },
     secure: source.envdAccessToken !== undefined,
-    allow_internet_access: source.allowInternetAccess,
+    trafficToken: network?.allowPublicTraffic === false,
     autoPause: source.lifecycle.onTimeout === 'pause',
-    autoPauseMemory: source.autoPauseMemory,
-    autoResume: { enabled: source.lifecycle.autoResume },
-    network: source.network ? { ...source.network } : (source.trafficAccessToken ? { allowPublicTraffic: false } : undefined),
+    autoPauseMemory: source.autoPauseMemory ?? undefined,
+    autoResume,
+    allowInternetAccess: source.allowInternetAccess !== false,
+    network,
     // The same volumes, not copies: a fork shares them with its source, as any two mounts do.
-    volumeMounts: source.volumeMounts?.map(({ name, path }) => ({ name, path })),
+    volumeMounts: source.volumeMounts?.map((m) => ({ ...m })) ?? [],
   };
-}
-
-function forkCount(value: unknown): number {
-  if (value === undefined || value === null) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest('Count must be an integer number of sandboxes');
-  if (value < 1) throw badRequest('Count must be at least 1');
-  if (value > MAX_FORK_COUNT) throw badRequest(`Count cannot be greater than ${MAX_FORK_COUNT}`);
-  return value;
-}
-
-function forkTimeout(value: unknown): number {
-  if (value === undefined || value === null) return DEFAULT_FORK_TIMEOUT_S;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest('Timeout must be a number of seconds');
-  if (value <= 0) throw badRequest('Timeout must be greater than 0');
-  return value;
 }

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { removeTree } from '../container/bundle';
 import { RuntimePaths } from '../paths';
 import { lowerDirsOf, readBootTemplate } from './boot-template';
-import { badRequest } from './errors';
+import { invalidInput } from '../errors';
 import { newSandboxId } from './ids';
-import type { ResolvedTemplate, TemplateSource } from './manager';
+import type { ResolvedTemplate, TemplateSource } from './template-source';
 
 export const DEFAULT_TAG = 'default';
 const IDENTIFIER = /^[a-z0-9_-]+$/;
@@ -53,8 +53,8 @@ export function parseSnapshotName(input: string): SnapshotReference {
   const tagPart = colon === -1 ? undefined : trimmed.slice(colon + 1).trim().toLowerCase();
   const slash = identifierPart.indexOf('/');
   const identifier = (slash === -1 ? identifierPart : identifierPart.slice(slash + 1)).trim().toLowerCase();
-  if (tagPart !== undefined && !TAG.test(tagPart)) throw badRequest(`Invalid name: invalid tag: ${input.slice(colon + 1)}`);
-  if (!IDENTIFIER.test(identifier)) throw badRequest(`Invalid name: invalid template ID: ${identifierPart} (use lowercase letters, digits, '-' and '_')`);
+  if (tagPart !== undefined && !TAG.test(tagPart)) throw invalidInput(`Invalid name: invalid tag: ${input.slice(colon + 1)}`);
+  if (!IDENTIFIER.test(identifier)) throw invalidInput(`Invalid name: invalid template ID: ${identifierPart} (use lowercase letters, digits, '-' and '_')`);
   return { identifier, tag: tagPart };
 }
 
@@ -151,7 +151,7 @@ export class SnapshotStore implements TemplateSource {
    */
   list(query: { sandboxID?: string; name?: string; limit?: string | null; nextToken?: string | null }): { page: SnapshotInfo[]; nextToken?: string } {
     const limit = query.limit === undefined || query.limit === null || query.limit === '' ? PAGE_LIMIT : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw badRequest('limit must be a positive integer');
+    if (!Number.isInteger(limit) || limit < 1) throw invalidInput('limit must be a positive integer');
     const filter = query.name ? parseSnapshotName(query.name) : undefined;
     const rows = this.all()
       .filter((t) => t.kind === 'snapshot')
@@ -166,7 +166,7 @@ export class SnapshotStore implements TemplateSource {
     let start = 0;
     if (query.nextToken) {
       const [createdAt, templateID] = Buffer.from(query.nextToken, 'base64url').toString().split('__');
-      if (!createdAt || !templateID || Number.isNaN(Date.parse(createdAt))) throw badRequest('Invalid next token');
+      if (!createdAt || !templateID || Number.isNaN(Date.parse(createdAt))) throw invalidInput('Invalid next token');
       start = rows.findIndex((r) => r.template.createdAt < createdAt || (r.template.createdAt === createdAt && r.template.templateID < templateID));
       if (start === -1) start = rows.length;
     }

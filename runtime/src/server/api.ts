@@ -1,18 +1,20 @@
 // The control-plane REST API (protocol §1), as the official SDKs call it.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError, badRequest, notFound } from '../sandbox/errors';
-import { SandboxManager, CreateRequest } from '../sandbox/manager';
-import { ImageTemplates } from '../image/templates';
+import { invalidInput, unauthenticated, notFound } from '../errors';
+import { HttpError } from './http-errors';
+import { SandboxManager } from '../sandbox/manager';
+import { TemplateCatalog } from '../template-catalog';
 import { readJsonBody, sendEmpty, sendError, sendJson } from './http-util';
 import { parseListQuery, parseMetadataFilter, selectPage } from './list-query';
-import { parseNetworkUpdate } from '../sandbox/network-config';
+import { parseNetworkUpdate } from './network-input';
+import { parseCreateSettings, parseMemory, parseOptionalTimeout, parseTimeout, templateNameOf } from './sandbox-input';
 import { sandboxLogRoutes } from './log-routes';
-import { webhookRoutes } from '../webhooks/routes';
+import { webhookRoutes } from './webhook-routes';
 import { WebhookStore } from '../webhooks/store';
 import { listedSandboxView, sandboxDetailView, sandboxView } from './sandbox-views';
-import { templateBuildRoutes } from '../templates/routes';
-import { volumeRoutes } from '../volumes/routes';
+import { templateBuildRoutes } from './template-build-routes';
+import { volumeRoutes } from './volume-routes';
 import { VolumeStore } from '../volumes/store';
 import { snapshotRoutes } from './snapshot-routes';
 import { SandboxSnapshots } from '../sandbox/snapshot-service';
@@ -27,15 +29,18 @@ interface Route { method: string; pattern: RegExp; handler: Handler; public?: bo
 
 export class ControlPlaneApi {
   private readonly routes: Route[];
+  /** The volumes a create request's volumeMounts may name. */
+  private readonly volumes?: VolumeStore;
 
   constructor(
     private readonly sandboxes: SandboxManager,
-    private readonly templates: ImageTemplates,
+    private readonly templates: TemplateCatalog,
     private readonly apiKey: string,
     private readonly domain: string,
     extras: ApiExtras = {},
   ) {
     const { webhooks, volumes, snapshots } = extras;
+    this.volumes = volumes;
     const id = '([^/]+)';
     this.routes = [
       { method: 'GET', pattern: /^\/health$/, handler: this.health, public: true },
@@ -72,7 +77,7 @@ export class ControlPlaneApi {
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw notFound(`no route for ${url.pathname}`);
       const sameMethod = candidates.filter((r) => r.method === req.method);
-      if (sameMethod.length === 0) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
+      if (sameMethod.length === 0) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
       // A guarded route looks into the caller's data: only for an authenticated caller.
       if (sameMethod.some((r) => r.when && !r.public)) this.authenticate(req);
       // Path params arrive fully percent-encoded (template ids such as team%2Fname%3Atag).
@@ -88,10 +93,10 @@ export class ControlPlaneApi {
 
   private authenticate(req: IncomingMessage): void {
     const given = req.headers['x-api-key'];
-    if (typeof given !== 'string' || given.length === 0) throw new ApiError(401, 'missing API key: send it in the X-API-KEY header');
+    if (typeof given !== 'string' || given.length === 0) throw unauthenticated('missing API key: send it in the X-API-KEY header');
     const a = Buffer.from(given);
     const b = Buffer.from(this.apiKey);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ApiError(401, 'invalid API key');
+    if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthenticated('invalid API key');
   }
 
   private async health(_req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -99,9 +104,10 @@ export class ControlPlaneApi {
   }
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readJsonBody(req)) as CreateRequest;
-    if (body.templateID !== undefined && typeof body.templateID !== 'string') throw badRequest('templateID must be a string: a template id or name');
-    const record = await this.sandboxes.create(body);
+    const body = await readJsonBody(req);
+    // The template first: an unknown one is the caller's 404 whatever else the request says.
+    const template = this.sandboxes.template(templateNameOf(body));
+    const record = await this.sandboxes.create(template, parseCreateSettings(body, this.volumes));
     sendJson(res, 201, sandboxView(record, this.domain));
   }
 
@@ -130,33 +136,38 @@ export class ControlPlaneApi {
 
   private async setTimeout(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    this.sandboxes.setTimeout(id, body.timeout);
+    // An unknown sandbox is a 404 before its timeout is looked at.
+    this.sandboxes.require(id);
+    await this.sandboxes.setTimeout(id, parseTimeout(body.timeout));
     sendEmpty(res, 204);
   }
 
   private async refresh(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    await this.sandboxes.connect(id, body.duration ?? 60);
+    await this.sandboxes.connect(id, parseTimeout(body.duration ?? 60), false);
     sendEmpty(res, 204);
   }
 
   private async connect(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const { record, resumed } = await this.sandboxes.connect(id, body.timeout, body.memory);
+    // Checked before anything happens: a bad timeout must not leave a paused sandbox thawed.
+    const seconds = parseOptionalTimeout(body.timeout);
+    const memory = parseMemory(body.memory);
+    const { record, resumed } = await this.sandboxes.connect(id, seconds, memory === false);
     // 201 tells the SDK the sandbox was resumed, 200 that it was running.
     sendJson(res, resumed ? 201 : 200, sandboxView(record, this.domain));
   }
 
   private async pause(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    await this.sandboxes.pause(id, body.memory as boolean | undefined);
+    await this.sandboxes.pause(id, parseMemory(body.memory) ?? true);
     sendEmpty(res, 204);
   }
 
   /** Legacy resume (SDKs before connect resumed): 201, or 409 when it is running. */
   private async resume(req: IncomingMessage, res: ServerResponse, [id]: string[]): Promise<void> {
     const body = await readJsonBody(req);
-    const record = await this.sandboxes.resume(id, body.timeout);
+    const record = await this.sandboxes.resume(id, parseOptionalTimeout(body.timeout));
     sendJson(res, 201, sandboxView(record, this.domain));
   }
 
@@ -190,8 +201,8 @@ export class ControlPlaneApi {
     const q = url.searchParams;
     const limit = q.has('limit') ? Number(q.get('limit')) : 10;
     const offset = q.has('offset') ? Number(q.get('offset')) : 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError(400, 'limit must be an integer from 1 to 100');
-    if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'offset must be a non-negative integer');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput('limit must be an integer from 1 to 100');
+    if (!Number.isInteger(offset) || offset < 0) throw invalidInput('offset must be a non-negative integer');
     const types = q.getAll('types').flatMap((t) => t.split(',')).filter(Boolean);
     sendJson(res, 200, this.sandboxes.events.query({ sandboxId: id, types, limit, offset, orderAsc: q.get('orderAsc') === 'true' }));
   }
@@ -206,6 +217,6 @@ function decodePathParam(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw badRequest(`invalid percent-encoding in the path: "${segment}"`);
+    throw invalidInput(`invalid percent-encoding in the path: "${segment}"`);
   }
 }

@@ -5,7 +5,7 @@
 import { Agent, IncomingMessage, OutgoingHttpHeaders, request, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
-import { ENVD_PORT, openSandboxSocket, PortClosedError } from '../sandbox/agent-link';
+import { ENVD_PORT, openSandboxSocket, PortClosedError } from '../envd/agent-link';
 import { SandboxManager } from '../sandbox/manager';
 import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';

@@ -1,6 +1,8 @@
 // Small helpers for the plain node:http servers.
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest } from '../sandbox/errors';
+import { invalidInput } from '../errors';
+import { HttpError, statusOf } from './http-errors';
+import { readBody } from '../http-body';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = Buffer.from(JSON.stringify(body));
@@ -15,7 +17,7 @@ export function sendEmpty(res: ServerResponse, status: number): void {
 
 /** E2B's error body: {"code": <status>, "message": "..."}. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const status = err instanceof ApiError ? err.status : 500;
+  const status = statusOf(err);
   const message = err instanceof Error ? err.message : String(err);
   if (!res.headersSent) sendJson(res, status, { code: status, message });
   else res.destroy();
@@ -24,20 +26,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
 const MAX_JSON_BODY = 1024 * 1024;
 
 export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) throw new ApiError(413, 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readBody(req, MAX_JSON_BODY, () => new HttpError(413, 'request body too large'))).toString('utf8').trim();
   if (!text) return {};
   try {
     const value = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch {
-    throw badRequest('request body must be a JSON object');
+    throw invalidInput('request body must be a JSON object');
   }
 }

@@ -1,5 +1,5 @@
 // GET /v2/sandboxes: filters, ordering and cursor pagination as the SDK's paginator uses them.
-import { badRequest } from '../sandbox/errors';
+import { invalidInput } from '../errors';
 import { SandboxRecord, SandboxState } from '../sandbox/record';
 
 export interface ListQuery {
@@ -16,14 +16,14 @@ const MAX_LIMIT = 100;
 
 export function parseListQuery(params: URLSearchParams): ListQuery {
   const states = (params.get('state') ?? 'running,paused').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const state of states) if (state !== 'running' && state !== 'paused') throw badRequest(`invalid state "${state}"`);
+  for (const state of states) if (state !== 'running' && state !== 'paused') throw invalidInput(`invalid state "${state}"`);
   const order = params.get('order') ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw badRequest('order must be asc or desc');
+  if (order !== 'asc' && order !== 'desc') throw invalidInput('order must be asc or desc');
   const limit = params.has('limit') ? Number(params.get('limit')) : MAX_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidInput(`limit must be an integer from 1 to ${MAX_LIMIT}`);
   const startedAfterText = params.get('startedAfter');
   const startedAfter = startedAfterText ? Date.parse(startedAfterText) : undefined;
-  if (startedAfter !== undefined && Number.isNaN(startedAfter)) throw badRequest('startedAfter must be an RFC 3339 date-time');
+  if (startedAfter !== undefined && Number.isNaN(startedAfter)) throw invalidInput('startedAfter must be an RFC 3339 date-time');
   return {
     states: states as SandboxState[],
     metadata: parseMetadataFilter(params.get('metadata')),
@@ -42,7 +42,7 @@ export function parseMetadataFilter(value: string | null): [string, string][] {
   try {
     decoded = decodeURIComponent(value);
   } catch {
-    throw badRequest('metadata filter is not valid URL encoding');
+    throw invalidInput('metadata filter is not valid URL encoding');
   }
   return decoded.split('&').filter(Boolean).map((pair) => {
     const eq = pair.indexOf('=');
@@ -51,7 +51,7 @@ export function parseMetadataFilter(value: string | null): [string, string][] {
     try {
       return [decodeURIComponent(key.replace(/\+/g, ' ')), decodeURIComponent(val.replace(/\+/g, ' '))];
     } catch {
-      throw badRequest('metadata filter is not valid URL encoding');
+      throw invalidInput('metadata filter is not valid URL encoding');
     }
   });
 }
@@ -64,7 +64,7 @@ function encodeCursor(record: SandboxRecord): string {
 
 function decodeCursor(token: string): Cursor {
   const [startedAt, sandboxID] = Buffer.from(token, 'base64url').toString().split('__');
-  if (!startedAt || !sandboxID || Number.isNaN(Date.parse(startedAt))) throw badRequest('invalid nextToken');
+  if (!startedAt || !sandboxID || Number.isNaN(Date.parse(startedAt))) throw invalidInput('invalid nextToken');
   return { startedAt, sandboxID };
 }
 

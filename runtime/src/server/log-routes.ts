@@ -2,7 +2,7 @@
 // added to the control-plane API's table. As on E2B, a killed sandbox's logs stay readable (here:
 // its lifecycle events, which the runtime keeps for 7 days; its agent's log went with it).
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, notFound } from '../sandbox/errors';
+import { invalidInput, notFound } from '../errors';
 import { SandboxManager } from '../sandbox/manager';
 import { LOG_LEVELS, LogLevel, LogQuery, queryLogs, rawLogLine, SandboxLogEntry, sandboxLogEntries } from '../sandbox/sandbox-logs';
 import { sendJson } from './http-util';
@@ -42,11 +42,11 @@ export function sandboxLogRoutes(sandboxes: SandboxManager): LogRoute[] {
       method: 'GET', pattern: new RegExp(`^/v2/sandboxes/${id}/logs$`), handler: async (_req, res, [sandboxId], url) => {
         const q = url.searchParams;
         const direction = q.get('direction') ?? 'backward';
-        if (direction !== 'forward' && direction !== 'backward') throw badRequest('direction must be forward or backward');
+        if (direction !== 'forward' && direction !== 'backward') throw invalidInput('direction must be forward or backward');
         const level = q.get('level') ?? undefined;
-        if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) throw badRequest(`level must be one of ${LOG_LEVELS.join(', ')}`);
+        if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) throw invalidInput(`level must be one of ${LOG_LEVELS.join(', ')}`);
         const search = q.get('search') ?? undefined;
-        if (search !== undefined && search.length > MAX_SEARCH) throw badRequest(`search can be at most ${MAX_SEARCH} characters`);
+        if (search !== undefined && search.length > MAX_SEARCH) throw invalidInput(`search can be at most ${MAX_SEARCH} characters`);
         const cursor = unixMs(q, 'cursor');
         const query: LogQuery = {
           fromMs: direction === 'forward' ? cursor : undefined,
@@ -65,13 +65,13 @@ export function sandboxLogRoutes(sandboxes: SandboxManager): LogRoute[] {
 function unixMs(q: URLSearchParams, name: string): number | undefined {
   const raw = q.get(name);
   if (raw === null || raw === '') return undefined;
-  if (!/^\d{1,16}$/.test(raw)) throw badRequest(`${name} must be a non-negative integer (unix time in milliseconds)`);
+  if (!/^\d{1,16}$/.test(raw)) throw invalidInput(`${name} must be a non-negative integer (unix time in milliseconds)`);
   return Number(raw);
 }
 
 function limitOf(q: URLSearchParams, max: number): number {
   const raw = q.get('limit');
   if (raw === null || raw === '') return MAX_LIMIT;
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) > max) throw badRequest(`limit must be an integer from 0 to ${Math.min(max, 2 ** 31 - 1)}`);
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) > max) throw invalidInput(`limit must be an integer from 0 to ${Math.min(max, 2 ** 31 - 1)}`);
   return Number(raw);
 }

@@ -2,15 +2,15 @@
 // the sandbox headers or host name (so E2B_API_URL and E2B_SANDBOX_URL can be the same URL).
 import { createServer, Server } from 'node:http';
 import { SandboxManager } from '../sandbox/manager';
-import { ImageTemplates } from '../image/templates';
+import { TemplateCatalog } from '../template-catalog';
 import { ApiExtras, ControlPlaneApi } from './api';
 import { GatewayError, SandboxGateway, sandboxTargetOf, SandboxTarget } from './gateway';
 import { sendJson } from './http-util';
 import { IncomingMessage } from 'node:http';
-import { ENVD_PORT } from '../sandbox/agent-link';
+import { ENVD_PORT } from '../envd/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: ImageTemplates, apiKey: string, domain: string, extras: ApiExtras = {}): Server {
+export function createRuntimeServer(sandboxes: SandboxManager, templates: TemplateCatalog, apiKey: string, domain: string, extras: ApiExtras = {}): Server {
   const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, extras);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {

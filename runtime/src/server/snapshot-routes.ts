@@ -4,6 +4,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { SandboxSnapshots } from '../sandbox/snapshot-service';
 import { parseSnapshotName } from '../sandbox/snapshots';
 import { readJsonBody, sendEmpty, sendJson } from './http-util';
+import { parseForkRequest, parseSnapshotNameField } from './sandbox-input';
+import { statusOf } from './http-errors';
 import { sandboxView } from './sandbox-views';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
@@ -21,7 +23,7 @@ export function snapshotRoutes(snapshots: SandboxSnapshots, domain: string): Sna
   return [
     {
       method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/snapshots$`), handler: async (req, res, [sandboxID]) => {
-        sendJson(res, 201, await snapshots.create(sandboxID, await readJsonBody(req)));
+        sendJson(res, 201, await snapshots.create(sandboxID, parseSnapshotNameField(await readJsonBody(req))));
       },
     },
     {
@@ -33,8 +35,9 @@ export function snapshotRoutes(snapshots: SandboxSnapshots, domain: string): Sna
     },
     {
       method: 'POST', pattern: new RegExp(`^/sandboxes/${id}/fork$`), handler: async (req, res, [sandboxID]) => {
-        const results = await snapshots.fork(sandboxID, await readJsonBody(req));
-        sendJson(res, 201, results.map((r) => ('sandbox' in r ? { sandbox: sandboxView(r.sandbox, domain) } : r)));
+        const { count, timeoutSeconds } = parseForkRequest(await readJsonBody(req));
+        const results = await snapshots.fork(sandboxID, count, timeoutSeconds);
+        sendJson(res, 201, results.map((r) => ('sandbox' in r ? { sandbox: sandboxView(r.sandbox, domain) } : { error: { code: statusOf(r.error), message: r.error.message } })));
       },
     },
     {

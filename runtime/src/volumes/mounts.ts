@@ -2,7 +2,7 @@
 // clean paths, each path once; all problems in one 400), before any sandbox is touched, and turned
 // into the OCI bind mounts of the sandbox.
 import { posix } from 'node:path';
-import { badRequest } from '../sandbox/errors';
+import { invalidInput } from '../errors';
 import { VolumeStore } from './store';
 
 /** What a sandbox record keeps of a mount; `name` and `path` are what the API shows. */
@@ -15,9 +15,9 @@ export function resolveVolumeMounts(volumes: VolumeStore | undefined, requested:
   if (requested === undefined || requested === null) return [];
   if (!volumes) {
     if (Array.isArray(requested) && requested.length === 0) return [];
-    throw badRequest('Volume mounts are not enabled.');
+    throw invalidInput('Volume mounts are not enabled.');
   }
-  if (!Array.isArray(requested)) throw badRequest('volumeMounts must be an array of {name, path}');
+  if (!Array.isArray(requested)) throw invalidInput('volumeMounts must be an array of {name, path}');
   const problems: string[] = [];
   const used = new Set<string>();
   const mounts: SandboxVolumeMount[] = [];
@@ -33,7 +33,7 @@ export function resolveVolumeMounts(volumes: VolumeStore | undefined, requested:
       mounts.push({ name: volume.name, path: path as string, volumeID: volume.volumeID });
     }
   });
-  if (problems.length > 0) throw badRequest(`invalid mounts:\n${problems.map((p) => `\t- ${p}`).join('\n')}`);
+  if (problems.length > 0) throw invalidInput(`invalid mounts:\n${problems.map((p) => `\t- ${p}`).join('\n')}`);
   return mounts;
 }
 

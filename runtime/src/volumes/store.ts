@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, badRequest, conflict, notFound } from '../sandbox/errors';
+import { invalidInput, unauthenticated, notFound, conflict } from '../errors';
 import { HOST_ID_BASE } from '../container/idmap';
 import { DEFAULT_OWNER_ID, VolumeIo } from './volume-io';
 import { VolumeDisk } from './volume-disk';
@@ -64,8 +64,8 @@ export class VolumeStore {
   }
 
   async create(name: unknown): Promise<VolumeRecord> {
-    if (typeof name !== 'string' || !VALID_NAME.test(name)) throw badRequest('Invalid volume name: use letters, digits, _ and - only');
-    if (this.creating.has(name) || this.byName(name)) throw badRequest(`Volume with name '${name}' already exists`);
+    if (typeof name !== 'string' || !VALID_NAME.test(name)) throw invalidInput('Invalid volume name: use letters, digits, _ and - only');
+    if (this.creating.has(name) || this.byName(name)) throw invalidInput(`Volume with name '${name}' already exists`);
     this.creating.add(name);
     const record: VolumeRecord = { volumeID: randomUUID(), name, token: randomBytes(32).toString('hex'), createdAt: new Date().toISOString() };
     const disk = this.disk(record.volumeID);
@@ -79,7 +79,7 @@ export class VolumeStore {
       return record;
     } catch (err) {
       await disk.remove().catch((e) => this.options.log(`volumes: cleaning up ${record.volumeID}: ${String(e)}`));
-      throw new ApiError(500, `Error when creating volume: ${(err as Error).message}`);
+      throw new Error(`Error when creating volume: ${(err as Error).message}`);
     } finally {
       this.creating.delete(name);
     }
@@ -95,7 +95,7 @@ export class VolumeStore {
 
   /** E2B's answers: a malformed id is 400, an unknown one 404. */
   require(volumeID: string): VolumeRecord {
-    if (!UUID.test(volumeID)) throw badRequest('Invalid volume ID');
+    if (!UUID.test(volumeID)) throw invalidInput('Invalid volume ID');
     const record = this.volumes.get(volumeID.toLowerCase());
     if (!record) throw notFound('Volume not found');
     return record;
@@ -122,11 +122,11 @@ export class VolumeStore {
   /** The volume's files, for a caller holding its content token. */
   content(volumeID: string, authorization: string | undefined): VolumeIo {
     const token = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) throw new ApiError(401, 'missing volume token: send it as "Authorization: Bearer <token>"');
+    if (!token) throw unauthenticated('missing volume token: send it as "Authorization: Bearer <token>"');
     const record = this.volumes.get(volumeID.toLowerCase());
     const given = Buffer.from(token);
     const expected = Buffer.from(record?.token ?? '');
-    if (!record || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError(401, 'invalid volume token');
+    if (!record || given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthenticated('invalid volume token');
     return new VolumeIo(this.options.helper, this.mountSource(record));
   }
 }

@@ -3,7 +3,7 @@
 // Here: the helper's arguments and output format, and its errors as the API's statuses.
 import { spawn } from 'node:child_process';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from '../sandbox/errors';
+import { invalidInput, forbidden, notFound, conflict, storageFull } from '../errors';
 import { HOST_ID_BASE, ID_RANGE } from '../container/idmap';
 
 /** E2B's owner and modes for what the content API creates (uid/gid as the sandbox sees them). */
@@ -143,7 +143,7 @@ const TYPES: Record<string, VolumeEntryStat['type']> = { f: 'file', d: 'director
 
 function parseEntry(line: string): VolumeEntryStat {
   const [type, size, mode, uid, gid, atime, mtime, ctime, hexPath, hexTarget] = line.split(' ');
-  if (hexTarget === undefined) throw new ApiError(500, `volume helper: malformed entry "${line}"`);
+  if (hexTarget === undefined) throw new Error(`volume helper: malformed entry "${line}"`);
   const path = fromHex(hexPath);
   const entry: VolumeEntryStat = {
     name: path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1),
@@ -177,21 +177,21 @@ function isoTime(secondsDotNanos: string): string {
 }
 
 /** The helper's errno as the status E2B's volume service gives it. */
-function errorOf(statusLine: string, path: string, stderr: string): ApiError {
+function errorOf(statusLine: string, path: string, stderr: string): Error {
   const code = statusLine.startsWith('err ') ? statusLine.slice(4).trim() : '';
   switch (code) {
-    case 'ENOENT': return new ApiError(404, `path '${path}' not found`);
-    case 'EEXIST': return new ApiError(409, `path '${path}' already exists`);
-    case 'ENOTDIR': return new ApiError(400, `a component of the path '${path}' is a file, but must be a directory`);
-    case 'EISDIR': return new ApiError(400, `path '${path}' is a directory`);
-    case 'EINVAL': return new ApiError(400, `path '${path}' is not a regular file`);
-    case 'EBUSY': return new ApiError(400, 'cannot delete root');
-    case 'ELOOP': return new ApiError(400, `too many symbolic links in path '${path}'`);
-    case 'ENAMETOOLONG': return new ApiError(400, `path '${path}' is too long`);
-    case 'ENOTEMPTY': return new ApiError(409, `directory '${path}' is not empty`);
-    case 'EACCES': case 'EPERM': return new ApiError(403, `permission denied on '${path}'`);
-    case 'ENOSPC': case 'EDQUOT': return new ApiError(507, 'the volume is full: remove files from it to make room');
-    case 'ENODEV': return new ApiError(500, 'the volume is not mounted on the host: restart the runtime');
-    default: return new ApiError(500, `volume operation failed on '${path}': ${code || stderr.trim() || 'the helper ended without an answer'}`);
+    case 'ENOENT': return notFound(`path '${path}' not found`);
+    case 'EEXIST': return conflict(`path '${path}' already exists`);
+    case 'ENOTDIR': return invalidInput(`a component of the path '${path}' is a file, but must be a directory`);
+    case 'EISDIR': return invalidInput(`path '${path}' is a directory`);
+    case 'EINVAL': return invalidInput(`path '${path}' is not a regular file`);
+    case 'EBUSY': return invalidInput('cannot delete root');
+    case 'ELOOP': return invalidInput(`too many symbolic links in path '${path}'`);
+    case 'ENAMETOOLONG': return invalidInput(`path '${path}' is too long`);
+    case 'ENOTEMPTY': return conflict(`directory '${path}' is not empty`);
+    case 'EACCES': case 'EPERM': return forbidden(`permission denied on '${path}'`);
+    case 'ENOSPC': case 'EDQUOT': return storageFull('the volume is full: remove files from it to make room');
+    case 'ENODEV': return new Error('the volume is not mounted on the host: restart the runtime');
+    default: return new Error(`volume operation failed on '${path}': ${code || stderr.trim() || 'the helper ended without an answer'}`);
   }
 }

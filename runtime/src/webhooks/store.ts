@@ -2,7 +2,7 @@
 // <dataDir>/webhooks.json (mode 0600: it holds the signature secrets) so they outlive restarts.
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { badRequest, notFound } from '../sandbox/errors';
+import { invalidInput, notFound } from '../errors';
 import { LOCAL_TEAM_ID } from '../sandbox/team';
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -51,9 +51,9 @@ export class WebhookStore {
   }
 
   create(body: Record<string, unknown>): Webhook {
-    if (this.webhooks.length >= MAX_WEBHOOKS) throw badRequest(`a team can have at most ${MAX_WEBHOOKS} webhooks: delete one first`);
+    if (this.webhooks.length >= MAX_WEBHOOKS) throw invalidInput(`a team can have at most ${MAX_WEBHOOKS} webhooks: delete one first`);
     for (const field of ['name', 'url', 'signatureSecret'] as const) {
-      if (body[field] === undefined) throw badRequest(`${field} is required`);
+      if (body[field] === undefined) throw invalidInput(`${field} is required`);
     }
     const webhook: Webhook = {
       id: randomUUID(),
@@ -111,38 +111,38 @@ export function webhookView(webhook: Webhook): object {
 }
 
 function nameOf(value: unknown): string {
-  if (typeof value !== 'string' || !value.trim() || value.length > MAX_NAME) throw badRequest(`name must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (typeof value !== 'string' || !value.trim() || value.length > MAX_NAME) throw invalidInput(`name must be a non-empty string of at most ${MAX_NAME} characters`);
   return value;
 }
 
 function urlOf(value: unknown): string {
-  if (typeof value !== 'string' || value.length > MAX_URL) throw badRequest('url must be an http:// or https:// URL');
+  if (typeof value !== 'string' || value.length > MAX_URL) throw invalidInput('url must be an http:// or https:// URL');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw badRequest(`url is not a valid URL: ${value}`);
+    throw invalidInput(`url is not a valid URL: ${value}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest(`url must be an http:// or https:// URL, not ${url.protocol}`);
-  if (url.username || url.password) throw badRequest('url must not carry credentials: check the signature instead');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidInput(`url must be an http:// or https:// URL, not ${url.protocol}`);
+  if (url.username || url.password) throw invalidInput('url must not carry credentials: check the signature instead');
   return value;
 }
 
 function enabledOf(value: unknown): boolean {
-  if (typeof value !== 'boolean') throw badRequest('enabled must be true or false');
+  if (typeof value !== 'boolean') throw invalidInput('enabled must be true or false');
   return value;
 }
 
 function eventsOf(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.some((e) => typeof e !== 'string')) {
-    throw badRequest(`events must be a non-empty array of event types (${WEBHOOK_EVENT_TYPES.join(', ')})`);
+    throw invalidInput(`events must be a non-empty array of event types (${WEBHOOK_EVENT_TYPES.join(', ')})`);
   }
   const unknown = value.filter((e) => !WEBHOOK_EVENT_TYPES.includes(e));
-  if (unknown.length > 0) throw badRequest(`unknown event type ${unknown.join(', ')}: use ${WEBHOOK_EVENT_TYPES.join(', ')}`);
+  if (unknown.length > 0) throw invalidInput(`unknown event type ${unknown.join(', ')}: use ${WEBHOOK_EVENT_TYPES.join(', ')}`);
   return [...new Set(value as string[])];
 }
 
 function secretOf(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) throw badRequest('signatureSecret must be a non-empty string of at most 1024 characters');
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) throw invalidInput('signatureSecret must be a non-empty string of at most 1024 characters');
   return value;
 }

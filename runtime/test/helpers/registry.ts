@@ -9,6 +9,7 @@ import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { sleep } from './wait';
 
 export interface TarItem {
   path: string;
@@ -129,7 +130,7 @@ export class TestRegistry {
       const status = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status).catch(() => 0);
       if (status === 200 || status === 401) return registry;
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`docker-registry did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 

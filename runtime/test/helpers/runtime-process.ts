@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { sleep } from './wait';
 
 export const SHARED_IMAGES_DIR = process.env.E2B_TEST_IMAGES_DIR ?? '/var/lib/e2b-local/images';
 const CLI = resolve(__dirname, '../../dist/cli.js');
@@ -75,7 +76,7 @@ export class RuntimeProcess {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.includes(text, from)) {
       if (Date.now() > deadline) throw new Error(`the runtime did not log "${text}" within ${timeoutMs} ms:\n${this.output.slice(from).slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
   }
 

@@ -9,6 +9,7 @@ import { toFileSystemError } from './file-errors';
 import { baseName, parentPath, parseSandboxUri, sandboxUri } from './sandbox-uri';
 import { SandboxWatcher } from './sandbox-watcher';
 import { UnsavedEditsRescue } from './unsaved-rescue';
+import { shellQuote } from '../../../runtime/src/shell-quote';
 
 export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly cache = new DirectoryCache();
@@ -237,8 +238,4 @@ function toFileStat(entry: EntryInfo): vscode.FileStat {
   if (entry.symlinkTarget) type |= vscode.FileType.SymbolicLink;
   const mtime = entry.modifiedTime ? entry.modifiedTime.getTime() : 0;
   return { type, ctime: mtime, mtime, size: entry.size };
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

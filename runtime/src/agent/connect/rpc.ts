@@ -2,6 +2,7 @@
 // to registered handlers and speaks the unary, server-streaming and client-streaming shapes.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { readBody } from '../../http-body';
 import { ConnectError } from './errors';
 import { EnvelopeDecoder, FLAG_COMPRESSED, FLAG_END_STREAM, encodeEnvelope } from './envelope';
 import { JsonObject, isObject } from './proto-json';
@@ -126,15 +127,8 @@ function unsupportedMediaType(res: ServerResponse, accepted: string): void {
   res.end(JSON.stringify(new ConnectError('unimplemented', `this server accepts only ${accepted}`).toJSON()));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_MESSAGE_BYTES) throw new ConnectError('resource_exhausted', 'request message too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readMessageBody(req: IncomingMessage): Promise<Buffer> {
+  return readBody(req, MAX_MESSAGE_BYTES, () => new ConnectError('resource_exhausted', 'request message too large'));
 }
 
 function decompress(data: Buffer, encoding: string | undefined): Buffer {
@@ -165,7 +159,7 @@ function parseMessage(data: Buffer): JsonObject {
 async function serveUnary(method: UnaryMethod, req: IncomingMessage, res: ServerResponse, call: RpcCall): Promise<void> {
   let body: string;
   try {
-    const message = parseMessage(decompress(await readBody(req), call.header('content-encoding')));
+    const message = parseMessage(decompress(await readMessageBody(req), call.header('content-encoding')));
     body = JSON.stringify(await method.handle(message, call));
   } catch (err) {
     const error = ConnectError.from(err);
@@ -188,7 +182,7 @@ async function serveServerStream(method: ServerStreamMethod, req: IncomingMessag
   let message: JsonObject;
   let stream: ServerStream | undefined;
   try {
-    const body = await readBody(req);
+    const body = await readMessageBody(req);
     const decoder = new EnvelopeDecoder(MAX_MESSAGE_BYTES);
     const envelopes = decoder.push(body);
     if (envelopes.length !== 1 || decoder.hasPartial) {

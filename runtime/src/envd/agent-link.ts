@@ -4,6 +4,7 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, Socket } from 'node:net';
+import { sleep } from '../sleep';
 
 export const ENVD_PORT = 49983;
 
@@ -97,7 +98,7 @@ export async function waitForAgent(socketPath: string, timeoutMs: number): Promi
     } catch (err) {
       lastError = err;
     }
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
   throw new Error(`the sandbox agent did not start within ${timeoutMs} ms (${String(lastError)})`);
 }

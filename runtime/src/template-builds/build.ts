@@ -3,15 +3,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { readImageInfo } from '../image/build';
+import { isLocalImage, readImageInfo } from '../image/build';
 import { ImagePuller, PullError, RegistryCredentials, RegistryUnreachableError } from '../image/registry/pull';
 import { SandboxStart } from '../image/recipes';
-import { ApiError, badRequest, notFound } from '../sandbox/errors';
+import { invalidInput, notFound, unavailable } from '../errors';
 import { TagNotFoundError, TemplateBuildRecord, templateNameOf, TemplateStore } from './store';
 import { DEFAULT_TAG, parseTemplateRef, TemplateRef, validateTags } from './reference';
 import { failedStepMessage } from './step-errors';
 import { shellQuote } from '../shell-quote';
-import { BuildHost, containerName, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
+import { containerName } from '../container/names';
+import { BuildHost, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
 
 export type BuildStatus = 'waiting' | 'building' | 'ready' | 'error';
 export interface BuildLogEntry { timestamp: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; step?: string }
@@ -66,23 +67,26 @@ export class TemplateBuilds {
   constructor(
     readonly store: TemplateStore,
     private readonly host: BuildHost,
-    private readonly imageExists: (name: string) => boolean,
     private readonly log: (line: string) => void,
     /** `offlineFallback`: build on the local base when an image's registry cannot be reached (the user's choice). */
     private readonly options: { offlineFallback?: boolean } = {},
     private readonly puller = new ImagePuller(join(host.paths.dataDir, 'registry')),
   ) {}
 
+  private imageExists(name: string): boolean {
+    return isLocalImage(this.host.paths, name);
+  }
+
   /** `POST /v3/templates`: registers a build of `name[:tag]` (plus `tags`), waiting for its steps. */
   request(body: Record<string, unknown>): Build {
     const raw = typeof body.name === 'string' ? body.name : typeof body.alias === 'string' ? body.alias : undefined;
-    if (raw === undefined) throw badRequest('Name is required');
+    if (raw === undefined) throw invalidInput('Name is required');
     const { name, tags } = buildTarget(raw, body.tags);
-    if (this.imageExists(name)) throw badRequest(`'${name}' is a built-in image of this runtime: choose another template name`);
+    if (this.imageExists(name)) throw invalidInput(`'${name}' is a built-in image of this runtime: choose another template name`);
     const cpuCount = body.cpuCount === undefined ? 2 : Number(body.cpuCount);
     const memoryMB = body.memoryMB === undefined ? 1024 : Number(body.memoryMB);
-    if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > 64) throw badRequest('cpuCount must be an integer from 1 to 64');
-    if (!Number.isInteger(memoryMB) || memoryMB < 128 || memoryMB > 262144) throw badRequest('memoryMB must be an integer from 128 to 262144');
+    if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > 64) throw invalidInput('cpuCount must be an integer from 1 to 64');
+    if (!Number.isInteger(memoryMB) || memoryMB < 128 || memoryMB > 262144) throw invalidInput('memoryMB must be an integer from 128 to 262144');
     const build: Build = { templateID: name, buildID: randomUUID(), tags, status: 'waiting', cpuCount, memoryMB, entries: [], createdAt: new Date().toISOString() };
     this.builds.set(build.buildID, build);
     return build;
@@ -97,9 +101,9 @@ export class TemplateBuilds {
   /** `POST /v2/templates/{id}/builds/{buildID}`: starts the build in the background. */
   start(templateID: string, buildID: string, body: BuildRequest): void {
     const build = this.get(templateID, buildID);
-    if (build.status !== 'waiting') throw badRequest(`build '${buildID}' was already started`);
-    if (body.steps !== undefined && !Array.isArray(body.steps)) throw badRequest('steps must be an array');
-    if (this.closing) throw new ApiError(503, 'the runtime is shutting down');
+    if (build.status !== 'waiting') throw invalidInput(`build '${buildID}' was already started`);
+    if (body.steps !== undefined && !Array.isArray(body.steps)) throw invalidInput('steps must be an array');
+    if (this.closing) throw unavailable('the runtime is shutting down');
     build.status = 'building';
     const running: Promise<void> = this.run(build, body).catch((err) => {
       build.status = 'error';
@@ -324,14 +328,14 @@ function buildTarget(raw: string, extraTags: unknown): { name: string; tags: str
   try {
     ref = parseTemplateRef(raw);
   } catch (err) {
-    throw badRequest(`Invalid name: ${(err as Error).message}`);
+    throw invalidInput(`Invalid name: ${(err as Error).message}`);
   }
-  if (extraTags !== undefined && extraTags !== null && !Array.isArray(extraTags)) throw badRequest('Invalid request body: tags must be an array of strings');
+  if (extraTags !== undefined && extraTags !== null && !Array.isArray(extraTags)) throw invalidInput('Invalid request body: tags must be an array of strings');
   let tags: string[];
   try {
     tags = validateTags([...(ref.tag ? [ref.tag] : []), ...((extraTags as unknown[] | null | undefined) ?? [])]);
   } catch (err) {
-    throw badRequest(`Invalid tag: ${(err as Error).message}`);
+    throw invalidInput(`Invalid tag: ${(err as Error).message}`);
   }
   // As E2B: a build without tags gets `default`; one with tags gets only those.
   return { name: ref.name, tags: tags.length > 0 ? tags : [DEFAULT_TAG] };

@@ -1,12 +1,12 @@
 // The template tag routes (protocol §1.3): assign tags to the build a "name:tag" points at, remove
 // tags, list a template's tags. Validation order, status codes and messages follow E2B's API, so
 // the SDK raises the same TemplateError text here as in the cloud.
-import { ApiError, badRequest, notFound } from '../sandbox/errors';
-import { readJsonBody, sendEmpty, sendJson } from '../server/http-util';
-import type { TemplateBuilds } from './build';
-import { DEFAULT_TAG, parseTemplateRef, TemplateRef, validateTags } from './reference';
-import type { TemplateRoute } from './routes';
-import { StoredTemplate } from './store';
+import { invalidInput, forbidden, notFound } from '../errors';
+import { readJsonBody, sendEmpty, sendJson } from './http-util';
+import type { TemplateBuilds } from '../template-builds/build';
+import { DEFAULT_TAG, parseTemplateRef, TemplateRef, validateTags } from '../template-builds/reference';
+import type { TemplateRoute } from './template-build-routes';
+import { StoredTemplate } from '../template-builds/store';
 
 export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
   const store = builds.store;
@@ -15,16 +15,16 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
     try {
       return parseTemplateRef(typeof input === 'string' ? input : '');
     } catch (err) {
-      throw badRequest(`${prefix}: ${(err as Error).message}`);
+      throw invalidInput(`${prefix}: ${(err as Error).message}`);
     }
   }
 
   function parseTags(input: unknown): string[] {
-    if (!Array.isArray(input)) throw badRequest('Invalid request body: tags must be an array of strings');
+    if (!Array.isArray(input)) throw invalidInput('Invalid request body: tags must be an array of strings');
     try {
       return validateTags(input);
     } catch (err) {
-      throw badRequest(`Invalid tag: ${(err as Error).message}`);
+      throw invalidInput(`Invalid tag: ${(err as Error).message}`);
     }
   }
 
@@ -32,7 +32,7 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
   function ownTemplate(name: string): StoredTemplate {
     const template = store.get(name);
     if (template) return template;
-    if (builds.imageBuild(name)) throw new ApiError(403, `'${name}' is a built-in image of this runtime: its tags cannot change (build your own template from it to tag that)`);
+    if (builds.imageBuild(name)) throw forbidden(`'${name}' is a built-in image of this runtime: its tags cannot change (build your own template from it to tag that)`);
     throw notFound(`template '${name}' not found`);
   }
 
@@ -40,7 +40,7 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
     {
       method: 'POST', pattern: /^\/templates\/tags$/, handler: async (req, res) => {
         const body = await readJsonBody(req);
-        if (body.tags === undefined || (Array.isArray(body.tags) && body.tags.length === 0)) throw badRequest('At least one tag is required');
+        if (body.tags === undefined || (Array.isArray(body.tags) && body.tags.length === 0)) throw invalidInput('At least one tag is required');
         const target = parseRef(body.target, 'Invalid target template format');
         const template = ownTemplate(target.name);
         const targetTag = target.tag ?? DEFAULT_TAG;
@@ -55,11 +55,11 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
       method: 'DELETE', pattern: /^\/templates\/tags$/, handler: async (req, res) => {
         const body = await readJsonBody(req);
         const tags = parseTags(body.tags ?? []);
-        if (tags.length === 0) throw badRequest('At least one tag is required');
+        if (tags.length === 0) throw invalidInput('At least one tag is required');
         // Every template keeps its `default` tag: it is what "name" alone means.
-        if (tags.includes(DEFAULT_TAG)) throw badRequest(`Cannot delete the '${DEFAULT_TAG}' tag`);
+        if (tags.includes(DEFAULT_TAG)) throw invalidInput(`Cannot delete the '${DEFAULT_TAG}' tag`);
         const ref = parseRef(body.name, 'Invalid template name format');
-        if (ref.tag) throw badRequest("Template name should not contain a tag, use the 'tags' field instead");
+        if (ref.tag) throw invalidInput("Template name should not contain a tag, use the 'tags' field instead");
         store.removeTags(ownTemplate(ref.name), tags);
         sendEmpty(res, 204);
       },

@@ -3,11 +3,11 @@
 // reaches it at E2B_VOLUME_API_URL, which the runtime's env file points here).
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { posix } from 'node:path';
-import { badRequest } from '../sandbox/errors';
-import { readJsonBody, sendEmpty, sendJson } from '../server/http-util';
+import { invalidInput } from '../errors';
+import { readJsonBody, sendEmpty, sendJson } from './http-util';
 import { ID_RANGE } from '../container/idmap';
-import { VolumeStore } from './store';
-import { EntryOwnership, MAX_LIST_DEPTH } from './volume-io';
+import { VolumeStore } from '../volumes/store';
+import { EntryOwnership, MAX_LIST_DEPTH } from '../volumes/volume-io';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 export interface VolumeRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
@@ -85,7 +85,7 @@ export function volumeRoutes(volumes: VolumeStore, mountedBy: (volumeID: string)
       method: 'PUT', pattern: content('file'), public: true, handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         const path = volumePath(url);
-        if (path === '/') throw badRequest('path must name a file');
+        if (path === '/') throw invalidInput('path must name a file');
         sendJson(res, 201, await files.writeFile(path, ownershipOfQuery(url), flag(url, 'force'), req));
       },
     },
@@ -95,15 +95,15 @@ export function volumeRoutes(volumes: VolumeStore, mountedBy: (volumeID: string)
 /** A path inside the volume, as E2B reads one: relative to the volume's root, cleaned. */
 function volumePath(url: URL): string {
   const raw = url.searchParams.get('path') ?? '';
-  if (raw.includes('\0')) throw badRequest('path must not contain NUL');
+  if (raw.includes('\0')) throw invalidInput('path must not contain NUL');
   const clean = posix.normalize(`/${raw}`);
   return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
 }
 
 function listDepth(value: string | null): number {
   const depth = value === null || value === '' ? 1 : Number(value);
-  if (!Number.isInteger(depth)) throw badRequest('depth must be an integer');
-  if (depth > MAX_LIST_DEPTH) throw badRequest(`depth must be between 1 and ${MAX_LIST_DEPTH}`);
+  if (!Number.isInteger(depth)) throw invalidInput('depth must be an integer');
+  if (depth > MAX_LIST_DEPTH) throw invalidInput(`depth must be between 1 and ${MAX_LIST_DEPTH}`);
   return Math.max(depth, 1);
 }
 
@@ -111,7 +111,7 @@ function flag(url: URL, name: string): boolean {
   const value = url.searchParams.get(name);
   if (value === null || value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  throw badRequest(`${name} must be true or false`);
+  throw invalidInput(`${name} must be true or false`);
 }
 
 function ownershipOfQuery(url: URL): EntryOwnership {
@@ -123,12 +123,12 @@ function ownershipOfQuery(url: URL): EntryOwnership {
 function ownership(uid: unknown, gid: unknown, mode: unknown): EntryOwnership {
   const id = (value: unknown, name: string) => {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= ID_RANGE) throw badRequest(`${name} must be an integer from 0 to ${ID_RANGE - 1}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= ID_RANGE) throw invalidInput(`${name} must be an integer from 0 to ${ID_RANGE - 1}`);
     return value;
   };
   const result: EntryOwnership = { uid: id(uid, 'uid'), gid: id(gid, 'gid') };
   if (mode !== undefined && mode !== null) {
-    if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw badRequest('mode must be an integer from 0 to 0o7777');
+    if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw invalidInput('mode must be an integer from 0 to 0o7777');
     result.mode = mode;
   }
   return result;

@@ -3,11 +3,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ApiError, badRequest, notFound } from '../sandbox/errors';
-import { readJsonBody, sendEmpty, sendJson } from '../server/http-util';
-import { BuildRequest, TemplateBuilds } from './build';
-import { templateNameOf } from './store';
-import { templateTagRoutes } from './tag-routes';
+import { invalidInput, forbidden, notFound, conflict } from '../errors';
+import { HttpError } from './http-errors';
+import { readJsonBody, sendEmpty, sendJson } from './http-util';
+import { BuildRequest, TemplateBuilds } from '../template-builds/build';
+import { templateNameOf } from '../template-builds/store';
+import { templateTagRoutes } from './template-tag-routes';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 export interface TemplateRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
@@ -32,7 +33,7 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
     },
     {
       method: 'GET', pattern: new RegExp(`^/templates/${id}/files/${id}$`), handler: async (req, res, [, hash]) => {
-        if (!HASH.test(hash)) throw badRequest('invalid files hash');
+        if (!HASH.test(hash)) throw invalidInput('invalid files hash');
         const present = existsSync(builds.store.fileArchive(hash));
         const host = req.headers.host ?? 'localhost';
         sendJson(res, 201, present ? { present } : { present, url: `http://${host}/template-files/${hash}?token=${mac(hash)}` });
@@ -42,10 +43,10 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
       method: 'PUT', pattern: /^\/template-files\/([^/]+)$/, public: true, handler: async (req, res, [hash], url) => {
         const token = Buffer.from(url.searchParams.get('token') ?? '');
         const expected = HASH.test(hash) ? Buffer.from(mac(hash)) : Buffer.alloc(0);
-        if (expected.length === 0 || token.length !== expected.length || !timingSafeEqual(token, expected)) throw new ApiError(403, 'invalid upload token');
+        if (expected.length === 0 || token.length !== expected.length || !timingSafeEqual(token, expected)) throw forbidden('invalid upload token');
         const length = Number(req.headers['content-length']);
-        if (!Number.isInteger(length) || length < 0) throw new ApiError(411, 'Content-Length is required');
-        if (length > MAX_UPLOAD_BYTES) throw new ApiError(413, 'archive too large');
+        if (!Number.isInteger(length) || length < 0) throw new HttpError(411, 'Content-Length is required');
+        if (length > MAX_UPLOAD_BYTES) throw new HttpError(413, 'archive too large');
         mkdirSync(builds.store.filesDir, { recursive: true });
         const target = builds.store.fileArchive(hash);
         const tmp = `${target}.upload-${randomBytes(4).toString('hex')}`;
@@ -53,7 +54,7 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
         req.on('data', (c: Buffer) => { received += c.length; });
         try {
           await pipeline(req, createWriteStream(tmp));
-          if (received !== length) throw badRequest(`received ${received} bytes, Content-Length said ${length}`);
+          if (received !== length) throw invalidInput(`received ${received} bytes, Content-Length said ${length}`);
           renameSync(tmp, target);
         } catch (err) {
           rmSync(tmp, { force: true });
@@ -85,8 +86,8 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
     {
       method: 'DELETE', pattern: new RegExp(`^/templates/${id}$`), handler: async (_req, res, [templateID]) => {
         const name = templateNameOf(templateID);
-        if (isImage(name)) throw badRequest(`'${name}' is a built-in image of this runtime and cannot be deleted`);
-        if (builds.building(name)) throw new ApiError(409, `template '${name}' is being built`);
+        if (isImage(name)) throw invalidInput(`'${name}' is a built-in image of this runtime and cannot be deleted`);
+        if (builds.building(name)) throw conflict(`template '${name}' is being built`);
         if (!builds.store.delete(name)) throw notFound(`template '${templateID}' not found`);
         sendEmpty(res, 204);
       },

@@ -1,24 +1,26 @@
-// Templates as the API presents them: the locally built images (one build each, tagged
-// `default`) and the templates built through the build API (builds chosen by tag).
+// The template catalog: every template a sandbox can start from, as the API presents them: the
+// runtime's local images (one build each, tagged `default`) and the templates built through the
+// template build API (template-builds/, builds chosen by tag).
 import { readdirSync } from 'node:fs';
-import { SandboxLimits } from '../container/oci-spec';
-import { ENVD_VERSION, TemplateSource } from '../sandbox/manager';
-import { RuntimePaths } from '../paths';
-import { readImageInfo } from './build';
-import type { TemplateBuilds } from '../templates/build';
-import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from '../templates/store';
-import { parseTemplateRef, ReferenceSyntaxError } from '../templates/reference';
-import { ApiError, badRequest } from '../sandbox/errors';
+import { SandboxLimits } from './container/oci-spec';
+import { ENVD_VERSION } from './envd/version';
+import { TemplateSource } from './sandbox/template-source';
+import { RuntimePaths } from './paths';
+import { isLocalImage, readImageInfo } from './image/build';
+import type { TemplateBuilds } from './template-builds/build';
+import { TagNotFoundError, TEMPLATE_DISK_SIZE_MB } from './template-builds/store';
+import { parseTemplateRef, ReferenceSyntaxError } from './template-builds/reference';
+import { invalidInput, notFound } from './errors';
 
 const DEFAULT_LIMITS: SandboxLimits = { cpuCount: 2, memoryMB: 1024, pids: 4096 };
 const DISK_SIZE_MB = 10240;
 
-export class ImageTemplates implements TemplateSource {
+export class TemplateCatalog implements TemplateSource {
   /** `builds`: the templates built through the template build API, next to the images. */
   constructor(private readonly paths: RuntimePaths, readonly builds?: TemplateBuilds) {}
 
   isImage(name: string): boolean {
-    return /^[a-z0-9][a-z0-9._-]*$/.test(name) && readImageInfo(this.paths.imageDir(name)) !== undefined;
+    return isLocalImage(this.paths, name);
   }
 
   /**
@@ -30,7 +32,7 @@ export class ImageTemplates implements TemplateSource {
     try {
       ref = parseTemplateRef(templateIdOrAlias);
     } catch (err) {
-      if (err instanceof ReferenceSyntaxError) throw badRequest(`Invalid template reference: ${err.message}`);
+      if (err instanceof ReferenceSyntaxError) throw invalidInput(`Invalid template reference: ${err.message}`);
       throw err;
     }
     const name = ref.name;
@@ -39,12 +41,12 @@ export class ImageTemplates implements TemplateSource {
       try {
         return this.builds?.store.resolve(templateIdOrAlias);
       } catch (err) {
-        if (err instanceof TagNotFoundError) throw new ApiError(404, err.message);
+        if (err instanceof TagNotFoundError) throw notFound(err.message);
         throw err;
       }
     }
     // An image has one build, tagged `default`.
-    if (ref.tag) throw new ApiError(404, new TagNotFoundError(name, ref.tag).message);
+    if (ref.tag) throw notFound(new TagNotFoundError(name, ref.tag).message);
     return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB, start: info.start };
   }
 

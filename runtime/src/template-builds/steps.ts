@@ -11,12 +11,10 @@ import { HOST_ID_BASE } from '../container/idmap';
 import { sandboxOciSpec } from '../container/oci-spec';
 import { RuntimePaths } from '../paths';
 import { SandboxNetworks } from '../network/sandbox-networks';
-import { agentRequest, waitForAgent } from '../sandbox/agent-link';
-import { startInSandbox } from '../sandbox/agent-process';
+import { agentRequest, waitForAgent } from '../envd/agent-link';
+import { startInSandbox } from '../envd/agent-process';
 import { shellQuote } from '../shell-quote';
-import { cgroupPathOf, containerName } from '../sandbox/manager';
-
-export { containerName };
+import { cgroupPathOf, containerName } from '../container/names';
 
 export interface BuildHost {
   paths: RuntimePaths;

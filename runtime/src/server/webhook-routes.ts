@@ -1,8 +1,8 @@
 // E2B's lifecycle webhook registration API (/events/webhooks), added to the control-plane API's
 // table: create (201), list, get, update (PATCH, 200) and delete (200), as E2B's docs describe it.
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { readJsonBody, sendJson } from '../server/http-util';
-import { WebhookStore, webhookView } from './store';
+import { readJsonBody, sendJson } from './http-util';
+import { WebhookStore, webhookView } from '../webhooks/store';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 export interface WebhookRoute { method: string; pattern: RegExp; handler: Handler }
