@@ -52,7 +52,8 @@ export function startBundledRuntime(extensionPath: string, dataDir: string): Chi
   const log = openSync(runtimeFiles(dataDir).log, 'a');
   // Only base is built if missing: other images need files from the repository (and a build
   // from here must never replace images that running sandboxes use as their lower layer).
-  const line: RuntimeCommandLine = { command: 'up', dataDir, images: ['base'], ...previousLaunch(dataDir, (problem) => writeSync(log, `[${new Date().toISOString()}] ${problem}; starting the runtime with its defaults\n`)) };
+  const unusable = (problem: string) => writeSync(log, `[${new Date().toISOString()}] ${problem}; starting the runtime with its defaults\n`);
+  const line: RuntimeCommandLine = { command: 'up', dataDir, images: ['base'], ...previousLaunch(dataDir, unusable) };
   const child = spawn(process.execPath, [join(extensionPath, 'runtime', 'dist', 'cli.js'), ...runtimeArguments(line)], {
     detached: true,
     stdio: ['ignore', log, log],
