@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a clean machine: installs what is missing (Debian packages, npm
 # packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
-# runs the runtime tests (official SDK, real containers), the extension's unit tests, and the
+# runs the runtime tests (unit, then official SDK against real containers), the extension's unit tests, and the
 # extension-host tests inside a real VS Code, the first run of the packaged .vsix in a clean
 # one, journeys through the workbench that reload the window, and `npm start` from an empty VS
 # Code cache. Ends with one "N passed, N failed" line.
@@ -47,6 +47,10 @@ count_summary_line() { # adds up a driver's "<label>: N passed, N failed" line
   passed=$((passed + $(echo "$line" | sed "s/^$1: \\([0-9]*\\) passed.*/\\1/")))
   failed=$((failed + $(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
 }
+
+echo "== runtime: unit tests (protocol parsers, the extension contract; no root)"
+(cd runtime && node --import tsx --test test/unit/*.test.ts) 2>&1 | tee "$logs/runtime-unit.log"
+count_node_tests "$logs/runtime-unit.log" "${PIPESTATUS[0]}"
 
 echo "== runtime: official SDK against real containers"
 # Each test file starts its own runtime, so files run in parallel.

@@ -1,8 +1,7 @@
 // Where the runtime keeps things. One data dir per runtime; images may live in a shared dir so
 // that test runtimes reuse the images a previous run built.
 import { join, resolve } from 'node:path';
-
-export const DEFAULT_DATA_DIR = '/var/lib/e2b-local';
+import { runtimeFiles } from './contract/local-runtime-contract';
 
 export class RuntimePaths {
   readonly dataDir: string;
@@ -13,13 +12,12 @@ export class RuntimePaths {
     this.imagesDir = resolve(imagesDir ?? join(this.dataDir, 'images'));
   }
 
-  get envFile(): string { return join(this.dataDir, 'env'); }
+  get envFile(): string { return runtimeFiles(this.dataDir).env; }
   get apiKeyFile(): string { return join(this.dataDir, 'api-key'); }
   get sandboxesDir(): string { return join(this.dataDir, 'sandboxes'); }
   get crunRoot(): string { return join(this.dataDir, 'crun'); }
   get binDir(): string { return join(this.dataDir, 'bin'); }
-  get pidFile(): string { return join(this.dataDir, 'runtime.pid'); }
-  get launchFile(): string { return join(this.dataDir, 'runtime.json'); }
+  get pidFile(): string { return runtimeFiles(this.dataDir).pid; }
   /** The local CA and the server certificate of the sandbox domain (see server/local-ca.ts). */
   get tlsDir(): string { return join(this.dataDir, 'tls'); }
 

@@ -2,6 +2,7 @@
 import { SandboxNetworks } from './network/sandbox-networks';
 import { describeUplink, Uplink } from './network/uplink';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { formatListen, isApiKey, newApiKey, writeEnvFile, writeLaunchFile } from './contract/local-runtime-contract';
 import { Server } from 'node:http';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,6 @@ import { buildImage, imageIsCurrent } from './image/build';
 import { IMAGE_RECIPES } from './image/recipes';
 import { TemplateCatalog } from './template-catalog';
 import { RuntimePaths, runtimePackageDir } from './paths';
-import { newApiKey } from './sandbox/ids';
 import { SandboxEvents } from './sandbox/events';
 import { SandboxManager } from './sandbox/manager';
 import { createRuntimeServer } from './server/runtime-server';
@@ -62,12 +62,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   await buildMissingImages(paths, options.images, log);
 
   const apiKey = loadOrCreateApiKey(paths.apiKeyFile);
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const url = `http://${formatListen(options)}`;
   // E2B_VOLUME_API_URL: the SDK's volume content API, served on the same port.
   // Two labels at least: clients refuse a wildcard certificate for *.localhost (a single label).
   const domain = options.domain ?? `e2b.localhost:${options.port}`;
   const tls = localTlsFor(paths, domain, log);
-  writeFileSync(paths.envFile, `export E2B_API_URL=${url}\nexport E2B_SANDBOX_URL=${url}\nexport E2B_VOLUME_API_URL=${url}\nexport E2B_API_KEY=${apiKey}\n${tls ? trustExports(tls) : ''}`, { mode: 0o600 });
+  writeEnvFile(paths.dataDir, { apiUrl: url, sandboxUrl: url, volumeApiUrl: url, apiKey }, tls);
 
   const agentScript = join(runtimePackageDir(), 'dist', 'agent.js');
   const interpreterScript = join(runtimePackageDir(), 'dist', 'interpreter.js');
@@ -119,7 +119,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   }, 86_400_000).unref();
   writeFileSync(paths.pidFile, String(process.pid));
   // How this runtime was started, so a later start (the extension's, for one) can do the same.
-  writeFileSync(paths.launchFile, JSON.stringify({ listen: `${options.host}:${options.port}`, imagesDir: paths.imagesDir, domain: options.domain }, null, 2));
+  writeLaunchFile(paths.dataDir, { listen: formatListen(options), imagesDir: paths.imagesDir, domain: options.domain });
   log(`runtime listening on ${url} (data in ${paths.dataDir}); configure a shell with: source ${paths.envFile}`);
   return {
     server, sandboxes, apiKey, url,
@@ -148,18 +148,6 @@ function localTlsFor(paths: RuntimePaths, domain: string, log: (line: string) =>
     log(`tls: off, only plain http is served (${(err as Error).message})`);
     return undefined;
   }
-}
-
-/** What the env file exports so Node, Python and curl trust the local CA, on top of the system's CAs. */
-function trustExports(tls: LocalTls): string {
-  return [
-    '# https://<port>-<id>.<domain> (getHost, getMcpUrl) is signed by the runtime\'s local CA:',
-    `export NODE_EXTRA_CA_CERTS=${tls.caCertFile}`,
-    `export SSL_CERT_FILE=${tls.caBundleFile}`,
-    `export REQUESTS_CA_BUNDLE=${tls.caBundleFile}`,
-    `export CURL_CA_BUNDLE=${tls.caBundleFile}`,
-    '',
-  ].join('\n');
 }
 
 export async function buildMissingImages(paths: RuntimePaths, names: string[], log: (line: string) => void): Promise<void> {
@@ -191,7 +179,7 @@ function checkHost(): void {
 function loadOrCreateApiKey(file: string): string {
   if (existsSync(file)) {
     const key = readFileSync(file, 'utf8').trim();
-    if (/^e2b_[0-9a-f]{40}$/.test(key)) return key;
+    if (isApiKey(key)) return key;
   }
   const key = newApiKey();
   writeFileSync(file, `${key}\n`, { mode: 0o600 });

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { AuthenticationError, Sandbox, SandboxError, Volume, VolumeError, VolumeFileType, VolumeNotFoundError, VolumePathNotFoundError } from 'e2b';
+import { parseEnvFile, runtimeFiles } from '../src/contract/local-runtime-contract';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { mountsUnder } from './helpers/host-traces';
 import { waitUntil } from './helpers/wait';
@@ -23,8 +24,7 @@ describe('volumes', () => {
   before(async () => {
     runtime = await RuntimeProcess.start(['--volume-size-mb', '64']);
     // What `source DATA_DIR/env` sets: the SDK finds the content API there.
-    const env = readFileSync(join(runtime.dataDir, 'env'), 'utf8');
-    const volumeUrl = /^export E2B_VOLUME_API_URL=(.+)$/m.exec(env)?.[1];
+    const volumeUrl = parseEnvFile(readFileSync(runtimeFiles(runtime.dataDir).env, 'utf8')).E2B_VOLUME_API_URL;
     assert.equal(volumeUrl, runtime.url, 'the env file points the SDK at the volume content API');
     process.env.E2B_VOLUME_API_URL = volumeUrl;
   });

@@ -1,8 +1,8 @@
 // The E2B cloud API key lives in VS Code's SecretStorage only: never in settings, never in logs.
 import * as vscode from 'vscode';
+import { isApiKey } from '../../runtime/src/contract/local-runtime-contract';
 
 const SECRET_KEY = 'e2b.cloud.apiKey';
-const API_KEY_FORMAT = /^e2b_[0-9a-f]+$/;
 
 export class ApiKeyStore {
   readonly onDidChange: vscode.Event<void>;
@@ -37,5 +37,5 @@ export class ApiKeyStore {
 }
 
 export function validateApiKey(value: string): string | undefined {
-  return API_KEY_FORMAT.test(value.trim()) ? undefined : 'An E2B API key looks like e2b_ followed by hexadecimal digits.';
+  return isApiKey(value.trim()) ? undefined : 'An E2B API key is e2b_ followed by 40 hexadecimal digits.';
 }

@@ -3,7 +3,8 @@
 // changes. Every feature reaches E2B through this.
 import * as vscode from 'vscode';
 import { ApiKeyStore } from './api-key-store';
-import { ensureLocalRuntime, isRuntimeHealthy, LocalRuntimeEndpoint, readLocalRuntimeEnv } from './local-runtime';
+import { DEFAULT_DATA_DIR } from '../../runtime/src/contract/local-runtime-contract';
+import { ensureLocalRuntime, isRuntimeHealthy, LocalRuntimeEndpoint, readUsableLocalRuntimeEnv } from './local-runtime';
 import { ConnectionKind, ConnectionProfile, CLOUD_DOMAIN } from './profile';
 import { UserFacingError } from './user-errors';
 
@@ -102,8 +103,8 @@ export class ConnectionService implements vscode.Disposable {
   }
 
   private async resolveLocal(config: vscode.WorkspaceConfiguration): Promise<ConnectionProfile> {
-    const dataDir = config.get<string>('local.dataDir', '/var/lib/e2b-local');
-    let endpoint = await readLocalRuntimeEnv(dataDir);
+    const dataDir = config.get<string>('local.dataDir', DEFAULT_DATA_DIR);
+    let endpoint = await readUsableLocalRuntimeEnv(dataDir, (problem) => this.log.warn(`local runtime: ${problem}`));
     if (!endpoint || !(await isRuntimeHealthy(endpoint.apiUrl))) {
       if (!config.get<boolean>('local.autoStart', true)) {
         throw new UserFacingError(`The local runtime is not running (nothing answers for ${dataDir}). Start it with "npm start" in the extension repository.`, ['Retry'], 'unreachable');

@@ -1,37 +1,34 @@
-// Finding (or starting) the local runtime: it writes its URL and API key to <dataDir>/env.
+// Finding (or starting) the local runtime: it writes its URL and API key to <dataDir>/env. What
+// the files there hold and how the runtime is started is the contract both sides import.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  ContractFileError, launchOptions, readEnvFile, readLaunchFile, runtimeArguments, runtimeFiles, RuntimeCommandLine, RuntimeEndpoint,
+} from '../../runtime/src/contract/local-runtime-contract';
 
-export interface LocalRuntimeEndpoint { apiUrl: string; sandboxUrl: string; apiKey: string; volumeApiUrl: string }
+export type LocalRuntimeEndpoint = RuntimeEndpoint;
 
-/** Parses the `export E2B_…=…` lines the runtime writes. Undefined when the file is missing. */
+/**
+ * The endpoint in `dataDir`'s env file; undefined when there is none. Throws a ContractFileError
+ * when the file cannot be used.
+ */
 export async function readLocalRuntimeEnv(dataDir: string): Promise<LocalRuntimeEndpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dataDir, 'env'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const vars = parseEnvExports(text);
-  if (!vars.E2B_API_URL || !vars.E2B_API_KEY) return undefined;
-  return {
-    apiUrl: vars.E2B_API_URL,
-    sandboxUrl: vars.E2B_SANDBOX_URL ?? vars.E2B_API_URL,
-    apiKey: vars.E2B_API_KEY,
-    // Runtimes older than volumes wrote no E2B_VOLUME_API_URL; the content API shares the port anyway.
-    volumeApiUrl: vars.E2B_VOLUME_API_URL ?? vars.E2B_API_URL,
-  };
+  return readEnvFile(dataDir);
 }
 
-export function parseEnvExports(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (match) vars[match[1]] = match[2].trim().replace(/^(['"])(.*)\1$/, '$2');
+/**
+ * Like readLocalRuntimeEnv, but an unusable env file counts as none (`onUnusable` hears why): the
+ * runtime that starts next writes it anew.
+ */
+export async function readUsableLocalRuntimeEnv(dataDir: string, onUnusable?: (problem: string) => void): Promise<LocalRuntimeEndpoint | undefined> {
+  try {
+    return readEnvFile(dataDir);
+  } catch (err) {
+    if (!(err instanceof ContractFileError)) throw err;
+    onUnusable?.(err.message);
+    return undefined;
   }
-  return vars;
 }
 
 export async function isRuntimeHealthy(apiUrl: string, timeoutMs = 1500): Promise<boolean> {
@@ -52,11 +49,12 @@ export function startBundledRuntime(extensionPath: string, dataDir: string): Chi
     throw new Error('The local runtime manages containers and must run as root. Start it with `sudo npm start` in the extension repository, or choose another connection.');
   }
   mkdirSync(dataDir, { recursive: true });
-  const log = openSync(join(dataDir, 'runtime.log'), 'a');
+  const log = openSync(runtimeFiles(dataDir).log, 'a');
   // Only base is built if missing: other images need files from the repository (and a build
   // from here must never replace images that running sandboxes use as their lower layer).
-  const args = [join(extensionPath, 'runtime', 'dist', 'cli.js'), 'up', '--data-dir', dataDir, '--image', 'base', ...previousLaunchArgs(dataDir)];
-  const child = spawn(process.execPath, args, {
+  const unusable = (problem: string) => writeSync(log, `[${new Date().toISOString()}] ${problem}; starting the runtime with its defaults\n`);
+  const line: RuntimeCommandLine = { command: 'up', dataDir, images: ['base'], ...previousLaunch(dataDir, unusable) };
+  const child = spawn(process.execPath, [join(extensionPath, 'runtime', 'dist', 'cli.js'), ...runtimeArguments(line)], {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -72,7 +70,7 @@ export function startBundledRuntime(extensionPath: string, dataDir: string): Chi
 export function liveRuntimePid(dataDir: string): number | undefined {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8').trim());
+    pid = Number(readFileSync(runtimeFiles(dataDir).pid, 'utf8').trim());
   } catch {
     return undefined;
   }
@@ -100,9 +98,10 @@ export async function ensureLocalRuntime(extensionPath: string, dataDir: string,
   let child: ChildProcess | undefined;
   let exited: number | null | undefined;
   while (Date.now() < deadline && !cancelled()) {
-    const endpoint = await readLocalRuntimeEnv(dataDir);
+    // A runtime that is starting writes the env file anew.
+    const endpoint = await readUsableLocalRuntimeEnv(dataDir);
     if (endpoint && (await isRuntimeHealthy(endpoint.apiUrl))) return endpoint;
-    if (exited !== undefined) throw new Error(`The local runtime exited (code ${exited}) before it answered: see ${join(dataDir, 'runtime.log')}.`);
+    if (exited !== undefined) throw new Error(`The local runtime exited (code ${exited}) before it answered: see ${runtimeFiles(dataDir).log}.`);
     if (!child && liveRuntimePid(dataDir) === undefined) {
       onStart?.();
       child = startBundledRuntime(extensionPath, dataDir);
@@ -114,15 +113,12 @@ export async function ensureLocalRuntime(extensionPath: string, dataDir: string,
 }
 
 /** The runtime records how it was last started (runtime.json); start it the same way again. */
-function previousLaunchArgs(dataDir: string): string[] {
+function previousLaunch(dataDir: string, onUnusable: (problem: string) => void): Partial<RuntimeCommandLine> {
   try {
-    const launch = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as { listen?: string; imagesDir?: string; domain?: string };
-    return [
-      ...(launch.listen ? ['--listen', launch.listen] : []),
-      ...(launch.imagesDir ? ['--images-dir', launch.imagesDir] : []),
-      ...(launch.domain ? ['--domain', launch.domain] : []),
-    ];
-  } catch {
-    return [];
+    const record = readLaunchFile(dataDir);
+    return record ? launchOptions(record) : {};
+  } catch (err) {
+    onUnusable((err as Error).message);
+    return {};
   }
 }

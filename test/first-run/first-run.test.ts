@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { Services } from '../../src/commands/services';
 import type { CommandPseudoterminal } from '../../src/providers/terminal/command-pty';
+import { runtimeFiles } from '../../runtime/src/contract/local-runtime-contract';
 import { EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from '../suite/helpers';
 
 describe('First run of the packaged extension', () => {
@@ -21,7 +22,7 @@ describe('First run of the packaged extension', () => {
   });
 
   it('has nothing running before the explorer opens', () => {
-    assert.equal(existsSync(join(runtimeDataDir(), 'env')), false, 'no runtime has written its env file yet');
+    assert.equal(existsSync(runtimeFiles(runtimeDataDir()).env), false, 'no runtime has written its env file yet');
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.ok(extension, 'the extension is installed');
     assert.ok(existsSync(join(extension.extensionPath, 'runtime', 'dist', 'cli.js')), 'the runtime is bundled');

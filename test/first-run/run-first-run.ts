@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { freePort, SHARED_IMAGES_DIR } from '../../runtime/test/helpers/runtime-process';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
+import { runtimeFiles, writeLaunchFile } from '../../runtime/src/contract/local-runtime-contract';
 import { startCodeServer } from '../vscode/code-server';
 import { freshWorkbench, launchBrowser, stopCodeServer, suiteSummary, waitForResults } from '../vscode/harness';
 
@@ -91,10 +92,11 @@ async function main(): Promise<number> {
   const dirs = freshWorkbench(work, [extension, runner]);
   const dataDir = join(work, 'e2b-local');
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(dataDir, 'runtime.json'), JSON.stringify({ listen: `127.0.0.1:${await freePort()}`, imagesDir: SHARED_IMAGES_DIR }));
+  writeLaunchFile(dataDir, { listen: `127.0.0.1:${await freePort()}`, imagesDir: SHARED_IMAGES_DIR });
   let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
   const browser = await launchBrowser();
-  const runtimeLog = () => (existsSync(join(dataDir, 'runtime.log')) ? `runtime.log:\n${readFileSync(join(dataDir, 'runtime.log'), 'utf8').slice(-3000)}` : 'no runtime.log');
+  const logFile = runtimeFiles(dataDir).log;
+  const runtimeLog = () => (existsSync(logFile) ? `runtime.log:\n${readFileSync(logFile, 'utf8').slice(-3000)}` : 'no runtime.log');
   try {
     const results = join(work, 'results.txt');
     codeServer = await startCodeServer({

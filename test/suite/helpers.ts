@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { E2BExtensionApi } from '../../src/extension';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
+import { DEFAULT_DATA_DIR } from '../../runtime/src/contract/local-runtime-contract';
 import type { Prompt } from '../../src/commands/inputs';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
@@ -24,7 +25,7 @@ export async function extensionApi(): Promise<E2BExtensionApi> {
 }
 
 export function runtimeDataDir(): string {
-  return vscode.workspace.getConfiguration('e2b').get<string>('local.dataDir', '/var/lib/e2b-local');
+  return vscode.workspace.getConfiguration('e2b').get<string>('local.dataDir', DEFAULT_DATA_DIR);
 }
 
 /** SDK options for talking to the same runtime directly (to set up and check from outside). */

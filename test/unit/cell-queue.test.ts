@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
 import { CellOutcome, CellQueue } from '../../src/providers/notebook/cell-queue';
+import { settle } from './fake-clock';
 
 interface FakeExecution { name: string; events: string[]; token: { isCancellationRequested: boolean }; start(): void; end(success: boolean | undefined): void }
 
@@ -24,7 +25,8 @@ function queueWith(outcomes: Record<string, CellOutcome>, stopOnError = true) {
     running++;
     assert.equal(running, 1, 'one cell at a time');
     ran.push(name);
-    await new Promise((r) => setTimeout(r, 5));
+    // Still running while everything else that is ready runs: no timer, so no machine is too slow.
+    await settle();
     running--;
     return outcomes[name] ?? 'ok';
   }, () => stopOnError);

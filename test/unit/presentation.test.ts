@@ -6,7 +6,7 @@ import {
   sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, staleMessage,
 } from '../../src/views/sandbox-presentation';
 import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
-import { parseEnvExports } from '../../src/connection/local-runtime';
+import { parseEnvFile } from '../../runtime/src/contract/local-runtime-contract';
 import { sandboxPortUrl } from '../../src/connection/profile';
 import { toUserFacingError, UserFacingError } from '../../src/connection/user-errors';
 
@@ -101,7 +101,7 @@ describe('sandbox presentation', () => {
 
 describe('connections', () => {
   it('reads the runtime env file', () => {
-    const vars = parseEnvExports("export E2B_API_URL=http://127.0.0.1:49982\nexport E2B_API_KEY='e2b_ab'\n# comment\nOTHER=\"x y\"\n");
+    const vars = parseEnvFile("export E2B_API_URL=http://127.0.0.1:49982\nexport E2B_API_KEY='e2b_ab'\n# comment\nOTHER=\"x y\"\n");
     assert.deepEqual(vars, { E2B_API_URL: 'http://127.0.0.1:49982', E2B_API_KEY: 'e2b_ab', OTHER: 'x y' });
   });
 

@@ -10,11 +10,6 @@ export function newSandboxId(): string {
   return id;
 }
 
-/** `e2b_` + 40 hex digits, the format the SDKs check API keys against. */
-export function newApiKey(): string {
-  return `e2b_${randomBytes(20).toString('hex')}`;
-}
-
 export function newAccessToken(): string {
   return randomBytes(24).toString('hex');
 }

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { sleep } from './wait';
+import { DEFAULT_DATA_DIR, runtimeArguments } from '../../src/contract/local-runtime-contract';
 
-export const SHARED_IMAGES_DIR = process.env.E2B_TEST_IMAGES_DIR ?? '/var/lib/e2b-local/images';
+export const SHARED_IMAGES_DIR = process.env.E2B_TEST_IMAGES_DIR ?? join(DEFAULT_DATA_DIR, 'images');
 const CLI = resolve(__dirname, '../../dist/cli.js');
 
 export interface SdkOptions { apiKey: string; apiUrl: string; sandboxUrl: string; requestTimeoutMs?: number }
@@ -33,7 +34,8 @@ export class RuntimeProcess {
 
   async launch(): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [CLI, 'up', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--images-dir', SHARED_IMAGES_DIR, ...this.extraArgs], {
+    const args = runtimeArguments({ command: 'up', listen: { host: '127.0.0.1', port: this.port }, dataDir: this.dataDir, imagesDir: SHARED_IMAGES_DIR });
+    const child = spawn(process.execPath, [CLI, ...args, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The runtime makes no https calls of its own; an inherited extra CA file only slows node's start (~3x).
       // No test runtime ever sends a sandbox's packet off this machine: no uplink unless the test passes its own `--uplink`.
