@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseListQuery, parseMetadataFilter, selectPage } from '../../src/server/list-query';
 import { SandboxRecord, SandboxState } from '../../src/sandbox/record';
-import { ApiError } from '../../src/sandbox/errors';
+import { RuntimeError } from '../../src/errors';
+import { statusOf } from '../../src/server/http-errors';
 
 const query = (text: string) => parseListQuery(new URLSearchParams(text));
 
@@ -15,7 +16,7 @@ function record(id: string, startedAt: string, extra: Partial<SandboxRecord> = {
   };
 }
 
-const badRequest = (message: string) => (err: unknown) => err instanceof ApiError && err.status === 400 && err.message === message;
+const badRequest = (message: string) => (err: unknown) => err instanceof RuntimeError && statusOf(err) === 400 && err.message === message;
 
 describe('sandbox list query', () => {
   it('defaults to running and paused sandboxes, newest first, 100 a page', () => {
