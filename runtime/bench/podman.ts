@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SHARED_IMAGES_DIR } from '../test/helpers/runtime-process';
+import { usedHostMemoryMB } from './host-memory';
 import { countFromEnv, report, summary } from './stats';
 
 const run = promisify(execFile);
@@ -86,14 +87,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
   const started = performance.now();
   const value = await work();
   return { ms: performance.now() - started, value };
-}
-
-function usedHostMemoryMB(): number {
-  const info = Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [key, value] = line.split(':');
-    return [key, Number.parseInt(value, 10)];
-  }));
-  return (info.MemTotal - info.MemAvailable) / 1024;
 }
 
 function rssMB(pid: number): number {
