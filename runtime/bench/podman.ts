@@ -159,6 +159,7 @@ async function measure(podman: Podman): Promise<object> {
       host_memory_per_container: Number(((after - before) / IDLE).toFixed(2)),
       conmon_rss_mean: mean(conmon),
       cgroup_memory_per_container_mean: mean(cgroups),
+      conmon_plus_cgroup_per_container: Number((mean(conmon) + mean(cgroups)).toFixed(2)),
     },
   };
 }
