@@ -86,8 +86,10 @@ const comparison = [];
 function targetRow([what, file, path, target, check, podmanPath]) {
   const result = load(file);
   const s = result && asSummary(at(result, path));
-  const label = what.replace(/\bN\b/g, String(result?.at_once ?? 100));
-  const p = podmanRan && podmanPath ? at(podman, podmanPath) : undefined;
+  const atOnce = result?.at_once ?? 100;
+  const label = what.replace(/\bN\b/g, String(atOnce));
+  // A burst compares only with one of the same size.
+  const p = podmanRan && podmanPath && !(what.includes('N at once') && podman.at_once !== atOnce) ? at(podman, podmanPath) : undefined;
   if (!s) {
     comparison.push({ what: label, target, measured: null });
     return `| ${label} | ${target} | not measured | | | | ${ms(p?.p50)} | | | |`;

@@ -62,7 +62,7 @@ class Podman {
   async dispose(): Promise<void> {
     await this.cli(['rm', '--all', '--force', '--time', '0']).catch(() => '');
     await this.cli(['rmi', '--all', '--force']).catch(() => '');
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(this.root));
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${this.root}/`));
     for (const mount of mounts.reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
     if (this.madeGlobalDir) rmSync(GLOBAL_DIR, { recursive: true, force: true });
