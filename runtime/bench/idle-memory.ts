@@ -6,20 +6,13 @@ import { readFileSync } from 'node:fs';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
 import { sandboxCgroupDirs } from '../test/helpers/host-traces';
+import { usedHostMemoryMB } from './host-memory';
 import { report } from './stats';
 import { sleep } from '../test/helpers/wait';
 
 const COUNT = Number(process.env.BENCH_IDLE_SANDBOXES ?? 500);
 const CONCURRENCY = 8;
 const SETTLE_MS = 15_000;
-
-function usedHostMemoryMB(): number {
-  const info = Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [key, value] = line.split(':');
-    return [key, Number.parseInt(value, 10)];
-  }));
-  return (info.MemTotal - info.MemAvailable) / 1024;
-}
 
 function cgroupMemoryMB(sandboxId: string): number {
   const dir = sandboxCgroupDirs(sandboxId).find((d) => d.includes('/memory/'));
