@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sleep } from './backoff';
 
 export interface LocalRuntimeEndpoint { apiUrl: string; sandboxUrl: string; apiKey: string; volumeApiUrl: string }
 
@@ -108,7 +109,7 @@ export async function ensureLocalRuntime(extensionPath: string, dataDir: string,
       child = startBundledRuntime(extensionPath, dataDir);
       child.once('exit', (code) => { exited = code; });
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   return undefined;
 }

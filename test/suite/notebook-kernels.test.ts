@@ -14,11 +14,11 @@ import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import type { E2BExtensionApi } from '../../src/extension';
 import { FaultProxy } from './fault-proxy';
 import { EXTENSION_ID, extensionApi, pokeUntil, screenshot, sdkOptions, waitFor } from './helpers';
+import { sleep } from '../sleep';
 
 const KERNEL = { id: 'e2b-sandbox', extension: EXTENSION_ID };
 const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
 const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map(decode)).join('');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const config = () => vscode.workspace.getConfiguration('e2b');
 
 /**

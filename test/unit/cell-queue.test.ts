@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
 import { CellOutcome, CellQueue } from '../../src/providers/notebook/cell-queue';
+import { sleep } from '../sleep';
 
 interface FakeExecution { name: string; events: string[]; token: { isCancellationRequested: boolean }; start(): void; end(success: boolean | undefined): void }
 
@@ -24,7 +25,7 @@ function queueWith(outcomes: Record<string, CellOutcome>, stopOnError = true) {
     running++;
     assert.equal(running, 1, 'one cell at a time');
     ran.push(name);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     running--;
     return outcomes[name] ?? 'ok';
   }, () => stopOnError);

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
 import { installExtensions, type startCodeServer } from './code-server';
+import { sleep } from '../sleep';
 
 export const REPO = resolve(__dirname, '../..');
 export const OUT = join(REPO, 'out');
@@ -50,7 +51,7 @@ export async function waitForResults(file: string, codeServerOutput: () => strin
     for (; printed < lines.length - 1; printed++) onLine(lines[printed]);
     if (text.includes('# runner finished')) return text;
     if (Date.now() > deadline) throw new Error(`the suite did not finish in time; code-server said:\n${codeServerOutput().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -63,7 +64,7 @@ export async function stopRuntimeOf(runtime: RuntimeProcess): Promise<void> {
   } catch {
     return;
   }
-  for (let i = 0; i < 100 && (await runtime.isUp()); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && (await runtime.isUp()); i++) await sleep(100);
 }
 
 export interface WorkbenchDirs { userDataDir: string; extensionsDir: string; workspace: string }

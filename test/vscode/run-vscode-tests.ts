@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
 import { startCodeServer } from './code-server';
 import { freshWorkbench, launchBrowser, OUT, packageExtensions, REPO, stopCodeServer, stopRuntimeOf, suiteSummary, waitForResults } from './harness';
+import { sleep } from '../sleep';
 
 // The README's pictures, taken while the suite runs (test/suite/helpers.ts `screenshot`):
 // E2B_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots, otherwise they go to .cache.
@@ -42,7 +43,7 @@ function serveScreenshots(page: Page, requests: string): () => Promise<void> {
         await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(() => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`), (err) => console.log(`# screenshot ${name} failed: ${err}`));
         rmSync(join(requests, file), { force: true });
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   })();
   return async () => { stopped = true; await loop; };
