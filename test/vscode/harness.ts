@@ -14,6 +14,7 @@ import { sleep } from '../sleep';
 export const REPO = resolve(__dirname, '../..');
 export const OUT = join(REPO, 'out');
 const SUITE_TIMEOUT_MS = 20 * 60_000;
+const WORKBENCH_LOAD_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Builds (build.mjs with `buildFlags`) and packages the extension and the runner extension; the
@@ -139,7 +140,8 @@ export async function runInWorkbench<T>(options: WorkbenchOptions, body: (run: W
       env: { ...options.env?.(work), E2B_VSCODE_TEST_SUITE: options.suite, E2B_VSCODE_TEST_RESULTS: results },
     });
     const page = await (await browser.newContext(options.browserContext)).newPage();
-    await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
+    // The workbench loads in seconds, but in minutes on a machine busy with other suites.
+    await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`, { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
     return await body({ runtime, codeServer, page, results });
   } finally {
     await browser.close().catch(() => undefined);
