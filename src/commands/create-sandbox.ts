@@ -3,12 +3,13 @@
 // progress notification. Called with an options object it skips the wizard.
 import * as vscode from 'vscode';
 import { CreateSandboxOptions } from '../connection/sandbox-service';
-import { describeNewSandbox, invalidEnvVarNames, parseKeyValueList } from '../views/sandbox-presentation';
+import { describeNewSandbox } from '../views/sandbox-presentation';
+import { invalidEnvVarNames, parseKeyValueList } from './input-parsers';
 import { DEFAULT_TAG } from '../views/templates-tree';
 import { askMinutes, askText, pickOne, problemOf } from './inputs';
 import { askNetworkRules } from './network-input';
 import type { NetworkRules } from '../views/network-rules';
-import { registerCommand, Services } from './services';
+import { Services } from './services';
 
 export interface CreateSandboxArgs {
   template?: string;
@@ -24,34 +25,33 @@ export interface CreateSandboxArgs {
   activate?: boolean;
 }
 
-export function registerCreateSandbox(services: Services): void {
-  registerCommand(services, 'e2b.createSandbox', async (args?: CreateSandboxArgs) => {
-    const options = args && typeof args === 'object' && !('kind' in args) ? fromArgs(args) : await askForOptions(services);
-    if (!options) return undefined;
-    const sandbox = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Creating a sandbox from "${options.template}"…`, cancellable: true },
-      async (_progress, token) => {
-        const abort = new AbortController();
-        const subscription = token.onCancellationRequested(() => abort.abort());
-        try {
-          const created = await services.sandboxes.create(options, abort.signal);
-          // Cancelled after the server made it: kill it, so no half-created sandbox is left.
-          if (token.isCancellationRequested) {
-            await services.sandboxes.kill(created.sandboxId).catch(() => undefined);
-            return undefined;
-          }
-          return created;
-        } finally {
-          subscription.dispose();
+/** The sandbox's id, or undefined when cancelled. */
+export async function createSandbox(services: Services, args?: CreateSandboxArgs): Promise<string | undefined> {
+  const options = args && typeof args === 'object' && !('kind' in args) ? fromArgs(args) : await askForOptions(services);
+  if (!options) return undefined;
+  const sandbox = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Creating a sandbox from "${options.template}"…`, cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      const subscription = token.onCancellationRequested(() => abort.abort());
+      try {
+        const created = await services.sandboxes.create(options, abort.signal);
+        // Cancelled after the server made it: kill it, so no half-created sandbox is left.
+        if (token.isCancellationRequested) {
+          await services.sandboxes.kill(created.sandboxId).catch(() => undefined);
+          return undefined;
         }
-      },
-    );
-    if (!sandbox) return undefined;
-    services.log.info(`created sandbox ${sandbox.sandboxId} from ${options.template}`);
-    if (args?.activate !== false) await services.active.set(sandbox.sandboxId);
-    services.refresher.refreshNow();
-    return sandbox.sandboxId;
-  });
+        return created;
+      } finally {
+        subscription.dispose();
+      }
+    },
+  );
+  if (!sandbox) return undefined;
+  services.log.info(`created sandbox ${sandbox.sandboxId} from ${options.template}`);
+  if (args?.activate !== false) await services.active.set(sandbox.sandboxId);
+  services.refresher.refreshNow();
+  return sandbox.sandboxId;
 }
 
 function fromArgs(args: CreateSandboxArgs): CreateSandboxOptions {

@@ -6,70 +6,68 @@ import { downloadFile, uploadFile } from '../providers/files/transfers';
 import { E2B_SCHEME, parseSandboxUri, sandboxUri } from '../providers/files/sandbox-uri';
 import { filesNodeUri, SANDBOX_HOME } from '../views/sandbox-files-nodes';
 import { resolveSandboxId } from './pick-sandbox';
-import { registerCommand, Services } from './services';
+import { Services } from './services';
 
 const HOME = SANDBOX_HOME;
 
-export function registerFileCommands(services: Services): void {
-  registerCommand(services, 'e2b.openSandboxFiles', async (arg?: unknown, folderArg?: string) => {
-    // A folder row of the Files tree: that folder, without asking.
-    const row = filesNodeUri(arg);
-    if (row) [arg, folderArg] = [row.authority, row.path];
-    const id = await resolveSandboxId(services, arg, 'Sandbox whose files to open');
-    if (!id) return undefined;
-    const folder = folderArg ?? await vscode.window.showInputBox({ title: `Open files of ${id}`, prompt: 'Folder in the sandbox to add to the workspace', value: HOME });
-    if (!folder) return undefined;
-    const uri = sandboxUri(id, folder);
-    await vscode.workspace.fs.stat(uri);
-    // From an empty or one-folder window this reloads it: what is open comes along.
-    await services.workspaceEntry.addFolder(uri, `E2B ${id.slice(0, 8)}: ${folder}`, services.terminals.sessions());
-    await vscode.commands.executeCommand('workbench.view.explorer');
-    return uri.toString();
-  });
+export async function openSandboxFiles(services: Services, arg?: unknown, folderArg?: string) {
+  // A folder row of the Files tree: that folder, without asking.
+  const row = filesNodeUri(arg);
+  if (row) [arg, folderArg] = [row.authority, row.path];
+  const id = await resolveSandboxId(services, arg, 'Sandbox whose files to open');
+  if (!id) return undefined;
+  const folder = folderArg ?? await vscode.window.showInputBox({ title: `Open files of ${id}`, prompt: 'Folder in the sandbox to add to the workspace', value: HOME });
+  if (!folder) return undefined;
+  const uri = sandboxUri(id, folder);
+  await vscode.workspace.fs.stat(uri);
+  // From an empty or one-folder window this reloads it: what is open comes along.
+  await services.workspaceEntry.addFolder(uri, `E2B ${id.slice(0, 8)}: ${folder}`, services.terminals.sessions());
+  await vscode.commands.executeCommand('workbench.view.explorer');
+  return uri.toString();
+}
 
-  registerCommand(services, 'e2b.openSandboxFile', async (arg?: unknown, pathArg?: string) => {
-    const id = await resolveSandboxId(services, arg, 'Sandbox to open a file from');
-    if (!id) return undefined;
-    const file = pathArg ?? await vscode.window.showInputBox({ title: `Open a file of ${id}`, prompt: 'Absolute path in the sandbox', value: `${HOME}/` });
-    if (!file) return undefined;
-    const doc = await vscode.workspace.openTextDocument(sandboxUri(id, file));
-    await vscode.window.showTextDocument(doc);
-    return doc.uri.toString();
-  });
+export async function openSandboxFile(services: Services, arg?: unknown, pathArg?: string) {
+  const id = await resolveSandboxId(services, arg, 'Sandbox to open a file from');
+  if (!id) return undefined;
+  const file = pathArg ?? await vscode.window.showInputBox({ title: `Open a file of ${id}`, prompt: 'Absolute path in the sandbox', value: `${HOME}/` });
+  if (!file) return undefined;
+  const doc = await vscode.workspace.openTextDocument(sandboxUri(id, file));
+  await vscode.window.showTextDocument(doc);
+  return doc.uri.toString();
+}
 
-  registerCommand(services, 'e2b.uploadToSandbox', async (target?: unknown, localFiles?: vscode.Uri[]) => {
-    const destination = await uploadDestination(services, target);
-    if (!destination) return [];
-    const picked = localFiles ?? await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Upload to sandbox', title: `Upload to ${destination.sandboxId}:${destination.dir}` });
-    if (!picked?.length) return [];
-    const sandbox = await services.connections.get(destination.sandboxId);
-    const uploaded: string[] = [];
-    await withTransferProgress(`Uploading to ${destination.sandboxId}`, async (report, signal) => {
-      for (const file of picked) {
-        const target = path.posix.join(destination.dir, path.basename(file.fsPath));
-        await uploadFile(sandbox, file.fsPath, target, (done, total) => report(path.basename(file.fsPath), done, total), signal);
-        uploaded.push(target);
-      }
-    });
-    services.files.notifyChanged(destination.sandboxId, destination.dir);
-    vscode.window.setStatusBarMessage(`$(cloud-upload) Uploaded ${uploaded.length} file(s) to ${destination.sandboxId}:${destination.dir}`, 5000);
-    return uploaded;
+export async function uploadToSandbox(services: Services, target?: unknown, localFiles?: vscode.Uri[]) {
+  const destination = await uploadDestination(services, target);
+  if (!destination) return [];
+  const picked = localFiles ?? await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Upload to sandbox', title: `Upload to ${destination.sandboxId}:${destination.dir}` });
+  if (!picked?.length) return [];
+  const sandbox = await services.sandboxHandles.get(destination.sandboxId);
+  const uploaded: string[] = [];
+  await withTransferProgress(`Uploading to ${destination.sandboxId}`, async (report, signal) => {
+    for (const file of picked) {
+      const target = path.posix.join(destination.dir, path.basename(file.fsPath));
+      await uploadFile(sandbox, file.fsPath, target, (done, total) => report(path.basename(file.fsPath), done, total), signal);
+      uploaded.push(target);
+    }
   });
+  services.files.notifyChanged(destination.sandboxId, destination.dir);
+  vscode.window.setStatusBarMessage(`$(cloud-upload) Uploaded ${uploaded.length} file(s) to ${destination.sandboxId}:${destination.dir}`, 5000);
+  return uploaded;
+}
 
-  registerCommand(services, 'e2b.downloadFromSandbox', async (source?: unknown, localTarget?: vscode.Uri) => {
-    const from = await downloadSource(services, source);
-    if (!from) return undefined;
-    const target = localTarget ?? await vscode.window.showSaveDialog({
-      title: `Download ${from.sandboxId}:${from.path}`,
-      defaultUri: vscode.Uri.file(path.join(process.env.HOME ?? '/', path.posix.basename(from.path))),
-    });
-    if (!target) return undefined;
-    const sandbox = await services.connections.get(from.sandboxId);
-    await withTransferProgress(`Downloading ${path.posix.basename(from.path)}`, (report, signal) =>
-      downloadFile(sandbox, from.path, target.fsPath, (done, total) => report(path.posix.basename(from.path), done, total), signal));
-    vscode.window.setStatusBarMessage(`$(cloud-download) Saved ${target.fsPath}`, 5000);
-    return target.fsPath;
+export async function downloadFromSandbox(services: Services, source?: unknown, localTarget?: vscode.Uri) {
+  const from = await downloadSource(services, source);
+  if (!from) return undefined;
+  const target = localTarget ?? await vscode.window.showSaveDialog({
+    title: `Download ${from.sandboxId}:${from.path}`,
+    defaultUri: vscode.Uri.file(path.join(process.env.HOME ?? '/', path.posix.basename(from.path))),
   });
+  if (!target) return undefined;
+  const sandbox = await services.sandboxHandles.get(from.sandboxId);
+  await withTransferProgress(`Downloading ${path.posix.basename(from.path)}`, (report, signal) =>
+    downloadFile(sandbox, from.path, target.fsPath, (done, total) => report(path.posix.basename(from.path), done, total), signal));
+  vscode.window.setStatusBarMessage(`$(cloud-download) Saved ${target.fsPath}`, 5000);
+  return target.fsPath;
 }
 
 /** Where to upload: an e2b: folder from the file explorer, or a sandbox (then a folder is asked for). */

@@ -5,24 +5,22 @@ import * as vscode from 'vscode';
 import { describeNetwork, NetworkRules } from '../views/network-rules';
 import { askNetworkRules } from './network-input';
 import { resolveSandboxId } from './pick-sandbox';
-import { registerCommand, Services } from './services';
+import { Services } from './services';
 
-export function registerNetworkCommands(services: Services): void {
-  registerCommand(services, 'e2b.editNetworkRules', async (arg?: unknown, rulesArg?: NetworkRules) => {
-    const id = await resolveSandboxId(services, arg, 'Sandbox whose network rules to edit');
-    if (!id) return undefined;
-    const info = await services.sandboxes.getInfo(id);
-    if (info.state !== 'running') {
-      void vscode.window.showWarningMessage(`Sandbox ${id} is ${info.state}: resume it first, then edit its network rules.`);
-      return undefined;
-    }
-    const rules = rulesArg ?? await askNetworkRules(`Network rules of ${id}`, info);
-    if (!rules) return undefined;
-    await services.sandboxes.updateNetwork(id, rules);
-    services.refresher.refreshNow();
-    const now = describeNetwork({ allowInternetAccess: rules.allowInternetAccess, network: rules });
-    services.log.info(`network rules of ${id}: ${now}`);
-    void vscode.window.showInformationMessage(`Sandbox ${id}: network rules now ${now}.`);
-    return now;
-  });
+export async function editNetworkRules(services: Services, arg?: unknown, rulesArg?: NetworkRules) {
+  const id = await resolveSandboxId(services, arg, 'Sandbox whose network rules to edit');
+  if (!id) return undefined;
+  const info = await services.sandboxes.getInfo(id);
+  if (info.state !== 'running') {
+    void vscode.window.showWarningMessage(`Sandbox ${id} is ${info.state}: resume it first, then edit its network rules.`);
+    return undefined;
+  }
+  const rules = rulesArg ?? await askNetworkRules(`Network rules of ${id}`, info);
+  if (!rules) return undefined;
+  await services.sandboxes.updateNetwork(id, rules);
+  services.refresher.refreshNow();
+  const now = describeNetwork({ allowInternetAccess: rules.allowInternetAccess, network: rules });
+  services.log.info(`network rules of ${id}: ${now}`);
+  void vscode.window.showInformationMessage(`Sandbox ${id}: network rules now ${now}.`);
+  return now;
 }

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { ListeningPort, listListeningPorts } from '../connection/listening-ports';
 import { askPort } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
-import { registerCommand, Services } from './services';
+import { Services } from './services';
 
 /** What the port pick offered (announced so tests, like users, can see it). */
 export interface PortOffer {
@@ -41,7 +41,7 @@ export class PortOpener implements vscode.Disposable {
 
   private async choosePort(sandboxId: string): Promise<number | undefined> {
     // A paused or gone sandbox fails here, with the message that says what to do.
-    const sandbox = await this.services.connections.get(sandboxId);
+    const sandbox = await this.services.sandboxHandles.get(sandboxId);
     const ports = await this.listPorts(sandboxId, sandbox);
     const picks: PortPick[] = (ports ?? []).map((p) => ({
       label: `$(radio-tower) ${p.port}`, description: p.process, action: 'port', port: p.port,
@@ -92,11 +92,4 @@ export class PortOpener implements vscode.Disposable {
   dispose(): void {
     this.offered.dispose();
   }
-}
-
-export function registerPortCommands(services: Services): PortOpener {
-  const opener = new PortOpener(services);
-  services.context.subscriptions.push(opener);
-  registerCommand(services, 'e2b.openPortUrl', (arg?: unknown, portArg?: number) => opener.open(arg, portArg));
-  return opener;
 }

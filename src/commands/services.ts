@@ -17,10 +17,12 @@ export interface Services {
   context: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   apiKeys: ApiKeyStore;
-  connection: ConnectionService;
+  /** The active connection profile: resolved from settings and secrets, watched, reset on demand. */
+  profile: ConnectionService;
   sandboxes: SandboxService;
   volumes: VolumeService;
-  connections: SandboxConnections;
+  /** Connected SDK objects per sandbox (cached; dropped when the profile changes or the sandbox dies). */
+  sandboxHandles: SandboxConnections;
   files: SandboxFileSystemProvider;
   terminals: SandboxTerminals;
   tree: SandboxTreeProvider;
@@ -28,16 +30,4 @@ export interface Services {
   active: ActiveSandbox;
   errors: ErrorNotifier;
   workspaceEntry: WorkspaceEntryCarrier;
-}
-
-/** Registers a command whose failures are shown once, as a message that says what to do. */
-export function registerCommand(services: Services, id: string, handler: (...args: any[]) => unknown): void {
-  services.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await handler(...args);
-    } catch (err) {
-      services.errors.show(err);
-      return undefined;
-    }
-  }));
 }

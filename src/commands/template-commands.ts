@@ -1,84 +1,77 @@
 // Templates: list, build from the workspace's e2b.Dockerfile (log streamed to an output channel,
 // progress, cancellable wait), start a sandbox from one (or from one of its tags), and assign or
-// remove its tags.
+// remove its tags. The command index (command-index.ts) maps their ids to these handlers.
 import * as vscode from 'vscode';
 import type { TemplateSummary } from '../connection/sandbox-service';
 import { DEFAULT_TAG, isErrorNode, isTagNode, TemplateNode, templateName, templateReference, TemplatesTreeProvider, TemplateTagNode } from '../views/templates-tree';
 import { askText, pickOne } from './inputs';
-import { registerCommand, Services } from './services';
+import { Services } from './services';
 
 /** E2B's tag syntax (it lowercases first): letters, digits, '.', '_' and '-'. */
 const TAG_SYNTAX = /^[a-z0-9_.-]+$/;
 
-export function registerTemplateCommands(services: Services, templates: TemplatesTreeProvider): void {
-  const buildLog = vscode.window.createOutputChannel('E2B Template Build');
-  services.context.subscriptions.push(buildLog);
-
-  registerCommand(services, 'e2b.refreshTemplates', () => templates.refresh());
-
-  registerCommand(services, 'e2b.buildTemplate', async (fileArg?: vscode.Uri, nameArg?: string) => {
-    const file = fileArg ?? await findDockerfile();
-    if (!file) throw new Error('No e2b.Dockerfile found in the workspace: create one (FROM e2bdev/base, RUN …) and try again.');
-    const dockerfile = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
-    const name = nameArg ?? await vscode.window.showInputBox({
-      title: 'Build template',
-      prompt: `Name for the template built from ${vscode.workspace.asRelativePath(file)}, optionally with a tag (name:tag) that then points at this build instead of "${DEFAULT_TAG}"`,
-      value: defaultTemplateName(file),
-      validateInput: (v) => (/^[a-z0-9][a-z0-9._-]*(:[a-z0-9_.-]+)?$/.test(v) ? undefined : 'Use lowercase letters, digits, ".", "_" and "-", then optionally :tag'),
-    });
-    if (!name) return undefined;
-    buildLog.clear();
-    buildLog.show(true);
-    buildLog.appendLine(`Building template "${name}" from ${file.fsPath}`);
-    const templateId = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Building template "${name}"…` },
-      async (progress) => services.sandboxes.buildTemplate(name, dockerfile, (line) => {
-        buildLog.appendLine(line);
-        progress.report({ message: line.replace(/^\S+ \S+\s+/, '').slice(0, 80) });
-      }),
-    );
-    buildLog.appendLine(`Template "${name}" is ready (${templateId}).`);
-    await templates.refresh();
-    const choice = nameArg ? undefined : await vscode.window.showInformationMessage(`Template "${name}" is built.`, 'Create Sandbox');
-    if (choice) await vscode.commands.executeCommand('e2b.createSandbox', { template: name });
-    return templateId;
+export async function buildTemplate(services: Services, templates: TemplatesTreeProvider, buildLog: vscode.OutputChannel, fileArg?: vscode.Uri, nameArg?: string) {
+  const file = fileArg ?? await findDockerfile();
+  if (!file) throw new Error('No e2b.Dockerfile found in the workspace: create one (FROM e2bdev/base, RUN …) and try again.');
+  const dockerfile = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+  const name = nameArg ?? await vscode.window.showInputBox({
+    title: 'Build template',
+    prompt: `Name for the template built from ${vscode.workspace.asRelativePath(file)}, optionally with a tag (name:tag) that then points at this build instead of "${DEFAULT_TAG}"`,
+    value: defaultTemplateName(file),
+    validateInput: (v) => (/^[a-z0-9][a-z0-9._-]*(:[a-z0-9_.-]+)?$/.test(v) ? undefined : 'Use lowercase letters, digits, ".", "_" and "-", then optionally :tag'),
   });
+  if (!name) return undefined;
+  buildLog.clear();
+  buildLog.show(true);
+  buildLog.appendLine(`Building template "${name}" from ${file.fsPath}`);
+  const templateId = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Building template "${name}"…` },
+    async (progress) => services.sandboxes.buildTemplate(name, dockerfile, (line) => {
+      buildLog.appendLine(line);
+      progress.report({ message: line.replace(/^\S+ \S+\s+/, '').slice(0, 80) });
+    }),
+  );
+  buildLog.appendLine(`Template "${name}" is ready (${templateId}).`);
+  await templates.refresh();
+  const choice = nameArg ? undefined : await vscode.window.showInformationMessage(`Template "${name}" is built.`, 'Create Sandbox');
+  if (choice) await vscode.commands.executeCommand('e2b.createSandbox', { template: name });
+  return templateId;
+}
 
-  registerCommand(services, 'e2b.createFromTemplate', async (node?: TemplateSummary | TemplateTagNode) => {
-    const name = !node ? undefined : isTagNode(node) ? templateReference(node.template, node.tag) : templateName(node);
-    return vscode.commands.executeCommand('e2b.createSandbox', name ? { template: name } : undefined);
-  });
+export async function createFromTemplate(node?: TemplateSummary | TemplateTagNode) {
+  const name = !node ? undefined : isTagNode(node) ? templateReference(node.template, node.tag) : templateName(node);
+  return vscode.commands.executeCommand('e2b.createSandbox', name ? { template: name } : undefined);
+}
 
-  // On a template row: tags for the build its default tag points at; on a tag row: for that tag's build.
-  registerCommand(services, 'e2b.assignTemplateTag', async (node?: TemplateNode, tagsArg?: string) => {
-    const target = node && !isErrorNode(node) ? node : await pickTemplate(templates, 'Assign tags to which template?');
-    if (!target) return undefined;
-    const reference = isTagNode(target) ? `${templateName(target.template)}:${target.tag}` : templateName(target);
-    const text = tagsArg ?? await askText({
-      title: `Assign tags to ${reference}`,
-      prompt: `Tags to point at the build ${reference} starts, separated by commas. A tag another build has moves here; assigning "${DEFAULT_TAG}" makes this build what the name alone starts.`,
-      placeHolder: 'v1, stable',
-      validateInput: (v) => tagProblem(v),
-    });
-    if (text === undefined) return undefined;
-    const problem = tagProblem(text);
-    if (problem) throw new Error(problem);
-    const tags = splitTags(text);
-    const buildId = await services.sandboxes.assignTemplateTags(reference, tags);
-    await templates.refresh();
-    void vscode.window.showInformationMessage(`${tags.map((t) => `${templateName(isTagNode(target) ? target.template : target)}:${t}`).join(', ')} now ${tags.length === 1 ? 'points' : 'point'} at build ${buildId.slice(0, 8)}.`);
-    return buildId;
+/** On a template row: tags for the build its default tag points at; on a tag row: for that tag's build. */
+export async function assignTemplateTag(services: Services, templates: TemplatesTreeProvider, node?: TemplateNode, tagsArg?: string) {
+  const target = node && !isErrorNode(node) ? node : await pickTemplate(templates, 'Assign tags to which template?');
+  if (!target) return undefined;
+  const reference = isTagNode(target) ? `${templateName(target.template)}:${target.tag}` : templateName(target);
+  const text = tagsArg ?? await askText({
+    title: `Assign tags to ${reference}`,
+    prompt: `Tags to point at the build ${reference} starts, separated by commas. A tag another build has moves here; assigning "${DEFAULT_TAG}" makes this build what the name alone starts.`,
+    placeHolder: 'v1, stable',
+    validateInput: (v) => tagProblem(v),
   });
+  if (text === undefined) return undefined;
+  const problem = tagProblem(text);
+  if (problem) throw new Error(problem);
+  const tags = splitTags(text);
+  const buildId = await services.sandboxes.assignTemplateTags(reference, tags);
+  await templates.refresh();
+  void vscode.window.showInformationMessage(`${tags.map((t) => `${templateName(isTagNode(target) ? target.template : target)}:${t}`).join(', ')} now ${tags.length === 1 ? 'points' : 'point'} at build ${buildId.slice(0, 8)}.`);
+  return buildId;
+}
 
-  registerCommand(services, 'e2b.removeTemplateTag', async (node?: TemplateTagNode) => {
-    if (!node || !isTagNode(node)) throw new Error('Choose a tag under a template in the Templates view, then Remove Tag.');
-    if (node.tag === DEFAULT_TAG) throw new Error(`The "${DEFAULT_TAG}" tag cannot be removed: it is what the template's name alone starts. Assign "${DEFAULT_TAG}" to another build to move it.`);
-    const name = templateName(node.template);
-    await services.sandboxes.removeTemplateTags(name, [node.tag]);
-    await templates.refresh();
-    void vscode.window.showInformationMessage(`Removed tag ${name}:${node.tag}. Sandboxes already running from it keep running.`);
-    return true;
-  });
+export async function removeTemplateTag(services: Services, templates: TemplatesTreeProvider, node?: TemplateTagNode) {
+  if (!node || !isTagNode(node)) throw new Error('Choose a tag under a template in the Templates view, then Remove Tag.');
+  if (node.tag === DEFAULT_TAG) throw new Error(`The "${DEFAULT_TAG}" tag cannot be removed: it is what the template's name alone starts. Assign "${DEFAULT_TAG}" to another build to move it.`);
+  const name = templateName(node.template);
+  await services.sandboxes.removeTemplateTags(name, [node.tag]);
+  await templates.refresh();
+  void vscode.window.showInformationMessage(`Removed tag ${name}:${node.tag}. Sandboxes already running from it keep running.`);
+  return true;
 }
 
 async function pickTemplate(templates: TemplatesTreeProvider, title: string): Promise<TemplateSummary | undefined> {

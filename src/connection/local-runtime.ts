@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   ContractFileError, launchOptions, readEnvFile, readLaunchFile, runtimeArguments, runtimeFiles, RuntimeCommandLine, RuntimeEndpoint,
 } from '../../runtime/src/contract/local-runtime-contract';
+import { sleep } from './backoff';
 
 export type LocalRuntimeEndpoint = RuntimeEndpoint;
 
@@ -107,7 +108,7 @@ export async function ensureLocalRuntime(extensionPath: string, dataDir: string,
       child = startBundledRuntime(extensionPath, dataDir);
       child.once('exit', (code) => { exited = code; });
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import { ConnectionService } from './connection-service';
 import { loadSdk } from './sandbox-service';
 import { ConnectionProfile, sdkOptions } from './profile';
 import { toUserFacingError, UserFacingError } from './user-errors';
+import { PromiseCache } from '../util/promise-cache';
 
 export type { VolumeEntryStat, VolumeInfo };
 
@@ -18,7 +19,8 @@ export class VolumeService {
   /** Fires after this window created or destroyed a volume. */
   readonly onDidChangeVolumes = this.changed.event;
   /** Connected volumes (their content tokens) by id, for the current connection. */
-  private readonly handles = new Map<string, Promise<Volume>>();
+  /** Connected volumes; a failed connect is forgotten, so the next call tries again. */
+  private readonly handles = new PromiseCache<Volume>();
 
   constructor(private readonly connection: ConnectionService) {
     connection.onDidChange(() => this.handles.clear());
@@ -46,12 +48,7 @@ export class VolumeService {
   /** The volume's file operations; errors stay the SDK's (the file system provider types them). */
   async files(volumeId: string): Promise<VolumeFiles> {
     const profile = await this.connection.current();
-    let handle = this.handles.get(volumeId);
-    if (!handle) {
-      handle = this.call(async (opts) => (await loadSdk()).Volume.connect(volumeId, opts));
-      this.handles.set(volumeId, handle);
-      handle.catch(() => this.handles.delete(volumeId));
-    }
+    const handle = this.handles.get(volumeId, () => this.call(async (opts) => (await loadSdk()).Volume.connect(volumeId, opts)));
     return new VolumeFiles(await handle, contentOptions(profile));
   }
 

@@ -3,6 +3,7 @@
 // templates or tags cannot be listed, the view says why in a row that retries when clicked (never
 // an empty, silent view), above the last list it had.
 import * as vscode from 'vscode';
+import { PromiseCache } from '../util/promise-cache';
 import { retryRow } from './retry-row';
 import { SandboxService, TemplateSummary, TemplateTagInfo } from '../connection/sandbox-service';
 
@@ -37,7 +38,7 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
   readonly onDidChangeTreeData = this.changed.event;
   private templates: TemplateSummary[] = [];
   /** Tags per template ID, loaded when its row is expanded; dropped on refresh. */
-  private readonly tags = new Map<string, Promise<TemplateTagInfo[]>>();
+  private readonly tags = new PromiseCache<TemplateTagInfo[]>();
   error?: string;
 
   constructor(private readonly service: SandboxService) {}
@@ -57,14 +58,8 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
 
   /** The tags of a template, loaded once per refresh. */
   tagsOf(template: TemplateSummary): Promise<TemplateTagInfo[]> {
-    let tags = this.tags.get(template.templateID);
-    if (!tags) {
-      tags = this.service.templateTags(templateName(template));
-      this.tags.set(template.templateID, tags);
-      // A failure is shown once, then asked again on the next expansion or refresh.
-      tags.catch(() => this.tags.delete(template.templateID));
-    }
-    return tags;
+    // A failure is shown once, then asked again on the next expansion or refresh.
+    return this.tags.get(template.templateID, () => this.service.templateTags(templateName(template)));
   }
 
   getChildren(): TemplateNode[];

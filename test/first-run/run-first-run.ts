@@ -20,6 +20,7 @@ import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 import { runtimeFiles, writeLaunchFile } from '../../runtime/src/contract/local-runtime-contract';
 import { startCodeServer } from '../vscode/code-server';
 import { freshWorkbench, launchBrowser, stopCodeServer, suiteSummary, waitForResults } from '../vscode/harness';
+import { sleep } from '../sleep';
 
 const REPO = resolve(__dirname, '../..');
 const BUILD = join(REPO, 'out/test/first-run');
@@ -74,7 +75,7 @@ async function stopStartedRuntime(dataDir: string): Promise<void> {
     } catch {
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -119,7 +120,7 @@ async function main(): Promise<number> {
     await stopCodeServer(codeServer);
     await stopStartedRuntime(dataDir);
     // Never delete a data dir under sandboxes that are still there (their root file systems are mounts).
-    for (let i = 0; i < 50 && sandboxesLeft(dataDir).length > 0; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && sandboxesLeft(dataDir).length > 0; i++) await sleep(200);
     if (sandboxesLeft(dataDir).length === 0) rmSync(work, { recursive: true, force: true });
     else console.log(`left ${work} in place: sandboxes ${sandboxesLeft(dataDir).join(', ')} are still there`);
   }

@@ -15,8 +15,8 @@ import type { CommandPseudoterminal } from '../../src/providers/terminal/command
 import { startBundledRuntime } from '../../src/connection/local-runtime';
 import { FaultProxy } from './fault-proxy';
 import { capture, EXTENSION_ID, extensionApi, runtimeDataDir, sdkOptions, waitFor } from './helpers';
+import { sleep } from '../sleep';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decode = (data: Uint8Array) => new TextDecoder().decode(data);
 /** Everything a notebook cell shows, as text. */
 const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map((i) => decode(i.data))).join('');

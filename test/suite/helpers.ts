@@ -9,6 +9,7 @@ import { DEFAULT_DATA_DIR } from '../../runtime/src/contract/local-runtime-contr
 import type { Prompt } from '../../src/commands/inputs';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
+import { sleep } from '../sleep';
 
 export const EXTENSION_ID = 'e2b-local.e2b-sandboxes';
 
@@ -45,7 +46,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       lastError = err;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }
@@ -78,14 +79,14 @@ export async function screenshot(name: string, ready?: () => boolean): Promise<v
   const dir = process.env.E2B_VSCODE_SCREENSHOT_REQUESTS;
   if (!dir) return;
   // Something worth showing first (a few metrics samples, say), if it comes.
-  for (let i = 0; i < 150 && ready && !ready(); i++) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 150 && ready && !ready(); i++) await sleep(200);
   // Messages earlier tests left (refused keys, lost connections) are not part of the picture.
   await vscode.commands.executeCommand('notifications.clearAll');
   // Let the workbench draw what the test just did (webviews, notebook outputs, terminal text).
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   const request = join(dir, `${name}.request`);
   writeFileSync(request, '');
-  for (let i = 0; i < 100 && existsSync(request); i++) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 100 && existsSync(request); i++) await sleep(200);
 }
 
 /** Everything a pseudoterminal writes, collected as it comes. */
@@ -102,7 +103,7 @@ export function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () =
 export async function closeAllEditorsWithoutSaving(): Promise<void> {
   const revertActive = async () => {
     const reverted = Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
-    await Promise.race([reverted, new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([reverted, sleep(10_000)]);
   };
   for (const document of vscode.workspace.textDocuments.filter((d) => d.isDirty)) {
     await vscode.window.showTextDocument(document, { preview: false }).then(revertActive, () => undefined);
@@ -123,7 +124,7 @@ export async function answerPrompt(prompts: Prompt[], title: RegExp, down = 0): 
   const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
   if (!title.test(prompt.title)) throw new Error(`the prompt shown is titled "${prompt.title}", not ${title}`);
   // The quick input is drawn by the workbench after the extension asked for it.
-  await new Promise((r) => setTimeout(r, QUICK_INPUT_DRAWN_MS));
+  await sleep(QUICK_INPUT_DRAWN_MS);
   for (let i = 0; i < down; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   return prompt;

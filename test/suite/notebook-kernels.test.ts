@@ -14,11 +14,11 @@ import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import type { E2BExtensionApi } from '../../src/extension';
 import { FaultProxy } from './fault-proxy';
 import { EXTENSION_ID, extensionApi, pokeUntil, screenshot, sdkOptions, waitFor } from './helpers';
+import { sleep } from '../sleep';
 
 const KERNEL = { id: 'e2b-sandbox', extension: EXTENSION_ID };
 const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
 const text = (cell: vscode.NotebookCell) => cell.outputs.flatMap((o) => o.items.map(decode)).join('');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const config = () => vscode.workspace.getConfiguration('e2b');
 
 /**
@@ -324,7 +324,7 @@ describe('Notebook kernels choose their sandbox', () => {
     await execute(notebook, [0]);
     assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
     const proxy = await FaultProxy.start(opts.apiUrl);
-    const resets = api.services.connections.resets;
+    const resets = api.services.sandboxHandles.resets;
     try {
       // From the local runtime to a "self-hosted" E2B: the same runtime, seen through the proxy.
       await config().update('selfHosted.apiUrl', proxy.url, vscode.ConfigurationTarget.Global);
@@ -332,7 +332,7 @@ describe('Notebook kernels choose their sandbox', () => {
       await vscode.commands.executeCommand('e2b.setApiKey', opts.apiKey);
       const switchedAt = Date.now();
       await config().update('connection', 'selfHosted', vscode.ConfigurationTarget.Global);
-      await waitFor('the handles to be reset', () => api.services.connections.resets > resets);
+      await waitFor('the handles to be reset', () => api.services.sandboxHandles.resets > resets);
 
       await execute(notebook, [1]);
       assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
@@ -340,7 +340,7 @@ describe('Notebook kernels choose their sandbox', () => {
       assert.ok(proxy.seen(switchedAt, (r) => r.method === 'POST' && r.path.startsWith('/execute')).length >= 1, 'the cell ran through the new connection');
 
       // The base SDK's handles (files, terminals, commands) follow too.
-      const base = await api.services.connections.get(shared.sandboxId);
+      const base = await api.services.sandboxHandles.get(shared.sandboxId);
       const before = Date.now();
       await base.files.exists('/tmp');
       assert.ok(proxy.seen(before, () => true).length >= 1, 'a file call went through the new connection');

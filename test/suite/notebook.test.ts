@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
+import { sleep } from '../sleep';
 
 const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
 
@@ -115,7 +116,7 @@ describe('Notebooks on sandbox kernels', () => {
 
   it('interrupts a running cell and keeps the kernel state', async () => {
     const run = vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 8, end: 9 }] }, notebook.uri);
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await vscode.commands.executeCommand('notebook.cancelExecution', notebook.uri);
     await run;
     await waitFor('the interrupted cell to end', () => notebook.cellAt(8).executionSummary?.success !== undefined, 30_000);

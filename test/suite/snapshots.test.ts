@@ -9,6 +9,7 @@ import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
 import { extensionApi, QUICK_INPUT_DRAWN_MS, sandboxRow, sdkOptions, waitFor } from './helpers';
+import { sleep } from '../sleep';
 
 type Node<K extends ExplorerNode['kind']> = Extract<ExplorerNode, { kind: K }>;
 
@@ -37,7 +38,7 @@ describe('Sandbox snapshots and forks', () => {
   async function accept(title: RegExp): Promise<Prompt> {
     const prompt = await waitFor(`a prompt titled ${title}`, () => prompts.shift());
     assert.match(prompt.title, title);
-    await new Promise((r) => setTimeout(r, QUICK_INPUT_DRAWN_MS));
+    await sleep(QUICK_INPUT_DRAWN_MS);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     return prompt;
   }

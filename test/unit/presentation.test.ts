@@ -2,9 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  describeNewSandbox, formatTimeLeft, invalidEnvVarNames, minutesLeft, parseKeyValueList, SANDBOX_NAME_KEYS, sandboxContextValue, sandboxDescription,
+  describeNewSandbox, formatTimeLeft, minutesLeft, SANDBOX_NAME_KEYS, sandboxContextValue, sandboxDescription,
   sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, staleMessage,
 } from '../../src/views/sandbox-presentation';
+import { invalidEnvVarNames, parseKeyValueList } from '../../src/commands/input-parsers';
 import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
 import { parseEnvFile } from '../../runtime/src/contract/local-runtime-contract';
 import { sandboxPortUrl } from '../../src/connection/profile';

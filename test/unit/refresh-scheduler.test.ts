@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextRefreshDelay, RefreshScheduler } from '../../src/views/refresh-scheduler';
 import { advance, settle, useFakeClock } from './fake-clock';
+import { sleep } from '../sleep';
 
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms)); // a mocked timer too
 
 describe('refresh scheduler', () => {
   useFakeClock();
@@ -16,7 +16,7 @@ describe('refresh scheduler', () => {
       calls++;
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await tick(30);
+      await sleep(30);
       inFlight--;
       return true;
     }, { intervalMs: () => 50 });

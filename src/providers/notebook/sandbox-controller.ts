@@ -16,6 +16,7 @@ import { LivenessLoss, watchLiveness } from '../../connection/liveness';
 import { interpreterLanguage, NOTEBOOK_LANGUAGES, resultMimeItems } from './result-mime';
 import { NotebookClosings } from './notebook-closings';
 import { PickerTarget, SandboxPicker } from './sandbox-picker';
+import { E2B_SCHEME } from '../files/sandbox-uri';
 
 export const CONTROLLER_ID = 'e2b-sandbox';
 const INTERRUPT_GRACE_MS = 5000;
@@ -272,6 +273,6 @@ export function pickerTarget(notebook: vscode.NotebookDocument): PickerTarget {
 
 function notebookCwd(notebook: vscode.NotebookDocument): string | undefined {
   // A notebook stored in a sandbox (e2b:) works in its own folder there.
-  if (notebook.uri.scheme === 'e2b') return notebook.uri.path.replace(/\/[^/]*$/, '') || '/';
+  if (notebook.uri.scheme === E2B_SCHEME) return notebook.uri.path.replace(/\/[^/]*$/, '') || '/';
   return undefined;
 }

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
-import { reattach } from './reattach';
+import { followStream, reattachThen } from './reattach';
 
 type Callbacks = { onStdout: (t: string) => void; onStderr: (t: string) => void; timeoutMs: number };
 
@@ -55,35 +55,36 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
   }
 
   private follow(handle: CommandHandle, write: (text: string) => void, callbacks: Callbacks): void {
-    handle.wait().then(
-      (result) => this.done(result.exitCode),
-      (err: { exitCode?: number; message?: string }) => {
-        if (err?.exitCode !== undefined) this.done(err.exitCode);
-        else void this.reconnect(handle.pid, write, callbacks, err?.message ?? 'the command stream ended');
-      },
-    );
+    followStream(handle, {
+      exited: (exitCode) => this.done(exitCode),
+      broke: (problem) => void this.reconnect(handle.pid, write, callbacks, problem),
+    }, 'the command stream ended');
   }
 
   /** Reattaches to the command (it never stopped) once the connection is back. */
   private async reconnect(pid: number, write: (text: string) => void, callbacks: Callbacks, problem: string): Promise<void> {
     if (this.detached) return;
     write(`\x1b[33m[connection lost (${problem}); reconnecting…]\x1b[0m\n`);
-    const outcome = await reattach(
+    await reattachThen(
       async () => (await this.sandbox()).commands.connect(pid, { ...callbacks, requestTimeoutMs: 10_000 }),
       this.status,
       () => this.finished || this.detached,
+      {
+        reattached: (handle) => {
+          this.handle = handle;
+          write(`\x1b[32m[reconnected to pid ${pid}]\x1b[0m\n`);
+          this.follow(handle, write, callbacks);
+        },
+        sandboxGone: () => {
+          write('\x1b[31m[the sandbox is gone (killed or timed out)]\x1b[0m\n');
+          this.done(1);
+        },
+        processEnded: () => {
+          write('\x1b[31m[the command ended while the connection was down; its exit code is unknown]\x1b[0m\n');
+          this.done(1);
+        },
+      },
     );
-    if ('handle' in outcome) {
-      this.handle = outcome.handle;
-      write(`\x1b[32m[reconnected to pid ${pid}]\x1b[0m\n`);
-      this.follow(outcome.handle, write, callbacks);
-    } else if (outcome.ended === 'sandbox gone') {
-      write('\x1b[31m[the sandbox is gone (killed or timed out)]\x1b[0m\n');
-      this.done(1);
-    } else if (outcome.ended === 'process ended') {
-      write('\x1b[31m[the command ended while the connection was down; its exit code is unknown]\x1b[0m\n');
-      this.done(1);
-    }
   }
 
   private done(exitCode: number): void {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { CommandHandle, Sandbox } from 'e2b';
 import { watchLiveness } from '../../connection/liveness';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
-import { reattach } from './reattach';
+import { followStream, reattach, reattachThen } from './reattach';
 
 export interface PtySession { sandboxId: string; pid: number }
 
@@ -153,14 +153,10 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
       void handle.disconnect().catch(() => undefined);
       void this.reconnect(session, 'the sandbox stopped answering');
     }, LIVENESS);
-    handle.wait().then(
-      (result) => { if (current()) this.finish(session, result.exitCode); },
-      (err: { exitCode?: number; message?: string }) => {
-        if (!current()) return;
-        if (err?.exitCode !== undefined) this.finish(session, err.exitCode);
-        else void this.reconnect(session, err?.message ?? 'the stream ended');
-      },
-    );
+    followStream(handle, {
+      exited: (exitCode) => this.finish(session, exitCode),
+      broke: (problem) => void this.reconnect(session, problem),
+    }, 'the stream ended', current);
   }
 
   /** Says the connection was lost, then reattaches to the same shell once it is back. */
@@ -169,21 +165,16 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     if (this.closedByUser) return;
     this.setState('reconnecting');
     this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
-    const outcome = await reattach(
-      () => this.connectTo(session.pid),
-      this.status,
-      () => this.closedByUser,
-    );
-    if ('handle' in outcome) {
-      this.handle = outcome.handle;
-      this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
-      if (this.dimensions) await this.resizeTo(session.pid, this.dimensions);
-      this.follow(session, outcome.handle);
-    } else if (outcome.ended === 'sandbox gone') {
-      this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`);
-    } else if (outcome.ended === 'process ended') {
-      this.markUnreachable('the shell ended while the connection was down');
-    }
+    await reattachThen(() => this.connectTo(session.pid), this.status, () => this.closedByUser, {
+      reattached: async (handle) => {
+        this.handle = handle;
+        this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
+        if (this.dimensions) await this.resizeTo(session.pid, this.dimensions);
+        this.follow(session, handle);
+      },
+      sandboxGone: () => this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`),
+      processEnded: () => this.markUnreachable('the shell ended while the connection was down'),
+    });
   }
 
   private finish(session: PtySession, exitCode: number | undefined, problem?: string): void {

@@ -7,6 +7,7 @@ import type { E2BExtensionApi } from '../../../src/extension';
 import type { ExplorerNode, SandboxTreeProvider } from '../../../src/views/sandbox-tree';
 import { sdkOptions } from '../../suite/helpers';
 import { envNumber, pool, progress, round, summary, timed } from './util';
+import { sleep } from '../../sleep';
 
 /**
  * Counts the sandbox rows VS Code asks the tree for (getTreeItem): after a change event, VS Code
@@ -74,7 +75,7 @@ export async function benchExplorer(api: E2BExtensionApi) {
     await tree.refresh();
     await firstRender;
 
-    const settle = () => new Promise((r) => setTimeout(r, 500));
+    const settle = () => sleep(500);
     const unchanged: number[] = [];
     const list: number[] = [];
     const rows: number[] = [];
@@ -94,7 +95,7 @@ export async function benchExplorer(api: E2BExtensionApi) {
       const rowsAt = await rendered;
       // The rows leave for the window once the extension host is through with them; a round trip
       // to the window after that returns once the window has taken them in.
-      await new Promise((r) => setTimeout(r, 0));
+      await sleep(0);
       await vscode.commands.executeCommand('setContext', 'e2bBench.explorerRound', i);
       const done = performance.now();
       list.push(listed - started);

@@ -10,6 +10,7 @@ import { benchExplorer } from './explorer';
 import { benchFiles } from './files';
 import { benchNotebook } from './notebook';
 import { envNumber, progress, round, summary } from './util';
+import { sleep } from '../../sleep';
 
 interface State { activation: ActivationSample[] }
 
@@ -27,7 +28,7 @@ export async function run(): Promise<void> {
     // The driver reloads the page: a new window gets a new extension host (the web workbench has
     // no "restart extension host").
     appendFileSync(results, '# reload\n');
-    await new Promise((r) => setTimeout(r, 120_000));
+    await sleep(120_000);
     // code-server may keep an old extension host alive after the reload: if a newer host took
     // more samples, it runs the benchmarks; this one must not run them a second time beside it.
     // Nor end the run: the runner writes "# runner finished" when this returns, and the driver
