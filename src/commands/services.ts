@@ -31,10 +31,10 @@ export interface Services {
 }
 
 /** Registers a command whose failures are shown once, as a message that says what to do. */
-export function registerCommand(services: Services, id: string, handler: (...args: any[]) => unknown): void {
+export function registerCommand<Args extends unknown[]>(services: Services, id: string, handler: (...args: Args) => unknown): void {
   services.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
-      return await handler(...args);
+      return await handler(...(args as Args));
     } catch (err) {
       services.errors.show(err);
       return undefined;

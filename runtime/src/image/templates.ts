@@ -50,7 +50,7 @@ export class ImageTemplates implements TemplateSource {
 
   /** The `Template` objects of `GET /templates`. */
   list(): object[] {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(this.paths.imagesDir).filter((n) => !n.startsWith('.'));
     } catch {

@@ -80,7 +80,7 @@ export class ZmqSocket extends EventEmitter {
         await zmq.handshake(deadline);
         return zmq;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 15));
       }
     }
