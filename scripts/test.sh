@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite on a clean machine: installs what is missing (Debian packages, npm
 # packages, code-server), builds the sandbox image (cached in /var/lib/e2b-local/images), then
-# runs the runtime tests (unit, then official SDK against real containers), the extension's unit tests, and the
-# extension-host tests inside a real VS Code, the first run of the packaged .vsix in a clean
-# one, journeys through the workbench that reload the window, and `npm start` from an empty VS
-# Code cache. Ends with one "N passed, N failed" line.
+# lints and format-checks the code, runs the runtime tests (unit, then official SDK against real
+# containers), the extension's unit tests, and the extension-host tests inside a real VS Code, the
+# first run of the packaged .vsix in a clean one, journeys through the workbench that reload the
+# window, and `npm start` from an empty VS Code cache. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # Every runtime started from here (tests, benchmarks, the extension's auto-start) gets no uplink:
@@ -47,6 +47,17 @@ count_summary_line() { # adds up a driver's "<label>: N passed, N failed" line
   passed=$((passed + $(echo "$line" | sed "s/^$1: \\([0-9]*\\) passed.*/\\1/")))
   failed=$((failed + $(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
 }
+
+echo "== lint (ESLint) and format (Prettier)"
+# Each counts as one check: a report here fails the run but does not stop the tests behind it.
+if npm run --silent lint; then passed=$((passed + 1)); else
+  echo "lint: ESLint reported problems (above; 'npx eslint --fix .' fixes some)"
+  failed=$((failed + 1))
+fi
+if npm run --silent format:check; then passed=$((passed + 1)); else
+  echo "format: files differ from Prettier's layout (above; 'npm run format' rewrites them)"
+  failed=$((failed + 1))
+fi
 
 echo "== runtime: unit tests (protocol parsers, the extension contract; no root)"
 (cd runtime && node --import tsx --test test/unit/*.test.ts) 2>&1 | tee "$logs/runtime-unit.log"

@@ -52,7 +52,7 @@ export class TemplateCatalog implements TemplateSource {
 
   /** The `Template` objects of `GET /templates`. */
   list(): object[] {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(this.paths.imagesDir).filter((n) => !n.startsWith('.'));
     } catch {

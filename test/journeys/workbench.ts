@@ -92,7 +92,7 @@ export class Workbench {
     } catch (err) {
       const picture = join(FAILURES, `journey-${what.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`);
       await this.page.screenshot({ path: picture }).catch(() => undefined);
-      throw new Error(`${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`);
+      throw new Error(`${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`, { cause: err });
     }
   }
 

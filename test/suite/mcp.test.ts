@@ -6,7 +6,7 @@ import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../src/extension';
 import { extensionApi, sdkOptions } from './helpers';
 
-async function rpc(url: string, headers: Record<string, string>, body: object, session?: string): Promise<{ status: number; json?: any; session?: string }> {
+async function rpc(url: string, headers: Record<string, string>, body: object, session?: string): Promise<{ status: number; json?: unknown; session?: string }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...(session ? { 'Mcp-Session-Id': session } : {}) },
@@ -39,7 +39,7 @@ describe('MCP gateway for chat', () => {
     assert.ok(init.session);
     await rpc(url, resolved.headers, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.session);
     const tools = await rpc(url, resolved.headers, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, init.session);
-    const names: string[] = tools.json.result.tools.map((t: { name: string }) => t.name);
+    const names = (tools.json as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
     assert.ok(names.some((n) => n.startsWith('filesystem_')) && names.some((n) => n.startsWith('memory_')), `tools: ${names}`);
 
     const { Authorization: _token, ...withoutToken } = resolved.headers;

@@ -50,7 +50,7 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [0]);
     const cell = notebook.cellAt(0);
     assert.equal(cell.executionSummary?.success, true);
-    assert.ok(cell.executionSummary?.executionOrder! >= 1);
+    assert.ok((cell.executionSummary?.executionOrder ?? 0) >= 1);
     assert.deepEqual(mimes(cell), ['application/vnd.code.notebook.stdout', 'text/plain']);
     assert.equal(decode(cell.outputs[0].items[0]), 'stdout line\n');
     assert.equal(decode(cell.outputs[1].items[0]), '42');

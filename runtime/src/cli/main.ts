@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const shutdown = () => {
     log('stopping (sandboxes keep running and are re-adopted on the next start)');
-    runtime.close().then(() => process.exit(0));
+    void runtime.close().then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -74,7 +74,7 @@ export class CodeContext {
     try {
       if (!statSync(this.cwd).isDirectory()) throw new Error('not a directory');
     } catch (err) {
-      throw new Error(`cannot use ${this.cwd} as the working directory: ${(err as Error).message}`);
+      throw new Error(`cannot use ${this.cwd} as the working directory: ${(err as Error).message}`, { cause: err });
     }
     const kernel = new Kernel(this.support.spec(), this.cwd, this.id);
     this.kernel = kernel;

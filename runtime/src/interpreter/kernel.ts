@@ -321,7 +321,7 @@ export class Kernel extends EventEmitter {
     });
     const flushPending = this.pending.get(flushRequest.msgId);
     if (flushPending) flushPending.manual = true;
-    flushRequest.finished.then(finish);
+    void flushRequest.finished.then(finish);
   }
 
   private sign(parts: Buffer[]): string {

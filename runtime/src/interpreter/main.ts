@@ -272,7 +272,7 @@ async function main(argv: string[]): Promise<void> {
   log(`code interpreter listening on ${host}:${port}`);
   const stop = () => {
     server.close();
-    interpreter.shutdown().finally(() => process.exit(0));
+    void interpreter.shutdown().finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -81,7 +81,7 @@ export class ZmqSocket extends EventEmitter {
         await zmq.handshake(deadline);
         return zmq;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`, { cause: err });
         await sleep(15);
       }
     }

@@ -103,7 +103,7 @@ async function serve(): Promise<void> {
       try {
         await server.start();
       } catch (err) {
-        throw new Error(`MCP server "${server.spec.name}" failed to start: ${(err as Error).message}`);
+        throw new Error(`MCP server "${server.spec.name}" failed to start: ${(err as Error).message}`, { cause: err });
       }
       log(`server ${server.spec.name}: ${server.tools.length} tools (${server.tools.map((t) => t.name).join(', ')})`);
     }));

@@ -174,7 +174,7 @@ export class SandboxNetworks {
     } catch (err) {
       dns.close();
       proxy.close();
-      throw new Error(`sandbox ${id}: cannot serve its DNS and proxy on ${entry.addresses.hostIp}: ${(err as Error).message}`);
+      throw new Error(`sandbox ${id}: cannot serve its DNS and proxy on ${entry.addresses.hostIp}: ${(err as Error).message}`, { cause: err });
     }
     entry.dns = dns;
     entry.proxy = proxy;

@@ -46,7 +46,7 @@ export function releaseSlot(slot: number): void {
 /** This runtime's claims: slot → owner. */
 export function claimsOf(runtime: string): Map<number, SlotOwner> {
   const out = new Map<number, SlotOwner>();
-  let names: string[] = [];
+  let names: string[];
   try { names = readdirSync(CLAIMS_DIR); } catch { return out; }
   for (const name of names) {
     const owner = readOwner(Number(name));

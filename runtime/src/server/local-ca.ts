@@ -150,8 +150,8 @@ function openssl(args: string[], input?: string): string {
     return execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed: run scripts/setup.sh (it installs what the runtime needs)');
-    throw new Error(`openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
+    if (e.code === 'ENOENT') throw new Error('openssl is not installed: run scripts/setup.sh (it installs what the runtime needs)', { cause: err });
+    throw new Error(`openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`, { cause: err });
   }
 }
 

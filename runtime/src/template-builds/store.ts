@@ -150,7 +150,7 @@ export class TemplateStore {
   }
 
   all(): StoredTemplate[] {
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(this.templatesDir).filter((f) => f.endsWith('.json'));
     } catch {

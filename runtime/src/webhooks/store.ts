@@ -36,7 +36,7 @@ export class WebhookStore {
       this.webhooks = JSON.parse(readFileSync(file, 'utf8')) as Webhook[];
     } catch (err) {
       // Written atomically, so only a hand edit breaks it: say so rather than drop the secrets.
-      throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix it, or remove it to start with no webhooks`);
+      throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix it, or remove it to start with no webhooks`, { cause: err });
     }
   }
 

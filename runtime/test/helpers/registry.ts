@@ -198,7 +198,6 @@ export class TokenAuthProxy {
   /** `realm`: the token service to name instead of this proxy's own /token. */
   static async start(upstreamPort: number, credentials: { username: string; password: string }, realm?: string): Promise<TokenAuthProxy> {
     const valid = new Set<string>();
-    let proxy: TokenAuthProxy | undefined;
     const server = createServer((req: IncomingMessage, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/token') {
@@ -209,13 +208,13 @@ export class TokenAuthProxy {
         }
         const token = createHash('sha256').update(String(Math.random())).digest('hex');
         valid.add(token);
-        proxy!.tokensIssued.push(token);
+        proxy.tokensIssued.push(token);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
         return;
       }
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (!bearer || !valid.has(bearer)) {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm ?? `http://127.0.0.1:${proxy!.port}/token`}",service="test-registry",scope="repository:test/app:pull"`, 'content-type': 'application/json' })
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm ?? `http://127.0.0.1:${proxy.port}/token`}",service="test-registry",scope="repository:test/app:pull"`, 'content-type': 'application/json' })
           .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
         return;
       }
@@ -227,7 +226,7 @@ export class TokenAuthProxy {
       req.pipe(upstream);
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-    proxy = new TokenAuthProxy(server, (server.address() as AddressInfo).port);
+    const proxy = new TokenAuthProxy(server, (server.address() as AddressInfo).port);
     return proxy;
   }
 

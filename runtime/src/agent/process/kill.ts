@@ -24,7 +24,7 @@ function trySignal(target: number, signal: NodeJS.Signals): boolean {
 }
 
 export function signalProcessTree(leader: number, signal: NodeJS.Signals): void {
-  trySignal(-leader, signal) || trySignal(leader, signal);
+  if (!trySignal(-leader, signal)) trySignal(leader, signal);
   let entries: string[];
   try {
     entries = readdirSync('/proc');

@@ -46,7 +46,7 @@ export function expandPath(path: string, home: string): string {
 export function resolveWorkdir(requested: string | undefined, defaultWorkdir: string | undefined, home: string): string {
   const chosen = requested || defaultWorkdir || home;
   const dir = expandPath(chosen, home);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {

@@ -232,7 +232,7 @@ export class ManagedProcess {
       const buf = Buffer.allocUnsafe(64 * 1024);
       // Bounded: a background job might keep writing.
       for (let i = 0; i < 256; i++) {
-        let n = 0;
+        let n: number;
         try {
           n = readSync(fd, buf, 0, buf.length, null);
         } catch {

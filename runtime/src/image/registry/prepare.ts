@@ -28,15 +28,13 @@ export async function prepareSandboxRoot(root: string, display: string): Promise
   if (!groups.has('root')) groupOut = appendLine(groupOut, 'root:x:0:');
   const existing = users.get(SANDBOX_USER);
   let uid: number;
-  let gid: number;
   if (existing) {
     uid = Number(existing[2]);
-    gid = Number(existing[3]);
   } else {
     const takenUids = new Set([...users.values()].map((f) => Number(f[2])));
     const takenGids = new Set([...groups.values()].map((f) => Number(f[2])));
     uid = firstFree(takenUids, 1000);
-    gid = groups.has(SANDBOX_USER) ? Number(groups.get(SANDBOX_USER)![2]) : takenGids.has(uid) ? firstFree(takenGids, 1000) : uid;
+    const gid = groups.has(SANDBOX_USER) ? Number(groups.get(SANDBOX_USER)![2]) : takenGids.has(uid) ? firstFree(takenGids, 1000) : uid;
     passwdOut = appendLine(passwdOut, `${SANDBOX_USER}:x:${uid}:${gid}::/home/${SANDBOX_USER}:/bin/bash`);
     if (!groups.has(SANDBOX_USER)) groupOut = appendLine(groupOut, `${SANDBOX_USER}:x:${gid}:`);
     const shadow = await readInRoot(root, '/etc/shadow');

@@ -62,7 +62,7 @@ export class ImagePuller {
   /** What a pull interrupted by a crash left under temporary names (never used by anything). */
   private removeLeftovers(): void {
     for (const dir of [this.blobsDir, this.imagesDir, join(this.dir, 'pinned')]) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(dir);
       } catch {
