@@ -8,11 +8,14 @@ import { ErrorNotifier } from './error-notifier';
 import { SandboxFilesNode, SandboxFilesNodes } from './sandbox-files-nodes';
 import { SandboxSnapshotNode, snapshotChildren, snapshotTreeItem } from './sandbox-snapshot-nodes';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
-import { commandLine, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
+import { commandLine, formatTimeLeft, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
+
+/** A sandbox's row. The tree keeps one per listed sandbox and updates it in place (see apply). */
+export interface SandboxRowNode { kind: 'sandbox'; sandbox: SandboxInfo }
 
 export type ExplorerNode =
   | { kind: 'group'; state: SandboxState; count: number }
-  | { kind: 'sandbox'; sandbox: SandboxInfo }
+  | SandboxRowNode
   | { kind: 'process'; sandboxId: string; process: ProcessInfo }
   | { kind: 'message'; text: string }
   | { kind: 'loadMore' }
@@ -22,11 +25,18 @@ export type ExplorerNode =
 const FILTER_KEY = 'e2b.explorer.filter';
 
 export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<ExplorerNode | ExplorerNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private sandboxes: SandboxInfo[] = [];
   private nextToken?: string;
+  /** What the tree's structure shows (groups, rows and their order, "load more", the error). */
   private signature = '';
+  /**
+   * The row of each listed sandbox, the same object from one refresh to the next: VS Code knows
+   * tree elements by identity, so when only some rows changed, only those are redrawn, not all
+   * of a long list. With what each row showed when it was last drawn.
+   */
+  private rows = new Map<string, { node: SandboxRowNode; shows: string }>();
   private error?: UserFacingError;
   private loaded = false;
   /** When the list on screen was last fetched. */
@@ -111,7 +121,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   /**
    * Re-fetches as many sandboxes as are shown now (at least one page). The old list stays on
-   * screen until the new one is in, and the view is only redrawn when something changed.
+   * screen until the new one is in, and only what changed is redrawn (see apply).
    */
   async refresh(): Promise<boolean> {
     const wanted = Math.max(this.sandboxes.length, this.pageSize);
@@ -146,18 +156,37 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   }
 
   private apply(sandboxes: SandboxInfo[], nextToken: string | undefined, error: UserFacingError | undefined): void {
-    const minute = Math.floor(Date.now() / 60_000);
-    const signature = JSON.stringify([minute, nextToken !== undefined, error?.message, sandboxes.map((s) => [s.sandboxId, s.state, s.endAt.getTime(), s.metadata])]);
+    const signature = JSON.stringify([this.groupByState, nextToken !== undefined, error?.message, sandboxes.map((s) => [s.sandboxId, s.state])]);
     this.sandboxes = sandboxes;
     this.nextToken = nextToken;
     this.error = error;
     void vscode.commands.executeCommand('setContext', 'e2b.connectionError', error ? error.message : '');
     void vscode.commands.executeCommand('setContext', 'e2b.connected', !error);
-    if (signature !== this.signature || !this.loaded) {
+    const now = new Date();
+    const rows = new Map<string, { node: SandboxRowNode; shows: string }>();
+    const changedRows: SandboxRowNode[] = [];
+    for (const sandbox of sandboxes) {
+      const shows = rowContent(sandbox, now);
+      const known = this.rows.get(sandbox.sandboxId);
+      const node: SandboxRowNode = known?.node ?? { kind: 'sandbox', sandbox };
+      node.sandbox = sandbox;
+      if (known && known.shows !== shows) changedRows.push(node);
+      rows.set(sandbox.sandboxId, { node, shows });
+    }
+    this.rows = rows;
+    // Most rows changed (their minute ticked over together): one redraw of the whole tree is less work.
+    if (signature !== this.signature || !this.loaded || changedRows.length * 2 > sandboxes.length) {
       this.signature = signature;
       this.loaded = true;
       this.changed.fire(undefined);
+    } else if (changedRows.length > 0) {
+      this.changed.fire(changedRows);
     }
+  }
+
+  /** The row of a listed sandbox (the same object while it is listed). */
+  private rowOf(sandbox: SandboxInfo): SandboxRowNode {
+    return this.rows.get(sandbox.sandboxId)?.node ?? { kind: 'sandbox', sandbox };
   }
 
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
@@ -182,11 +211,11 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
 
   /** The synchronous part of the tree: groups, sandboxes, "load more". */
   children(node?: ExplorerNode): ExplorerNode[] {
-    if (node?.kind === 'group') return this.sandboxes.filter((s) => s.state === node.state).map((sandbox) => ({ kind: 'sandbox', sandbox }));
+    if (node?.kind === 'group') return this.sandboxes.filter((s) => s.state === node.state).map((sandbox) => this.rowOf(sandbox));
     if (node) return [];
     if (this.error && this.sandboxes.length === 0) return [];
     const more: ExplorerNode[] = this.nextToken ? [{ kind: 'loadMore' }] : [];
-    if (!this.groupByState) return [...this.sandboxes.map((sandbox): ExplorerNode => ({ kind: 'sandbox', sandbox })), ...more];
+    if (!this.groupByState) return [...this.sandboxes.map((sandbox): ExplorerNode => this.rowOf(sandbox)), ...more];
     const groups: ExplorerNode[] = (['running', 'paused'] as SandboxState[])
       .map((state) => ({ kind: 'group' as const, state, count: this.sandboxes.filter((s) => s.state === state).length }))
       .filter((g) => g.count > 0);
@@ -262,4 +291,13 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     this.killSubscription.dispose();
     this.changed.dispose();
   }
+}
+
+/**
+ * What a sandbox's row shows, as one string to compare: its time left as the row words it, and
+ * everything the label, description, icon and tooltip are made of. (Whether the list is stale
+ * changes every row: that is in the tree's signature.)
+ */
+function rowContent(sandbox: SandboxInfo, now: Date): string {
+  return `${formatTimeLeft(sandbox.endAt, now)}\n${JSON.stringify(sandbox)}`;
 }

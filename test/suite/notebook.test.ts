@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
+import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import type { E2BExtensionApi } from '../../src/extension';
 import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
 import { sleep } from '../sleep';
@@ -134,6 +135,18 @@ describe('Notebooks on sandbox kernels', () => {
     assert.equal(cell.executionSummary?.success, false);
     assert.equal(cell.executionSummary?.executionOrder, 1);
     assert.match(cell.outputs.flatMap((o) => o.items).map(decode).join(''), /NameError/);
+  });
+
+  it('runs in a new kernel when its kernel was removed behind its back', async () => {
+    const key = notebook.uri.toString();
+    const removed = api.sessions.sessionOf(key)!.contexts.python;
+    await (await InterpreterSandbox.connect(sandbox.sandboxId, await sdkOptions())).removeCodeContext(removed);
+    await runCells(notebook, [9]);
+    const cell = notebook.cellAt(9);
+    assert.equal(cell.executionSummary?.success, false);
+    assert.match(cell.outputs.flatMap((o) => o.items).map(decode).join(''), /NameError/, 'a fresh kernel: x is not defined');
+    assert.equal(cell.executionSummary?.executionOrder, 1);
+    assert.notEqual(api.sessions.sessionOf(key)!.contexts.python, removed);
   });
 
   it('says so in the cell when the sandbox is gone', async () => {

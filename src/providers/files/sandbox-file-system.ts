@@ -63,9 +63,13 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { path } = parseSandboxUri(uri);
     return this.withSandbox(uri, async (sandbox) => {
+      // The bytes are asked for beside the check, not after it (one round trip less); a
+      // directory's read just fails, unread, while the check answers.
+      const bytes = sandbox.files.read(path, { format: 'bytes' });
+      bytes.catch(() => undefined);
       const entry = await this.entry(uri);
       if (entry.type === 'dir') throw vscode.FileSystemError.FileIsADirectory(uri);
-      return sandbox.files.read(path, { format: 'bytes' });
+      return bytes;
     });
   }
 
@@ -100,8 +104,10 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
       if (existing && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
       if (existing?.type === 'dir') throw vscode.FileSystemError.FileIsADirectory(uri);
       if (!existing) await this.requireDirectory(sandboxUri(sandboxId, parentPath(path)));
-      // A copy: the SDK's Blob path keeps the bytes exact.
-      await sandbox.files.write(path, new Blob([new Uint8Array(content)]));
+      // A Blob keeps the bytes exact (it copies them: VS Code may reuse its buffer); sent as
+      // the raw body (octet-stream), not multipart form data that both ends must frame and
+      // scan. The SDK falls back to multipart where the sandbox's envd is too old for it.
+      await sandbox.files.write(path, new Blob([content as Uint8Array<ArrayBuffer>]), { useOctetStream: true });
       this.changed(sandboxId, path, existing ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created);
     });
   }

@@ -29,6 +29,12 @@ export class InterpreterSessions implements vscode.Disposable {
   /** Fires with the document key whenever its sandbox changes (chosen, created, dropped). */
   readonly onDidChangeAssignment = this.assigned.event;
   private readonly disposables: vscode.Disposable[] = [this.assigned];
+  /**
+   * The contexts seen alive through each handle, for callers that can run again on a context
+   * found gone (the notebook controller): its cells need no listCodeContexts round trip each. A
+   * new handle (connection change, sandbox forgotten) starts with none.
+   */
+  private readonly seenAlive = new WeakMap<InterpreterSandbox, Map<string, Context>>();
 
   constructor(private readonly connections: SandboxConnections, private readonly service: SandboxService, private readonly state: vscode.Memento) {
     // A sandbox killed from this window is no document's sandbox any more: the next cell asks again.
@@ -84,21 +90,38 @@ export class InterpreterSessions implements vscode.Disposable {
     return this.connections.interpreter(sandboxId);
   }
 
-  /** The document's context for a language: reused across reloads while its kernel lives. */
-  async context(key: string, language: string, cwd?: string): Promise<{ sandbox: InterpreterSandbox; context: Context }> {
+  /**
+   * The document's context for a language: reused across reloads while its kernel lives.
+   * `unchecked`: one seen alive through this handle before is taken without asking the sandbox
+   * again (`checked` is false then); a caller that finds it gone calls contextGone and asks again.
+   */
+  async context(key: string, language: string, cwd?: string, unchecked = false): Promise<{ sandbox: InterpreterSandbox; context: Context; checked: boolean }> {
     const session = this.stored()[key];
     if (!session) throw new UserFacingError('No sandbox is assigned to this document.');
     const sandbox = await this.sandbox(session.sandboxId);
     const known = session.contexts[language];
+    const seen = this.seenAlive.get(sandbox) ?? new Map<string, Context>();
+    this.seenAlive.set(sandbox, seen);
     if (known) {
+      const remembered = seen.get(known);
+      if (unchecked && remembered) return { sandbox, context: remembered, checked: false };
       const contexts = await sandbox.listCodeContexts();
       const context = contexts.find((c) => c.id === known);
-      if (context) return { sandbox, context };
+      if (context) {
+        seen.set(context.id, context);
+        return { sandbox, context, checked: true };
+      }
     }
     const context = await sandbox.createCodeContext({ language, cwd });
+    seen.set(context.id, context);
     const now = this.stored()[key] ?? session;
     await this.save(key, { ...now, contexts: { ...now.contexts, [language]: context.id } });
-    return { sandbox, context };
+    return { sandbox, context, checked: true };
+  }
+
+  /** A run found the context gone (the kernel's server restarted, someone removed it): ask next time. */
+  contextGone(sandbox: InterpreterSandbox, contextId: string): void {
+    this.seenAlive.get(sandbox)?.delete(contextId);
   }
 
   /** Restarts every kernel of the document: their state is gone afterwards. */

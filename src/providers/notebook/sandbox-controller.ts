@@ -128,7 +128,7 @@ export class SandboxNotebookController implements vscode.Disposable {
     const language = interpreterLanguage(cell.document.languageId);
     if (!language) {
       writer.error('UnsupportedLanguage', `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
-      await writer.flushed();
+      // end() sends the outputs still batched before it: no wait for the window here.
       execution.end(false, Date.now());
       return 'failed';
     }
@@ -149,19 +149,32 @@ export class SandboxNotebookController implements vscode.Disposable {
           return (outcome = 'abort');
         }
       }
-      const { sandbox, context } = await this.sessions.context(key, language, notebookCwd(notebook));
+      const cwd = notebookCwd(notebook);
+      // The kernel seen alive before is taken as it is (no round trip to check it per cell).
+      const first = await this.sessions.context(key, language, cwd, true);
+      const sandbox = first.sandbox;
       const envs = vscode.workspace.getConfiguration('e2b', notebook.uri).get<Record<string, string>>('notebook.envVars', {});
-      const done = new Promise<void>((resolve) => {
-        this.running.set(key, { execution, sandbox, context, stop: resolve });
-      });
-      const run = sandbox.runCode(code, {
-        context,
-        envs,
-        timeoutMs: 0,
-        onStdout: (m) => { if (live) writer.stream('stdout', m.line); },
-        onStderr: (m) => { if (live) writer.stream('stderr', m.line); },
-        onResult: (r) => { if (live) writer.rich(resultMimeItems(r as never)); },
-        onError: (e) => { if (live) writer.error(e.name, e.value, e.traceback); },
+      let stop = () => undefined as void;
+      const done = new Promise<void>((resolve) => { stop = resolve; });
+      const runIn = (target: InterpreterSandbox, context: Context) => {
+        this.running.set(key, { execution, sandbox: target, context, stop });
+        return target.runCode(code, {
+          context,
+          envs,
+          timeoutMs: 0,
+          onStdout: (m) => { if (live) writer.stream('stdout', m.line); },
+          onStderr: (m) => { if (live) writer.stream('stderr', m.line); },
+          onResult: (r) => { if (live) writer.rich(resultMimeItems(r as never)); },
+          onError: (e) => { if (live) writer.error(e.name, e.value, e.traceback); },
+        });
+      };
+      // ...and if it is gone after all, the answer says so before anything ran: check again (a
+      // new kernel if need be, as when it is found gone up front) and run there.
+      const run = runIn(sandbox, first.context).catch(async (err) => {
+        if (first.checked || !isContextGone(err, first.context.id)) throw err;
+        this.sessions.contextGone(sandbox, first.context.id);
+        const again = await this.sessions.context(key, language, cwd);
+        return runIn(again.sandbox, again.context);
       });
       void run.catch(() => undefined);
       // A network that drops silently would leave the stream hanging: ask the sandbox meanwhile.
@@ -184,8 +197,8 @@ export class SandboxNotebookController implements vscode.Disposable {
       live = false;
       stopWatching();
       this.running.delete(key);
-      await writer.flushed();
       try {
+        // Outputs still batched go out before the end: no wait for the window first.
         execution.end(finished ? ok : false, Date.now());
       } catch {
         // The notebook was closed while the cell ran.
@@ -269,6 +282,11 @@ export class SandboxNotebookController implements vscode.Disposable {
 export function pickerTarget(notebook: vscode.NotebookDocument): PickerTarget {
   const uri = notebook.uri.toString();
   return { key: uri, owner: { name: notebook.uri.path.split('/').pop() || uri, uri }, matchOwnerUri: !notebook.isUntitled };
+}
+
+/** The interpreter's answer to a run in a context it does not have (E2B's and the runtime's: 404 "Context <id> not found"). */
+function isContextGone(err: unknown, contextId: string): boolean {
+  return (err as Error)?.name === 'NotFoundError' && String((err as Error).message).includes(contextId);
 }
 
 function notebookCwd(notebook: vscode.NotebookDocument): string | undefined {
