@@ -12,6 +12,7 @@ export E2B_RUNTIME_UPLINK=none
 bash scripts/setup.sh
 node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" --image base --image code-interpreter-v1 --image mcp-gateway
 (cd runtime && node --import tsx bench/sandbox-latency.ts)
+(cd runtime && node --import tsx bench/command-cost.ts)
 (cd runtime && node --import tsx bench/code-interpreter-latency.ts)
 (cd runtime && node --import tsx bench/pause-latency.ts)
 (cd runtime && node --import tsx bench/snapshot-latency.ts)
