@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # Every runtime started from here (tests, benchmarks, the extension's auto-start) gets no uplink:
 # sandboxes on a test machine never send a packet off it.
 export E2B_RUNTIME_UPLINK=none
-RUNTIME_BENCHES=(sandbox-latency podman code-interpreter-latency pause-latency snapshot-latency idle-memory noisy-neighbour network-latency)
+RUNTIME_BENCHES=(sandbox-latency command-cost podman code-interpreter-latency pause-latency snapshot-latency idle-memory noisy-neighbour network-latency)
 
 selected() {
   [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]

@@ -161,6 +161,24 @@ describe('commands and PTY', () => {
     await sandbox.pty.kill(again.pid);
   });
 
+  it('goes on when the process launcher is killed from inside: running commands end as they should, new ones start', async () => {
+    const running = await sandbox.commands.run('sleep 1; echo done; exit 3', { background: true });
+    // Exits 1 (and rejects) if no launcher runs: then commands are not started through it.
+    await sandbox.commands.run('pkill -9 -x e2b-launcher', { user: 'root' });
+    const result = await running.wait().catch((err: CommandExitError) => err);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.stdout, 'done\n');
+    assert.equal((await sandbox.commands.run('echo again')).stdout, 'again\n');
+    // The user's supplementary groups (from the group database) are the process's own.
+    const groups = (await sandbox.commands.run('id -Gn; id -Gn user')).stdout.split('\n');
+    assert.equal(groups[0], groups[1]);
+    assert.equal((await sandbox.commands.run('pgrep -x e2b-launcher | wc -l')).stdout, '1\n', 'one new launcher');
+    const screen: string[] = [];
+    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { screen.push(new TextDecoder().decode(data)); } });
+    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('exit 5\n'));
+    assert.equal((await pty.wait().catch((err: CommandExitError) => err)).exitCode, 5);
+  });
+
   it('ends a PTY whose shell exits, with its exit code', async () => {
     const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: () => undefined });
     await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('exit 7\n'));

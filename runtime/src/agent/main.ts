@@ -5,8 +5,9 @@
 //   E2B_AGENT_PORT    TCP port on 0.0.0.0 (default 49983; 0 disables it)
 //   E2B_AGENT_LOG     where init sends the agent's output (served to the host as GET /logs)
 //   E2B_AGENT_STATE   file that keeps /init's settings across a restart of the agent
-//   E2B_PTYEXEC       path of the e2b-ptyexec helper (PTYs, real pipes, supplementary groups,
-//                     and for the filesystem service: xattr metadata, inotify watches)
+//   E2B_PTYEXEC       path of the e2b-ptyexec helper (the command launcher, PTYs, real pipes,
+//                     supplementary groups, and for the filesystem service: xattr metadata,
+//                     inotify watches)
 import { accessSync, chmodSync, constants, mkdirSync, unlinkSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { dirname } from 'node:path';
@@ -18,6 +19,7 @@ import { coreRoutes, createRequestHandler, Listener, RequestHandlerOptions } fro
 import { log } from './log';
 import { registerProcessService } from './process/service';
 import { ProcessRegistry } from './process/registry';
+import { CommandStarter } from './process/starter';
 import { AgentSettings } from './settings';
 import { handleTunnel } from './tunnel';
 import { UserDatabase } from './users';
@@ -96,7 +98,8 @@ async function main(): Promise<void> {
   const settings = new AgentSettings(users, process.env.E2B_AGENT_STATE?.trim() || undefined);
   const registry = new ProcessRegistry();
   const rpc = new RpcRouter();
-  registerProcessService(rpc, { settings, registry, helperPath: config.helperPath });
+  const starter = new CommandStarter(config.helperPath);
+  registerProcessService(rpc, { settings, registry, helperPath: config.helperPath, starter });
   const metadata = new MetadataStore(config.helperPath);
   registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
   const routes = [...coreRoutes(settings, process.env.E2B_AGENT_LOG?.trim() || undefined), ...filesRoutes({ settings, users, metadata })];
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
   }
   if (servers.length === 0) throw new Error('no listener could be opened');
   log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
+  // After listening, so the agent is ready that much sooner; the first command finds it running.
+  setImmediate(() => starter.warmUp());
 
   const shutdown = () => {
     for (const server of servers) server.close();

@@ -21,13 +21,13 @@ const GO_SIGNAL_NAMES: Record<number, string> = {
   31: 'bad system call',
 };
 
-function signalText(signal: NodeJS.Signals): string {
-  const num = (constants.signals as Record<string, number>)[signal];
-  return GO_SIGNAL_NAMES[num] ?? (num !== undefined ? `signal ${num}` : signal);
+function signalText(signal: NodeJS.Signals | number): string {
+  const num = typeof signal === 'number' ? signal : (constants.signals as Record<string, number>)[signal];
+  return GO_SIGNAL_NAMES[num] ?? (num !== undefined ? `signal ${num}` : String(signal));
 }
 
-/** From Node's ('exit' code, signal) pair. */
-export function endEventFor(code: number | null, signal: NodeJS.Signals | null): EndEvent {
+/** From Node's ('exit' code, signal) pair, or a wait status's exit code / signal number. */
+export function endEventFor(code: number | null, signal: NodeJS.Signals | number | null): EndEvent {
   if (signal) {
     const status = `signal: ${signalText(signal)}`;
     return { exitCode: -1, exited: false, status, error: status };

@@ -1,5 +1,5 @@
-// Turns a Start request into what to spawn: the user's identity, environment, working directory,
-// and whether the PTY/pipes helper (e2b-ptyexec) sits in front of the command.
+// Turns a Start request into what to start: the user's identity, environment, working directory,
+// as the launcher takes it and as Node's spawn would (with or without the e2b-ptyexec helper).
 import { SpawnOptions } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -27,13 +27,30 @@ export interface LaunchRequest {
   stdin: boolean;
 }
 
-export interface LaunchPlan {
+/** The command as the launcher takes it (see native/launcher.c). */
+export interface CommandSpec {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Switch to this identity (the agent is root); absent: run as the agent. */
+  identity?: { uid: number; gid: number; groups: number[] };
+  pty?: PtySize;
+  stdin: boolean;
+}
+
+/** How Node's spawn would start it (without the launcher). */
+export interface SpawnForm {
   file: string;
   args: string[];
   options: SpawnOptions;
-  pty: boolean;
   /** The helper relays output and closes our pipes once the command's output is complete. */
   viaHelper: boolean;
+}
+
+export interface LaunchPlan {
+  command: CommandSpec;
+  spawn: SpawnForm;
+  pty: boolean;
 }
 
 /** `~` and `~/x` expand to home; relative paths resolve against home. */
@@ -111,40 +128,46 @@ export function planLaunch(
   if (switchUser && agentUid !== 0) {
     throw new ConnectError('permission_denied', `the agent cannot run processes as '${user.name}' (it is not root)`);
   }
+  const identity = agentUid === 0 ? { uid: user.uid, gid: user.gid, groups: [user.gid, ...user.groups] } : undefined;
+  const command: CommandSpec = { argv: [config.cmd, ...config.args], env, cwd, identity, pty: request.pty, stdin: request.stdin };
+  return { command, spawn: spawnForm(command, switchUser, helperPath), pty: !!request.pty };
+}
+
+function spawnForm(command: CommandSpec, switchUser: boolean, helperPath: string | undefined): SpawnForm {
+  const [file, ...args] = command.argv;
   // Detached: the command leads its own session and process group, so signals reach its whole tree.
-  const base: SpawnOptions = { cwd, env, detached: true };
+  const base: SpawnOptions = { cwd: command.cwd, env: command.env, detached: true };
+  const stdinMode = command.stdin ? 'pipe' : 'ignore';
 
   if (!helperPath) {
-    if (request.pty) throw new ConnectError('failed_precondition', 'PTY is unavailable: the agent has no PTY helper (E2B_PTYEXEC)');
+    if (command.pty) throw new ConnectError('failed_precondition', 'PTY is unavailable: the agent has no PTY helper (E2B_PTYEXEC)');
+    const { identity } = command;
     return {
-      file: config.cmd,
-      args: config.args,
+      file,
+      args,
       // libuv drops supplementary groups when it switches uid/gid; only the helper can keep them.
-      options: { ...base, ...(switchUser ? { uid: user.uid, gid: user.gid } : {}), stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
-      pty: false,
+      options: { ...base, ...(switchUser && identity ? { uid: identity.uid, gid: identity.gid } : {}), stdio: [stdinMode, 'pipe', 'pipe'] },
       viaHelper: false,
     };
   }
 
   // As root the helper switches identity itself, which keeps the user's supplementary groups.
-  const identity = agentUid === 0
-    ? ['--uid', String(user.uid), '--gid', String(user.gid), '--groups', [user.gid, ...user.groups].join(',')]
+  const identity = command.identity
+    ? ['--uid', String(command.identity.uid), '--gid', String(command.identity.gid), '--groups', command.identity.groups.join(',')]
     : [];
-  if (request.pty) {
+  if (command.pty) {
     return {
       file: helperPath,
-      args: [...identity, '--', String(request.pty.cols), String(request.pty.rows), config.cmd, ...config.args],
+      args: [...identity, '--', String(command.pty.cols), String(command.pty.rows), ...command.argv],
       // fd 0: terminal input, fd 1: terminal output, fd 2: the helper's own errors, fd 3: resize commands.
       options: { ...base, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] },
-      pty: true,
       viaHelper: true,
     };
   }
   return {
     file: helperPath,
-    args: [...identity, '--pipes', '--', config.cmd, ...config.args],
-    options: { ...base, stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
-    pty: false,
+    args: [...identity, '--pipes', '--', ...command.argv],
+    options: { ...base, stdio: [stdinMode, 'pipe', 'pipe'] },
     viaHelper: true,
   };
 }

@@ -13,6 +13,7 @@ import {
   processInfo, startEvent,
 } from './messages';
 import { ProcessRegistry } from './registry';
+import { CommandStarter } from './starter';
 
 const DEFAULT_KEEPALIVE_SECONDS = 90;
 
@@ -21,6 +22,7 @@ export interface ProcessServiceOptions {
   registry: ProcessRegistry;
   /** Path of e2b-ptyexec; without it there is no PTY support and children get Node's socket pipes. */
   helperPath: string | undefined;
+  starter: CommandStarter;
 }
 
 function keepaliveMs(call: RpcCall): number {
@@ -90,7 +92,7 @@ function logLifetime(proc: ManagedProcess, cmd: string, args: string[]): void {
   proc.onEnd((end) => log(`process ${proc.pid} ended: ${end.status}`));
 }
 
-export function registerProcessService(router: RpcRouter, { settings, registry, helperPath }: ProcessServiceOptions): void {
+export function registerProcessService(router: RpcRouter, { settings, registry, helperPath, starter }: ProcessServiceOptions): void {
   router.register('process.Process', {
     Start: {
       kind: 'server-stream',
@@ -98,7 +100,7 @@ export function registerProcessService(router: RpcRouter, { settings, registry, 
         const user = settings.resolveUser(basicAuthUser(call.request));
         const request = parseStartRequest(msg);
         const plan = planLaunch(request, user, settings.envVars, settings.defaultWorkdir, helperPath);
-        const proc = await ManagedProcess.start(plan, request.config, request.tag);
+        const proc = await ManagedProcess.start(starter.start(plan), request.config, request.tag, plan.pty);
         registry.add(proc);
         logLifetime(proc, request.config.cmd, request.config.args);
         // Same tick as the spawn: no output can have been emitted yet, so none is lost.
