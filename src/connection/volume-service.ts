@@ -32,7 +32,7 @@ export class VolumeService {
 
   async create(name: string): Promise<VolumeInfo> {
     const volume = await this.call(async (opts) => (await loadSdk()).Volume.create(name, opts));
-    this.handles.set(volume.volumeId, Promise.resolve(volume));
+    void this.handles.set(volume.volumeId, Promise.resolve(volume));
     this.changed.fire();
     return { volumeId: volume.volumeId, name: volume.name };
   }

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     args = parseRuntimeArguments(argv);
   } catch (err) {
-    if (err instanceof RuntimeArgumentError && err.showUsage) throw new Error(`${err.message}\n${USAGE}`);
+    if (err instanceof RuntimeArgumentError && err.showUsage) throw new Error(`${err.message}\n${USAGE}`, { cause: err });
     throw err;
   }
   const dataDir = args.dataDir ?? DEFAULT_DATA_DIR;

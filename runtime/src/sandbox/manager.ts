@@ -195,7 +195,7 @@ export class SandboxManager {
       } catch (err) {
         this.options.log(`create ${id} failed: ${String(err)}`);
         await this.destroy(id);
-        throw new Error(`failed to start sandbox: ${(err as Error).message}`);
+        throw new Error(`failed to start sandbox: ${(err as Error).message}`, { cause: err });
       }
     });
   }

@@ -79,7 +79,7 @@ export class VolumeStore {
       return record;
     } catch (err) {
       await disk.remove().catch((e) => this.options.log(`volumes: cleaning up ${record.volumeID}: ${String(e)}`));
-      throw new Error(`Error when creating volume: ${(err as Error).message}`);
+      throw new Error(`Error when creating volume: ${(err as Error).message}`, { cause: err });
     } finally {
       this.creating.delete(name);
     }

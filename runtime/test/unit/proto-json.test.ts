@@ -109,7 +109,8 @@ describe('Connect router with malformed requests', () => {
 
   const unary = async (body: string | Buffer, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}/test.Echo/Unary`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
-    return { status: res.status, body: await res.json() };
+    // A Connect error body, or the echo handler's answer.
+    return { status: res.status, body: (await res.json()) as { code: string; message: string; got?: unknown } };
   };
   const streamed = async (method: string, chunks: Buffer[], headers: Record<string, string> = {}) => {
     const body = new ReadableStream<Uint8Array>({ start(c) { for (const chunk of chunks) c.enqueue(chunk); c.close(); } });

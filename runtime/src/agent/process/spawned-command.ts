@@ -54,7 +54,7 @@ export class SpawnedCommand extends StreamCommandIo {
       const buf = Buffer.allocUnsafe(64 * 1024);
       // Bounded: a background job might keep writing.
       for (let i = 0; i < 256; i++) {
-        let n = 0;
+        let n: number;
         try {
           n = readSync(fd, buf, 0, buf.length, null);
         } catch {
