@@ -18,6 +18,8 @@ export class RuntimePaths {
   get sandboxesDir(): string { return join(this.dataDir, 'sandboxes'); }
   get crunRoot(): string { return join(this.dataDir, 'crun'); }
   get binDir(): string { return join(this.dataDir, 'bin'); }
+  /** The empty disk images sandbox disks are copied from (container/blank-disks.ts). */
+  get blankDisksDir(): string { return join(this.dataDir, 'blank-disks'); }
   get pidFile(): string { return join(this.dataDir, 'runtime.pid'); }
   get launchFile(): string { return join(this.dataDir, 'runtime.json'); }
   /** The local CA and the server certificate of the sandbox domain (see server/local-ca.ts). */

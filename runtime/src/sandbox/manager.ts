@@ -1,6 +1,7 @@
 // Owns the sandboxes: creates them as crun containers, tracks their deadlines, kills them, and on
 // start re-adopts the ones a previous runtime process left running.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { BlankDisks } from '../container/blank-disks';
 import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
 import { sandboxOciSpec, SandboxLimits } from '../container/oci-spec';
@@ -92,6 +93,7 @@ export class SandboxManager {
   /** Host pid of each sandbox's init, to notice sandboxes that died by themselves. */
   private readonly initPids = new Map<string, number>();
   private sweeper?: NodeJS.Timeout;
+  private readonly blankDisks: BlankDisks;
   readonly metrics: MetricsSampler;
   readonly pool: WarmPool;
 
@@ -101,6 +103,7 @@ export class SandboxManager {
     private readonly templates: TemplateSource,
     private readonly options: ManagerOptions,
   ) {
+    this.blankDisks = new BlankDisks(paths.blankDisksDir);
     this.metrics = new MetricsSampler(() => this.list().filter((s) => s.state === 'running').map((s) => ({
       id: s.sandboxID,
       cpuCount: s.cpuCount,
@@ -293,7 +296,7 @@ export class SandboxManager {
       // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
       extraMounts: [...volumeOciMounts(this.options.volumes, this.sandboxes.get(id)?.volumeMounts), ...(this.options.network?.prepare(id, bundle.dir) ?? [])],
     });
-    await bundle.prepare(rootfs, spec, template.diskSizeMB);
+    await bundle.prepare(rootfs, spec, { sizeMB: template.diskSizeMB, blanks: this.blankDisks });
     const pid = await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
     this.initPids.set(id, pid);
     // A pooled sandbox gets the defaults until it is handed out.
