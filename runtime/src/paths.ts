@@ -17,6 +17,8 @@ export class RuntimePaths {
   get sandboxesDir(): string { return join(this.dataDir, 'sandboxes'); }
   get crunRoot(): string { return join(this.dataDir, 'crun'); }
   get binDir(): string { return join(this.dataDir, 'bin'); }
+  /** The empty disk images sandbox disks are copied from (container/blank-disks.ts). */
+  get blankDisksDir(): string { return join(this.dataDir, 'blank-disks'); }
   get pidFile(): string { return runtimeFiles(this.dataDir).pid; }
   /** The local CA and the server certificate of the sandbox domain (see server/local-ca.ts). */
   get tlsDir(): string { return join(this.dataDir, 'tls'); }

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BlankDisks } from './blank-disks';
 import { HOST_ID_BASE } from './idmap';
 import { isMountPoint } from './mounts';
 
@@ -25,13 +26,14 @@ export class SandboxBundle {
   get logFile(): string { return join(this.dir, 'container.log'); }
 
   /**
-   * Makes the sandbox's disk (when `diskSizeMB` is given) and the layer dirs, and mounts the
-   * overlay; the image stays untouched underneath. On a bundle that has them already (a sandbox
-   * booted again after a filesystem-only pause) it mounts what is not mounted and keeps the files.
+   * Makes the sandbox's disk (when `disk` is given: a copy of the blank one of its size) and the
+   * layer dirs, and mounts the overlay; the image stays untouched underneath. On a bundle that has
+   * them already (a sandbox booted again after a filesystem-only pause) it mounts what is not
+   * mounted and keeps the files.
    */
-  async prepare(imageRootfs: string, ociSpec: object, diskSizeMB?: number): Promise<void> {
+  async prepare(imageRootfs: string, ociSpec: object, disk?: { sizeMB: number; blanks: BlankDisks }): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    if (diskSizeMB) await this.makeDisk(diskSizeMB);
+    if (disk?.sizeMB) await this.makeDisk(disk.sizeMB, disk.blanks);
     for (const dir of [this.upper, this.work, this.rootfs, this.socketDir]) mkdirSync(dir, { recursive: true });
     // The merged root takes the upper dir's owner: make it the sandbox's root.
     chownSync(this.upper, HOST_ID_BASE, HOST_ID_BASE);
@@ -43,12 +45,9 @@ export class SandboxBundle {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`, this.rootfs]);
   }
 
-  /** Sparse, so it costs the host only what is written; no journal (a sandbox's disk is scratch). */
-  private async makeDisk(sizeMB: number): Promise<void> {
-    if (!existsSync(this.diskImage)) {
-      await run('truncate', ['-s', `${sizeMB}M`, this.diskImage]);
-      await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', this.diskImage]);
-    }
+  /** Sparse, so it costs the host only what is written. */
+  private async makeDisk(sizeMB: number, blanks: BlankDisks): Promise<void> {
+    if (!existsSync(this.diskImage)) await blanks.copyTo(sizeMB, this.diskImage);
     mkdirSync(this.disk, { recursive: true });
     if (isMountPoint(this.disk)) return;
     // discard: space freed inside is handed back to the host's disk.
@@ -84,7 +83,8 @@ export function removeTree(path: string): Promise<void> {
   return run('rm', ['-rf', '--one-file-system', '--', path]);
 }
 
-function run(command: string, args: string[]): Promise<void> {
+/** Runs a host tool off the event loop; its stderr says why it failed. */
+export function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(command, args, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim() || err.message}`)) : resolve()));
   });

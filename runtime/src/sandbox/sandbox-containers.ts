@@ -3,6 +3,7 @@
 // or removes its container. It knows nothing of records, deadlines or callers' requests: the
 // manager decides when, this does how.
 import { existsSync, readFileSync } from 'node:fs';
+import { BlankDisks } from '../container/blank-disks';
 import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
 import { cgroupPathOf, containerName } from '../container/names';
@@ -38,8 +39,12 @@ export interface ContainerOptions {
 export class SandboxContainers {
   /** Host pid of each sandbox's init, to notice sandboxes that died by themselves. */
   private readonly initPids = new Map<string, number>();
+  /** Each sandbox's disk is a sparse copy of one blank image per size, made once per runtime. */
+  private readonly blankDisks: BlankDisks;
 
-  constructor(private readonly paths: RuntimePaths, readonly crun: Crun, private readonly options: ContainerOptions) {}
+  constructor(private readonly paths: RuntimePaths, readonly crun: Crun, private readonly options: ContainerOptions) {
+    this.blankDisks = new BlankDisks(paths.blankDisksDir);
+  }
 
   bundle(id: string): SandboxBundle {
     return new SandboxBundle(this.paths.sandboxDir(id));
@@ -87,7 +92,7 @@ export class SandboxContainers {
       // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
       extraMounts: [...volumeOciMounts(this.options.volumes, record?.volumeMounts), ...(this.options.network?.prepare(id, bundle.dir) ?? [])],
     });
-    await bundle.prepare(rootfs, spec, template.diskSizeMB);
+    await bundle.prepare(rootfs, spec, { sizeMB: template.diskSizeMB, blanks: this.blankDisks });
     const pid = await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
     this.initPids.set(id, pid);
     await this.options.network?.attach(id, pid, record ?? {});

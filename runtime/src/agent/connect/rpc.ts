@@ -1,8 +1,8 @@
 // A small Connect-protocol server (JSON codec only, HTTP/1.1): routes POST /<package>.<Service>/<Method>
 // to registered handlers and speaks the unary, server-streaming and client-streaming shapes.
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import { readBody } from '../../http-body';
+import { zlib } from '../lazy-zlib';
 import { ConnectError } from './errors';
 import { EnvelopeDecoder, FLAG_COMPRESSED, FLAG_END_STREAM, encodeEnvelope } from './envelope';
 import { JsonObject, isObject } from './proto-json';
@@ -136,7 +136,7 @@ function decompress(data: Buffer, encoding: string | undefined): Buffer {
   if (enc === 'identity' || enc === '') return data;
   if (enc === 'gzip') {
     try {
-      return gunzipSync(data, { maxOutputLength: MAX_MESSAGE_BYTES });
+      return zlib().gunzipSync(data, { maxOutputLength: MAX_MESSAGE_BYTES });
     } catch (err) {
       throw new ConnectError('invalid_argument', `bad gzip message: ${(err as Error).message}`);
     }

@@ -6,7 +6,7 @@ import { FileHandle, open, stat } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { zlib } from '../lazy-zlib';
 import { sendError } from '../http-handler';
 import { InvalidPathError, resolveUserPath } from '../filesystem/paths';
 import { typeByExtension } from './content-type';
@@ -70,7 +70,7 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
       res.setHeader('content-type', typeByExtension(requested) ?? 'application/octet-stream');
       res.writeHead(200);
       if (req.method === 'HEAD') return void res.end();
-      await pipeline(handle.createReadStream({ autoClose: false, highWaterMark: GZIP_CHUNK }), createGzip({ chunkSize: GZIP_CHUNK }), res);
+      await pipeline(handle.createReadStream({ autoClose: false, highWaterMark: GZIP_CHUNK }), zlib().createGzip({ chunkSize: GZIP_CHUNK }), res);
       return;
     }
     await serveContent(req, res, { handle, name: requested, size: st.size, mtimeMs: st.mtimeMs, etag: etagOf(st) });

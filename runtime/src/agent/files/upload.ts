@@ -6,7 +6,7 @@ import { FileHandle, open, stat } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { zlib } from '../lazy-zlib';
 import { sendError, sendJson } from '../http-handler';
 import { Metadata, validateMetadata } from '../filesystem/metadata';
 import { InvalidPathError, NotADirectoryError, ensureDirs, resolveUserPath } from '../filesystem/paths';
@@ -195,7 +195,7 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ct
       throw err;
     }
   };
-  const stream: Readable = coding === 'gzip' ? req.pipe(createGunzip()) : req;
+  const stream: Readable = coding === 'gzip' ? req.pipe(zlib().createGunzip()) : req;
   // Node's default iterator destroys the stream (and so the socket) when a loop exits early; we
   // still have an answer to give then.
   const chunks = (): AsyncIterable<Buffer> => ({ [Symbol.asyncIterator]: () => stream.iterator({ destroyOnReturn: false }) });
