@@ -25,14 +25,34 @@ await build({
 });
 
 if (withTests) {
-  const suiteFiles = readdirSync('test/suite').filter((f) => f.endsWith('.ts')).map((f) => join('test/suite', f));
+  const suiteFiles = readdirSync('test/suite')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join('test/suite', f));
   // mocha and the SDK load from node_modules at run time; the extension's own modules the tests
   // use are bundled in.
-  await build({ ...common, bundle: true, entryPoints: suiteFiles, outdir: 'out/test/suite', external: ['vscode', 'mocha', 'e2b', '@e2b/code-interpreter'] });
+  await build({
+    ...common,
+    bundle: true,
+    entryPoints: suiteFiles,
+    outdir: 'out/test/suite',
+    external: ['vscode', 'mocha', 'e2b', '@e2b/code-interpreter'],
+  });
 }
 if (withTests || withBench) {
-  await build({ ...common, bundle: true, entryPoints: ['test/runner-extension/extension.ts'], outfile: 'out/test/runner-extension/extension.js', external: ['vscode'] });
+  await build({
+    ...common,
+    bundle: true,
+    entryPoints: ['test/runner-extension/extension.ts'],
+    outfile: 'out/test/runner-extension/extension.js',
+    external: ['vscode'],
+  });
 }
 if (withBench) {
-  await build({ ...common, bundle: true, entryPoints: ['test/bench/suite/index.ts'], outfile: 'out/test/bench/index.js', external: ['vscode', 'e2b', '@e2b/code-interpreter'] });
+  await build({
+    ...common,
+    bundle: true,
+    entryPoints: ['test/bench/suite/index.ts'],
+    outfile: 'out/test/bench/index.js',
+    external: ['vscode', 'e2b', '@e2b/code-interpreter'],
+  });
 }

@@ -19,9 +19,12 @@ export default defineConfig(
     rules: {
       // A promise nobody awaits or catches loses its rejection (Node ends the process on it).
       // node:test's describe/it return a promise the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
+        },
+      ],
     },
   },
   {
@@ -30,7 +33,10 @@ export default defineConfig(
       // Matching terminal escapes (\x1b) and NUL bytes is what those regular expressions are for.
       'no-control-regex': 'off',
       // `_`-prefixed names are unused on purpose (a callback's leading parameters, a rest sibling).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {

@@ -29,10 +29,26 @@
     const samples = fresh || shown;
     shown = samples;
     const last = samples[samples.length - 1];
-    $('status').textContent = status || (last ? `${samples.length} samples, last at ${new Date(last.t).toLocaleTimeString()}` : 'No samples yet (the first arrives within 5 seconds of the sandbox starting).');
-    drawLine($('cpu'), samples.map((s) => s.cpu), 100);
-    drawLine($('mem'), samples.map((s) => s.memUsed), last ? last.memTotal : 1);
-    drawLine($('disk'), samples.map((s) => s.diskUsed), last ? last.diskTotal : 1);
+    $('status').textContent =
+      status ||
+      (last
+        ? `${samples.length} samples, last at ${new Date(last.t).toLocaleTimeString()}`
+        : 'No samples yet (the first arrives within 5 seconds of the sandbox starting).');
+    drawLine(
+      $('cpu'),
+      samples.map((s) => s.cpu),
+      100,
+    );
+    drawLine(
+      $('mem'),
+      samples.map((s) => s.memUsed),
+      last ? last.memTotal : 1,
+    );
+    drawLine(
+      $('disk'),
+      samples.map((s) => s.diskUsed),
+      last ? last.diskTotal : 1,
+    );
     if (last) {
       $('cpu-now').textContent = `${last.cpu.toFixed(1)} %`;
       $('mem-now').textContent = `${formatBytes(last.memUsed)} of ${formatBytes(last.memTotal)}`;

@@ -14,8 +14,15 @@ await Promise.all([
   // mcp-gateway images: the gateway and the npm MCP servers it offers, one ESM file each.
   build({ ...common, entryPoints: [join(here, 'src/mcp-gateway/main.ts')], outfile: join(here, 'dist/mcp-gateway.js') }),
   build({
-    ...common, sourcemap: false, format: 'esm', outdir: join(here, 'dist/mcp-servers'), outExtension: { '.js': '.mjs' },
-    entryPoints: { filesystem: '@modelcontextprotocol/server-filesystem/dist/index.js', memory: '@modelcontextprotocol/server-memory/dist/index.js' },
+    ...common,
+    sourcemap: false,
+    format: 'esm',
+    outdir: join(here, 'dist/mcp-servers'),
+    outExtension: { '.js': '.mjs' },
+    entryPoints: {
+      filesystem: '@modelcontextprotocol/server-filesystem/dist/index.js',
+      memory: '@modelcontextprotocol/server-memory/dist/index.js',
+    },
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   }),
 ]);

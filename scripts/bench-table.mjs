@@ -21,9 +21,29 @@ const MEMORY = 'runtime-idle-sandbox-memory';
 const TARGETS = [
   ['Create → first command, cold', SANDBOX, 'create_to_first_command_cold', '≤ 40 ms p50', (v) => v <= 40, 'run_rm_true'],
   ['Create → first command, warm pool', SANDBOX, 'create_to_first_command_warm', '≤ 10 ms p50', (v) => v <= 10],
-  ["`commands.run('true')`", SANDBOX, 'command_run_true', '≤ 1.5× floor, ≤ 3 ms', (v, s) => v <= 1.5 * s.floor.p50 && (v <= 3 || 1.5 * s.floor.p50 > 3), 'exec_true'],
-  ['Create → first command, N at once, pool of N (p95)', SANDBOX, 'create_to_first_command_at_once_warm_pool|create_to_first_command_100_at_once_warm_pool_100', 'p95 ≤ 1 s', (v, s) => s.p95 <= 1000],
-  ['Create → first command, N at once, cold (p95)', SANDBOX, 'create_to_first_command_at_once_cold|create_to_first_command_100_at_once_cold', 'p95 ≤ 3 s', (v, s) => s.p95 <= 3000, 'run_rm_true_at_once'],
+  [
+    "`commands.run('true')`",
+    SANDBOX,
+    'command_run_true',
+    '≤ 1.5× floor, ≤ 3 ms',
+    (v, s) => v <= 1.5 * s.floor.p50 && (v <= 3 || 1.5 * s.floor.p50 > 3),
+    'exec_true',
+  ],
+  [
+    'Create → first command, N at once, pool of N (p95)',
+    SANDBOX,
+    'create_to_first_command_at_once_warm_pool|create_to_first_command_100_at_once_warm_pool_100',
+    'p95 ≤ 1 s',
+    (v, s) => s.p95 <= 1000,
+  ],
+  [
+    'Create → first command, N at once, cold (p95)',
+    SANDBOX,
+    'create_to_first_command_at_once_cold|create_to_first_command_100_at_once_cold',
+    'p95 ≤ 3 s',
+    (v, s) => s.p95 <= 3000,
+    'run_rm_true_at_once',
+  ],
   ["`runCode('1+1')` (Python)", INTERPRETER, 'run_code_1_plus_1_python', '≤ 5 ms', (v) => v <= 5],
   ["`runCode('1+1')` (JavaScript)", INTERPRETER, 'run_code_1_plus_1_javascript', '≤ 5 ms', (v) => v <= 5],
   ['Explorer full refresh, 500 sandboxes (p95)', 'extension', 'explorer.refresh_full', 'p95 ≤ 150 ms', (v, s) => s.p95 <= 150],
@@ -46,10 +66,20 @@ const OTHERS = [
   ['`Sandbox.create(<snapshot>)` → first command', 'runtime-snapshot-latency', 'start_from_snapshot_to_first_command'],
   ['`fork()` → first command of the fork', 'runtime-snapshot-latency', 'fork_to_first_command'],
   ['Create → first command, cold, no uplink', 'runtime-network-latency', 'create_to_first_command_cold_no_uplink'],
-  ['Create → first command, cold, with an uplink (veth, rules, DNS)', 'runtime-network-latency', 'create_to_first_command_cold_with_uplink'],
+  [
+    'Create → first command, cold, with an uplink (veth, rules, DNS)',
+    'runtime-network-latency',
+    'create_to_first_command_cold_with_uplink',
+  ],
   ['HTTP request from a sandbox to a test host (NAT)', 'runtime-network-latency', 'http_request_through_nat'],
   ['HTTP request to an allowed domain (through the domain proxy)', 'runtime-network-latency', 'http_request_through_domain_proxy'],
-  ["A neighbour's `commands.run('echo')` during a fork bomb in another sandbox", 'runtime-noisy-neighbour', 'neighbour_echo_during_fork_bomb', 'p95 ≤ 250 ms', (v, s) => s.p95 <= 250],
+  [
+    "A neighbour's `commands.run('echo')` during a fork bomb in another sandbox",
+    'runtime-noisy-neighbour',
+    'neighbour_echo_during_fork_bomb',
+    'p95 ≤ 250 ms',
+    (v, s) => s.p95 <= 250,
+  ],
 ];
 
 /** Podman's own rows: [what, path in podman.json]. */
@@ -73,7 +103,12 @@ function at(object, paths) {
   return undefined;
 }
 
-const ms = (v) => (v === undefined || Number.isNaN(v) ? '' : Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Number(v).toFixed(Math.abs(v) < 10 ? 1 : 0)} ms`);
+const ms = (v) =>
+  v === undefined || Number.isNaN(v)
+    ? ''
+    : Math.abs(v) >= 1000
+      ? `${(v / 1000).toFixed(2)} s`
+      : `${Number(v).toFixed(Math.abs(v) < 10 ? 1 : 0)} ms`;
 const mb = (v) => (v === undefined || Number.isNaN(v) ? '' : `${Number(v).toFixed(1)} MB`);
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : Number((a / b).toFixed(2)));
 const times = (r) => (r === undefined ? '' : `${r}×`);
@@ -96,8 +131,13 @@ function targetRow([what, file, path, target, check, podmanPath]) {
   }
   const met = check ? (check(s.p50, s) ? 'yes' : 'no') : '';
   const row = {
-    what: label, target, met: check ? met === 'yes' : undefined, measured: { p50: s.p50, p95: s.p95 },
-    floor: s.floor, runtime_share: s.runtime_share, podman: p && { p50: p.p50, p95: p.p95 },
+    what: label,
+    target,
+    met: check ? met === 'yes' : undefined,
+    measured: { p50: s.p50, p95: s.p95 },
+    floor: s.floor,
+    runtime_share: s.runtime_share,
+    podman: p && { p50: p.p50, p95: p.p95 },
     ratio_to_podman: p && { p50: ratio(s.p50, p.p50), p95: ratio(s.p95, p.p95) },
     ratio_to_floor: s.ratio_to_floor,
   };
@@ -115,7 +155,7 @@ function memoryRows() {
   const p = podmanRan ? podman.idle_memory : undefined;
   const target = '≤ 2 MB';
   const hostLabel = 'Host memory per idle base sandbox';
-  const ownLabel = 'Memory of an idle sandbox\'s own processes (Podman: container cgroup + conmon RSS)';
+  const ownLabel = "Memory of an idle sandbox's own processes (Podman: container cgroup + conmon RSS)";
   if (!memory) {
     return [
       `| ${hostLabel} | ${target} | not measured | | | | ${mb(p?.host_memory_per_container)} | | | |`,
@@ -128,8 +168,26 @@ function memoryRows() {
   const met = memory.sandboxes >= 500 && memory.answering === memory.sandboxes && host > 0 && host <= 2;
   const hostRatio = host > 0 && p?.host_memory_per_container > 0 ? ratio(host, p.host_memory_per_container) : undefined;
   const ownRatio = ratio(own, p?.conmon_plus_cgroup_per_container);
-  comparison.push({ what: hostLabel, unit: 'MB', target, met, measured: host, sandboxes: memory.sandboxes, answering: memory.answering, podman: p?.host_memory_per_container, podman_containers: p?.containers, ratio_to_podman: hostRatio });
-  comparison.push({ what: ownLabel, unit: 'MB', measured: own, podman: p?.conmon_plus_cgroup_per_container, podman_conmon_rss: p?.conmon_rss_mean, ratio_to_podman: ownRatio });
+  comparison.push({
+    what: hostLabel,
+    unit: 'MB',
+    target,
+    met,
+    measured: host,
+    sandboxes: memory.sandboxes,
+    answering: memory.answering,
+    podman: p?.host_memory_per_container,
+    podman_containers: p?.containers,
+    ratio_to_podman: hostRatio,
+  });
+  comparison.push({
+    what: ownLabel,
+    unit: 'MB',
+    measured: own,
+    podman: p?.conmon_plus_cgroup_per_container,
+    podman_conmon_rss: p?.conmon_rss_mean,
+    ratio_to_podman: ownRatio,
+  });
   return [
     `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)} | | | | ${mb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
     `| ${ownLabel} | | ${mb(own)} | | | | ${mb(p?.conmon_plus_cgroup_per_container)} | ${times(ownRatio)} | | |`,
@@ -158,7 +216,9 @@ function podmanTable() {
     lines.push(`| ${what.replace(/\bN\b/g, String(podman.at_once))} | ${ms(s?.p50)} | ${ms(s?.p95)} |`);
   }
   const m = podman.idle_memory;
-  lines.push(`| Idle container (${m.containers}): host memory / conmon RSS / container cgroup | ${mb(m.host_memory_per_container)} / ${mb(m.conmon_rss_mean)} / ${mb(m.cgroup_memory_per_container_mean)} | |`);
+  lines.push(
+    `| Idle container (${m.containers}): host memory / conmon RSS / container cgroup | ${mb(m.host_memory_per_container)} / ${mb(m.conmon_rss_mean)} / ${mb(m.cgroup_memory_per_container_mean)} | |`,
+  );
   return lines;
 }
 
@@ -171,7 +231,7 @@ export function benchTable() {
     ...memoryRows(),
     ...TARGETS.slice(5).map(targetRow),
     '',
-    'The SDK floor is the same SDK call against a benchmark-only loopback endpoint that answers at once (`runtime/bench/sdk-floor-server.ts`); the runtime\'s share is p50 − floor p50. Podman\'s cold create is `podman run --rm … true`, its command `podman exec … true` (the CLI, which is what a user runs).',
+    "The SDK floor is the same SDK call against a benchmark-only loopback endpoint that answers at once (`runtime/bench/sdk-floor-server.ts`); the runtime's share is p50 − floor p50. Podman's cold create is `podman run --rm … true`, its command `podman exec … true` (the CLI, which is what a user runs).",
     '',
     '| what | p50 | p95 | target | met |',
     '|---|---|---|---|---|',
@@ -179,13 +239,17 @@ export function benchTable() {
     '',
     ...podmanTable(),
   ];
-  const measured = ['extension', SANDBOX, INTERPRETER, MEMORY, 'podman'].map((name) => load(name)?.measuredAt).filter(Boolean).sort();
+  const measured = ['extension', SANDBOX, INTERPRETER, MEMORY, 'podman']
+    .map((name) => load(name)?.measuredAt)
+    .filter(Boolean)
+    .sort();
   if (measured.length) lines.push('', `Measured ${measured[0].slice(0, 10)} on this project's 2-core CI machine kind (\`npm run bench\`).`);
   return lines.join('\n');
 }
 
 const table = benchTable();
-if (existsSync(RESULTS)) writeFileSync(join(RESULTS, 'comparison.json'), `${JSON.stringify({ benchmark: 'comparison', rows: comparison }, null, 2)}\n`);
+if (existsSync(RESULTS))
+  writeFileSync(join(RESULTS, 'comparison.json'), `${JSON.stringify({ benchmark: 'comparison', rows: comparison }, null, 2)}\n`);
 if (process.argv.includes('--write')) {
   const readmeFile = join(REPO, 'README.md');
   const readme = readFileSync(readmeFile, 'utf8');

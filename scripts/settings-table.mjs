@@ -19,18 +19,27 @@ export function settingsOf(manifest) {
 }
 
 // One table cell: one line, pipes escaped, VS Code's `#setting#` links as plain setting names.
-const cell = (text) => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').replace(/#([\w.]+)#/g, '$1').trim();
+const cell = (text) =>
+  text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .replace(/#([\w.]+)#/g, '$1')
+    .trim();
 
 function describe(schema) {
   let text = schema.markdownDescription ?? schema.description ?? '';
   if (schema.enum) {
-    text += schema.enum.map((value, i) => `<br>\`${value}\`${schema.enumDescriptions?.[i] ? `: ${schema.enumDescriptions[i]}` : ''}`).join('');
+    text += schema.enum
+      .map((value, i) => `<br>\`${value}\`${schema.enumDescriptions?.[i] ? `: ${schema.enumDescriptions[i]}` : ''}`)
+      .join('');
   }
   return cell(text);
 }
 
 export function settingsTable(manifest) {
-  const rows = settingsOf(manifest).map(({ key, schema }) => `| \`${key}\` | \`${cell(JSON.stringify(schema.default))}\` | ${describe(schema)} |`);
+  const rows = settingsOf(manifest).map(
+    ({ key, schema }) => `| \`${key}\` | \`${cell(JSON.stringify(schema.default))}\` | ${describe(schema)} |`,
+  );
   return ['| setting | default | what it does |', '|---|---|---|', ...rows].join('\n');
 }
 

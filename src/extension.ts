@@ -93,15 +93,38 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   });
   const active = new ActiveSandbox(context.workspaceState, sandboxes, errors);
   const services: Services = {
-    context, log, apiKeys, profile, sandboxes, volumes: volumeService, sandboxHandles, files, terminals, tree, refresher, active, errors,
+    context,
+    log,
+    apiKeys,
+    profile,
+    sandboxes,
+    volumes: volumeService,
+    sandboxHandles,
+    files,
+    terminals,
+    tree,
+    refresher,
+    active,
+    errors,
     workspaceEntry: new WorkspaceEntryCarrier(context.globalStorageUri, log),
   };
 
   const treeView = vscode.window.createTreeView('e2b.sandboxes', { treeDataProvider: tree, showCollapseAll: false });
   context.subscriptions.push(
-    log, profile, tree, treeView, active, files, terminals, errors, { dispose: () => refresher.dispose() },
+    log,
+    profile,
+    tree,
+    treeView,
+    active,
+    files,
+    terminals,
+    errors,
+    { dispose: () => refresher.dispose() },
     vscode.workspace.registerFileSystemProvider(E2B_SCHEME, files, { isCaseSensitive: true }),
-    vscode.window.registerTerminalProfileProvider('e2b.sandboxTerminal', terminals.profileProvider(() => resolveSandboxId(services, services.active.id, 'Sandbox to open a terminal in'))),
+    vscode.window.registerTerminalProfileProvider(
+      'e2b.sandboxTerminal',
+      terminals.profileProvider(() => resolveSandboxId(services, services.active.id, 'Sandbox to open a terminal in')),
+    ),
     treeView.onDidChangeVisibility((e) => refresher.setVisible(e.visible)),
     sandboxes.onDidChangeSandboxes(() => refresher.refreshSoon()),
     profile.onDidChange(() => refresher.refreshSoon()),
@@ -114,12 +137,15 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const sandboxInfo = new SandboxInfoDocuments(services);
   const ports = new PortOpener(services);
   context.subscriptions.push(
-    followExplorerMessage(services, treeView), ports,
+    followExplorerMessage(services, treeView),
+    ports,
     vscode.workspace.registerTextDocumentContentProvider(INFO_SCHEME, sandboxInfo),
   );
 
   const sessions = new InterpreterSessions(sandboxHandles, sandboxes, context.workspaceState);
-  const picker = new SandboxPicker(sandboxes, sessions, log, () => vscode.workspace.getConfiguration('e2b').get<Record<string, string>>('create.envVars', {}));
+  const picker = new SandboxPicker(sandboxes, sessions, log, () =>
+    vscode.workspace.getConfiguration('e2b').get<Record<string, string>>('create.envVars', {}),
+  );
   const closings = new NotebookClosings();
   const notebooks = new SandboxNotebookController(sessions, sandboxHandles, picker, closings, log);
   const closeOffer = new CloseOffer(sessions, closings, log);
@@ -129,7 +155,12 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
 
   const templates = new TemplatesTreeProvider(sandboxes);
   const templatesView = vscode.window.createTreeView('e2b.templates', { treeDataProvider: templates });
-  context.subscriptions.push(templatesView, templatesView.onDidChangeVisibility((e) => { if (e.visible) void templates.refresh(); }));
+  context.subscriptions.push(
+    templatesView,
+    templatesView.onDidChangeVisibility((e) => {
+      if (e.visible) void templates.refresh();
+    }),
+  );
   if (templatesView.visible) void templates.refresh();
   const templateBuildLog = vscode.window.createOutputChannel('E2B Template Build');
   context.subscriptions.push(templateBuildLog);
@@ -137,11 +168,18 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const volumes = new VolumesTreeProvider(volumeService, volumeFiles);
   const volumesView = vscode.window.createTreeView('e2b.volumes', { treeDataProvider: volumes });
   context.subscriptions.push(
-    volumeFiles, volumesView,
+    volumeFiles,
+    volumesView,
     vscode.workspace.registerFileSystemProvider(VOLUME_SCHEME, volumeFiles, { isCaseSensitive: true }),
-    volumesView.onDidChangeVisibility((e) => { if (e.visible) void volumes.refresh(); }),
-    profile.onDidChange(() => { if (volumesView.visible) void volumes.refresh(); }),
-    volumeService.onDidChangeVolumes(() => { if (volumesView.visible) void volumes.refresh(); }),
+    volumesView.onDidChangeVisibility((e) => {
+      if (e.visible) void volumes.refresh();
+    }),
+    profile.onDidChange(() => {
+      if (volumesView.visible) void volumes.refresh();
+    }),
+    volumeService.onDidChangeVolumes(() => {
+      if (volumesView.visible) void volumes.refresh();
+    }),
   );
   if (volumesView.visible) void volumes.refresh();
   const tools = new SandboxTools(sessions, () => active.id);
@@ -150,21 +188,53 @@ export function activate(context: vscode.ExtensionContext): E2BExtensionApi {
   const mcp = new SandboxMcpDefinitions(profile, sandboxes, sandboxHandles, log);
   context.subscriptions.push(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcp));
   const commands = registerCommands({
-    services, explorer: treeView, sandboxInfo, ports, runner, notebooks, sessions, templates, templateBuildLog, volumesTree: volumes, mcp,
+    services,
+    explorer: treeView,
+    sandboxInfo,
+    ports,
+    runner,
+    notebooks,
+    sessions,
+    templates,
+    templateBuildLog,
+    volumesTree: volumes,
+    mcp,
   });
   // Shells that were open in this workspace before a reload come back attached to the same process.
   terminals.reattachAll();
   // A window that just became a workspace (Open Sandbox Files) gets back its editors and shells.
-  void services.workspaceEntry.restore().then((shells) => {
-    const here = new Set(terminals.sessions().map((s) => `${s.sandboxId}:${s.pid}`));
-    terminals.reattachAll(shells.filter((s) => !here.has(`${s.sandboxId}:${s.pid}`)));
-  }, (err) => log.error(`restoring the editors carried into this workspace: ${err}`));
+  void services.workspaceEntry.restore().then(
+    (shells) => {
+      const here = new Set(terminals.sessions().map((s) => `${s.sandboxId}:${s.pid}`));
+      terminals.reattachAll(shells.filter((s) => !here.has(`${s.sandboxId}:${s.pid}`)));
+    },
+    (err) => log.error(`restoring the editors carried into this workspace: ${err}`),
+  );
   const bundleStart = typeof __e2bBundleStart === 'number' ? __e2bBundleStart : undefined;
   const activateMs = performance.now() - activateStart;
   const loadMs = bundleStart === undefined ? undefined : modulesEvaluatedAt - bundleStart;
   const activation = { loadMs, contextMs: activateStart - modulesEvaluatedAt, activateMs, totalMs: (loadMs ?? 0) + activateMs };
-  log.info(`activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`);
-  return { activation, services, notebooks, runner, results, sessions, closeOffer, templates, volumes, volumesView, volumeFiles, tools, mcp, ports, onDidPrompt, commands };
+  log.info(
+    `activated in ${activation.totalMs.toFixed(1)} ms (modules ${loadMs?.toFixed(1) ?? '?'} ms, activate() ${activateMs.toFixed(1)} ms)`,
+  );
+  return {
+    activation,
+    services,
+    notebooks,
+    runner,
+    results,
+    sessions,
+    closeOffer,
+    templates,
+    volumes,
+    volumesView,
+    volumeFiles,
+    tools,
+    mcp,
+    ports,
+    onDidPrompt,
+    commands,
+  };
 }
 
 export function deactivate(): void {

@@ -43,7 +43,13 @@ async function createToFirstResult(poolSize: number): Promise<number[]> {
   }
 }
 
-async function measure(sandbox: Sandbox, code: string, language: string, samples: number, check: (e: Execution) => boolean): Promise<number[]> {
+async function measure(
+  sandbox: Sandbox,
+  code: string,
+  language: string,
+  samples: number,
+  check: (e: Execution) => boolean,
+): Promise<number[]> {
   for (let i = 0; i < 10; i++) await sandbox.runCode(code, { language });
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -80,14 +86,25 @@ async function chart(sdk: SdkOptions): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  await withSdkFloor(async (floor) => report('runtime-code-interpreter-latency', {
-    unit: 'ms',
-    create_to_first_result_warm: await floor.row(createToFirstResultOn, () => createToFirstResult(1)),
-    create_to_first_result_cold: await floor.row(createToFirstResultOn, () => createToFirstResult(0)),
-    run_code_1_plus_1_python: await floor.row((sdk) => onePlusOne(sdk, 'python'), () => onRuntime((sdk) => onePlusOne(sdk, 'python'))),
-    run_code_1_plus_1_javascript: await floor.row((sdk) => onePlusOne(sdk, 'javascript'), () => onRuntime((sdk) => onePlusOne(sdk, 'javascript'))),
-    run_code_matplotlib_chart: summary(await onRuntime(chart)),
-  }));
+  await withSdkFloor(async (floor) =>
+    report('runtime-code-interpreter-latency', {
+      unit: 'ms',
+      create_to_first_result_warm: await floor.row(createToFirstResultOn, () => createToFirstResult(1)),
+      create_to_first_result_cold: await floor.row(createToFirstResultOn, () => createToFirstResult(0)),
+      run_code_1_plus_1_python: await floor.row(
+        (sdk) => onePlusOne(sdk, 'python'),
+        () => onRuntime((sdk) => onePlusOne(sdk, 'python')),
+      ),
+      run_code_1_plus_1_javascript: await floor.row(
+        (sdk) => onePlusOne(sdk, 'javascript'),
+        () => onRuntime((sdk) => onePlusOne(sdk, 'javascript')),
+      ),
+      run_code_matplotlib_chart: summary(await onRuntime(chart)),
+    }),
+  );
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

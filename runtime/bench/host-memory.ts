@@ -3,9 +3,14 @@
 import { readFileSync } from 'node:fs';
 
 export function usedHostMemoryMB(): number {
-  const info = Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [key, value] = line.split(':');
-    return [key, Number.parseInt(value, 10)];
-  }));
+  const info = Object.fromEntries(
+    readFileSync('/proc/meminfo', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [key, value] = line.split(':');
+        return [key, Number.parseInt(value, 10)];
+      }),
+  );
   return (info.MemTotal - info.MemAvailable) / 1024;
 }

@@ -28,12 +28,14 @@ async function main(): Promise<void> {
     const before = usedHostMemoryMB();
     const started = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < COUNT) {
-        next++;
-        sandboxes.push(await Sandbox.create({ ...runtime.sdk, timeoutMs: 3600_000 }));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < COUNT) {
+          next++;
+          sandboxes.push(await Sandbox.create({ ...runtime.sdk, timeoutMs: 3600_000 }));
+        }
+      }),
+    );
     const createSeconds = (performance.now() - started) / 1000;
     await sleep(SETTLE_MS);
     const after = usedHostMemoryMB();
@@ -55,4 +57,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -25,7 +25,10 @@ async function coldCreates(runtime: RuntimeProcess): Promise<number[]> {
 /** Each request's wall time as curl measures it inside the sandbox (no SDK round trip in it). */
 async function requests(sandbox: Sandbox, url: string): Promise<number[]> {
   const out = await sandbox.commands.run(`for i in $(seq ${REQUESTS}); do curl -sS -o /dev/null -m 5 -w '%{time_total}\\n' ${url}; done`);
-  return out.stdout.trim().split('\n').map((s) => Number(s) * 1000);
+  return out.stdout
+    .trim()
+    .split('\n')
+    .map((s) => Number(s) * 1000);
 }
 
 async function main(): Promise<void> {

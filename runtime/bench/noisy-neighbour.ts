@@ -42,4 +42,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err) => { console.error(err); process.exit(1); });
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

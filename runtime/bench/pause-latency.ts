@@ -4,7 +4,6 @@ import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
 import { report, summary } from './stats';
 
-
 async function main(): Promise<void> {
   const runtime = await RuntimeProcess.start();
   try {
@@ -31,4 +30,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -52,17 +52,23 @@ class Podman {
     const tar = spawn('tar', ['-C', BASE_ROOTFS, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const importing = spawn('podman', [...this.global, 'import', '-', IMAGE], { stdio: [tar.stdout, 'ignore', 'pipe'] });
     let stderr = '';
-    importing.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    importing.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.once('exit', done));
     const [tarCode, importCode] = await Promise.all([exited(tar), exited(importing)]);
-    if (tarCode !== 0 || importCode !== 0) throw Object.assign(new Error('podman import failed'), { stderr: stderr || `tar exited with ${tarCode}` });
+    if (tarCode !== 0 || importCode !== 0)
+      throw Object.assign(new Error('podman import failed'), { stderr: stderr || `tar exited with ${tarCode}` });
   }
 
   /** Removes every container and image of this store, unmounts what is left, and deletes it. */
   async dispose(): Promise<void> {
     await this.cli(['rm', '--all', '--force', '--time', '0']).catch(() => '');
     await this.cli(['rmi', '--all', '--force']).catch(() => '');
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${this.root}/`));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m) => m?.startsWith(`${this.root}/`));
     for (const mount of mounts.reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
     if (this.madeGlobalDir) rmSync(GLOBAL_DIR, { recursive: true, force: true });
@@ -77,7 +83,10 @@ class Podman {
 function hostLimits(): { nofile: string; nproc: string } {
   const limits = readFileSync('/proc/self/limits', 'utf8');
   const limit = (name: string, cap = Number.POSITIVE_INFINITY) => {
-    const [soft, hard] = new RegExp(`^${name}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(limits)!.slice(1).map((v) => Math.min(v === 'unlimited' ? cap : Number(v), cap));
+    const [soft, hard] = new RegExp(`^${name}\\s+(\\S+)\\s+(\\S+)`, 'm')
+      .exec(limits)!
+      .slice(1)
+      .map((v) => Math.min(v === 'unlimited' ? cap : Number(v), cap));
     return Number.isFinite(hard) ? `${soft}:${hard}` : '-1:-1';
   };
   return { nofile: limit('Max open files'), nproc: limit('Max processes', 32768) };
@@ -98,7 +107,9 @@ function rssMB(pid: number): number {
 function cgroupMemoryMB(pid: number): number {
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
   const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'));
-  const file = v1 ? `/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.usage_in_bytes` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))?.slice(3)}/memory.current`;
+  const file = v1
+    ? `/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.usage_in_bytes`
+    : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))?.slice(3)}/memory.current`;
   return existsSync(file) ? Number(readFileSync(file, 'utf8')) / 1024 / 1024 : Number.NaN;
 }
 
@@ -138,7 +149,9 @@ async function measure(podman: Podman): Promise<object> {
   const createSeconds = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = usedHostMemoryMB();
-  const pids = (await podman.cli(['inspect', '--format', '{{.State.ConmonPid}} {{.State.Pid}}', ...idle])).split('\n').map((l) => l.split(' ').map(Number));
+  const pids = (await podman.cli(['inspect', '--format', '{{.State.ConmonPid}} {{.State.Pid}}', ...idle]))
+    .split('\n')
+    .map((l) => l.split(' ').map(Number));
   const conmon = pids.map(([c]) => rssMB(c)).filter(Number.isFinite);
   const cgroups = pids.map(([, p]) => cgroupMemoryMB(p)).filter(Number.isFinite);
 
@@ -188,10 +201,18 @@ async function main(): Promise<void> {
     await podman.importBase();
     report('podman', await measure(podman));
   } catch (err) {
-    skip(`it did not run here: ${String((err as { stderr?: string }).stderr || err).trim().split('\n').pop()}`);
+    skip(
+      `it did not run here: ${String((err as { stderr?: string }).stderr || err)
+        .trim()
+        .split('\n')
+        .pop()}`,
+    );
   } finally {
     await podman.dispose();
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

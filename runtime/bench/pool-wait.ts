@@ -6,7 +6,11 @@ export class PoolWatch {
   /** Output offset after which the pool must (again) report itself full. */
   private from = 0;
 
-  constructor(private readonly runtime: RuntimeProcess, private readonly template: string, private readonly size: number) {}
+  constructor(
+    private readonly runtime: RuntimeProcess,
+    private readonly template: string,
+    private readonly size: number,
+  ) {}
 
   /** Waits for a full pool, then marks the moment: the create that follows takes from it. */
   async waitFull(): Promise<void> {

@@ -64,15 +64,27 @@ async function onRuntime(poolSize: number, measure: (sdk: SdkOptions, pool?: Poo
 }
 
 async function main(): Promise<void> {
-  await withSdkFloor(async (floor) => report('runtime-sandbox-latency', {
-    unit: 'ms',
-    at_once: BURST,
-    create_to_first_command_warm: await floor.row(sequentialOn, () => onRuntime(2, (sdk, pool) => sequentialOn(sdk, () => pool!.waitFull()))),
-    create_to_first_command_cold: await floor.row(sequentialOn, () => onRuntime(0, (sdk) => sequentialOn(sdk))),
-    create_to_first_command_at_once_warm_pool: await floor.row(burstOn, () => onRuntime(BURST, async (sdk, pool) => { await pool!.waitFull(); return burstOn(sdk); })),
-    create_to_first_command_at_once_cold: await floor.row(burstOn, () => onRuntime(0, burstOn)),
-    command_run_true: await floor.row(commandRoundTripOn, () => onRuntime(0, commandRoundTripOn)),
-  }));
+  await withSdkFloor(async (floor) =>
+    report('runtime-sandbox-latency', {
+      unit: 'ms',
+      at_once: BURST,
+      create_to_first_command_warm: await floor.row(sequentialOn, () =>
+        onRuntime(2, (sdk, pool) => sequentialOn(sdk, () => pool!.waitFull())),
+      ),
+      create_to_first_command_cold: await floor.row(sequentialOn, () => onRuntime(0, (sdk) => sequentialOn(sdk))),
+      create_to_first_command_at_once_warm_pool: await floor.row(burstOn, () =>
+        onRuntime(BURST, async (sdk, pool) => {
+          await pool!.waitFull();
+          return burstOn(sdk);
+        }),
+      ),
+      create_to_first_command_at_once_cold: await floor.row(burstOn, () => onRuntime(0, burstOn)),
+      command_run_true: await floor.row(commandRoundTripOn, () => onRuntime(0, commandRoundTripOn)),
+    }),
+  );
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

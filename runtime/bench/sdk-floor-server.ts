@@ -31,7 +31,9 @@ const EXECUTION_STREAM = [
   { type: 'number_of_executions', execution_count: 1 },
   { type: 'result', is_main_result: true, text: '2' },
   { type: 'end_of_execution' },
-].map((line) => `${JSON.stringify(line)}\n`).join('');
+]
+  .map((line) => `${JSON.stringify(line)}\n`)
+  .join('');
 
 async function drain(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -49,7 +51,15 @@ async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (req.method === 'POST' && (path === '/sandboxes' || path === '/v2/sandboxes')) {
     const { templateID } = JSON.parse(body || '{}') as { templateID?: string };
     res.writeHead(201, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ templateID: templateID ?? 'base', sandboxID: sandboxId(), clientID: '6532622b', envdVersion: ENVD_VERSION, envdAccessToken: randomBytes(16).toString('hex') }));
+    res.end(
+      JSON.stringify({
+        templateID: templateID ?? 'base',
+        sandboxID: sandboxId(),
+        clientID: '6532622b',
+        envdVersion: ENVD_VERSION,
+        envdAccessToken: randomBytes(16).toString('hex'),
+      }),
+    );
   } else if (req.method === 'DELETE' && /^(\/v2)?\/sandboxes\/[^/]+$/.test(path)) {
     res.writeHead(204).end();
   } else if (req.method === 'POST' && path === '/process.Process/Start') {

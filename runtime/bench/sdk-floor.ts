@@ -6,10 +6,15 @@ import type { SdkOptions } from '../test/helpers/runtime-process';
 import { withFloor } from './stats';
 
 export class SdkFloor {
-  private constructor(private readonly child: ChildProcess, readonly url: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<SdkFloor> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sdk-floor-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sdk-floor-server.ts')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -23,7 +28,9 @@ export class SdkFloor {
   }
 
   /** The SDK checks the key's form only; the floor takes any. */
-  get sdk(): SdkOptions { return { apiKey: 'e2b_00000000000000000000000000000000000000ff', apiUrl: this.url, sandboxUrl: this.url }; }
+  get sdk(): SdkOptions {
+    return { apiKey: 'e2b_00000000000000000000000000000000000000ff', apiUrl: this.url, sandboxUrl: this.url };
+  }
 
   /**
    * One row: `measure` against the floor, then `onRuntime` (the same calls against a runtime)

@@ -3,7 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface Summary { samples: number; p50: number; p95: number }
+export interface Summary {
+  samples: number;
+  p50: number;
+  p95: number;
+}
 
 const round = (v: number) => Number(v.toFixed(2));
 
@@ -20,7 +24,10 @@ export function summary(values: number[]): Summary {
  * A runtime row with the floor beside it: `runtime_share` is measured − floor (per percentile),
  * what the runtime itself adds to the SDK's own client cost; `ratio_to_floor` is measured ÷ floor.
  */
-export function withFloor(measured: number[], floor: number[]): Summary & { floor: Summary; runtime_share: { p50: number; p95: number }; ratio_to_floor: { p50: number; p95: number } } {
+export function withFloor(
+  measured: number[],
+  floor: number[],
+): Summary & { floor: Summary; runtime_share: { p50: number; p95: number }; ratio_to_floor: { p50: number; p95: number } } {
   const m = summary(measured);
   const f = summary(floor);
   return {

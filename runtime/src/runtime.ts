@@ -50,7 +50,13 @@ export interface RuntimeOptions {
   log: (line: string) => void;
 }
 
-export interface RunningRuntime { server: Server; sandboxes: SandboxManager; apiKey: string; url: string; close(): Promise<void> }
+export interface RunningRuntime {
+  server: Server;
+  sandboxes: SandboxManager;
+  apiKey: string;
+  url: string;
+  close(): Promise<void>;
+}
 
 export async function startRuntime(options: RuntimeOptions): Promise<RunningRuntime> {
   const { log } = options;
@@ -77,19 +83,36 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const network = new SandboxNetworks(options.uplink, paths.dataDir, log);
   await network.start();
   log(`network: uplink ${describeUplink(options.uplink)}${network.enabled ? '' : ' (sandboxes have loopback only)'}`);
-  const builds = new TemplateBuilds(new TemplateStore(paths), {
-    paths, crun: new Crun(paths.crunRoot), nodeBinary: process.execPath, agentScript, interpreterScript, noNewPrivileges: options.noNewPrivileges, network,
-  }, log, { offlineFallback: options.offlineFallback });
+  const builds = new TemplateBuilds(
+    new TemplateStore(paths),
+    {
+      paths,
+      crun: new Crun(paths.crunRoot),
+      nodeBinary: process.execPath,
+      agentScript,
+      interpreterScript,
+      noNewPrivileges: options.noNewPrivileges,
+      network,
+    },
+    log,
+    { offlineFallback: options.offlineFallback },
+  );
   const templates = new TemplateCatalog(paths, builds);
   const events = new SandboxEvents(join(paths.dataDir, 'events.jsonl'));
   const webhooks = new WebhookStore(join(paths.dataDir, 'webhooks.json'));
   // Subscribed before restore: events of sandboxes cleaned up on start reach the webhooks too.
   const deliveries = new WebhookDeliveries(webhooks, events, log);
-  const volumes = new VolumeStore({ dataDir: paths.dataDir, helper: join(paths.binDir, NATIVE_PROGRAMS.volumeIo), sizeMB: options.volumeSizeMB ?? DEFAULT_VOLUME_SIZE_MB, log });
+  const volumes = new VolumeStore({
+    dataDir: paths.dataDir,
+    helper: join(paths.binDir, NATIVE_PROGRAMS.volumeIo),
+    sizeMB: options.volumeSizeMB ?? DEFAULT_VOLUME_SIZE_MB,
+    log,
+  });
   // Before the sandboxes: those that mount a volume need its disk mounted.
   await volumes.restore();
   const snapshotStore = new SnapshotStore(paths);
-  const collectSnapshotGarbage = () => void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
+  const collectSnapshotGarbage = () =>
+    void snapshotStore.collectGarbage().catch((err) => log(`snapshots: clean-up failed: ${String(err)}`));
   // Snapshots start sandboxes as templates do; their names never shadow a template's.
   const templatesAndSnapshots = { resolve: (ref: string) => templates.resolve(ref) ?? snapshotStore.resolve(ref) };
   const sandboxes = new SandboxManager(paths, new Crun(paths.crunRoot), templatesAndSnapshots, {
@@ -122,7 +145,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   writeLaunchFile(paths.dataDir, { listen: formatListen(options), imagesDir: paths.imagesDir, domain: options.domain });
   log(`runtime listening on ${url} (data in ${paths.dataDir}); configure a shell with: source ${paths.envFile}`);
   return {
-    server, sandboxes, apiKey, url,
+    server,
+    sandboxes,
+    apiKey,
+    url,
     close: async () => {
       await sandboxes.stop();
       deliveries.stop();
@@ -141,7 +167,8 @@ function localTlsFor(paths: RuntimePaths, domain: string, log: (line: string) =>
     log(`tls: off, the domain ${domain} is not a DNS name (https://<port>-<id>.<domain> needs one)`);
     return undefined;
   }
-  if (!host.includes('.')) log(`tls: clients refuse the certificate for *.${host} (a wildcard over one label): use a domain like e2b.${host}`);
+  if (!host.includes('.'))
+    log(`tls: clients refuse the certificate for *.${host} (a wildcard over one label): use a domain like e2b.${host}`);
   try {
     return ensureLocalTls(paths.tlsDir, host, log);
   } catch (err) {

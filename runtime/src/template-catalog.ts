@@ -17,7 +17,10 @@ const DISK_SIZE_MB = 10240;
 
 export class TemplateCatalog implements TemplateSource {
   /** `builds`: the templates built through the template build API, next to the images. */
-  constructor(private readonly paths: RuntimePaths, readonly builds?: TemplateBuilds) {}
+  constructor(
+    private readonly paths: RuntimePaths,
+    readonly builds?: TemplateBuilds,
+  ) {}
 
   isImage(name: string): boolean {
     return isLocalImage(this.paths, name);
@@ -47,7 +50,14 @@ export class TemplateCatalog implements TemplateSource {
     }
     // An image has one build, tagged `default`.
     if (ref.tag) throw notFound(new TagNotFoundError(name, ref.tag).message);
-    return { templateID: name, alias: name, rootfs: this.paths.imageRootfs(name), limits: DEFAULT_LIMITS, diskSizeMB: DISK_SIZE_MB, start: info.start };
+    return {
+      templateID: name,
+      alias: name,
+      rootfs: this.paths.imageRootfs(name),
+      limits: DEFAULT_LIMITS,
+      diskSizeMB: DISK_SIZE_MB,
+      start: info.start,
+    };
   }
 
   /** The `Template` objects of `GET /templates`. */
@@ -58,48 +68,56 @@ export class TemplateCatalog implements TemplateSource {
     } catch {
       return [];
     }
-    return names.flatMap((name) => {
-      const info = readImageInfo(this.paths.imageDir(name));
-      if (!info) return [];
-      return [{
-        templateID: name,
-        buildID: info.fingerprint,
-        cpuCount: DEFAULT_LIMITS.cpuCount,
-        memoryMB: DEFAULT_LIMITS.memoryMB,
-        diskSizeMB: DISK_SIZE_MB,
-        public: false,
-        aliases: [name],
-        names: [name],
-        createdAt: info.builtAt,
-        updatedAt: info.builtAt,
-        createdBy: null,
-        lastSpawnedAt: null,
-        spawnCount: 0,
-        buildCount: 1,
-        envdVersion: ENVD_VERSION,
-        buildStatus: 'ready',
-      }];
-    }).concat(this.builds?.store.all().flatMap((t) => {
-      const build = this.builds!.store.shownBuild(t);
-      if (!build) return [];
-      return [{
-        templateID: t.templateID,
-        buildID: build.buildID,
-        cpuCount: build.cpuCount,
-        memoryMB: build.memoryMB,
-        diskSizeMB: TEMPLATE_DISK_SIZE_MB,
-        public: false,
-        aliases: [t.templateID],
-        names: [t.templateID],
-        createdAt: t.createdAt,
-        updatedAt: t.updatedAt,
-        createdBy: null,
-        lastSpawnedAt: null,
-        spawnCount: 0,
-        buildCount: t.buildCount,
-        envdVersion: ENVD_VERSION,
-        buildStatus: 'ready',
-      }];
-    }) ?? []);
+    return names
+      .flatMap((name) => {
+        const info = readImageInfo(this.paths.imageDir(name));
+        if (!info) return [];
+        return [
+          {
+            templateID: name,
+            buildID: info.fingerprint,
+            cpuCount: DEFAULT_LIMITS.cpuCount,
+            memoryMB: DEFAULT_LIMITS.memoryMB,
+            diskSizeMB: DISK_SIZE_MB,
+            public: false,
+            aliases: [name],
+            names: [name],
+            createdAt: info.builtAt,
+            updatedAt: info.builtAt,
+            createdBy: null,
+            lastSpawnedAt: null,
+            spawnCount: 0,
+            buildCount: 1,
+            envdVersion: ENVD_VERSION,
+            buildStatus: 'ready',
+          },
+        ];
+      })
+      .concat(
+        this.builds?.store.all().flatMap((t) => {
+          const build = this.builds!.store.shownBuild(t);
+          if (!build) return [];
+          return [
+            {
+              templateID: t.templateID,
+              buildID: build.buildID,
+              cpuCount: build.cpuCount,
+              memoryMB: build.memoryMB,
+              diskSizeMB: TEMPLATE_DISK_SIZE_MB,
+              public: false,
+              aliases: [t.templateID],
+              names: [t.templateID],
+              createdAt: t.createdAt,
+              updatedAt: t.updatedAt,
+              createdBy: null,
+              lastSpawnedAt: null,
+              spawnCount: 0,
+              buildCount: t.buildCount,
+              envdVersion: ENVD_VERSION,
+              buildStatus: 'ready',
+            },
+          ];
+        }) ?? [],
+      );
   }
 }

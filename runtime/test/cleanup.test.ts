@@ -11,18 +11,24 @@ import { sleep } from './helpers/wait';
 describe('cleanup after kill', () => {
   let runtime: RuntimeProcess;
   // No warm pool: its ready sandboxes would be traces too (warm-pool.test.ts covers their clean-up).
-  before(async () => { runtime = await RuntimeProcess.start(['--warm-pool', '0']); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start(['--warm-pool', '0']);
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('leaves no mounts, cgroups, crun state, processes or files after 50 create/kill cycles', async () => {
     const ids: string[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      await Promise.all([0, 1, 2, 3, 4].map(async () => {
-        const sandbox = await Sandbox.create(runtime.sdk);
-        ids.push(sandbox.sandboxId);
-        await sandbox.commands.run('sleep 300 & echo started', { user: 'root' });
-        assert.equal(await sandbox.kill(), true);
-      }));
+      await Promise.all(
+        [0, 1, 2, 3, 4].map(async () => {
+          const sandbox = await Sandbox.create(runtime.sdk);
+          ids.push(sandbox.sandboxId);
+          await sandbox.commands.run('sleep 300 & echo started', { user: 'root' });
+          assert.equal(await sandbox.kill(), true);
+        }),
+      );
     }
     assert.equal(ids.length, 50);
     assert.deepEqual(mountsUnder(runtime.dataDir), []);
@@ -37,8 +43,12 @@ describe('cleanup after kill', () => {
 
 describe('a sandbox that dies by itself', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start();
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('is noticed, listed no more, and cleaned up', async () => {
     const sandbox = await Sandbox.create(runtime.sdk);

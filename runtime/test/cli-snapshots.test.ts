@@ -11,7 +11,11 @@ import { RuntimeProcess } from './helpers/runtime-process';
 
 const CLI = resolve(__dirname, '../../node_modules/@e2b/cli/dist/index.js');
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 describe('e2b sandbox snapshot (the CLI from npm)', () => {
   let runtime: RuntimeProcess;
@@ -27,7 +31,15 @@ describe('e2b sandbox snapshot (the CLI from npm)', () => {
   });
 
   function e2b(...args: string[]): Promise<CliResult> {
-    const env = { PATH: process.env.PATH, HOME: home, E2B_API_URL: runtime.url, E2B_SANDBOX_URL: runtime.url, E2B_API_KEY: runtime.apiKey, NO_COLOR: '1', CI: '1' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: home,
+      E2B_API_URL: runtime.url,
+      E2B_SANDBOX_URL: runtime.url,
+      E2B_API_KEY: runtime.apiKey,
+      NO_COLOR: '1',
+      CI: '1',
+    };
     return new Promise((done) => {
       execFile(process.execPath, [CLI, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
         done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -56,7 +68,10 @@ describe('e2b sandbox snapshot (the CLI from npm)', () => {
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /cli-snap:default/);
     const byName = await e2b('sandbox', 'snapshot', 'list', '--name', 'cli-snap', '--format', 'json');
-    assert.deepEqual((JSON.parse(byName.stdout) as { snapshotId: string }[]).map((s) => s.snapshotId), ['cli-snap:default']);
+    assert.deepEqual(
+      (JSON.parse(byName.stdout) as { snapshotId: string }[]).map((s) => s.snapshotId),
+      ['cli-snap:default'],
+    );
 
     // What the CLI made, the SDK starts from.
     const fromSnapshot = await Sandbox.create('cli-snap', runtime.sdk);

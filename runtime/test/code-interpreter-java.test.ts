@@ -10,7 +10,14 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
   let runtime: RuntimeProcess;
   let sandbox: Sandbox;
   before(async () => {
-    runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'code-interpreter-v1', '--warm-pool', 'base=0,code-interpreter-v1=0']);
+    runtime = await RuntimeProcess.start([
+      '--image',
+      'base',
+      '--image',
+      'code-interpreter-v1',
+      '--warm-pool',
+      'base=0,code-interpreter-v1=0',
+    ]);
     sandbox = await Sandbox.create({ ...runtime.sdk, envs: { SANDBOX_WIDE: 'from-create', OVERRIDDEN: 'sandbox' } });
   });
   after(async () => {
@@ -30,7 +37,9 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
   }
 
   it('runs Java: state between cells, the last expression as text, printed output', async () => {
-    const first = await sandbox.runCode('int base = 40;\nString greet(String who) { return "hello " + who; }\nbase + 2', { language: 'java' });
+    const first = await sandbox.runCode('int base = 40;\nString greet(String who) { return "hello " + who; }\nbase + 2', {
+      language: 'java',
+    });
     assert.equal(first.error, undefined, first.error?.value);
     assert.equal(first.text, '42');
     assert.equal(first.results.length, 1);
@@ -40,7 +49,12 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     const stdout: string[] = [];
     const printed = await sandbox.runCode(
       'for (int i = 0; i < 3; i++) System.out.println("line " + i);\nSystem.err.print("to stderr");\nList.of(1, 2, 3).stream().map(n -> n * base).collect(Collectors.toList())',
-      { language: 'java', onStdout: (m) => { stdout.push(m.line); } },
+      {
+        language: 'java',
+        onStdout: (m) => {
+          stdout.push(m.line);
+        },
+      },
     );
     assert.equal(printed.error, undefined, printed.error?.value);
     assert.equal(printed.logs.stdout.join(''), 'line 0\nline 1\nline 2\n');
@@ -65,7 +79,9 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     assert.match(compile.error?.value ?? '', /incompatible types/);
     assert.match(compile.error?.traceback ?? '', /line 2: .*incompatible types/);
     // The cell stops at its first error; the context stays usable.
-    const stopped = await sandbox.runCode('System.out.println("before");\nundefinedMethod();\nSystem.out.println("after");', { language: 'java' });
+    const stopped = await sandbox.runCode('System.out.println("before");\nundefinedMethod();\nSystem.out.println("after");', {
+      language: 'java',
+    });
     assert.equal(stopped.logs.stdout.join(''), 'before\n');
     assert.ok(stopped.error);
     assert.equal((await sandbox.runCode('ok + 1', { language: 'java' })).text, '2');
@@ -80,14 +96,21 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
   it('gives Java the sandbox env vars, per-execution ones (restored afterwards), and the cwd', async () => {
     // As on E2B, Java code reads them as system properties.
     assert.equal((await sandbox.runCode('System.getProperty("SANDBOX_WIDE")', { language: 'java' })).text, 'from-create');
-    const during = await sandbox.runCode('System.getProperty("OVERRIDDEN") + "/" + System.getProperty("ONLY_HERE")', { language: 'java', envs: { OVERRIDDEN: 'execution', ONLY_HERE: 'yes "quoted"\n' } });
+    const during = await sandbox.runCode('System.getProperty("OVERRIDDEN") + "/" + System.getProperty("ONLY_HERE")', {
+      language: 'java',
+      envs: { OVERRIDDEN: 'execution', ONLY_HERE: 'yes "quoted"\n' },
+    });
     assert.equal(during.text, 'execution/yes "quoted"\n');
-    const afterwards = await sandbox.runCode('System.getProperty("OVERRIDDEN") + "/" + System.getProperty("ONLY_HERE", "unset")', { language: 'java' });
+    const afterwards = await sandbox.runCode('System.getProperty("OVERRIDDEN") + "/" + System.getProperty("ONLY_HERE", "unset")', {
+      language: 'java',
+    });
     assert.equal(afterwards.text, 'sandbox/unset');
     assert.equal((await sandbox.runCode('System.getProperty("user.dir")', { language: 'java' })).text, '/home/user');
     const context = await sandbox.createCodeContext({ language: 'java', cwd: '/tmp' });
     assert.equal(context.language, 'java');
-    const cwd = await sandbox.runCode('new java.io.File("x").getAbsolutePath() + " " + java.nio.file.Path.of("").toAbsolutePath()', { context });
+    const cwd = await sandbox.runCode('new java.io.File("x").getAbsolutePath() + " " + java.nio.file.Path.of("").toAbsolutePath()', {
+      context,
+    });
     assert.equal(cwd.text, '/tmp/x /tmp');
     await sandbox.runCode('System.setProperty("CONTEXT_ONLY", "here");', { context });
     assert.equal((await sandbox.runCode('System.getProperty("CONTEXT_ONLY", "absent")', { language: 'java' })).text, 'absent');
@@ -118,11 +141,39 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     assert.equal(toBuffer.results.length, 1, 'saving to a buffer displays nothing');
   });
 
-  it('has the Python packages of E2B\'s code-interpreter template that Debian packages', async () => {
-    const modules = ['numpy', 'pandas', 'matplotlib', 'PIL', 'aiohttp', 'bs4', 'imageio', 'joblib', 'nltk', 'numba',
-      'openpyxl', 'plotly', 'pytest', 'docx', 'pytz', 'requests', 'skimage', 'sklearn', 'scipy', 'seaborn', 'soundfile',
-      'tornado', 'urllib3', 'xarray', 'xlrd', 'sympy'];
-    const check = await sandbox.runCode(`import importlib\nmissing = []\nfor m in ${JSON.stringify(modules)}:\n    try:\n        importlib.import_module(m)\n    except Exception as e:\n        missing.append(f"{m}: {e}")\nmissing`, { timeoutMs: 180_000 });
+  it("has the Python packages of E2B's code-interpreter template that Debian packages", async () => {
+    const modules = [
+      'numpy',
+      'pandas',
+      'matplotlib',
+      'PIL',
+      'aiohttp',
+      'bs4',
+      'imageio',
+      'joblib',
+      'nltk',
+      'numba',
+      'openpyxl',
+      'plotly',
+      'pytest',
+      'docx',
+      'pytz',
+      'requests',
+      'skimage',
+      'sklearn',
+      'scipy',
+      'seaborn',
+      'soundfile',
+      'tornado',
+      'urllib3',
+      'xarray',
+      'xlrd',
+      'sympy',
+    ];
+    const check = await sandbox.runCode(
+      `import importlib\nmissing = []\nfor m in ${JSON.stringify(modules)}:\n    try:\n        importlib.import_module(m)\n    except Exception as e:\n        missing.append(f"{m}: {e}")\nmissing`,
+      { timeoutMs: 180_000 },
+    );
     assert.equal(check.error, undefined, check.error?.value);
     assert.equal(check.text, '[]');
   });
@@ -136,7 +187,10 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     const charts: [string, string][] = [
       ['line', 'import matplotlib.pyplot as plt\nplt.figure()\nplt.plot([1, 2, 3], [2, 4, 8])\nplt.show()'],
       ['scatter', 'import matplotlib.pyplot as plt\nplt.figure()\nplt.scatter([0, 1, 2], [10, 20, 30])\nplt.show()'],
-      ['log', 'import numpy as np, matplotlib.pyplot as plt\nplt.figure()\nx = np.linspace(0, 10, 11)\nplt.plot(x, np.exp(x))\nplt.yscale("log")\nplt.show()'],
+      [
+        'log',
+        'import numpy as np, matplotlib.pyplot as plt\nplt.figure()\nx = np.linspace(0, 10, 11)\nplt.plot(x, np.exp(x))\nplt.yscale("log")\nplt.show()',
+      ],
     ];
     for (const [kind, code] of charts) {
       const lines = await rawExecute(code);
@@ -154,7 +208,10 @@ describe('code interpreter: Java, PIL images, Python packages, chart floats', ()
     // Integers stay integers (a bar chart's labels, execution counts), and the SDK reads it all.
     const bar = await sandbox.runCode('import matplotlib.pyplot as plt\nplt.figure()\nplt.bar(["a", "b"], [1, 2])\nplt.show()');
     const chart = bar.results[0].chart as unknown as { elements: { value: number }[] };
-    assert.deepEqual(chart.elements.map((e) => e.value), [1, 2]);
+    assert.deepEqual(
+      chart.elements.map((e) => e.value),
+      [1, 2],
+    );
     const counted = (await rawExecute('1')).find((l) => l.includes('number_of_executions'))!;
     assert.match(counted, /"execution_count":\d+[,}]/);
   });

@@ -10,12 +10,21 @@ describe('code interpreter', () => {
   let sandbox: Sandbox;
   let createMs = 0;
   before(async () => {
-    runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'code-interpreter-v1', '--warm-pool', 'base=1,code-interpreter-v1=1']);
+    runtime = await RuntimeProcess.start([
+      '--image',
+      'base',
+      '--image',
+      'code-interpreter-v1',
+      '--warm-pool',
+      'base=1,code-interpreter-v1=1',
+    ]);
     const started = Date.now();
     sandbox = await Sandbox.create({ ...runtime.sdk, envs: { SANDBOX_WIDE: 'from-create', OVERRIDDEN: 'sandbox' } });
     createMs = Date.now() - started;
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('is handed out with the default contexts running, from the code-interpreter-v1 template', async () => {
     const started = Date.now();
@@ -47,7 +56,11 @@ describe('code interpreter', () => {
 
   it('reports an exception with name, value and traceback', async () => {
     const errors: string[] = [];
-    const execution = await sandbox.runCode('def f():\n    return 1 / 0\nf()', { onError: (e) => { errors.push(e.name); } });
+    const execution = await sandbox.runCode('def f():\n    return 1 / 0\nf()', {
+      onError: (e) => {
+        errors.push(e.name);
+      },
+    });
     assert.ok(execution.error);
     assert.equal(execution.error.name, 'ZeroDivisionError');
     assert.equal(execution.error.value, 'division by zero');
@@ -66,11 +79,18 @@ describe('code interpreter', () => {
     const execution = await sandbox.runCode(
       'import sys, time\nfor i in range(3):\n    print(f"out{i}", flush=True)\n    print(f"err{i}", file=sys.stderr, flush=True)\n    time.sleep(0.4)',
       {
-        onStdout: (m) => { seen.push({ stream: 'out', line: m.line, at: Date.now() - started }); },
-        onStderr: (m) => { seen.push({ stream: 'err', line: m.line, at: Date.now() - started }); },
+        onStdout: (m) => {
+          seen.push({ stream: 'out', line: m.line, at: Date.now() - started });
+        },
+        onStderr: (m) => {
+          seen.push({ stream: 'err', line: m.line, at: Date.now() - started });
+        },
       },
     );
-    assert.deepEqual(seen.map((s) => `${s.stream}:${s.line}`), ['out:out0\n', 'err:err0\n', 'out:out1\n', 'err:err1\n', 'out:out2\n', 'err:err2\n']);
+    assert.deepEqual(
+      seen.map((s) => `${s.stream}:${s.line}`),
+      ['out:out0\n', 'err:err0\n', 'out:out1\n', 'err:err1\n', 'out:out2\n', 'err:err2\n'],
+    );
     assert.deepEqual(execution.logs.stdout, ['out0\n', 'out1\n', 'out2\n']);
     assert.deepEqual(execution.logs.stderr, ['err0\n', 'err1\n', 'err2\n']);
     // Printed 0.8 s apart: buffered until the end, they would arrive together.
@@ -94,20 +114,40 @@ plt.show()
     assert.equal(figure.isMainResult, false);
     assert.ok(figure.png && Buffer.from(figure.png, 'base64').subarray(1, 4).toString() === 'PNG', 'a base64 PNG');
     assert.match(figure.text ?? '', /Figure/);
-    const chart = figure.chart as unknown as { type: string; title: string; x_label: string; y_label: string; y_unit: string; x_unit: null; elements: { label: string; value: number; group: string }[] };
+    const chart = figure.chart as unknown as {
+      type: string;
+      title: string;
+      x_label: string;
+      y_label: string;
+      y_unit: string;
+      x_unit: null;
+      elements: { label: string; value: number; group: string }[];
+    };
     assert.equal(chart.type, 'bar');
     assert.equal(chart.title, 'Book Sales');
     assert.equal(chart.x_label, 'Authors');
     assert.equal(chart.y_unit, 'units');
     assert.equal(chart.x_unit, null);
-    assert.deepEqual(chart.elements.map((e) => [e.label, e.value, e.group]), [
-      ['Author A', 100, 'Books Sold'], ['Author B', 200, 'Books Sold'], ['Author C', 300, 'Books Sold'],
-    ]);
+    assert.deepEqual(
+      chart.elements.map((e) => [e.label, e.value, e.group]),
+      [
+        ['Author A', 100, 'Books Sold'],
+        ['Author B', 200, 'Books Sold'],
+        ['Author C', 300, 'Books Sold'],
+      ],
+    );
     // Figures appear without plt.show() too, at the end of the cell.
     const line = await sandbox.runCode('plt.plot([1, 2, 3], [2, 4, 8], label="growth")\nplt.title("Line")');
-    const lineChart = line.results.find((r) => r.chart)?.chart as unknown as { type: string; elements: { label: string; points: number[][] }[] };
+    const lineChart = line.results.find((r) => r.chart)?.chart as unknown as {
+      type: string;
+      elements: { label: string; points: number[][] }[];
+    };
     assert.equal(lineChart.type, 'line');
-    assert.deepEqual(lineChart.elements[0].points, [[1, 2], [2, 4], [3, 8]]);
+    assert.deepEqual(lineChart.elements[0].points, [
+      [1, 2],
+      [2, 4],
+      [3, 8],
+    ]);
   });
 
   it('shows a DataFrame as HTML and data; display() gives extra, non-main results', async () => {
@@ -130,7 +170,9 @@ df
   });
 
   it('runs JavaScript and TypeScript (Deno) with state, top-level await and ESM imports', async () => {
-    const js = await sandbox.runCode('const base = 40; const { join } = await import("node:path"); join("/a", "b")', { language: 'javascript' });
+    const js = await sandbox.runCode('const base = 40; const { join } = await import("node:path"); join("/a", "b")', {
+      language: 'javascript',
+    });
     assert.equal(js.error, undefined, js.error?.value);
     assert.equal(js.text, '/a/b');
     const again = await sandbox.runCode('await new Promise((r) => setTimeout(r, 50)); base + 2', { language: 'js' });
@@ -167,7 +209,10 @@ df
     assert.equal(first.error, undefined, first.error?.value);
     // IRkernel shows values as display data (as with E2B's R kernel), not as the main result.
     assert.equal(first.results[0]?.text, '[1] 42');
-    const env = await sandbox.runCode('cat(Sys.getenv("SANDBOX_WIDE"), Sys.getenv("ONLY_HERE"), getwd())', { language: 'r', envs: { ONLY_HERE: 'r' } });
+    const env = await sandbox.runCode('cat(Sys.getenv("SANDBOX_WIDE"), Sys.getenv("ONLY_HERE"), getwd())', {
+      language: 'r',
+      envs: { ONLY_HERE: 'r' },
+    });
     assert.equal(env.logs.stdout.join(''), 'from-create r /home/user');
     const after = await sandbox.runCode('Sys.getenv("ONLY_HERE", "unset")', { language: 'r' });
     assert.equal(after.results[0]?.text, '[1] "unset"');
@@ -184,7 +229,9 @@ df
     assert.equal(bash.logs.stdout.join(''), 'from-create\n');
 
     // Per execution: visible during the cell, then restored (sandbox value) or removed.
-    const during = await sandbox.runCode('import os; (os.environ["OVERRIDDEN"], os.environ["ONLY_HERE"])', { envs: { OVERRIDDEN: 'execution', ONLY_HERE: 'yes' } });
+    const during = await sandbox.runCode('import os; (os.environ["OVERRIDDEN"], os.environ["ONLY_HERE"])', {
+      envs: { OVERRIDDEN: 'execution', ONLY_HERE: 'yes' },
+    });
     assert.equal(during.text, "('execution', 'yes')");
     const afterwards = await sandbox.runCode('import os; (os.environ["OVERRIDDEN"], os.getenv("ONLY_HERE", "unset"))');
     assert.equal(afterwards.text, "('sandbox', 'unset')");
@@ -258,10 +305,19 @@ df
       body: JSON.stringify({ code: 'print("x")\nimport time\ntime.sleep(7)\n"done"' }),
     });
     assert.equal(res.status, 200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
     const types = lines.map((l) => l.type);
-    assert.deepEqual(types.filter((t) => t !== 'keepalive'), ['number_of_executions', 'stdout', 'result', 'end_of_execution']);
-    assert.ok(types.slice(types.indexOf('stdout'), types.indexOf('result')).includes('keepalive'), `a keepalive during the sleep: ${types}`);
+    assert.deepEqual(
+      types.filter((t) => t !== 'keepalive'),
+      ['number_of_executions', 'stdout', 'result', 'end_of_execution'],
+    );
+    assert.ok(
+      types.slice(types.indexOf('stdout'), types.indexOf('result')).includes('keepalive'),
+      `a keepalive during the sleep: ${types}`,
+    );
     const [count, stdout, result] = ['number_of_executions', 'stdout', 'result'].map((t) => lines.find((l) => l.type === t)!);
     assert.equal(typeof count.execution_count, 'number');
     assert.ok(!Number.isNaN(Date.parse(String(stdout.timestamp))), 'stdout lines carry an ISO timestamp');
@@ -275,12 +331,21 @@ df
     // The others are sent once the slow cell is running: ending before it proves parallelism,
     // ending after it proves queueing.
     let slowRuns!: () => void;
-    const running = new Promise<void>((r) => { slowRuns = r; });
-    const slow = sandbox.runCode('print("running", flush=True)\nimport time; time.sleep(3); "slow"', { onStdout: () => slowRuns() })
-      .then((e) => { order.push(e.text!); });
+    const running = new Promise<void>((r) => {
+      slowRuns = r;
+    });
+    const slow = sandbox
+      .runCode('print("running", flush=True)\nimport time; time.sleep(3); "slow"', { onStdout: () => slowRuns() })
+      .then((e) => {
+        order.push(e.text!);
+      });
     await Promise.race([running, slow]);
-    const queued = sandbox.runCode('"queued"').then((e) => { order.push(e.text!); });
-    const parallel = sandbox.runCode('"parallel"', { context: other }).then((e) => { order.push(e.text!); });
+    const queued = sandbox.runCode('"queued"').then((e) => {
+      order.push(e.text!);
+    });
+    const parallel = sandbox.runCode('"parallel"', { context: other }).then((e) => {
+      order.push(e.text!);
+    });
     await Promise.all([slow, queued, parallel]);
     assert.deepEqual(order, ['parallel', 'slow', 'queued']);
     await sandbox.removeCodeContext(other);
@@ -307,9 +372,17 @@ df
     const doomed = await Sandbox.create(runtime.sdk);
     // Killed once the cell is known to run, so the request is surely in progress.
     let cellRuns!: () => void;
-    const inCell = new Promise<void>((r) => { cellRuns = r; });
-    const running = doomed.runCode('print("running", flush=True)\nimport time; time.sleep(300)', { timeoutMs: 120_000, onStdout: () => cellRuns() });
-    const outcome = running.then(() => 'resolved', (err: Error) => err);
+    const inCell = new Promise<void>((r) => {
+      cellRuns = r;
+    });
+    const running = doomed.runCode('print("running", flush=True)\nimport time; time.sleep(300)', {
+      timeoutMs: 120_000,
+      onStdout: () => cellRuns(),
+    });
+    const outcome = running.then(
+      () => 'resolved',
+      (err: Error) => err,
+    );
     await Promise.race([inCell, outcome]);
     await doomed.kill();
     const result = await outcome;

@@ -12,7 +12,9 @@ describe('commands and PTY', () => {
     runtime = await RuntimeProcess.start();
     sandbox = await Sandbox.create({ ...runtime.sdk, envs: { SANDBOX_WIDE: 'from-create', OVERRIDDEN: 'sandbox' } });
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('runs a command: exit code, stdout, stderr', async () => {
     const ok = await sandbox.commands.run('echo hi; echo oops >&2');
@@ -39,7 +41,7 @@ describe('commands and PTY', () => {
     await assert.rejects(sandbox.commands.run('pwd', { cwd: '/does/not/exist' }));
   });
 
-  it('gives login shells the profile\'s PATH: with sbin for root, without for the user', async () => {
+  it("gives login shells the profile's PATH: with sbin for root, without for the user", async () => {
     const rootPath = (await sandbox.commands.run('echo $PATH', { user: 'root' })).stdout.trim().split(':');
     const userPath = (await sandbox.commands.run('echo $PATH')).stdout.trim().split(':');
     assert.ok(rootPath.includes('/usr/sbin'), rootPath.join(':'));
@@ -59,13 +61,26 @@ describe('commands and PTY', () => {
     const chunks: { stream: string; text: string; at: number }[] = [];
     const started = Date.now();
     await sandbox.commands.run('for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.5; done', {
-      onStdout: (text) => { chunks.push({ stream: "out", text, at: Date.now() - started }); },
-      onStderr: (text) => { chunks.push({ stream: "err", text, at: Date.now() - started }); },
+      onStdout: (text) => {
+        chunks.push({ stream: 'out', text, at: Date.now() - started });
+      },
+      onStderr: (text) => {
+        chunks.push({ stream: 'err', text, at: Date.now() - started });
+      },
     });
     const finished = Date.now() - started;
-    const out = chunks.filter((c) => c.stream === 'out').map((c) => c.text).join('');
+    const out = chunks
+      .filter((c) => c.stream === 'out')
+      .map((c) => c.text)
+      .join('');
     assert.equal(out, 'out1\nout2\nout3\n');
-    assert.equal(chunks.filter((c) => c.stream === 'err').map((c) => c.text).join(''), 'err1\nerr2\nerr3\n');
+    assert.equal(
+      chunks
+        .filter((c) => c.stream === 'err')
+        .map((c) => c.text)
+        .join(''),
+      'err1\nerr2\nerr3\n',
+    );
     const first = chunks.find((c) => c.text.includes('out1'))!;
     // The command runs on for 1.5 s after printing out1: streamed, out1 arrives long before the
     // end (however slow the machine); buffered, it arrives with it.
@@ -82,7 +97,11 @@ describe('commands and PTY', () => {
     await handle.disconnect();
 
     const seen: string[] = [];
-    const again = await sandbox.commands.connect(handle.pid, { onStdout: (t) => { seen.push(t); } });
+    const again = await sandbox.commands.connect(handle.pid, {
+      onStdout: (t) => {
+        seen.push(t);
+      },
+    });
     await waitUntil('the reconnected handle to receive new output', () => seen.join('').includes('tick'));
     assert.equal(await sandbox.commands.kill(handle.pid), true);
     const result = await again.wait().catch((err: CommandExitError) => err);
@@ -103,7 +122,9 @@ describe('commands and PTY', () => {
   it('delivers a command printing 20 MB whole', async () => {
     let received = 0;
     const result = await sandbox.commands.run('head -c 15000000 /dev/urandom | base64 -w 0 | tee /tmp/big | wc -c >&2; cat /tmp/big', {
-      onStdout: (t) => { received += t.length; },
+      onStdout: (t) => {
+        received += t.length;
+      },
     });
     assert.equal(Number(result.stderr.trim()), 20_000_000);
     assert.equal(result.stdout.length, 20_000_000);
@@ -123,11 +144,18 @@ describe('commands and PTY', () => {
   it('opens a PTY: input, colours, resize, kill', async () => {
     const decoder = new TextDecoder();
     let screen = '';
-    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { screen += decoder.decode(data, { stream: true }); } });
+    const pty = await sandbox.pty.create({
+      cols: 80,
+      rows: 24,
+      onData: (data) => {
+        screen += decoder.decode(data, { stream: true });
+      },
+    });
     const waitFor = async (text: string) => {
       const deadline = Date.now() + 15_000;
       while (!screen.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`PTY never showed ${JSON.stringify(text)}; screen: ${JSON.stringify(screen.slice(-500))}`);
+        if (Date.now() > deadline)
+          throw new Error(`PTY never showed ${JSON.stringify(text)}; screen: ${JSON.stringify(screen.slice(-500))}`);
         await sleep(20);
       }
     };
@@ -148,13 +176,31 @@ describe('commands and PTY', () => {
   it('keeps what a terminal wrote while nobody was attached for the next stream, and only that', async () => {
     const decoder = new TextDecoder();
     let first = '';
-    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { first += decoder.decode(data, { stream: true }); } });
-    await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('echo seen-before; sleep 1; echo written-while-away; yes filler | head -c 200000; echo; echo last-line; touch /tmp/pty-away-done\n'));
+    const pty = await sandbox.pty.create({
+      cols: 80,
+      rows: 24,
+      onData: (data) => {
+        first += decoder.decode(data, { stream: true });
+      },
+    });
+    await sandbox.pty.sendInput(
+      pty.pid,
+      new TextEncoder().encode(
+        'echo seen-before; sleep 1; echo written-while-away; yes filler | head -c 200000; echo; echo last-line; touch /tmp/pty-away-done\n',
+      ),
+    );
     await waitUntil('the first stream to see its line', () => first.includes('seen-before\r\n'));
     await pty.disconnect();
-    await waitUntil('the shell to finish writing', async () => (await sandbox.commands.run('test -e /tmp/pty-away-done && echo yes || true')).stdout === 'yes\n');
+    await waitUntil(
+      'the shell to finish writing',
+      async () => (await sandbox.commands.run('test -e /tmp/pty-away-done && echo yes || true')).stdout === 'yes\n',
+    );
     let second = '';
-    const again = await sandbox.pty.connect(pty.pid, { onData: (data) => { second += new TextDecoder().decode(data); } });
+    const again = await sandbox.pty.connect(pty.pid, {
+      onData: (data) => {
+        second += new TextDecoder().decode(data);
+      },
+    });
     await waitUntil('the second stream to get the missed output', () => second.includes('last-line'));
     assert.ok(!second.includes('seen-before'), 'what the first stream saw is not sent again');
     assert.ok(second.length <= 64 * 1024 + 200, `at most the last 64 KiB: ${second.length}`);
@@ -174,7 +220,13 @@ describe('commands and PTY', () => {
     assert.equal(groups[0], groups[1]);
     assert.equal((await sandbox.commands.run('pgrep -x e2b-launcher | wc -l')).stdout, '1\n', 'one new launcher');
     const screen: string[] = [];
-    const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => { screen.push(new TextDecoder().decode(data)); } });
+    const pty = await sandbox.pty.create({
+      cols: 80,
+      rows: 24,
+      onData: (data) => {
+        screen.push(new TextDecoder().decode(data));
+      },
+    });
     await sandbox.pty.sendInput(pty.pid, new TextEncoder().encode('exit 5\n'));
     assert.equal((await pty.wait().catch((err: CommandExitError) => err)).exitCode, 5);
   });

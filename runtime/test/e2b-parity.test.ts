@@ -8,14 +8,21 @@ import { ALL_TRAFFIC, Sandbox, SandboxError, SandboxNotFoundError, TimeoutError 
 import { RuntimeProcess } from './helpers/runtime-process';
 import { waitUntil } from './helpers/wait';
 
-interface LogEntry { timestamp: string; level: string; message: string; fields: Record<string, string> }
+interface LogEntry {
+  timestamp: string;
+  level: string;
+  message: string;
+  fields: Record<string, string>;
+}
 
 /** A GET through the gateway (or the API), answered as status, headers and text. */
 function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
@@ -45,7 +52,9 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     runtime = await RuntimeProcess.start();
     headers = { 'X-API-KEY': runtime.apiKey };
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   async function api<T>(path: string): Promise<{ status: number; body: T }> {
     const res = await fetch(`${runtime.url}${path}`, { headers });
@@ -55,11 +64,17 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
   async function startHostEcho(sandbox: Sandbox, port: number): Promise<void> {
     await sandbox.files.write('/tmp/host_echo.py', HOST_ECHO);
     await sandbox.commands.run(`python3 /tmp/host_echo.py ${port}`, { background: true });
-    await sandbox.commands.run(`for i in $(seq 150); do (echo > /dev/tcp/127.0.0.1/${port}) 2>/dev/null && exit 0; sleep 0.1; done; exit 1`);
+    await sandbox.commands.run(
+      `for i in $(seq 150); do (echo > /dev/tcp/127.0.0.1/${port}) 2>/dev/null && exit 0; sleep 0.1; done; exit 1`,
+    );
   }
 
   /** process.Process/Start as a raw Connect stream with Connect-Timeout-Ms: its frames, in order. */
-  async function startOverConnect(sandbox: Sandbox, cmd: string, timeoutMs: number): Promise<{ flags: number; message: Record<string, unknown> }[]> {
+  async function startOverConnect(
+    sandbox: Sandbox,
+    cmd: string,
+    timeoutMs: number,
+  ): Promise<{ flags: number; message: Record<string, unknown> }[]> {
     const request = Buffer.from(JSON.stringify({ process: { cmd: '/bin/bash', args: ['-l', '-c', cmd] } }));
     const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), request]);
     envelope.writeUInt32BE(request.length, 1);
@@ -87,7 +102,7 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     return frames;
   }
 
-  it('ends a command whose timeoutMs passes with the SDK\'s TimeoutError, and kills it', async () => {
+  it("ends a command whose timeoutMs passes with the SDK's TimeoutError, and kills it", async () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     try {
       await assert.rejects(sandbox.commands.run('echo started; sleep 30; echo never', { timeoutMs: 1500 }), TimeoutError);
@@ -97,7 +112,10 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
       // stream ends with deadline_exceeded, never with an end event for the killed process.
       const frames = await startOverConnect(sandbox, 'sleep 32', 1200);
       assert.ok('start' in (frames[0].message.event as object), JSON.stringify(frames));
-      assert.ok(frames.every((f) => !('end' in ((f.message.event ?? {}) as object))), JSON.stringify(frames));
+      assert.ok(
+        frames.every((f) => !('end' in ((f.message.event ?? {}) as object))),
+        JSON.stringify(frames),
+      );
       const last = frames[frames.length - 1];
       assert.equal(last.flags, 2);
       assert.equal((last.message.error as { code: string }).code, 'deadline_exceeded');
@@ -126,10 +144,15 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     }
   });
 
-  it('updates a sandbox\'s network settings, reports them in getInfo and records the update', async () => {
+  it("updates a sandbox's network settings, reports them in getInfo and records the update", async () => {
     const sandbox = await Sandbox.create({
       ...runtime.sdk,
-      network: { allowOut: ['1.1.1.1'], denyOut: [ALL_TRAFFIC], maskRequestHost: 'app.internal:${PORT}', egressProxy: { address: 'Proxy.Example.com:1080', username: 'u', password: 'p' } },
+      network: {
+        allowOut: ['1.1.1.1'],
+        denyOut: [ALL_TRAFFIC],
+        maskRequestHost: 'app.internal:${PORT}',
+        egressProxy: { address: 'Proxy.Example.com:1080', username: 'u', password: 'p' },
+      },
     });
     try {
       const created = await sandbox.getInfo();
@@ -150,9 +173,15 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
       assert.equal(closed.allowInternetAccess, false);
       assert.equal(closed.network?.allowOut, undefined);
 
-      const events = await api<{ type: string; eventData: { network_egress?: Record<string, string[]> } | null }[]>(`/events/sandboxes/${sandbox.sandboxId}?orderAsc=true&limit=100`);
+      const events = await api<{ type: string; eventData: { network_egress?: Record<string, string[]> } | null }[]>(
+        `/events/sandboxes/${sandbox.sandboxId}?orderAsc=true&limit=100`,
+      );
       const egress = events.body.filter((e) => e.type === 'sandbox.lifecycle.updated').map((e) => e.eventData?.network_egress);
-      assert.deepEqual(egress[0], { allowed_cidrs: ['8.8.8.8/32'], denied_cidrs: [ALL_TRAFFIC, '10.0.0.0/8'], allowed_domains: ['example.com', '*.example.org'] });
+      assert.deepEqual(egress[0], {
+        allowed_cidrs: ['8.8.8.8/32'],
+        denied_cidrs: [ALL_TRAFFIC, '10.0.0.0/8'],
+        allowed_domains: ['example.com', '*.example.org'],
+      });
     } finally {
       await sandbox.kill();
     }
@@ -162,7 +191,10 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, network: { allowOut: ['1.1.1.1'] } });
     try {
       const refused = async (network: Parameters<Sandbox['updateNetwork']>[0], message: RegExp) => {
-        const err = await sandbox.updateNetwork(network).then(() => undefined, (e: unknown) => e);
+        const err = await sandbox.updateNetwork(network).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof SandboxError, `refused: ${JSON.stringify(network)}`);
         assert.equal((err as SandboxError & { statusCode?: number }).statusCode, 400);
         assert.match((err as Error).message, message);
@@ -177,7 +209,10 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
 
       await assert.rejects(Sandbox.updateNetwork('aaaaaaaaaaaaaaaaaaaa', { allowOut: ['1.1.1.1'] }, runtime.sdk), SandboxNotFoundError);
       assert.equal(await sandbox.pause(), true);
-      const paused = await sandbox.updateNetwork({ allowOut: ['1.1.1.1'] }).then(() => undefined, (e: unknown) => e);
+      const paused = await sandbox.updateNetwork({ allowOut: ['1.1.1.1'] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(paused instanceof SandboxError);
       assert.equal((paused as SandboxError & { statusCode?: number }).statusCode, 409);
     } finally {
@@ -188,12 +223,18 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
   it('refuses a create with bad network settings before any sandbox exists', async () => {
     const before = (await Sandbox.list(runtime.sdk).nextItems()).length;
     await assert.rejects(Sandbox.create({ ...runtime.sdk, network: { denyOut: ['not-a-cidr'] } }), /400: invalid denied CIDR not-a-cidr/);
-    await assert.rejects(Sandbox.create({ ...runtime.sdk, network: { maskRequestHost: 'bad host/path' } }), /400: mask request host is not valid/);
-    await assert.rejects(Sandbox.create({ ...runtime.sdk, network: { maskRequestHost: 'höst.example' } }), /400: mask request host 'höst.example' is not ASCII/);
+    await assert.rejects(
+      Sandbox.create({ ...runtime.sdk, network: { maskRequestHost: 'bad host/path' } }),
+      /400: mask request host is not valid/,
+    );
+    await assert.rejects(
+      Sandbox.create({ ...runtime.sdk, network: { maskRequestHost: 'höst.example' } }),
+      /400: mask request host 'höst.example' is not ASCII/,
+    );
     assert.equal((await Sandbox.list(runtime.sdk).nextItems()).length, before);
   });
 
-  it('answers traffic for a killed sandbox as E2B\'s gateway does', async () => {
+  it("answers traffic for a killed sandbox as E2B's gateway does", async () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.kill();
     const reply = await get(`${runtime.url}/`, { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '8000' });
@@ -223,7 +264,7 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
     }
   });
 
-  it('serves logs in E2B\'s structured form, filtered and paged as upstream, also after the kill', async () => {
+  it("serves logs in E2B's structured form, filtered and paged as upstream, also after the kill", async () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.commands.run('echo logged-for-search');
     await sandbox.commands.run('echo error: it failed');
@@ -242,7 +283,11 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
       assert.equal(line.sandboxID, id);
     });
     const times = v1.body.logEntries.map((e) => Date.parse(e.timestamp));
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'v1 is oldest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'v1 is oldest first',
+    );
     const created = v1.body.logEntries.find((e) => e.message === 'sandbox created')!;
     assert.equal(created.fields.logger, 'lifecycle');
 
@@ -251,23 +296,37 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
 
     const v2 = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs`);
     const v2Times = v2.body.logs.map((e) => Date.parse(e.timestamp));
-    assert.deepEqual(v2Times, [...v2Times].sort((a, b) => b - a), 'v2 is newest first by default');
+    assert.deepEqual(
+      v2Times,
+      [...v2Times].sort((a, b) => b - a),
+      'v2 is newest first by default',
+    );
     const forward = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?direction=forward&cursor=${Date.parse(created.timestamp)}`);
     assert.ok(forward.body.logs.some((e) => e.message === 'sandbox created'));
-    assert.ok(forward.body.logs.every((e) => Date.parse(e.timestamp) >= Date.parse(created.timestamp)), 'forward starts at the cursor');
+    assert.ok(
+      forward.body.logs.every((e) => Date.parse(e.timestamp) >= Date.parse(created.timestamp)),
+      'forward starts at the cursor',
+    );
     assert.equal((await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?limit=1`)).body.logs.length, 1);
 
     const searched = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?search=logged-for-search`);
     assert.ok(searched.body.logs.length >= 1);
     assert.ok(searched.body.logs.every((e) => e.message.includes('logged-for-search')));
-    assert.equal((await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?search=LOGGED-FOR-SEARCH`)).body.logs.length, 0, 'search is case-sensitive');
+    assert.equal(
+      (await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?search=LOGGED-FOR-SEARCH`)).body.logs.length,
+      0,
+      'search is case-sensitive',
+    );
 
     const info = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?level=info`);
     assert.ok(info.body.logs.some((e) => e.message === 'sandbox created'));
     const errors = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?level=error`);
-    assert.ok(errors.body.logs.every((e) => e.level === 'error'), 'level is a minimum');
+    assert.ok(
+      errors.body.logs.every((e) => e.level === 'error'),
+      'level is a minimum',
+    );
     const quoted = info.body.logs.filter((e) => e.message.includes('echo error: it failed'));
-    assert.ok(quoted.length > 0 && quoted.every((e) => e.level === 'info'), 'a command\'s words do not make its line an error');
+    assert.ok(quoted.length > 0 && quoted.every((e) => e.level === 'info'), "a command's words do not make its line an error");
 
     for (const bad of ['direction=sideways', 'level=fatal', 'limit=5000', 'cursor=-1']) {
       assert.equal((await fetch(`${runtime.url}/v2/sandboxes/${id}/logs?${bad}`, { headers })).status, 400, bad);
@@ -275,8 +334,11 @@ describe('E2B parity: commands, environment, network, gateway, logs', () => {
 
     await sandbox.kill();
     const afterKill = await api<{ logs: LogEntry[] }>(`/v2/sandboxes/${id}/logs?direction=forward`);
-    assert.equal(afterKill.status, 200, 'a killed sandbox\'s logs stay readable');
-    assert.deepEqual(afterKill.body.logs.map((e) => e.message), ['sandbox created', 'sandbox killed']);
+    assert.equal(afterKill.status, 200, "a killed sandbox's logs stay readable");
+    assert.deepEqual(
+      afterKill.body.logs.map((e) => e.message),
+      ['sandbox created', 'sandbox killed'],
+    );
     assert.equal((await fetch(`${runtime.url}/v2/sandboxes/aaaaaaaaaaaaaaaaaaaa/logs`, { headers })).status, 404);
   });
 });

@@ -57,12 +57,16 @@ describe('files and filesystem', () => {
     sandboxHeaders = { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '49983' };
     envdHeaders = { ...sandboxHeaders, 'X-Access-Token': accessToken };
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   /** The agent's RSS and peak RSS in kB; `resetPeak` first lowers the peak to the current RSS. */
   async function agentMemory(resetPeak = false): Promise<{ rss: number; peak: number }> {
     const proc = "/proc/$(pgrep -xf '/opt/e2b/node /opt/e2b/agent.js')";
-    const out = await sandbox.commands.run(`${resetPeak ? `echo 5 > ${proc}/clear_refs; ` : ''}grep -E 'VmRSS|VmHWM' ${proc}/status`, { user: 'root' });
+    const out = await sandbox.commands.run(`${resetPeak ? `echo 5 > ${proc}/clear_refs; ` : ''}grep -E 'VmRSS|VmHWM' ${proc}/status`, {
+      user: 'root',
+    });
     const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(out.stdout)?.[1]);
     return { rss: kb('VmRSS'), peak: kb('VmHWM') };
   }
@@ -102,7 +106,10 @@ describe('files and filesystem', () => {
       { path: '/home/user/multi/deep/b.txt', data: new Blob(['B']) },
       { path: 'multi/c.txt', data: 'C' },
     ]);
-    assert.deepEqual(many.map((f) => f.path), ['/home/user/multi/a.txt', '/home/user/multi/deep/b.txt', '/home/user/multi/c.txt']);
+    assert.deepEqual(
+      many.map((f) => f.path),
+      ['/home/user/multi/a.txt', '/home/user/multi/deep/b.txt', '/home/user/multi/c.txt'],
+    );
     assert.equal(await sandbox.files.read('/home/user/multi/deep/b.txt'), 'B');
     // gzip upload (octet-stream with Content-Encoding) and gzip download.
     await sandbox.files.write('gz.txt', 'zipped '.repeat(1000), { gzip: true });
@@ -112,17 +119,36 @@ describe('files and filesystem', () => {
   });
 
   it('lists with depth, tells existence, reports entry details', async () => {
-    await sandbox.commands.run('mkdir -p /home/user/tree/sub/subsub && echo 1 > /home/user/tree/one && echo 22 > /home/user/tree/sub/two && touch /home/user/tree/sub/subsub/three && chmod 640 /home/user/tree/one && ln -s /home/user/tree/sub /home/user/tree/link');
+    await sandbox.commands.run(
+      'mkdir -p /home/user/tree/sub/subsub && echo 1 > /home/user/tree/one && echo 22 > /home/user/tree/sub/two && touch /home/user/tree/sub/subsub/three && chmod 640 /home/user/tree/one && ln -s /home/user/tree/sub /home/user/tree/link',
+    );
     const top = await sandbox.files.list('/home/user/tree');
-    assert.deepEqual(top.map((e) => [e.name, e.type]), [['link', FileType.DIR], ['one', FileType.FILE], ['sub', FileType.DIR]]);
+    assert.deepEqual(
+      top.map((e) => [e.name, e.type]),
+      [
+        ['link', FileType.DIR],
+        ['one', FileType.FILE],
+        ['sub', FileType.DIR],
+      ],
+    );
     const deep = await sandbox.files.list('/home/user/tree', { depth: 3 });
-    assert.deepEqual(deep.map((e) => e.path), [
-      '/home/user/tree/link', '/home/user/tree/one', '/home/user/tree/sub', '/home/user/tree/sub/subsub',
-      '/home/user/tree/sub/subsub/three', '/home/user/tree/sub/two',
-    ]);
+    assert.deepEqual(
+      deep.map((e) => e.path),
+      [
+        '/home/user/tree/link',
+        '/home/user/tree/one',
+        '/home/user/tree/sub',
+        '/home/user/tree/sub/subsub',
+        '/home/user/tree/sub/subsub/three',
+        '/home/user/tree/sub/two',
+      ],
+    );
     // Listing through a symlink keeps the requested prefix.
     const viaLink = await sandbox.files.list('/home/user/tree/link');
-    assert.deepEqual(viaLink.map((e) => e.path), ['/home/user/tree/link/subsub', '/home/user/tree/link/two']);
+    assert.deepEqual(
+      viaLink.map((e) => e.path),
+      ['/home/user/tree/link/subsub', '/home/user/tree/link/two'],
+    );
     await assert.rejects(sandbox.files.list('/home/user/tree/one'), InvalidArgumentError);
     await assert.rejects(sandbox.files.list('/home/user/nope'), FileNotFoundError);
 
@@ -138,7 +164,10 @@ describe('files and filesystem', () => {
     assert.equal(one.permissions, '-rw-r-----');
     assert.equal(one.owner, 'user');
     assert.equal(one.group, 'user');
-    assert.ok(one.modifiedTime instanceof Date && Math.abs(one.modifiedTime.getTime() - Date.now()) < 60_000, `modifiedTime ${one.modifiedTime}`);
+    assert.ok(
+      one.modifiedTime instanceof Date && Math.abs(one.modifiedTime.getTime() - Date.now()) < 60_000,
+      `modifiedTime ${one.modifiedTime}`,
+    );
     assert.equal(one.symlinkTarget, undefined);
 
     const dir = await sandbox.files.getInfo('/home/user/tree/sub');
@@ -181,17 +210,26 @@ describe('files and filesystem', () => {
     await assert.rejects(sandbox.files.getInfo('/home/user/bad\0name'), InvalidArgumentError);
   });
 
-  it('makes what the user writes theirs, and what root writes root\'s', async () => {
+  it("makes what the user writes theirs, and what root writes root's", async () => {
     await sandbox.files.write('/home/user/owned/by/user.txt', 'u');
     await sandbox.files.write('/tmp/owned/by/root.txt', 'r', { user: 'root' });
     await sandbox.files.write('/tmp/shared-by-user.txt', 'u2');
     const owners = await sandbox.commands.run(
       'stat -c "%U:%G %n" /home/user/owned /home/user/owned/by /home/user/owned/by/user.txt /tmp/owned /tmp/owned/by /tmp/owned/by/root.txt /tmp/shared-by-user.txt',
     );
-    assert.equal(owners.stdout, [
-      'user:user /home/user/owned', 'user:user /home/user/owned/by', 'user:user /home/user/owned/by/user.txt',
-      'root:root /tmp/owned', 'root:root /tmp/owned/by', 'root:root /tmp/owned/by/root.txt', 'user:user /tmp/shared-by-user.txt', '',
-    ].join('\n'));
+    assert.equal(
+      owners.stdout,
+      [
+        'user:user /home/user/owned',
+        'user:user /home/user/owned/by',
+        'user:user /home/user/owned/by/user.txt',
+        'root:root /tmp/owned',
+        'root:root /tmp/owned/by',
+        'root:root /tmp/owned/by/root.txt',
+        'user:user /tmp/shared-by-user.txt',
+        '',
+      ].join('\n'),
+    );
     // Overwriting hands an existing root file to the writer.
     await sandbox.files.write('/tmp/owned/by/root.txt', 'now mine');
     assert.equal((await sandbox.files.getInfo('/tmp/owned/by/root.txt')).owner, 'user');
@@ -368,7 +406,11 @@ describe('files and filesystem', () => {
     const hostname = await sandbox.files.read('/home/user/etc-link/hostname');
     assert.equal(hostname, 'e2b.local\n');
     let hostHostname = '';
-    try { hostHostname = readFileSync('/etc/hostname', 'utf8'); } catch { /* no file on the host */ }
+    try {
+      hostHostname = readFileSync('/etc/hostname', 'utf8');
+    } catch {
+      /* no file on the host */
+    }
     assert.notEqual(hostname, hostHostname);
     const info = await sandbox.files.getInfo('/home/user/etc-link');
     assert.equal(info.symlinkTarget, '/etc');
@@ -394,8 +436,16 @@ describe('files and filesystem', () => {
   it('watches a directory: created files arrive with their entry; recursion only when asked', async () => {
     await sandbox.files.makeDir('/home/user/watched');
     const events: FilesystemEvent[] = [];
-    const handle = await sandbox.files.watchDir('/home/user/watched', (e) => { events.push(e); }, { includeEntry: true });
-    await sandbox.commands.run('echo hi > /home/user/watched/a.txt && mkdir -p /home/user/watched/sub && echo x > /home/user/watched/sub/nested.txt && rm /home/user/watched/a.txt');
+    const handle = await sandbox.files.watchDir(
+      '/home/user/watched',
+      (e) => {
+        events.push(e);
+      },
+      { includeEntry: true },
+    );
+    await sandbox.commands.run(
+      'echo hi > /home/user/watched/a.txt && mkdir -p /home/user/watched/sub && echo x > /home/user/watched/sub/nested.txt && rm /home/user/watched/a.txt',
+    );
     await waitFor(() => events.some((e) => e.type === FilesystemEventType.REMOVE && e.name === 'a.txt'), 'the remove event');
     await handle.stop();
     const created = events.find((e) => e.type === FilesystemEventType.CREATE && e.name === 'a.txt');
@@ -411,10 +461,21 @@ describe('files and filesystem', () => {
     assert.equal(events.find((e) => e.type === FilesystemEventType.REMOVE)?.entry, undefined);
 
     const deep: FilesystemEvent[] = [];
-    const recursive = await sandbox.files.watchDir('/home/user/watched', (e) => { deep.push(e); }, { recursive: true, includeEntry: true });
-    await sandbox.commands.run('mkdir -p /home/user/watched/new/inner && echo deep > /home/user/watched/new/inner/file.txt && echo more >> /home/user/watched/sub/nested.txt && chmod 600 /home/user/watched/sub/nested.txt');
+    const recursive = await sandbox.files.watchDir(
+      '/home/user/watched',
+      (e) => {
+        deep.push(e);
+      },
+      { recursive: true, includeEntry: true },
+    );
+    await sandbox.commands.run(
+      'mkdir -p /home/user/watched/new/inner && echo deep > /home/user/watched/new/inner/file.txt && echo more >> /home/user/watched/sub/nested.txt && chmod 600 /home/user/watched/sub/nested.txt',
+    );
     await waitFor(() => deep.some((e) => e.type === FilesystemEventType.CHMOD && e.name === 'sub/nested.txt'), 'the chmod event');
-    await waitFor(() => deep.some((e) => e.name === 'new/inner/file.txt' && e.type === FilesystemEventType.CREATE), 'the file in the new directory');
+    await waitFor(
+      () => deep.some((e) => e.name === 'new/inner/file.txt' && e.type === FilesystemEventType.CREATE),
+      'the file in the new directory',
+    );
     await recursive.stop();
     assert.ok(deep.some((e) => e.type === FilesystemEventType.CREATE && e.name === 'new'));
     assert.ok(deep.some((e) => e.type === FilesystemEventType.CREATE && e.name === 'new/inner'));
@@ -422,13 +483,24 @@ describe('files and filesystem', () => {
     const fileEvent = deep.find((e) => e.name === 'new/inner/file.txt' && e.entry);
     assert.equal(fileEvent?.entry?.path, '/home/user/watched/new/inner/file.txt');
 
-    await assert.rejects(sandbox.files.watchDir('/home/user/not-there', () => {}), FileNotFoundError);
-    await assert.rejects(sandbox.files.watchDir('/home/user/hello.txt', () => {}), InvalidArgumentError);
+    await assert.rejects(
+      sandbox.files.watchDir('/home/user/not-there', () => {}),
+      FileNotFoundError,
+    );
+    await assert.rejects(
+      sandbox.files.watchDir('/home/user/hello.txt', () => {}),
+      InvalidArgumentError,
+    );
   });
 
   it('ends a watch at its timeout, with keepalives while idle', async () => {
     let exitError = null as Error | undefined | null;
-    await sandbox.files.watchDir('/home/user', () => {}, { timeoutMs: 1500, onExit: (err) => { exitError = err; } });
+    await sandbox.files.watchDir('/home/user', () => {}, {
+      timeoutMs: 1500,
+      onExit: (err) => {
+        exitError = err;
+      },
+    });
     await waitFor(() => exitError !== null, 'the watch to end');
     assert.ok(exitError instanceof Error, 'a timed-out watch ends with an error');
 
@@ -438,7 +510,13 @@ describe('files and filesystem', () => {
     envelope.writeUInt32BE(request.length, 1);
     const res = await fetch(`${runtime.url}/filesystem.Filesystem/WatchDir`, {
       method: 'POST',
-      headers: { ...envdHeaders, 'Content-Type': 'application/connect+json', 'Connect-Protocol-Version': '1', 'Connect-Timeout-Ms': '2600', 'Keepalive-Ping-Interval': '1' },
+      headers: {
+        ...envdHeaders,
+        'Content-Type': 'application/connect+json',
+        'Connect-Protocol-Version': '1',
+        'Connect-Timeout-Ms': '2600',
+        'Keepalive-Ping-Interval': '1',
+      },
       body: envelope,
     });
     assert.equal(res.status, 200);
@@ -481,8 +559,14 @@ describe('files and filesystem', () => {
       events = events.concat((polled.json.events ?? []) as { name: string; type: string }[]);
       await sleep(100);
     }
-    assert.ok(events.some((e) => e.name === 'd' && e.type === 'EVENT_TYPE_CREATE'), JSON.stringify(events));
-    assert.ok(events.some((e) => e.name === 'd/f' && e.type === 'EVENT_TYPE_CREATE'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.name === 'd' && e.type === 'EVENT_TYPE_CREATE'),
+      JSON.stringify(events),
+    );
+    assert.ok(
+      events.some((e) => e.name === 'd/f' && e.type === 'EVENT_TYPE_CREATE'),
+      JSON.stringify(events),
+    );
     const drained = await rpc('GetWatcherEvents', { watcherId });
     assert.deepEqual(drained.json.events ?? [], [], 'events are handed out once');
     assert.equal((await rpc('RemoveWatcher', { watcherId })).status, 200);

@@ -12,11 +12,21 @@ import { waitUntil } from './helpers/wait';
 
 describe('fork', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(['--warm-pool', '0']); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start(['--warm-pool', '0']);
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   const sandboxDirs = () => readdirSync(join(runtime.dataDir, 'sandboxes'));
-  const layers = () => { try { return readdirSync(join(runtime.dataDir, 'snapshots', 'layers')); } catch { return []; } };
+  const layers = () => {
+    try {
+      return readdirSync(join(runtime.dataDir, 'snapshots', 'layers'));
+    } catch {
+      return [];
+    }
+  };
 
   it('starts count sandboxes with the same files and settings; the source runs on', async () => {
     const source = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000, metadata: { branch: 'main' }, envs: { GREETING: 'hello' } });
@@ -65,7 +75,9 @@ describe('fork', () => {
   it('keeps the volumes mounted and the network settings of the source', async () => {
     const volume = await Volume.create('fork-shared', runtime.sdk);
     const source = await Sandbox.create({
-      ...runtime.sdk, timeoutMs: 120_000, volumeMounts: { '/mnt/shared': volume },
+      ...runtime.sdk,
+      timeoutMs: 120_000,
+      volumeMounts: { '/mnt/shared': volume },
       network: { denyOut: ['10.0.0.0/8'], maskRequestHost: 'app.internal:${PORT}' },
     });
     await source.files.write('/mnt/shared/from-source', 'one');
@@ -83,13 +95,25 @@ describe('fork', () => {
 
   it('refuses bad counts, killed, unknown and paused sandboxes, leaving nothing behind', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
-    await assert.rejects(sandbox.fork({ count: 0 }), (err: unknown) => err instanceof SandboxError && /400: Count must be at least 1/.test((err as Error).message));
-    await assert.rejects(sandbox.fork({ count: 101 }), (err: unknown) => err instanceof SandboxError && /400: Count cannot be greater than 100/.test((err as Error).message));
-    await assert.rejects(sandbox.fork({ count: 1.5 }), (err: unknown) => err instanceof SandboxError && /400: Count must be an integer/.test((err as Error).message));
+    await assert.rejects(
+      sandbox.fork({ count: 0 }),
+      (err: unknown) => err instanceof SandboxError && /400: Count must be at least 1/.test((err as Error).message),
+    );
+    await assert.rejects(
+      sandbox.fork({ count: 101 }),
+      (err: unknown) => err instanceof SandboxError && /400: Count cannot be greater than 100/.test((err as Error).message),
+    );
+    await assert.rejects(
+      sandbox.fork({ count: 1.5 }),
+      (err: unknown) => err instanceof SandboxError && /400: Count must be an integer/.test((err as Error).message),
+    );
     await assert.rejects(Sandbox.fork('nosuchsandbox0000000', runtime.sdk), NotFoundError);
 
     await sandbox.pause();
-    await assert.rejects(sandbox.fork(), (err: unknown) => err instanceof SandboxError && /409: .*paused and cannot be forked; resume it first/.test((err as Error).message));
+    await assert.rejects(
+      sandbox.fork(),
+      (err: unknown) => err instanceof SandboxError && /409: .*paused and cannot be forked; resume it first/.test((err as Error).message),
+    );
     await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
 
     await sandbox.kill();
@@ -107,13 +131,17 @@ describe('fork with a warm pool', () => {
     runtime = await RuntimeProcess.start(['--warm-pool', 'base=1']);
     await runtime.waitForOutput('warm pool: 1 base sandbox(es) ready', 0);
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('starts forks and sandboxes from snapshots fresh, leaving the pooled sandbox for plain creates', async () => {
     const mark = runtime.output.length;
     const source = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
     await runtime.waitForOutput('warm pool: 1 base sandbox(es) ready', mark);
-    const pooled = crunContainers(runtime.dataDir).map((n) => n.replace(/^e2b-/, '')).filter((id) => id !== source.sandboxId);
+    const pooled = crunContainers(runtime.dataDir)
+      .map((n) => n.replace(/^e2b-/, ''))
+      .filter((id) => id !== source.sandboxId);
     assert.equal(pooled.length, 1);
     await source.files.write('/home/user/mine.txt', 'only in the source');
 

@@ -5,7 +5,12 @@ import { IncomingHttpHeaders, request } from 'node:http';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 
-interface Reply { status: number; headers: IncomingHttpHeaders; body: string; chunksAt: number[] }
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  chunksAt: number[];
+}
 
 function call(url: string, headers: Record<string, string>, method = 'GET', body?: string[]): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -13,7 +18,10 @@ function call(url: string, headers: Record<string, string>, method = 'GET', body
     const req = request(url, { method, headers }, (res) => {
       const chunks: string[] = [];
       const chunksAt: number[] = [];
-      res.on('data', (c: Buffer) => { chunks.push(c.toString()); chunksAt.push(Date.now() - started); });
+      res.on('data', (c: Buffer) => {
+        chunks.push(c.toString());
+        chunksAt.push(Date.now() - started);
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.join(''), chunksAt }));
     });
     req.on('error', reject);
@@ -53,15 +61,19 @@ describe('sandbox gateway', () => {
     await sandbox.commands.run('for i in $(seq 150); do (echo > /dev/tcp/127.0.0.1/8000) 2>/dev/null && exit 0; sleep 0.1; done; exit 1');
     headers = { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '8000' };
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('routes by sandbox headers, streaming a chunked request and response', async () => {
     const reply = await call(`${runtime.url}/upload?x=1`, headers, 'POST', ['a'.repeat(1000), 'b'.repeat(2000)]);
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'got 3000 /upload?x=1 done');
     // Half the server's 800 ms pause: a buffering gateway would deliver both parts together.
-    assert.ok(reply.chunksAt.length >= 2 && reply.chunksAt[reply.chunksAt.length - 1] - reply.chunksAt[0] >= 400,
-      `the first part was flushed before the second (${reply.chunksAt})`);
+    assert.ok(
+      reply.chunksAt.length >= 2 && reply.chunksAt[reply.chunksAt.length - 1] - reply.chunksAt[0] >= 400,
+      `the first part was flushed before the second (${reply.chunksAt})`,
+    );
   });
 
   it('routes by host name <port>-<sandboxId>.<domain>', async () => {
@@ -77,7 +89,10 @@ describe('sandbox gateway', () => {
       const req = request(`${runtime.url}/ws`, { headers: { ...headers, Connection: 'Upgrade', Upgrade: 'echo' } });
       req.on('upgrade', (res, socket) => {
         assert.equal(res.statusCode, 101);
-        socket.once('data', (data: Buffer) => { resolve(data.toString()); socket.destroy(); });
+        socket.once('data', (data: Buffer) => {
+          resolve(data.toString());
+          socket.destroy();
+        });
         socket.write('ping through the tunnel');
       });
       req.on('error', reject);
@@ -86,7 +101,7 @@ describe('sandbox gateway', () => {
     assert.equal(echoed, 'ping through the tunnel');
   });
 
-  it('answers 502 with E2B\'s body for an unknown sandbox or a closed port', async () => {
+  it("answers 502 with E2B's body for an unknown sandbox or a closed port", async () => {
     const unknown = await call(`${runtime.url}/`, { 'E2b-Sandbox-Id': 'aaaaaaaaaaaaaaaaaaaa', 'E2b-Sandbox-Port': '8000' });
     assert.equal(unknown.status, 502);
     const body = JSON.parse(unknown.body);
@@ -106,7 +121,9 @@ describe('sandbox gateway', () => {
       await sandbox.commands.run(`python3 -m http.server ${port} --bind ${address}`, { background: true });
     }
     // Until each one listens (state 0A in the kernel's socket tables).
-    const listening = Object.keys(binds).map((p) => `grep -q ':${Number(p).toString(16).toUpperCase()} [0-9A-F]*:0000 0A' /proc/net/tcp /proc/net/tcp6`).join(' && ');
+    const listening = Object.keys(binds)
+      .map((p) => `grep -q ':${Number(p).toString(16).toUpperCase()} [0-9A-F]*:0000 0A' /proc/net/tcp /proc/net/tcp6`)
+      .join(' && ');
     await sandbox.commands.run(`for i in $(seq 150); do ${listening} && exit 0; sleep 0.1; done; exit 1`);
     const status = async (port: string) => (await call(`${runtime.url}/`, { ...headers, 'E2b-Sandbox-Port': port })).status;
     assert.equal(await status('8124'), 200);
@@ -140,7 +157,11 @@ describe('sandbox gateway', () => {
       const reply = await call(`${runtime.url}/`, { ...headers, 'E2b-Sandbox-Port': '8999', ...(accept ? { Accept: accept } : {}) });
       assert.equal(reply.status, 502);
       assert.equal(reply.headers['content-type'], 'application/json', `Accept: ${accept}`);
-      assert.deepEqual(JSON.parse(reply.body), { sandboxId: sandbox.sandboxId, message: 'nothing is listening on port 8999 in the sandbox', code: 502 });
+      assert.deepEqual(JSON.parse(reply.body), {
+        sandboxId: sandbox.sandboxId,
+        message: 'nothing is listening on port 8999 in the sandbox',
+        code: 502,
+      });
     }
   });
 
@@ -158,7 +179,11 @@ describe('sandbox gateway', () => {
     const paused = await Sandbox.create(runtime.sdk);
     try {
       assert.equal(await Sandbox.pause(paused.sandboxId, runtime.sdk), true);
-      const page = await call(`${runtime.url}/`, { 'E2b-Sandbox-Id': paused.sandboxId, 'E2b-Sandbox-Port': '8000', Accept: BROWSER_ACCEPT });
+      const page = await call(`${runtime.url}/`, {
+        'E2b-Sandbox-Id': paused.sandboxId,
+        'E2b-Sandbox-Port': '8000',
+        Accept: BROWSER_ACCEPT,
+      });
       assert.equal(page.status, 502);
       assert.match(page.body, /<title>This sandbox is paused<\/title>/);
       assert.match(page.body, /resume the sandbox/);
@@ -169,7 +194,9 @@ describe('sandbox gateway', () => {
   });
 
   it('keeps envd internals away from public traffic', async () => {
-    const init = await call(`${runtime.url}/init`, { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '49983' }, 'POST', ['{"accessToken":"x"}']);
+    const init = await call(`${runtime.url}/init`, { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '49983' }, 'POST', [
+      '{"accessToken":"x"}',
+    ]);
     assert.equal(init.status, 403);
     assert.equal((await sandbox.commands.run('echo still mine')).stdout, 'still mine\n');
   });

@@ -11,7 +11,11 @@ import { waitUntil } from './helpers/wait';
 
 function readCgroupFile(sandboxId: string, file: string): string | undefined {
   for (const dir of sandboxCgroupDirs(sandboxId)) {
-    try { return readFileSync(join(dir, file), 'utf8').trim(); } catch { /* other hierarchy */ }
+    try {
+      return readFileSync(join(dir, file), 'utf8').trim();
+    } catch {
+      /* other hierarchy */
+    }
   }
   return undefined;
 }
@@ -24,12 +28,16 @@ describe('sandbox isolation', () => {
     runtime = await RuntimeProcess.start();
     sandbox = await Sandbox.create(runtime.sdk);
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('runs sandbox root as an unprivileged host uid', async () => {
     await sandbox.commands.run('sleep 600', { user: 'root', background: true });
     // Short-lived processes may exit between listing and reading: judge those still there.
-    const uids = sandboxHostPids(sandbox.sandboxId).map((pid) => [pid, hostUidOf(pid)] as const).filter(([, uid]) => uid !== undefined);
+    const uids = sandboxHostPids(sandbox.sandboxId)
+      .map((pid) => [pid, hostUidOf(pid)] as const)
+      .filter(([, uid]) => uid !== undefined);
     assert.ok(uids.length >= 2, 'the host sees the sandbox processes in its cgroup');
     for (const [pid, uid] of uids) assert.ok(uid! >= 100000, `host pid ${pid} runs as uid ${uid}`);
   });
@@ -42,21 +50,28 @@ describe('sandbox isolation', () => {
     const quota = Number(read('cpu.cfs_quota_us') ?? read('cpu.max')?.split(' ')[0]);
     const hostCpus = availableParallelism();
     assert.ok(quota <= 200000, `at most the 2 CPUs asked for: ${quota}`);
-    assert.ok(quota < hostCpus * 100000 && quota >= (Math.min(2, hostCpus) - 0.5) * 100000, `some headroom on a ${hostCpus}-CPU host, no more: ${quota}`);
+    assert.ok(
+      quota < hostCpus * 100000 && quota >= (Math.min(2, hostCpus) - 0.5) * 100000,
+      `some headroom on a ${hostCpus}-CPU host, no more: ${quota}`,
+    );
   });
 
-  it('holds a fork bomb inside its sandbox: capped pids, throttled CPU, a neighbour that still runs, and a clean kill', { timeout: 120_000 }, async () => {
-    const [bomb, neighbour] = await Promise.all([Sandbox.create(runtime.sdk), Sandbox.create(runtime.sdk)]);
-    await bomb.commands.run('bash -c ":(){ :|:& };:"', { background: true });
-    const throttled = () => Number(/nr_throttled (\d+)/.exec(readCgroupFile(bomb.sandboxId, 'cpu.stat') ?? '')?.[1] ?? 0);
-    await waitUntil('the bomb to reach its pids limit', () => Number(readCgroupFile(bomb.sandboxId, 'pids.current')) >= 4000, 60_000, 50);
-    await waitUntil('the CPU quota to throttle the bomb', () => throttled() > 0, 60_000);
-    for (let i = 0; i < 5; i++) assert.equal((await neighbour.commands.run(`echo neighbour ${i}`)).stdout, `neighbour ${i}\n`);
-    assert.equal(await bomb.kill(), true);
-    assert.deepEqual(sandboxCgroupDirs(bomb.sandboxId), [], 'every process of the bomb is gone with its cgroups');
-    assert.equal((await neighbour.commands.run('echo still here')).stdout, 'still here\n');
-    await neighbour.kill();
-  });
+  it(
+    'holds a fork bomb inside its sandbox: capped pids, throttled CPU, a neighbour that still runs, and a clean kill',
+    { timeout: 120_000 },
+    async () => {
+      const [bomb, neighbour] = await Promise.all([Sandbox.create(runtime.sdk), Sandbox.create(runtime.sdk)]);
+      await bomb.commands.run('bash -c ":(){ :|:& };:"', { background: true });
+      const throttled = () => Number(/nr_throttled (\d+)/.exec(readCgroupFile(bomb.sandboxId, 'cpu.stat') ?? '')?.[1] ?? 0);
+      await waitUntil('the bomb to reach its pids limit', () => Number(readCgroupFile(bomb.sandboxId, 'pids.current')) >= 4000, 60_000, 50);
+      await waitUntil('the CPU quota to throttle the bomb', () => throttled() > 0, 60_000);
+      for (let i = 0; i < 5; i++) assert.equal((await neighbour.commands.run(`echo neighbour ${i}`)).stdout, `neighbour ${i}\n`);
+      assert.equal(await bomb.kill(), true);
+      assert.deepEqual(sandboxCgroupDirs(bomb.sandboxId), [], 'every process of the bomb is gone with its cgroups');
+      assert.equal((await neighbour.commands.run('echo still here')).stdout, 'still here\n');
+      await neighbour.kill();
+    },
+  );
 
   it('kills a process that exceeds the memory limit, and the sandbox survives', async () => {
     const result = await asRoot('python3 -c "x = bytearray(1536 * 1024 * 1024); x[::4096] = b\'1\' * len(x[::4096])"');

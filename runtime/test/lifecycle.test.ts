@@ -7,19 +7,30 @@ import { waitUntil } from './helpers/wait';
 
 describe('sandbox lifecycle', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start();
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   /** A sandbox's lifecycle events, oldest first, from E2B's events API (the SDK has no call for it). */
   async function eventTypes(sandboxId: string): Promise<string[]> {
-    const res = await fetch(`${runtime.url}/events/sandboxes/${sandboxId}?orderAsc=true&limit=100`, { headers: { 'X-API-KEY': runtime.apiKey } });
+    const res = await fetch(`${runtime.url}/events/sandboxes/${sandboxId}?orderAsc=true&limit=100`, {
+      headers: { 'X-API-KEY': runtime.apiKey },
+    });
     assert.equal(res.status, 200);
     return ((await res.json()) as { type: string }[]).map((e) => e.type);
   }
 
   it('creates a sandbox with metadata, env vars and timeout, and reports it', async () => {
     const before = Date.now();
-    const sandbox = await Sandbox.create({ ...runtime.sdk, metadata: { user: '42', purpose: 'test' }, envs: { GREETING: 'hello' }, timeoutMs: 120_000 });
+    const sandbox = await Sandbox.create({
+      ...runtime.sdk,
+      metadata: { user: '42', purpose: 'test' },
+      envs: { GREETING: 'hello' },
+      timeoutMs: 120_000,
+    });
     assert.match(sandbox.sandboxId, /^[a-z0-9]{20}$/);
     const info = await sandbox.getInfo();
     assert.equal(info.sandboxId, sandbox.sandboxId);
@@ -35,7 +46,9 @@ describe('sandbox lifecycle', () => {
 
   it('lists with metadata and state filters and pages through long lists', async () => {
     const tag = `run-${Date.now()}`;
-    const created = await Promise.all([0, 1, 2, 3, 4].map((i) => Sandbox.create({ ...runtime.sdk, metadata: { tag, index: String(i), odd: String(i % 2) } })));
+    const created = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) => Sandbox.create({ ...runtime.sdk, metadata: { tag, index: String(i), odd: String(i % 2) } })),
+    );
     try {
       const paginator = Sandbox.list({ ...runtime.sdk, limit: 2, query: { metadata: { tag } } });
       const seen: SandboxInfo[] = [];
@@ -98,9 +111,21 @@ describe('sandbox lifecycle', () => {
     // The timeout counts from the start of create: 5 s leave room for a slow create to be seen running.
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 5_000 });
     assert.equal(await sandbox.isRunning(), true);
-    await waitUntil('the timeout to kill it', () => sandbox.getInfo().then(() => false, (err) => err instanceof NotFoundError), 20_000);
+    await waitUntil(
+      'the timeout to kill it',
+      () =>
+        sandbox.getInfo().then(
+          () => false,
+          (err) => err instanceof NotFoundError,
+        ),
+      20_000,
+    );
     assert.equal(await sandbox.isRunning(), false);
-    assert.deepEqual(await eventTypes(sandbox.sandboxId), ['sandbox.lifecycle.created', 'sandbox.lifecycle.killed'], 'a timeout kill is a killed event too');
+    assert.deepEqual(
+      await eventTypes(sandbox.sandboxId),
+      ['sandbox.lifecycle.created', 'sandbox.lifecycle.killed'],
+      'a timeout kill is a killed event too',
+    );
   });
 
   it('refuses a wrong or missing API key with AuthenticationError', async () => {
@@ -133,12 +158,23 @@ describe('sandbox lifecycle', () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.commands.run('echo logged-command');
     const headers = { 'X-API-KEY': runtime.apiKey };
-    const v2 = (await (await fetch(`${runtime.url}/v2/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as { logs: { message: string; level: string }[] };
+    const v2 = (await (await fetch(`${runtime.url}/v2/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as {
+      logs: { message: string; level: string }[];
+    };
     const messages = v2.logs.map((l) => l.message);
     assert.ok(messages.includes('sandbox created'), messages.join('\n'));
-    assert.ok(messages.some((m) => /process \d+ started: \/bin\/bash -l -c echo logged-command/.test(m)), messages.join('\n'));
-    assert.ok(messages.some((m) => /process \d+ ended: exit status 0/.test(m)), messages.join('\n'));
-    const v1 = (await (await fetch(`${runtime.url}/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as { logs: { line: string }[]; logEntries: unknown[] };
+    assert.ok(
+      messages.some((m) => /process \d+ started: \/bin\/bash -l -c echo logged-command/.test(m)),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => /process \d+ ended: exit status 0/.test(m)),
+      messages.join('\n'),
+    );
+    const v1 = (await (await fetch(`${runtime.url}/sandboxes/${sandbox.sandboxId}/logs`, { headers })).json()) as {
+      logs: { line: string }[];
+      logEntries: unknown[];
+    };
     assert.equal(v1.logs.length, v1.logEntries.length);
     assert.equal((await fetch(`${runtime.url}/v2/sandboxes/aaaaaaaaaaaaaaaaaaaa/logs`, { headers })).status, 404);
     await sandbox.kill();

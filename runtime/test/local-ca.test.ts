@@ -21,7 +21,10 @@ async function clientVerdict(ca: string, key: string, cert: string, servername: 
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   try {
     return await new Promise<string | undefined>((resolve) => {
-      const socket: TLSSocket = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername, ca }, () => { socket.destroy(); resolve(undefined); });
+      const socket: TLSSocket = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername, ca }, () => {
+        socket.destroy();
+        resolve(undefined);
+      });
       socket.on('error', (err: NodeJS.ErrnoException) => resolve(`${err.code}: ${err.message}`));
     });
   } finally {
@@ -36,8 +39,24 @@ function signWithCa(dir: string, san: string, days = 30): { key: string; cert: s
   writeFileSync(extFile, `subjectAltName = ${san}\nextendedKeyUsage = serverAuth\n`);
   execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', keyFile]);
   const csr = execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', '/CN=other'], { stdio: 'pipe' });
-  const cert = execFileSync('openssl', ['x509', '-req', '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-set_serial', '7',
-    '-days', String(days), '-extfile', extFile], { input: csr, stdio: 'pipe' }).toString();
+  const cert = execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-CA',
+      join(dir, 'ca.crt'),
+      '-CAkey',
+      join(dir, 'ca.key'),
+      '-set_serial',
+      '7',
+      '-days',
+      String(days),
+      '-extfile',
+      extFile,
+    ],
+    { input: csr, stdio: 'pipe' },
+  ).toString();
   const key = readFileSync(keyFile, 'utf8');
   rmSync(keyFile);
   rmSync(extFile);
@@ -46,7 +65,9 @@ function signWithCa(dir: string, san: string, days = 30): { key: string; cert: s
 
 describe('local CA', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'e2b-local-ca-test-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'e2b-local-ca-test-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('takes the host of the domain, refusing what is not a DNS name', () => {
@@ -72,11 +93,14 @@ describe('local CA', () => {
     assert.ok(server.checkIssued(ca) && server.verify(ca.publicKey));
     assert.equal(server.subjectAltName, 'DNS:e2b.localhost, DNS:*.e2b.localhost');
     const text = execFileSync('openssl', ['x509', '-in', tls.caCertFile, '-noout', '-text']).toString();
-    assert.match(text, /Name Constraints: critical\s+Permitted:\s+DNS:e2b\.localhost\s+Excluded:\s+IP:0\.0\.0\.0\/0\.0\.0\.0\s+IP:0:0:0:0:0:0:0:0\/0:0:0:0:0:0:0:0/);
+    assert.match(
+      text,
+      /Name Constraints: critical\s+Permitted:\s+DNS:e2b\.localhost\s+Excluded:\s+IP:0\.0\.0\.0\/0\.0\.0\.0\s+IP:0:0:0:0:0:0:0:0\/0:0:0:0:0:0:0:0/,
+    );
     const caPem = readFileSync(tls.caCertFile, 'utf8');
     assert.equal(await clientVerdict(caPem, tls.key, tls.cert, '8000-abc.e2b.localhost'), undefined);
     assert.equal(await clientVerdict(caPem, tls.key, tls.cert, 'e2b.localhost'), undefined);
-    assert.match(await clientVerdict(caPem, tls.key, tls.cert, '8000-abc.other.localhost') ?? '', /^ERR_TLS_CERT_ALTNAME_INVALID/);
+    assert.match((await clientVerdict(caPem, tls.key, tls.cert, '8000-abc.other.localhost')) ?? '', /^ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it('the bundle is the system CAs followed by ours', () => {
@@ -92,9 +116,9 @@ describe('local CA', () => {
   it('even with its key, the CA vouches for no other name and no IP address', async () => {
     const caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
     const foreign = signWithCa(dir, 'DNS:example.com');
-    assert.match(await clientVerdict(caPem, foreign.key, foreign.cert, 'example.com') ?? '', /permitted subtree violation/);
+    assert.match((await clientVerdict(caPem, foreign.key, foreign.cert, 'example.com')) ?? '', /permitted subtree violation/);
     const ip = signWithCa(dir, 'DNS:x.e2b.localhost,IP:127.0.0.1');
-    assert.match(await clientVerdict(caPem, ip.key, ip.cert, 'x.e2b.localhost') ?? '', /excluded subtree violation/);
+    assert.match((await clientVerdict(caPem, ip.key, ip.cert, 'x.e2b.localhost')) ?? '', /excluded subtree violation/);
   });
 
   it('keeps the CA and certificate across starts', () => {
@@ -124,7 +148,10 @@ describe('local CA', () => {
     assert.notEqual(fingerprint(tls.caCertFile), new X509Certificate(old).fingerprint256);
     assert.equal(new X509Certificate(tls.cert).subjectAltName, 'DNS:sandboxes.example.test, DNS:*.sandboxes.example.test');
     // Clients that still trust the old CA do not accept the new certificate.
-    assert.match(await clientVerdict(old, tls.key, tls.cert, '8000-abc.sandboxes.example.test') ?? '', /^UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    assert.match(
+      (await clientVerdict(old, tls.key, tls.cert, '8000-abc.sandboxes.example.test')) ?? '',
+      /^UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+    );
   });
 
   it('makes a new CA when its key became readable by others', () => {

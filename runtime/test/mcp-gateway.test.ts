@@ -9,7 +9,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { RuntimeProcess } from './helpers/runtime-process';
 
-interface TextContent { type: string; text?: string }
+interface TextContent {
+  type: string;
+  text?: string;
+}
 
 describe('MCP gateway', () => {
   let runtime: RuntimeProcess;
@@ -23,9 +26,11 @@ describe('MCP gateway', () => {
     runtime = await RuntimeProcess.start(['--image', 'base', '--image', 'mcp-gateway']);
     sandbox = await Sandbox.create({ ...runtime.sdk, mcp: { filesystem: { paths: ['/home/user'] }, memory: {} } });
     client = new Client({ name: 'e2b-local-test', version: '0.0.1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), {
-      requestInit: { headers: { ...routing(), Authorization: `Bearer ${await sandbox.getMcpToken()}` } },
-    }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), {
+        requestInit: { headers: { ...routing(), Authorization: `Bearer ${await sandbox.getMcpToken()}` } },
+      }),
+    );
   });
   after(async () => {
     await client?.close().catch(() => undefined);
@@ -75,7 +80,9 @@ describe('MCP gateway', () => {
 
   it('refuses requests without the token (401)', async () => {
     const body = JSON.stringify({
-      jsonrpc: '2.0', id: 1, method: 'initialize',
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
     });
     const headers = { ...routing(), 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
@@ -84,7 +91,9 @@ describe('MCP gateway', () => {
     const wrong = await fetch(`${runtime.url}/mcp`, { method: 'POST', headers: { ...headers, Authorization: 'Bearer wrong' }, body });
     assert.equal(wrong.status, 401);
     const unauthorized = new Client({ name: 'no-token', version: '0.0.1' });
-    await assert.rejects(unauthorized.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), { requestInit: { headers: routing() } })));
+    await assert.rejects(
+      unauthorized.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), { requestInit: { headers: routing() } })),
+    );
     await unauthorized.close().catch(() => undefined);
   });
 
@@ -110,33 +119,48 @@ describe('MCP gateway', () => {
     });
     const ghClient = new Client({ name: 'e2b-local-test', version: '0.0.1' });
     try {
-      await ghClient.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), {
-        requestInit: { headers: { 'E2b-Sandbox-Id': other.sandboxId, 'E2b-Sandbox-Port': '50005', Authorization: `Bearer ${await other.getMcpToken()}` } },
-      }));
+      await ghClient.connect(
+        new StreamableHTTPClientTransport(new URL(`${runtime.url}/mcp`), {
+          requestInit: {
+            headers: {
+              'E2b-Sandbox-Id': other.sandboxId,
+              'E2b-Sandbox-Port': '50005',
+              Authorization: `Bearer ${await other.getMcpToken()}`,
+            },
+          },
+        }),
+      );
       const names = (await ghClient.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('github_e2b-local_memory-copy_create_entities'), names.join(', '));
-      await ghClient.callTool({ name: 'github_e2b-local_memory-copy_create_entities', arguments: { entities: [{ name: 'gh', entityType: 't', observations: ['x'] }] } });
+      await ghClient.callTool({
+        name: 'github_e2b-local_memory-copy_create_entities',
+        arguments: { entities: [{ name: 'gh', entityType: 't', observations: ['x'] }] },
+      });
       assert.match(await other.files.read('/tmp/gh-memory.jsonl', { user: 'root' }), /"name":"gh"/);
     } finally {
       await ghClient.close().catch(() => undefined);
       await other.kill();
     }
     await assert.rejects(
-      Sandbox.create({ ...runtime.sdk, mcp: { 'github/e2b-local/broken': { installCmd: 'echo cannot-install >&2; exit 3', runCmd: 'true' } } }),
-      (err: unknown) => err instanceof SandboxError && /failed to start: install command failed \(exit 3\): cannot-install/.test(err.message),
+      Sandbox.create({
+        ...runtime.sdk,
+        mcp: { 'github/e2b-local/broken': { installCmd: 'echo cannot-install >&2; exit 3', runCmd: 'true' } },
+      }),
+      (err: unknown) =>
+        err instanceof SandboxError && /failed to start: install command failed \(exit 3\): cannot-install/.test(err.message),
     );
   });
 
   it('an unknown server name fails Sandbox.create with SandboxError and leaves no sandbox behind', async () => {
     const before = (await Sandbox.list(runtime.sdk).nextItems()).map((s) => s.sandboxId).sort();
-    await assert.rejects(
-      Sandbox.create({ ...runtime.sdk, mcp: { notAServer: {} } as never }),
-      (err: unknown) => {
-        assert.ok(err instanceof SandboxError, `SandboxError, got ${String(err)}`);
-        assert.match((err as Error).message, /Failed to start MCP gateway: .*unknown MCP server: "notAServer".*supported: filesystem, memory/s);
-        return true;
-      },
-    );
+    await assert.rejects(Sandbox.create({ ...runtime.sdk, mcp: { notAServer: {} } as never }), (err: unknown) => {
+      assert.ok(err instanceof SandboxError, `SandboxError, got ${String(err)}`);
+      assert.match(
+        (err as Error).message,
+        /Failed to start MCP gateway: .*unknown MCP server: "notAServer".*supported: filesystem, memory/s,
+      );
+      return true;
+    });
     const afterList = (await Sandbox.list(runtime.sdk).nextItems()).map((s) => s.sandboxId).sort();
     assert.deepEqual(afterList, before);
   });

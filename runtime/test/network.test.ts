@@ -31,7 +31,9 @@ function gatewayOf(ip: string): string {
 
 /** Exit code 0 and the body, or the failure: what a `curl` in the sandbox got. */
 async function fetchFrom(sandbox: Sandbox, url: string): Promise<{ ok: boolean; out: string }> {
-  const result = await sandbox.commands.run(`curl -sS -k -m 3 ${url}`).catch((err) => err as { exitCode: number; stdout: string; stderr: string });
+  const result = await sandbox.commands
+    .run(`curl -sS -k -m 3 ${url}`)
+    .catch((err) => err as { exitCode: number; stdout: string; stderr: string });
   return { ok: result.exitCode === 0, out: `${result.stdout}${result.stderr}` };
 }
 
@@ -41,15 +43,21 @@ async function reaches(sandbox: Sandbox, url: string): Promise<boolean> {
 }
 
 function hostTraces(): string {
-  const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).split('\n').filter((l) => /^e2b[vu]/.test(l));
-  const rules = execFileSync('ip', ['rule'], { encoding: 'utf8' }).split('\n').filter((l) => /10\.229\./.test(l));
+  const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => /^e2b[vu]/.test(l));
+  const rules = execFileSync('ip', ['rule'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => /10\.229\./.test(l));
   return [...links, ...rules].join('\n');
 }
 
 /** Whether the nftables table of the runtime with this data dir exists (named as the runtime names it). */
 function hasRuleTable(dataDir: string): boolean {
   const name = `e2b_${createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 8)}`;
-  return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).split('\n').some((l) => l.trim() === `table inet ${name}`);
+  return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })
+    .split('\n')
+    .some((l) => l.trim() === `table inet ${name}`);
 }
 
 describe('sandbox network (egress through a test uplink)', () => {
@@ -124,7 +132,11 @@ describe('sandbox network (egress through a test uplink)', () => {
       assert.equal(spoofed.ok && spoofed.out.startsWith('test-host'), false, 'a denied name at its address');
       const other = await fetchFrom(sandbox, `-H 'Host: ${TEST_NAMES.one}' http://${TEST_HOSTS.two}/`);
       assert.ok(other.ok, other.out);
-      assert.match(other.out, new RegExp(`at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`), 'the proxy connects to what the allowed name resolves to');
+      assert.match(
+        other.out,
+        new RegExp(`at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`),
+        'the proxy connects to what the allowed name resolves to',
+      );
     } finally {
       await sandbox.kill();
     }
@@ -137,8 +149,14 @@ describe('sandbox network (egress through a test uplink)', () => {
     let server: Server | undefined;
     try {
       server = createServer((_req, res) => res.end('test-host: a service of the host itself\n'));
-      await new Promise<void>((r, j) => { server!.once('error', j); server!.listen(80, HOST_ALIAS_ADDRESS, () => r()); });
-      const sandbox = await Sandbox.create({ ...runtime.sdk, network: { denyOut: [ALL_TRAFFIC], allowOut: [TEST_NAMES.host, TEST_NAMES.one] } });
+      await new Promise<void>((r, j) => {
+        server!.once('error', j);
+        server!.listen(80, HOST_ALIAS_ADDRESS, () => r());
+      });
+      const sandbox = await Sandbox.create({
+        ...runtime.sdk,
+        network: { denyOut: [ALL_TRAFFIC], allowOut: [TEST_NAMES.host, TEST_NAMES.one] },
+      });
       try {
         assert.ok(await reaches(sandbox, `http://${TEST_NAMES.one}/`), 'the proxy works for an allowed name elsewhere');
         const got = await fetchFrom(sandbox, `http://${TEST_NAMES.host}/`);
@@ -177,7 +195,13 @@ describe('sandbox network (egress through a test uplink)', () => {
       await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk });
       assert.ok(await reaches(sandbox, `http://${TEST_HOSTS.one}/`), 'after a pause with memory');
       await sandbox.pause({ keepMemory: false });
-      assert.deepEqual(hostTraces().split('\n').filter((l) => l.startsWith('e2bv')), [], 'a files-only pause leaves no sandbox link');
+      assert.deepEqual(
+        hostTraces()
+          .split('\n')
+          .filter((l) => l.startsWith('e2bv')),
+        [],
+        'a files-only pause leaves no sandbox link',
+      );
       await Sandbox.connect(sandbox.sandboxId, { ...runtime.sdk });
       assert.ok(await reaches(sandbox, `http://${TEST_NAMES.one}/`), 'after booting again');
       assert.equal(await reaches(sandbox, `http://${TEST_HOSTS.two}/`), false, 'still denied');
@@ -197,9 +221,14 @@ describe('sandbox network (egress through a test uplink)', () => {
       const gateway = gatewayOf(proberIp);
       assert.match(targetIp, /^10\.229\./);
       // The server starts in the background: ask until it answers.
-      const up = await target.commands.run('for i in $(seq 100); do curl -s -m 1 -o /dev/null -w %{http_code} http://127.0.0.1:8000/ && break; sleep 0.1; done');
+      const up = await target.commands.run(
+        'for i in $(seq 100); do curl -s -m 1 -o /dev/null -w %{http_code} http://127.0.0.1:8000/ && break; sleep 0.1; done',
+      );
       assert.match(up.stdout, /200/, 'the server is up');
-      const hostIps = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).split('\n').map((l) => /inet (\S+)\//.exec(l)?.[1]).filter((ip): ip is string => !!ip && !ip.startsWith('127.'));
+      const hostIps = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => /inet (\S+)\//.exec(l)?.[1])
+        .filter((ip): ip is string => !!ip && !ip.startsWith('127.'));
       const urls = [
         `http://${targetIp}:8000/`,
         `http://${gateway}:${hostServicePort}/`,
@@ -214,9 +243,21 @@ describe('sandbox network (egress through a test uplink)', () => {
       }
       // Sandboxes lack CAP_NET_RAW, but were one to forge another sandbox's source address (sent here
       // from the host into its netns, with every capability), the host drops it.
-      const pid = JSON.parse(execFileSync('crun', ['--root', `${runtime.dataDir}/crun`, 'state', `e2b-${prober.sandboxId}`], { encoding: 'utf8' })).pid as number;
+      const pid = JSON.parse(
+        execFileSync('crun', ['--root', `${runtime.dataDir}/crun`, 'state', `e2b-${prober.sandboxId}`], { encoding: 'utf8' }),
+      ).pid as number;
       const tag = Date.now().toString(36);
-      const sendRaw = (src: string, payload: string) => execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'python3', '-c', SEND_RAW_UDP, src, TEST_HOSTS.one, String(TEST_UDP_PORT), payload]);
+      const sendRaw = (src: string, payload: string) =>
+        execFileSync('nsenter', [
+          `--net=/proc/${pid}/ns/net`,
+          'python3',
+          '-c',
+          SEND_RAW_UDP,
+          src,
+          TEST_HOSTS.one,
+          String(TEST_UDP_PORT),
+          payload,
+        ]);
       sendRaw(targetIp, `spoofed-${tag}`);
       sendRaw(proberIp, `genuine-${tag}`);
       await waitUntil('the genuine datagram to arrive', () => netns.log.includes(`udp genuine-${tag}`), 5000);
@@ -226,18 +267,25 @@ describe('sandbox network (egress through a test uplink)', () => {
     }
   });
 
-  it('gives a template build\'s RUN steps the same egress: they reach the test host by name', async () => {
+  it("gives a template build's RUN steps the same egress: they reach the test host by name", async () => {
     const name = `net-build-${Date.now().toString(36)}`;
-    await Template.build(Template().fromTemplate('base').runCmd(`curl -sS -m 5 http://${TEST_NAMES.one}/fetched > /tmp/fetched.txt`), name, { ...runtime.sdk, cpuCount: 1, memoryMB: 512 });
+    await Template.build(
+      Template().fromTemplate('base').runCmd(`curl -sS -m 5 http://${TEST_NAMES.one}/fetched > /tmp/fetched.txt`),
+      name,
+      { ...runtime.sdk, cpuCount: 1, memoryMB: 512 },
+    );
     const sandbox = await Sandbox.create(name, { ...runtime.sdk });
     try {
-      assert.match(await sandbox.files.read('/tmp/fetched.txt'), new RegExp(`^test-host ${TEST_NAMES.one.replace(/\./g, '\\.')} at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`));
+      assert.match(
+        await sandbox.files.read('/tmp/fetched.txt'),
+        new RegExp(`^test-host ${TEST_NAMES.one.replace(/\./g, '\\.')} at ${TEST_HOSTS.one.replace(/\./g, '\\.')}`),
+      );
     } finally {
       await sandbox.kill();
     }
   });
 
-  it('hands out a pooled sandbox under the caller\'s rules (a second runtime on the same uplink namespace)', async () => {
+  it("hands out a pooled sandbox under the caller's rules (a second runtime on the same uplink namespace)", async () => {
     const pooling = await RuntimeProcess.start([...netns.uplinkArg, '--warm-pool', 'base=1']);
     try {
       await pooling.waitForOutput('warm pool: 1 base sandbox(es) ready', 0);
@@ -247,7 +295,7 @@ describe('sandbox network (egress through a test uplink)', () => {
       assert.equal(await reaches(closed, `http://${TEST_HOSTS.one}/`), false, 'the pooled sandbox handed out with internet off');
       assert.ok(await reaches(open, `http://${TEST_NAMES.one}/`), 'the next one, with the defaults');
       const onFirst = await Sandbox.create({ ...runtime.sdk });
-      assert.ok(await reaches(onFirst, `http://${TEST_HOSTS.two}/`), 'the first runtime\'s sandboxes still reach out');
+      assert.ok(await reaches(onFirst, `http://${TEST_HOSTS.two}/`), "the first runtime's sandboxes still reach out");
       await Promise.all([closed.kill(), open.kill(), onFirst.kill()]);
     } finally {
       await pooling.dispose();
@@ -273,8 +321,25 @@ describe('sandbox network (egress through a test uplink)', () => {
   it('refuses an uplink it cannot use, saying what to do, and leaves no table behind', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'e2b-runtime-test-'));
     try {
-      const up = (uplink: string) => spawnSync(process.execPath, [resolve(__dirname, '../dist/cli.js'), 'up', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-        '--images-dir', SHARED_IMAGES_DIR, '--warm-pool', '0', '--uplink', uplink], { encoding: 'utf8', timeout: 60_000 });
+      const up = (uplink: string) =>
+        spawnSync(
+          process.execPath,
+          [
+            resolve(__dirname, '../dist/cli.js'),
+            'up',
+            '--listen',
+            '127.0.0.1:0',
+            '--data-dir',
+            dataDir,
+            '--images-dir',
+            SHARED_IMAGES_DIR,
+            '--warm-pool',
+            '0',
+            '--uplink',
+            uplink,
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        );
       const bogus = up('wifi');
       assert.equal(bogus.status, 1);
       assert.match(bogus.stderr, /--uplink: "wifi" is not one of host, none, netns:<name>/);
@@ -294,7 +359,10 @@ describe('sandbox network (egress through a test uplink)', () => {
     await sandboxes[0].kill();
     await runtime.crash();
     await runtime.launch();
-    assert.ok(await reaches(await Sandbox.connect(sandboxes[1].sandboxId, { ...runtime.sdk }), `http://${TEST_HOSTS.one}/`), 'an adopted sandbox still reaches out');
+    assert.ok(
+      await reaches(await Sandbox.connect(sandboxes[1].sandboxId, { ...runtime.sdk }), `http://${TEST_HOSTS.one}/`),
+      'an adopted sandbox still reaches out',
+    );
     await sandboxes[1].kill();
     await runtime.stop();
     assert.equal(hostTraces(), linksBefore, 'no veth or ip rule is left');

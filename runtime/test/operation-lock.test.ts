@@ -9,7 +9,10 @@ import { OperationLock } from '../src/sandbox/operation-lock';
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -17,12 +20,20 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; r
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
 describe('operation lock', () => {
-  it('runs one sandbox\'s operations one at a time, in order, with their results', async () => {
+  it("runs one sandbox's operations one at a time, in order, with their results", async () => {
     const lock = new OperationLock();
     const log: string[] = [];
     const first = deferred();
-    const a = lock.run('s1', async () => { log.push('a starts'); await first.promise; log.push('a ends'); return 'A'; });
-    const b = lock.run('s1', async () => { log.push('b starts'); return 'B'; });
+    const a = lock.run('s1', async () => {
+      log.push('a starts');
+      await first.promise;
+      log.push('a ends');
+      return 'A';
+    });
+    const b = lock.run('s1', async () => {
+      log.push('b starts');
+      return 'B';
+    });
     await settle();
     assert.deepEqual(log, ['a starts'], 'b waits while a runs');
     first.resolve();
@@ -32,7 +43,9 @@ describe('operation lock', () => {
 
   it('passes a failure to its caller and then runs the next operation', async () => {
     const lock = new OperationLock();
-    const failing = lock.run('s1', async () => { throw new Error('boom'); });
+    const failing = lock.run('s1', async () => {
+      throw new Error('boom');
+    });
     const next = lock.run('s1', async () => 'ran');
     await assert.rejects(failing, /boom/);
     assert.equal(await next, 'ran');

@@ -21,16 +21,28 @@ const REMEMBERER = [
 
 function cpuUsageNs(sandboxId: string): number {
   for (const dir of sandboxCgroupDirs(sandboxId)) {
-    try { return Number(readFileSync(`${dir}/cpuacct.usage`, 'utf8')); } catch { /* other hierarchy */ }
-    try { return Number(/usage_usec (\d+)/.exec(readFileSync(`${dir}/cpu.stat`, 'utf8'))![1]) * 1000; } catch { /* other hierarchy */ }
+    try {
+      return Number(readFileSync(`${dir}/cpuacct.usage`, 'utf8'));
+    } catch {
+      /* other hierarchy */
+    }
+    try {
+      return Number(/usage_usec (\d+)/.exec(readFileSync(`${dir}/cpu.stat`, 'utf8'))![1]) * 1000;
+    } catch {
+      /* other hierarchy */
+    }
   }
   throw new Error('no cpu accounting found');
 }
 
 describe('pause and resume', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start();
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('keeps files, memory and running processes, and uses no CPU while paused', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
@@ -114,7 +126,11 @@ describe('pause and resume', () => {
     assert.equal(await sandbox.pause({ keepMemory: false }), true);
     assert.equal((await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state, 'paused');
     assert.deepEqual(sandboxHostPids(sandbox.sandboxId), [], 'no process of it is left on the host');
-    assert.deepEqual(crunContainers(runtime.dataDir).filter((c) => c.includes(sandbox.sandboxId)), [], 'nor its container');
+    assert.deepEqual(
+      crunContainers(runtime.dataDir).filter((c) => c.includes(sandbox.sandboxId)),
+      [],
+      'nor its container',
+    );
     assert.deepEqual(mountsUnder(join(runtime.dataDir, 'sandboxes', sandbox.sandboxId)), [], 'nor its mounts');
     assert.equal(await Sandbox.pause(sandbox.sandboxId, runtime.sdk), false, 'already paused');
 
@@ -129,7 +145,9 @@ describe('pause and resume', () => {
 
   it('runs the template start command again when a filesystem-only pause resumes', async () => {
     // base has no start command: one built on it with a start command shows every boot.
-    const template = Template().fromTemplate('base').setStartCmd('echo started >> /home/user/starts.log; sleep infinity', 'test -f /home/user/starts.log');
+    const template = Template()
+      .fromTemplate('base')
+      .setStartCmd('echo started >> /home/user/starts.log; sleep infinity', 'test -f /home/user/starts.log');
     await Template.build(template, 'fs-pause-start', { ...runtime.sdk });
     const sandbox = await Sandbox.create('fs-pause-start', { ...runtime.sdk, timeoutMs: 120_000 });
     assert.equal(await sandbox.files.read('/home/user/starts.log'), 'started\n');
@@ -156,11 +174,21 @@ describe('pause and resume', () => {
 
   it('auto-pauses without memory with onTimeout {action: pause, keepMemory: false}', async () => {
     await assert.rejects(
-      fetch(`${runtime.url}/sandboxes`, { method: 'POST', headers: { 'X-API-KEY': runtime.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ templateID: 'base', autoPause: true, autoPauseMemory: false, autoResume: { enabled: true } }) })
-        .then(async (r) => { if (r.status !== 400) throw new Error(`status ${r.status}`); throw new Error(((await r.json()) as { message: string }).message); }),
+      fetch(`${runtime.url}/sandboxes`, {
+        method: 'POST',
+        headers: { 'X-API-KEY': runtime.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ templateID: 'base', autoPause: true, autoPauseMemory: false, autoResume: { enabled: true } }),
+      }).then(async (r) => {
+        if (r.status !== 400) throw new Error(`status ${r.status}`);
+        throw new Error(((await r.json()) as { message: string }).message);
+      }),
       /autoResume cannot be combined with autoPauseMemory: false/,
     );
-    const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 2000, lifecycle: { onTimeout: { action: 'pause', keepMemory: false } } });
+    const sandbox = await Sandbox.create({
+      ...runtime.sdk,
+      timeoutMs: 2000,
+      lifecycle: { onTimeout: { action: 'pause', keepMemory: false } },
+    });
     await sandbox.files.write('/home/user/note.txt', 'auto, files only');
     await sandbox.commands.run('sleep 600', { background: true });
     await waitUntil('the timeout to pause it', async () => (await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk)).state === 'paused');
@@ -189,7 +217,10 @@ describe('pause and resume', () => {
     const duringLoad = (m: { timestamp: Date }) => m.timestamp.getTime() > loadStart;
     const busyMetrics = (await sandbox.getMetrics()).filter(duringLoad);
     const idleMetrics = (await idle.getMetrics()).filter(duringLoad);
-    assert.ok(busyMetrics.length >= 2 && idleMetrics.length >= 2, `samples during the load: ${busyMetrics.length} and ${idleMetrics.length}`);
+    assert.ok(
+      busyMetrics.length >= 2 && idleMetrics.length >= 2,
+      `samples during the load: ${busyMetrics.length} and ${idleMetrics.length}`,
+    );
     const last = busyMetrics[busyMetrics.length - 1];
     assert.equal(last.cpuCount, 2);
     assert.ok(last.memTotal === 1024 * 1024 * 1024 && last.memUsed > 0 && last.diskTotal > 0);
@@ -204,9 +235,14 @@ describe('pause and resume', () => {
     await sandbox.pause();
     await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
     await sandbox.kill();
-    const res = await fetch(`${runtime.url}/events/sandboxes/${sandbox.sandboxId}?orderAsc=true&limit=100`, { headers: { 'X-API-KEY': runtime.apiKey } });
+    const res = await fetch(`${runtime.url}/events/sandboxes/${sandbox.sandboxId}?orderAsc=true&limit=100`, {
+      headers: { 'X-API-KEY': runtime.apiKey },
+    });
     const events = (await res.json()) as { type: string; sandboxId: string; timestamp: string }[];
-    assert.deepEqual(events.map((e) => e.type.replace('sandbox.lifecycle.', '')), ['created', 'updated', 'paused', 'resumed', 'killed']);
+    assert.deepEqual(
+      events.map((e) => e.type.replace('sandbox.lifecycle.', '')),
+      ['created', 'updated', 'paused', 'resumed', 'killed'],
+    );
     assert.ok(events.every((e) => e.sandboxId === sandbox.sandboxId));
     const latest = await fetch(`${runtime.url}/events/sandboxes?limit=1`, { headers: { 'X-API-KEY': runtime.apiKey } });
     assert.equal(((await latest.json()) as { type: string }[])[0].type, 'sandbox.lifecycle.killed');

@@ -11,19 +11,28 @@ import { sleep, waitUntil } from './helpers/wait';
 
 describe('runtime restart', () => {
   let runtime: RuntimeProcess;
-  before(async () => { runtime = await RuntimeProcess.start(); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start();
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   it('keeps running sandboxes and their processes across a restart', async () => {
     const sandbox = await Sandbox.create({ ...runtime.sdk, metadata: { keep: 'me' } });
-    const counter = await sandbox.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done', { background: true });
+    const counter = await sandbox.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done', {
+      background: true,
+    });
     await runtime.stop();
     await sleep(500);
     await runtime.launch();
     const info = await Sandbox.getInfo(sandbox.sandboxId, runtime.sdk);
     assert.deepEqual(info.metadata, { keep: 'me' });
     const again = await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
-    assert.ok((await again.commands.list()).some((p) => p.pid === counter.pid), 'the background loop still runs');
+    assert.ok(
+      (await again.commands.list()).some((p) => p.pid === counter.pid),
+      'the background loop still runs',
+    );
     // Polled so a read between the loop's truncate and write (an empty file) is not taken as 0.
     const count = async () => Number((await again.commands.run('cat /tmp/count')).stdout);
     const first = await waitUntil('a count', count);

@@ -32,8 +32,11 @@ describe('sandbox environment (base image)', () => {
     // Debian's PEP 668 guard would refuse any `pip install`; an (offline) install of a local
     // package goes through, into ~/.local for `user` as on E2B.
     const pkg = '/tmp/e2bdemo';
-    await run(`mkdir -p ${pkg}/e2bdemo && echo 'VALUE = 42' > ${pkg}/e2bdemo/__init__.py && printf '[project]\\nname = "e2bdemo"\\nversion = "1.0"\\n' > ${pkg}/pyproject.toml`);
-    const install = await sandbox.commands.run(`pip install --no-index --no-build-isolation ${pkg} 2>&1`, { timeoutMs: 120_000 })
+    await run(
+      `mkdir -p ${pkg}/e2bdemo && echo 'VALUE = 42' > ${pkg}/e2bdemo/__init__.py && printf '[project]\\nname = "e2bdemo"\\nversion = "1.0"\\n' > ${pkg}/pyproject.toml`,
+    );
+    const install = await sandbox.commands
+      .run(`pip install --no-index --no-build-isolation ${pkg} 2>&1`, { timeoutMs: 120_000 })
       .catch((err: { stdout?: string; message: string }) => assert.fail(`pip install failed: ${err.stdout ?? err.message}`));
     assert.match(install.stdout, /Successfully installed e2bdemo/);
     assert.equal(await run('cd / && python -c "import e2bdemo; print(e2bdemo.VALUE)"'), '42');
@@ -47,18 +50,21 @@ describe('sandbox environment (base image)', () => {
   });
 
   it('has ss, git, curl, sudo and a C toolchain', async () => {
-    assert.match(await run('ss -Htln'), /./, 'ss lists the listening sockets (the agent\'s at least)');
+    assert.match(await run('ss -Htln'), /./, "ss lists the listening sockets (the agent's at least)");
     assert.match(await run('git --version'), /^git version/);
     assert.match(await run('curl --version'), /^curl \d/);
     assert.equal(await run('sudo -n whoami'), 'root');
-    assert.equal(await run('printf "#include <stdio.h>\\nint main(void){puts(\\"compiled\\");return 0;}\\n" > /tmp/t.c && gcc -o /tmp/t /tmp/t.c && /tmp/t'), 'compiled');
+    assert.equal(
+      await run(
+        'printf "#include <stdio.h>\\nint main(void){puts(\\"compiled\\");return 0;}\\n" > /tmp/t.c && gcc -o /tmp/t /tmp/t.c && /tmp/t',
+      ),
+      'compiled',
+    );
     assert.match(await run('g++ --version && make --version'), /GNU Make/);
   });
 
   it('builds a template whose start command is awaited with waitForPort, and it becomes ready', async () => {
-    const template = Template()
-      .fromTemplate('base')
-      .setStartCmd('python -m http.server 8080', waitForPort(8080));
+    const template = Template().fromTemplate('base').setStartCmd('python -m http.server 8080', waitForPort(8080));
     const started = Date.now();
     await Template.build(template, 'wait-for-port', { ...runtime.sdk, cpuCount: 1, memoryMB: 512 });
     const built = Date.now() - started;

@@ -26,9 +26,14 @@ function readmeExample(name: string): string {
 /** Runs argv in an empty environment that only sources the env file first (plus `before`, shell). */
 function withEnvFile(envFile: string, argv: string[], before = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile('env', ['-i', 'bash', '-c', `source "$0" && ${before} exec "$@"`, envFile, ...argv], { timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr });
-    });
+    execFile(
+      'env',
+      ['-i', 'bash', '-c', `source "$0" && ${before} exec "$@"`, envFile, ...argv],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        done({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -69,7 +74,8 @@ describe('https on the sandbox domain', () => {
     const env = readFileSync(envFile, 'utf8');
     const tlsDir = join(runtime.dataDir, 'tls');
     assert.match(env, new RegExp(`^export NODE_EXTRA_CA_CERTS=${tlsDir}/ca\\.crt$`, 'm'));
-    for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE']) assert.match(env, new RegExp(`^export ${name}=${tlsDir}/ca-bundle\\.crt$`, 'm'));
+    for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'])
+      assert.match(env, new RegExp(`^export ${name}=${tlsDir}/ca-bundle\\.crt$`, 'm'));
     assert.equal(statSync(envFile).mode & 0o777, 0o600);
     assert.equal(sandbox.getHost(8000), `8000-${sandbox.sandboxId}.e2b.localhost:${runtime.port}`);
   });
@@ -82,19 +88,23 @@ describe('https on the sandbox domain', () => {
   it("the README's getMcpUrl example connects an MCP client to getMcpUrl() unchanged", async () => {
     assert.match(readmeExample('getMcpUrl'), /new URL\(sbx\.getMcpUrl\(\)\)/);
     const tools = (await runExample('getMcpUrl')).trim().split(' ');
-    for (const tool of ['memory_create_entities', 'memory_read_graph', 'memory_search_nodes']) assert.ok(tools.includes(tool), `${tool} in ${tools.join(', ')}`);
+    for (const tool of ['memory_create_entities', 'memory_read_graph', 'memory_search_nodes'])
+      assert.ok(tools.includes(tool), `${tool} in ${tools.join(', ')}`);
   });
 
   it('without E2B_SANDBOX_URL the SDK reaches envd itself at https://49983-<id>.<domain>', async () => {
     const file = join(examplesDir, 'envd-by-host.mjs');
-    writeFileSync(file, [
-      "import { Sandbox } from 'e2b';",
-      'const sbx = await Sandbox.create();',
-      "await sbx.files.write('/tmp/by-host.txt', 'written over https');",
-      "const out = await sbx.commands.run('cat /tmp/by-host.txt; echo; echo $E2B_SANDBOX_ID');",
-      'console.log(out.stdout.trim().split("\\n").join(" | "), "|", sbx.sandboxId);',
-      'await sbx.kill();',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        "import { Sandbox } from 'e2b';",
+        'const sbx = await Sandbox.create();',
+        "await sbx.files.write('/tmp/by-host.txt', 'written over https');",
+        "const out = await sbx.commands.run('cat /tmp/by-host.txt; echo; echo $E2B_SANDBOX_ID');",
+        'console.log(out.stdout.trim().split("\\n").join(" | "), "|", sbx.sandboxId);',
+        'await sbx.kill();',
+      ].join('\n'),
+    );
     const result = await withEnvFile(envFile, [process.execPath, file], 'unset E2B_SANDBOX_URL;');
     assert.equal(result.code, 0, result.stderr);
     const [written, idInside, id] = result.stdout.trim().split(' | ');
@@ -135,7 +145,10 @@ describe('https on the sandbox domain', () => {
         checked.push(`${python} ${client}`);
       }
     }
-    assert.ok(checked.some((c) => c.endsWith(' urllib')), checked.join(', '));
+    assert.ok(
+      checked.some((c) => c.endsWith(' urllib')),
+      checked.join(', '),
+    );
     const curl = await withEnvFile(envFile, ['/usr/bin/curl', '-sS', url]);
     assert.equal(curl.stdout, 'served-over-https\n', curl.stderr);
   });
@@ -145,7 +158,10 @@ describe('https on the sandbox domain', () => {
     assert.equal(statSync(join(runtime.dataDir, 'tls', 'ca.key')).mode & 0o777, 0o600);
     const inSandbox = await sandbox.commands.run(`ls ${runtime.dataDir}/tls 2>&1; true`, { user: 'root' });
     assert.match(inSandbox.stdout, /No such file or directory/);
-    const body = key.split('\n').filter((line) => line && !line.startsWith('-----')).join('');
+    const body = key
+      .split('\n')
+      .filter((line) => line && !line.startsWith('-----'))
+      .join('');
     assert.ok(body.length > 50);
     assert.ok(!runtime.output.includes(body.slice(0, 40)) && !runtime.output.includes('PRIVATE KEY'));
   });

@@ -21,21 +21,28 @@ async function allSnapshots(opts: Parameters<typeof Sandbox.listSnapshots>[0]) {
 describe('snapshots', () => {
   let runtime: RuntimeProcess;
   // No warm pool: its ready sandboxes would count as leftovers in the checks below.
-  before(async () => { runtime = await RuntimeProcess.start(['--warm-pool', '0']); });
-  after(async () => { await runtime?.dispose(); });
+  before(async () => {
+    runtime = await RuntimeProcess.start(['--warm-pool', '0']);
+  });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
   const layersDir = () => join(runtime.dataDir, 'snapshots', 'layers');
 
   it('copies the files of a running sandbox, which keeps running, and starts several sandboxes from it', async () => {
     const source = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000, metadata: { role: 'source' } });
     await source.files.write('/home/user/project/notes.txt', 'first draft');
-    await source.commands.run([
-      'ln -s notes.txt /home/user/project/link',
-      'chmod 640 /home/user/project/notes.txt',
-      'rm /etc/motd',
-      // A directory replaced by a new one of the same name: the overlay marks it opaque.
-      'rm -rf /usr/share/doc && mkdir -p /usr/share/doc && echo fresh > /usr/share/doc/only',
-    ].join(' && '), { user: 'root' });
+    await source.commands.run(
+      [
+        'ln -s notes.txt /home/user/project/link',
+        'chmod 640 /home/user/project/notes.txt',
+        'rm /etc/motd',
+        // A directory replaced by a new one of the same name: the overlay marks it opaque.
+        'rm -rf /usr/share/doc && mkdir -p /usr/share/doc && echo fresh > /usr/share/doc/only',
+      ].join(' && '),
+      { user: 'root' },
+    );
     await source.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done', { background: true });
     const endBefore = (await source.getInfo()).endAt.getTime();
 
@@ -51,10 +58,15 @@ describe('snapshots', () => {
     // Changes after the snapshot stay out of it.
     await source.files.write('/home/user/project/notes.txt', 'second draft');
 
-    const started = await Promise.all([snapshot.snapshotId, 'draft-1', 'draft-1'].map((ref) => Sandbox.create(ref, { ...runtime.sdk, timeoutMs: 120_000 })));
+    const started = await Promise.all(
+      [snapshot.snapshotId, 'draft-1', 'draft-1'].map((ref) => Sandbox.create(ref, { ...runtime.sdk, timeoutMs: 120_000 })),
+    );
     for (const sandbox of started) {
       assert.equal(await sandbox.files.read('/home/user/project/notes.txt'), 'first draft');
-      const facts = await sandbox.commands.run('readlink /home/user/project/link; stat -c "%a %U" /home/user/project/notes.txt; test -e /etc/motd && echo motd || echo no-motd; ls /usr/share/doc', { user: 'root' });
+      const facts = await sandbox.commands.run(
+        'readlink /home/user/project/link; stat -c "%a %U" /home/user/project/notes.txt; test -e /etc/motd && echo motd || echo no-motd; ls /usr/share/doc',
+        { user: 'root' },
+      );
       assert.equal(facts.stdout, 'notes.txt\n640 user\nno-motd\nonly\n');
       const detail = await sandbox.getInfo();
       assert.equal(detail.name, 'draft-1', 'a sandbox from a snapshot names it as its template');
@@ -71,7 +83,10 @@ describe('snapshots', () => {
     assert.equal(await Sandbox.deleteSnapshot(snapshot.snapshotId, runtime.sdk), false, 'a second delete finds nothing');
     assert.equal(await started[1].files.read('/home/user/project/notes.txt'), 'first draft');
     assert.equal((await started[2].commands.run('cat /usr/share/doc/only')).stdout, 'fresh\n');
-    await assert.rejects(Sandbox.create('draft-1', runtime.sdk), (err: unknown) => err instanceof SandboxError && /404/.test((err as Error).message));
+    await assert.rejects(
+      Sandbox.create('draft-1', runtime.sdk),
+      (err: unknown) => err instanceof SandboxError && /404/.test((err as Error).message),
+    );
     assert.equal(readdirSync(layersDir()).length, 1, 'its layer stays while sandboxes use it');
 
     await Promise.all([source, ...started].map((s) => s.kill()));
@@ -143,7 +158,10 @@ describe('snapshots', () => {
     const snapshot = await sandbox.createSnapshot({ name: 'kept' });
     await sandbox.kill();
     await runtime.restart();
-    assert.deepEqual((await allSnapshots(runtime.sdk)).map((s) => s.snapshotId), ['kept:default']);
+    assert.deepEqual(
+      (await allSnapshots(runtime.sdk)).map((s) => s.snapshotId),
+      ['kept:default'],
+    );
     const again = await Sandbox.create(snapshot.snapshotId, runtime.sdk);
     assert.equal(await again.files.read('/home/user/kept.txt'), 'across');
     await again.kill();
@@ -166,16 +184,31 @@ describe('snapshots', () => {
 
   it('answers bad input as E2B does, and a failed snapshot leaves nothing behind', async () => {
     await assert.rejects(Sandbox.createSnapshot('nosuchsandbox0000000', runtime.sdk), SandboxNotFoundError);
-    await assert.rejects(Sandbox.create('nosuchsnapshot:default', runtime.sdk), (err: unknown) => err instanceof SandboxError && /404/.test((err as Error).message));
+    await assert.rejects(
+      Sandbox.create('nosuchsnapshot:default', runtime.sdk),
+      (err: unknown) => err instanceof SandboxError && /404/.test((err as Error).message),
+    );
     assert.equal(await Sandbox.deleteSnapshot('nosuchsnapshot', runtime.sdk), false);
 
     const sandbox = await Sandbox.create({ ...runtime.sdk, timeoutMs: 120_000 });
-    await assert.rejects(sandbox.createSnapshot({ name: 'Bad Name!' }), (err: unknown) => err instanceof SandboxError && /400: Invalid name/.test((err as Error).message));
-    await assert.rejects(sandbox.createSnapshot({ name: 'base' }), (err: unknown) => err instanceof SandboxError && /409: 'base' is already the name of a template/.test((err as Error).message));
-    await assert.rejects(allSnapshots({ ...runtime.sdk, name: 'no/such/thing:*' }), (err: unknown) => err instanceof SandboxError && /400/.test((err as Error).message));
+    await assert.rejects(
+      sandbox.createSnapshot({ name: 'Bad Name!' }),
+      (err: unknown) => err instanceof SandboxError && /400: Invalid name/.test((err as Error).message),
+    );
+    await assert.rejects(
+      sandbox.createSnapshot({ name: 'base' }),
+      (err: unknown) => err instanceof SandboxError && /409: 'base' is already the name of a template/.test((err as Error).message),
+    );
+    await assert.rejects(
+      allSnapshots({ ...runtime.sdk, name: 'no/such/thing:*' }),
+      (err: unknown) => err instanceof SandboxError && /400/.test((err as Error).message),
+    );
 
     await sandbox.pause();
-    await assert.rejects(Sandbox.createSnapshot(sandbox.sandboxId, runtime.sdk), (err: unknown) => err instanceof SandboxError && /409: .*paused.*resume it first/.test((err as Error).message));
+    await assert.rejects(
+      Sandbox.createSnapshot(sandbox.sandboxId, runtime.sdk),
+      (err: unknown) => err instanceof SandboxError && /409: .*paused.*resume it first/.test((err as Error).message),
+    );
     await Sandbox.connect(sandbox.sandboxId, runtime.sdk);
 
     // The copy fails (the layers dir refuses new entries, even to root): the sandbox runs on,
@@ -183,7 +216,10 @@ describe('snapshots', () => {
     mkdirSync(layersDir(), { recursive: true });
     execFileSync('chattr', ['+i', layersDir()]);
     try {
-      await assert.rejects(sandbox.createSnapshot({ name: 'fails' }), (err: unknown) => err instanceof SandboxError && /500/.test((err as Error).message));
+      await assert.rejects(
+        sandbox.createSnapshot({ name: 'fails' }),
+        (err: unknown) => err instanceof SandboxError && /500/.test((err as Error).message),
+      );
     } finally {
       execFileSync('chattr', ['-i', layersDir()]);
     }

@@ -97,7 +97,11 @@ describe('template tags', () => {
     assert.equal((await onProd.commands.run('cat /tmp/version')).stdout.trim(), 'one');
 
     await rejectsWith(Template.removeTags('tagged', 'default', runtime.sdk), TemplateError, /^400: Cannot delete the 'default' tag$/);
-    await rejectsWith(Template.removeTags('tagged:v1', 'stable', runtime.sdk), TemplateError, /^400: Template name should not contain a tag, use the 'tags' field instead$/);
+    await rejectsWith(
+      Template.removeTags('tagged:v1', 'stable', runtime.sdk),
+      TemplateError,
+      /^400: Template name should not contain a tag, use the 'tags' field instead$/,
+    );
     await rejectsWith(Template.removeTags('tagged', [], runtime.sdk), TemplateError, /^400: At least one tag is required$/);
     await rejectsWith(Template.removeTags('missing', 'v1', runtime.sdk), TemplateError, /^404: template 'missing' not found$/);
     assert.equal(await versionIn('tagged:stable'), 'three', 'a failed removal changes nothing');
@@ -108,24 +112,60 @@ describe('template tags', () => {
     const sandbox = await Sandbox.create('child', runtime.sdk);
     sandboxes.push(sandbox);
     assert.equal((await sandbox.commands.run('cat /tmp/parent')).stdout.trim(), 'one');
-    await rejectsWith(build(Template().fromTemplate('tagged:nope'), 'orphan'), BuildError, /^tag 'nope' does not exist for template 'tagged'$/);
+    await rejectsWith(
+      build(Template().fromTemplate('tagged:nope'), 'orphan'),
+      BuildError,
+      /^tag 'nope' does not exist for template 'tagged'$/,
+    );
     await rejectsWith(build(Template().fromTemplate('base:v2'), 'orphan'), BuildError, /^tag 'v2' does not exist for template 'base'$/);
-    await rejectsWith(build(Template().fromTemplate('tagged:Not Valid'), 'orphan'), BuildError, /^invalid template reference: invalid tag: Not Valid$/);
+    await rejectsWith(
+      build(Template().fromTemplate('tagged:Not Valid'), 'orphan'),
+      BuildError,
+      /^invalid template reference: invalid tag: Not Valid$/,
+    );
     assert.equal(await Template.exists('orphan', runtime.sdk), false, 'failed builds make no template');
   });
 
-  it('gives E2B\'s errors for bad tag syntax and unknown tags or templates', async () => {
+  it("gives E2B's errors for bad tag syntax and unknown tags or templates", async () => {
     await rejectsWith(build(versioned('x'), 'tagged:no spaces'), BuildError, /^400: Invalid name: invalid tag: no spaces$/);
-    await rejectsWith(build(versioned('x'), 'tagged', ['ok', 'bad/tag']), BuildError, /^400: Invalid tag: invalid tag 'bad\/tag': invalid tag: bad\/tag$/);
-    await rejectsWith(build(versioned('x'), 'tagged', ['9b2f3a3e-1d2c-4b5a-8e7f-0a1b2c3d4e5f']), BuildError, /^400: Invalid tag: invalid tag '.*': tag cannot be a UUID$/);
-    await rejectsWith(Template.assignTags('tagged:nope', 'x', runtime.sdk), TemplateError, /^404: Template 'tagged:nope' with tag 'nope' not found$/);
+    await rejectsWith(
+      build(versioned('x'), 'tagged', ['ok', 'bad/tag']),
+      BuildError,
+      /^400: Invalid tag: invalid tag 'bad\/tag': invalid tag: bad\/tag$/,
+    );
+    await rejectsWith(
+      build(versioned('x'), 'tagged', ['9b2f3a3e-1d2c-4b5a-8e7f-0a1b2c3d4e5f']),
+      BuildError,
+      /^400: Invalid tag: invalid tag '.*': tag cannot be a UUID$/,
+    );
+    await rejectsWith(
+      Template.assignTags('tagged:nope', 'x', runtime.sdk),
+      TemplateError,
+      /^404: Template 'tagged:nope' with tag 'nope' not found$/,
+    );
     await rejectsWith(Template.assignTags('missing:v1', 'x', runtime.sdk), TemplateError, /^404: template 'missing' not found$/);
-    await rejectsWith(Template.assignTags('tagged:v1', 'has space', runtime.sdk), TemplateError, /^400: Invalid tag: invalid tag 'has space': invalid tag: has space$/);
-    await rejectsWith(Template.assignTags('tagged:v1:extra', 'x', runtime.sdk), TemplateError, /^400: Invalid target template format: invalid tag: v1:extra$/);
+    await rejectsWith(
+      Template.assignTags('tagged:v1', 'has space', runtime.sdk),
+      TemplateError,
+      /^400: Invalid tag: invalid tag 'has space': invalid tag: has space$/,
+    );
+    await rejectsWith(
+      Template.assignTags('tagged:v1:extra', 'x', runtime.sdk),
+      TemplateError,
+      /^400: Invalid target template format: invalid tag: v1:extra$/,
+    );
     await rejectsWith(Template.assignTags('base', 'mine', runtime.sdk), TemplateError, /^403: 'base' is a built-in image/);
     await rejectsWith(Template.getTags('missing', runtime.sdk), TemplateError, /^404: template 'missing' not found$/);
-    await rejectsWith(Sandbox.create('tagged:unknown', runtime.sdk), SandboxError, /^404: tag 'unknown' does not exist for template 'tagged'$/);
-    await rejectsWith(Sandbox.create('tagged:bad tag!', runtime.sdk), SandboxError, /^400: Invalid template reference: invalid tag: bad tag!$/);
+    await rejectsWith(
+      Sandbox.create('tagged:unknown', runtime.sdk),
+      SandboxError,
+      /^404: tag 'unknown' does not exist for template 'tagged'$/,
+    );
+    await rejectsWith(
+      Sandbox.create('tagged:bad tag!', runtime.sdk),
+      SandboxError,
+      /^400: Invalid template reference: invalid tag: bad tag!$/,
+    );
     await rejectsWith(Sandbox.create('base:v9', runtime.sdk), SandboxError, /^404: tag 'v9' does not exist for template 'base'$/);
     // Built-in images have one build, tagged default.
     assert.deepEqual(Object.keys(await tagsOf('base')), ['default']);
@@ -134,13 +174,23 @@ describe('template tags', () => {
   });
 
   it('fails a RUN step as E2B words it, and a failed build moves no tag', async () => {
-    await rejectsWith(build(Template().fromTemplate('base').runCmd('echo about to fail; exit 3'), 'tagged', ['stable']), BuildError,
-      /^failed to run command 'echo about to fail; exit 3': exit status 3$/);
+    await rejectsWith(
+      build(Template().fromTemplate('base').runCmd('echo about to fail; exit 3'), 'tagged', ['stable']),
+      BuildError,
+      /^failed to run command 'echo about to fail; exit 3': exit status 3$/,
+    );
     assert.deepEqual(await tagsOf('tagged'), { default: builds.three, stable: builds.three, v1: builds.one });
     // A command that takes the build sandbox's agent down with it ends without an exit status.
-    await rejectsWith(build(Template().fromTemplate('base').runCmd('sleep 1; kill -9 -1', { user: 'root' }), 'tagged'), BuildError,
-      /^failed to run command 'sleep 1; kill -9 -1': command failed: \S/);
-    assert.deepEqual(readdirSync(join(runtime.dataDir, 'sandboxes')).filter((d) => d.startsWith('build')), [], 'no build container is left');
+    await rejectsWith(
+      build(Template().fromTemplate('base').runCmd('sleep 1; kill -9 -1', { user: 'root' }), 'tagged'),
+      BuildError,
+      /^failed to run command 'sleep 1; kill -9 -1': command failed: \S/,
+    );
+    assert.deepEqual(
+      readdirSync(join(runtime.dataDir, 'sandboxes')).filter((d) => d.startsWith('build')),
+      [],
+      'no build container is left',
+    );
     assert.deepEqual(await tagsOf('tagged'), { default: builds.three, stable: builds.three, v1: builds.one });
   });
 
@@ -148,7 +198,19 @@ describe('template tags', () => {
     // What the runtime wrote before tags: one build's fields at the top of <name>.json.
     const current = JSON.parse(readFileSync(join(runtime.dataDir, 'templates', 'tagged.json'), 'utf8'));
     const b = current.builds[builds.two];
-    const legacy = { templateID: 'legacy', buildID: b.buildID, createdAt: b.createdAt, updatedAt: b.createdAt, buildCount: 1, cpuCount: 1, memoryMB: 512, layers: b.layers, baseRootfs: b.baseRootfs, envs: b.envs, user: b.user };
+    const legacy = {
+      templateID: 'legacy',
+      buildID: b.buildID,
+      createdAt: b.createdAt,
+      updatedAt: b.createdAt,
+      buildCount: 1,
+      cpuCount: 1,
+      memoryMB: 512,
+      layers: b.layers,
+      baseRootfs: b.baseRootfs,
+      envs: b.envs,
+      user: b.user,
+    };
     writeFileSync(join(runtime.dataDir, 'templates', 'legacy.json'), JSON.stringify(legacy));
     assert.deepEqual(await tagsOf('legacy'), { default: builds.two });
     assert.equal(await versionIn('legacy'), 'two');

@@ -39,15 +39,21 @@ describe('template builds', () => {
       .setStartCmd('python3 -m http.server 8080', 'curl -s localhost:8080');
     const { logs } = await build(template, 'web-app');
     const messages = logs.map((l) => l.message);
-    assert.ok(messages.some((m) => /RUN echo "built by/.test(m)), `build logs name the RUN step:\n${messages.join('\n')}`);
-    assert.ok(messages.some((m) => /Template web-app built/.test(m)), 'build logs report the finished template');
+    assert.ok(
+      messages.some((m) => /RUN echo "built by/.test(m)),
+      `build logs name the RUN step:\n${messages.join('\n')}`,
+    );
+    assert.ok(
+      messages.some((m) => /Template web-app built/.test(m)),
+      'build logs report the finished template',
+    );
 
     const sandbox = await Sandbox.create('web-app', runtime.sdk);
     try {
       // Handed out once the ready command passed: the server answers right away.
       const res = await fetch(runtime.url, { headers: { 'E2b-Sandbox-Id': sandbox.sandboxId, 'E2b-Sandbox-Port': '8080' } });
       assert.equal(res.status, 200);
-      assert.match(await res.text(), /hello\.txt/, 'the server runs in the WORKDIR and lists the COPY\'d file');
+      assert.match(await res.text(), /hello\.txt/, "the server runs in the WORKDIR and lists the COPY'd file");
       const run = async (cmd: string) => (await sandbox.commands.run(cmd)).stdout.trim();
       assert.equal(await run('echo $GREETING'), 'hi-from-template');
       assert.equal(await run('cat hello.txt'), 'hello from COPY');
@@ -65,10 +71,14 @@ describe('template builds', () => {
     }
   });
 
-  it('builds from a Dockerfile (parsed by the SDK into steps) on E2B\'s base image', async () => {
-    const dockerfile = 'FROM e2bdev/base:latest\nENV FOO=bar\nRUN echo "$FOO by $(whoami)" > /tmp/foo\nWORKDIR /srv\nCOPY hello.txt /srv/\n';
+  it("builds from a Dockerfile (parsed by the SDK into steps) on E2B's base image", async () => {
+    const dockerfile =
+      'FROM e2bdev/base:latest\nENV FOO=bar\nRUN echo "$FOO by $(whoami)" > /tmp/foo\nWORKDIR /srv\nCOPY hello.txt /srv/\n';
     const { logs } = await build(Template({ fileContextPath: context }).fromDockerfile(dockerfile), 'from-dockerfile');
-    assert.ok(logs.some((l) => /the local image 'base' stands for it/.test(l.message)), 'the base image mapping is logged');
+    assert.ok(
+      logs.some((l) => /the local image 'base' stands for it/.test(l.message)),
+      'the base image mapping is logged',
+    );
     const sandbox = await Sandbox.create('from-dockerfile', runtime.sdk);
     try {
       const run = async (cmd: string) => (await sandbox.commands.run(cmd)).stdout.trim();
@@ -89,14 +99,24 @@ describe('template builds', () => {
       Template.build(template, 'broken', { ...runtime.sdk, onBuildLogs: (e) => logs.push(e) }),
       (err: Error) => err instanceof BuildError && err.message === "failed to run command 'echo about to fail; exit 3': exit status 3",
     );
-    assert.ok(logs.some((l) => l.message === 'about to fail'), 'the RUN output is in the build logs');
+    assert.ok(
+      logs.some((l) => l.message === 'about to fail'),
+      'the RUN output is in the build logs',
+    );
     const aliases = await fetch(`${runtime.url}/templates/aliases/broken`, { headers: { 'X-API-KEY': runtime.apiKey } });
     assert.equal(aliases.status, 404, 'a failed build makes no template');
   });
 
   it('refuses registry credentials it cannot use (AWS, GCP) before contacting any registry', async () => {
-    const template = Template().fromAWSRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1', { accessKeyId: 'AKIA', secretAccessKey: 'secret', region: 'us-east-1' });
-    await assert.rejects(Template.build(template, 'aws-thing', runtime.sdk), (err: Error) => err instanceof BuildError && /not supported by the local runtime/.test(err.message));
+    const template = Template().fromAWSRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1', {
+      accessKeyId: 'AKIA',
+      secretAccessKey: 'secret',
+      region: 'us-east-1',
+    });
+    await assert.rejects(
+      Template.build(template, 'aws-thing', runtime.sdk),
+      (err: Error) => err instanceof BuildError && /not supported by the local runtime/.test(err.message),
+    );
   });
 
   it('reuses the cached layers before the one changed step', async () => {
@@ -113,7 +133,11 @@ describe('template builds', () => {
     assert.deepEqual(stamps(second.logs), [], 'the rebuild does not run the cached step');
     const sandbox = await Sandbox.create('layered', runtime.sdk);
     try {
-      assert.equal((await sandbox.commands.run('cat /tmp/one /tmp/two')).stdout, `${stamps(first.logs)[0]}\ntwo-b\n`, 'the rebuild reuses the first build\'s layer');
+      assert.equal(
+        (await sandbox.commands.run('cat /tmp/one /tmp/two')).stdout,
+        `${stamps(first.logs)[0]}\ntwo-b\n`,
+        "the rebuild reuses the first build's layer",
+      );
     } finally {
       await sandbox.kill();
     }
@@ -121,12 +145,19 @@ describe('template builds', () => {
 
   it('lists and deletes built templates', async () => {
     const headers = { 'X-API-KEY': runtime.apiKey };
-    const listed = (await (await fetch(`${runtime.url}/templates`, { headers })).json()) as { templateID: string; buildStatus: string; cpuCount: number }[];
+    const listed = (await (await fetch(`${runtime.url}/templates`, { headers })).json()) as {
+      templateID: string;
+      buildStatus: string;
+      cpuCount: number;
+    }[];
     const webApp = listed.find((t) => t.templateID === 'web-app');
     assert.ok(webApp, 'the built template is listed');
     assert.equal(webApp.buildStatus, 'ready');
     assert.equal(webApp.cpuCount, 1);
-    assert.ok(listed.some((t) => t.templateID === 'base'), 'images are still listed');
+    assert.ok(
+      listed.some((t) => t.templateID === 'base'),
+      'images are still listed',
+    );
     assert.equal(await Template.exists('layered', runtime.sdk), true);
 
     assert.equal((await fetch(`${runtime.url}/templates/layered`, { method: 'DELETE', headers })).status, 204);

@@ -7,7 +7,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { AuthenticationError, Sandbox, SandboxError, Volume, VolumeError, VolumeFileType, VolumeNotFoundError, VolumePathNotFoundError } from 'e2b';
+import {
+  AuthenticationError,
+  Sandbox,
+  SandboxError,
+  Volume,
+  VolumeError,
+  VolumeFileType,
+  VolumeNotFoundError,
+  VolumePathNotFoundError,
+} from 'e2b';
 import { parseEnvFile, runtimeFiles } from '../src/contract/local-runtime-contract';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { mountsUnder } from './helpers/host-traces';
@@ -28,9 +37,11 @@ describe('volumes', () => {
     assert.equal(volumeUrl, runtime.url, 'the env file points the SDK at the volume content API');
     process.env.E2B_VOLUME_API_URL = volumeUrl;
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
-  it('creates, lists, gets, connects and destroys volumes, with E2B\'s errors', async () => {
+  it("creates, lists, gets, connects and destroys volumes, with E2B's errors", async () => {
     const name = uniqueName();
     const volume = await Volume.create(name, runtime.sdk);
     assert.match(volume.volumeId, /^[0-9a-f-]{36}$/);
@@ -38,19 +49,28 @@ describe('volumes', () => {
     assert.ok(volume.token && volume.token.length >= 32);
 
     const listed = await Volume.list(runtime.sdk);
-    assert.deepEqual(listed.find((v) => v.volumeId === volume.volumeId), { volumeId: volume.volumeId, name });
+    assert.deepEqual(
+      listed.find((v) => v.volumeId === volume.volumeId),
+      { volumeId: volume.volumeId, name },
+    );
     const info = await Volume.getInfo(volume.volumeId, runtime.sdk);
     assert.equal(info.name, name);
     assert.equal(info.token, volume.token);
     const connected = await Volume.connect(volume.volumeId, runtime.sdk);
     assert.equal(connected.token, volume.token);
 
-    await assert.rejects(Volume.create(name, runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400 && /already exists/.test(err.message));
+    await assert.rejects(
+      Volume.create(name, runtime.sdk),
+      (err) => err instanceof VolumeError && statusOf(err) === 400 && /already exists/.test(err.message),
+    );
     const racing = uniqueName();
     const both = await Promise.allSettled([Volume.create(racing, runtime.sdk), Volume.create(racing, runtime.sdk)]);
     assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, 'two creates of one name: one wins');
     await Volume.destroy((both.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Volume>).value.volumeId, runtime.sdk);
-    await assert.rejects(Volume.create('bad name!', runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400 && /Invalid volume name/.test(err.message));
+    await assert.rejects(
+      Volume.create('bad name!', runtime.sdk),
+      (err) => err instanceof VolumeError && statusOf(err) === 400 && /Invalid volume name/.test(err.message),
+    );
     await assert.rejects(Volume.create('', runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 400);
     const unknown = '00000000-0000-4000-8000-000000000000';
     await assert.rejects(Volume.getInfo(unknown, runtime.sdk), VolumeNotFoundError);
@@ -67,7 +87,7 @@ describe('volumes', () => {
     await Volume.destroy((await Volume.create(name, runtime.sdk)).volumeId, runtime.sdk);
   });
 
-  it('reads, writes, lists, stats, chmods and removes files, with E2B\'s errors', async () => {
+  it("reads, writes, lists, stats, chmods and removes files, with E2B's errors", async () => {
     const volume = await Volume.create(uniqueName(), runtime.sdk);
     try {
       assert.deepEqual(await volume.list('/'), [], 'a new volume is empty');
@@ -97,7 +117,14 @@ describe('volumes', () => {
       await assert.rejects(volume.makeDir('/bin.dat/sub', { force: true }), (err) => err instanceof VolumeError && statusOf(err) === 400);
 
       assert.deepEqual((await volume.list('/')).map((e) => e.path).sort(), ['/a', '/bin.dat', '/notes']);
-      assert.deepEqual((await volume.list('/', { depth: 3 })).map((e) => e.path).sort(), ['/a', '/a/b', '/a/b/c', '/bin.dat', '/notes', '/notes/today.txt']);
+      assert.deepEqual((await volume.list('/', { depth: 3 })).map((e) => e.path).sort(), [
+        '/a',
+        '/a/b',
+        '/a/b/c',
+        '/bin.dat',
+        '/notes',
+        '/notes/today.txt',
+      ]);
       await assert.rejects(volume.list('/', { depth: 11 }), (err) => err instanceof VolumeError && statusOf(err) === 400);
       await assert.rejects(volume.list('/nowhere'), VolumePathNotFoundError);
       await assert.rejects(volume.list('/bin.dat'), (err) => err instanceof VolumeError && statusOf(err) === 400);
@@ -126,7 +153,7 @@ describe('volumes', () => {
     }
   });
 
-  it('mounts one volume in two sandboxes at once, which see each other\'s writes; it outlives them', async () => {
+  it("mounts one volume in two sandboxes at once, which see each other's writes; it outlives them", async () => {
     const volume = await Volume.create(uniqueName(), runtime.sdk);
     const [a, b] = await Promise.all([
       Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/data': volume } }),
@@ -148,15 +175,32 @@ describe('volumes', () => {
       assert.equal((await a.commands.run('cat /mnt/data/from-api.txt')).stdout, 'from the APImore\n');
       assert.match((await a.commands.run('grep " /mnt/data " /proc/mounts')).stdout, /nosuid/);
       // Programs kept on a volume run (setuid bits do not).
-      assert.equal((await b.commands.run('printf "#!/bin/sh\\necho ran\\n" > /home/user/shared/run.sh && chmod +x /home/user/shared/run.sh && /home/user/shared/run.sh')).stdout, 'ran\n');
+      assert.equal(
+        (
+          await b.commands.run(
+            'printf "#!/bin/sh\\necho ran\\n" > /home/user/shared/run.sh && chmod +x /home/user/shared/run.sh && /home/user/shared/run.sh',
+          )
+        ).stdout,
+        'ran\n',
+      );
       await b.commands.run('cp /usr/bin/id /home/user/shared/suid-id && chmod 4755 /home/user/shared/suid-id', { user: 'root' });
-      assert.equal((await b.commands.run('/home/user/shared/suid-id -u')).stdout, '1000\n', 'a setuid-root program on a volume runs as its caller');
+      assert.equal(
+        (await b.commands.run('/home/user/shared/suid-id -u')).stdout,
+        '1000\n',
+        'a setuid-root program on a volume runs as its caller',
+      );
 
       // Mounted volumes cannot be destroyed (not even by a paused sandbox).
       await b.pause();
-      await assert.rejects(Volume.destroy(volume.volumeId, runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 409 && /in use/.test(err.message));
+      await assert.rejects(
+        Volume.destroy(volume.volumeId, runtime.sdk),
+        (err) => err instanceof VolumeError && statusOf(err) === 409 && /in use/.test(err.message),
+      );
       await a.kill();
-      await assert.rejects(Volume.destroy(volume.volumeId, runtime.sdk), (err) => err instanceof VolumeError && statusOf(err) === 409 && err.message.includes(b.sandboxId));
+      await assert.rejects(
+        Volume.destroy(volume.volumeId, runtime.sdk),
+        (err) => err instanceof VolumeError && statusOf(err) === 409 && err.message.includes(b.sandboxId),
+      );
       await b.kill();
 
       // Outlives both; a new sandbox finds it all.
@@ -174,8 +218,10 @@ describe('volumes', () => {
     const volume = await Volume.create(uniqueName(), runtime.sdk);
     const sandbox = await Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/data': volume } });
     try {
-      await assert.rejects(volume.writeFile('/big.bin', new Uint8Array(80 * 1024 * 1024).buffer),
-        (err) => err instanceof VolumeError && statusOf(err) === 507 && /full/.test(err.message));
+      await assert.rejects(
+        volume.writeFile('/big.bin', new Uint8Array(80 * 1024 * 1024).buffer),
+        (err) => err instanceof VolumeError && statusOf(err) === 507 && /full/.test(err.message),
+      );
       const dd = await sandbox.commands.run('dd if=/dev/zero of=/mnt/data/fill bs=1M count=100', { user: 'root' }).catch((err) => err);
       assert.match(String(dd.stderr ?? dd), /No space left on device/);
       await volume.remove('/fill');
@@ -190,13 +236,19 @@ describe('volumes', () => {
 
   it('ends the helper of an upload the client broke off', async () => {
     const volume = await Volume.create(uniqueName(), runtime.sdk);
-    const helpers = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('e2b-volume-io') && l.includes(volume.volumeId));
+    const helpers = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes('e2b-volume-io') && l.includes(volume.volumeId));
     try {
       const url = new URL(`/volumecontent/${volume.volumeId}/file?path=/broken.bin`, runtime.url);
-      const upload = request(url, { method: 'PUT', headers: { authorization: `Bearer ${volume.token}`, 'content-type': 'application/octet-stream', 'content-length': 10_000_000 } });
+      const upload = request(url, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${volume.token}`, 'content-type': 'application/octet-stream', 'content-length': 10_000_000 },
+      });
       upload.on('error', () => undefined);
       upload.write(Buffer.alloc(64 * 1024, 1));
-      await waitUntil('the upload\'s helper to run', () => helpers().length > 0);
+      await waitUntil("the upload's helper to run", () => helpers().length > 0);
       upload.destroy();
       await waitUntil('the helper to end', () => helpers().length === 0);
       assert.ok((await volume.list('/')).length <= 1, 'the runtime still answers');
@@ -224,11 +276,23 @@ describe('volumes', () => {
     const before = sandboxDirs();
     const running = (await Sandbox.list({ ...runtime.sdk }).nextItems()).length;
     try {
-      await assert.rejects(Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/x': 'no-such-volume' } }),
-        (err) => err instanceof SandboxError && /400: invalid mounts/.test(err.message) && /volume 'no-such-volume' not found/.test(err.message));
-      await assert.rejects(Sandbox.create({ ...runtime.sdk, volumeMounts: { 'relative/path': volume } }), (err) => err instanceof SandboxError && /must be absolute/.test(err.message));
-      await assert.rejects(Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/../etc': volume } }), (err) => err instanceof SandboxError && /'\.\.'/.test(err.message));
-      await assert.rejects(Sandbox.create({ ...runtime.sdk, volumeMounts: { '/run/e2b': volume } }), (err) => err instanceof SandboxError && /reserved/.test(err.message));
+      await assert.rejects(
+        Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/x': 'no-such-volume' } }),
+        (err) =>
+          err instanceof SandboxError && /400: invalid mounts/.test(err.message) && /volume 'no-such-volume' not found/.test(err.message),
+      );
+      await assert.rejects(
+        Sandbox.create({ ...runtime.sdk, volumeMounts: { 'relative/path': volume } }),
+        (err) => err instanceof SandboxError && /must be absolute/.test(err.message),
+      );
+      await assert.rejects(
+        Sandbox.create({ ...runtime.sdk, volumeMounts: { '/mnt/../etc': volume } }),
+        (err) => err instanceof SandboxError && /'\.\.'/.test(err.message),
+      );
+      await assert.rejects(
+        Sandbox.create({ ...runtime.sdk, volumeMounts: { '/run/e2b': volume } }),
+        (err) => err instanceof SandboxError && /reserved/.test(err.message),
+      );
       assert.deepEqual(sandboxDirs(), before);
       assert.equal((await Sandbox.list({ ...runtime.sdk }).nextItems()).length, running);
     } finally {
@@ -268,17 +332,27 @@ describe('volumes', () => {
       // Host paths the links point at, all of which exist on the host.
       const hostDir = runtime.dataDir;
       assert.ok(existsSync('/etc/hostname') && existsSync(join(hostDir, 'api-key')));
-      const planted = await sandbox.commands.run([
-        'cd /mnt/data',
-        'ln -s /etc etc-link',
-        'ln -s / root-link',
-        'ln -s ../../../../../../.. up-link',
-        `ln -s ${hostDir}/api-key key-link`,
-        `mkdir real && ln -s ${hostDir} real/data-link`,
-      ].join(' && '), { user: 'root' });
+      const planted = await sandbox.commands.run(
+        [
+          'cd /mnt/data',
+          'ln -s /etc etc-link',
+          'ln -s / root-link',
+          'ln -s ../../../../../../.. up-link',
+          `ln -s ${hostDir}/api-key key-link`,
+          `mkdir real && ln -s ${hostDir} real/data-link`,
+        ].join(' && '),
+        { user: 'root' },
+      );
       assert.equal(planted.exitCode, 0);
 
-      for (const path of ['/etc-link/hostname', '/root-link/etc/hostname', '/up-link/etc/hostname', '/key-link', `/root-link${hostDir}/api-key`, '/real/data-link/api-key']) {
+      for (const path of [
+        '/etc-link/hostname',
+        '/root-link/etc/hostname',
+        '/up-link/etc/hostname',
+        '/key-link',
+        `/root-link${hostDir}/api-key`,
+        '/real/data-link/api-key',
+      ]) {
         await assert.rejects(volume.readFile(path), VolumePathNotFoundError, `read ${path}`);
         await assert.rejects(volume.list(path), VolumePathNotFoundError, `list ${path}`);
       }
@@ -296,14 +370,20 @@ describe('volumes', () => {
       assert.deepEqual([entry('/root-link')?.type, entry('/root-link')?.target], [VolumeFileType.DIRECTORY, '/']);
       assert.deepEqual([entry('/up-link')?.type, entry('/up-link')?.target], [VolumeFileType.DIRECTORY, '/']);
       // The links resolve inside the volume: through root-link, / is the volume's root.
-      assert.deepEqual((await volume.list('/root-link')).map((e) => e.name).sort(), ['etc-link', 'key-link', 'real', 'root-link', 'up-link']);
+      assert.deepEqual((await volume.list('/root-link')).map((e) => e.name).sort(), [
+        'etc-link',
+        'key-link',
+        'real',
+        'root-link',
+        'up-link',
+      ]);
 
       const hostEtc = readdirSync('/etc');
       await assert.rejects(volume.writeFile('/etc-link/e2b-escape', 'x'), VolumePathNotFoundError);
       await assert.rejects(volume.writeFile('/etc-link/e2b-escape', 'x', { force: true }), VolumeError);
       await assert.rejects(volume.makeDir('/etc-link/e2b-escape-dir', { force: true }), VolumeError);
       await assert.rejects(volume.writeFile('/real/data-link/api-key', 'x', { force: true }), VolumeError);
-      assert.deepEqual(readdirSync('/etc'), hostEtc, 'nothing was created in the host\'s /etc');
+      assert.deepEqual(readdirSync('/etc'), hostEtc, "nothing was created in the host's /etc");
       // Writing through a link to a dir that exists only on the host lands in the volume, if at all.
       await volume.writeFile('/root-link/inside.txt', 'in the volume');
       assert.equal((await sandbox.commands.run('cat /mnt/data/inside.txt')).stdout, 'in the volume');
@@ -327,11 +407,18 @@ describe('volumes', () => {
       // A dir swapped for a link and back, as fast as the sandbox can, while the API reads through it.
       await sandbox.commands.run('mkdir -p /mnt/data/swap && echo volume-side > /mnt/data/swap/hostname', { user: 'root' });
       const swapper = await sandbox.commands.run(
-        'cd /mnt/data; while true; do mv swap swap.d; ln -s /etc swap; rm swap; mv swap.d swap; done', { user: 'root', background: true });
+        'cd /mnt/data; while true; do mv swap swap.d; ln -s /etc swap; rm swap; mv swap.d swap; done',
+        { user: 'root', background: true },
+      );
       const hostHostname = readFileSync('/etc/hostname', 'utf8');
       for (let i = 0; i < 60; i++) {
-        const seen = await volume.readFile('/swap/hostname').catch((err) => (err instanceof VolumePathNotFoundError ? null : Promise.reject(err)));
-        assert.ok(seen === null || seen === 'volume-side\n', `read ${i}: ${JSON.stringify(seen)} ${seen === hostHostname ? '(the host\'s file!)' : ''}`);
+        const seen = await volume
+          .readFile('/swap/hostname')
+          .catch((err) => (err instanceof VolumePathNotFoundError ? null : Promise.reject(err)));
+        assert.ok(
+          seen === null || seen === 'volume-side\n',
+          `read ${i}: ${JSON.stringify(seen)} ${seen === hostHostname ? "(the host's file!)" : ''}`,
+        );
       }
       await swapper.kill();
     } finally {

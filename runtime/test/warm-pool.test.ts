@@ -20,12 +20,18 @@ describe('warm pool', () => {
     runtime = await RuntimeProcess.start(['--warm-pool', 'base=2']);
     await runtime.waitForOutput(FULL, 0);
   });
-  after(async () => { await runtime?.dispose(); });
+  after(async () => {
+    await runtime?.dispose();
+  });
 
-  it('hands out a pooled sandbox with the caller\'s env vars, metadata and token, then refills', async () => {
+  it("hands out a pooled sandbox with the caller's env vars, metadata and token, then refills", async () => {
     const pooled = containerIds(runtime);
     assert.equal(pooled.length, 2, `two pooled containers: ${pooled}`);
-    assert.deepEqual((await Sandbox.list(runtime.sdk).nextItems()).map((s) => s.sandboxId), [], 'pooled sandboxes are not listed');
+    assert.deepEqual(
+      (await Sandbox.list(runtime.sdk).nextItems()).map((s) => s.sandboxId),
+      [],
+      'pooled sandboxes are not listed',
+    );
 
     const mark = runtime.output.length;
     const sandbox = await Sandbox.create({ ...runtime.sdk, envs: { GREETING: 'hello from the caller' }, metadata: { owner: 'pool-test' } });
@@ -79,6 +85,9 @@ describe('warm pool', () => {
     await runtime.waitForOutput(FULL, 0);
     const afterRestart = containerIds(runtime);
     assert.equal(afterRestart.length, 2);
-    assert.ok(beforeCrash.every((id) => !afterRestart.includes(id)), 'the crashed runtime\'s pooled sandboxes were removed');
+    assert.ok(
+      beforeCrash.every((id) => !afterRestart.includes(id)),
+      "the crashed runtime's pooled sandboxes were removed",
+    );
   });
 });

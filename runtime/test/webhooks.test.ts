@@ -11,16 +11,40 @@ import { Sandbox } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { sleep, waitUntil } from './helpers/wait';
 
-interface Delivery { path: string; headers: IncomingHttpHeaders; raw: string; event: { id: string; type: string; sandboxId: string; sandboxTeamId: string; eventData: Record<string, unknown> | null } }
-interface WebhookView { id: string; teamId: string; name: string; url: string; enabled: boolean; events: string[]; createdAt: string }
+interface Delivery {
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  event: { id: string; type: string; sandboxId: string; sandboxTeamId: string; eventData: Record<string, unknown> | null };
+}
+interface WebhookView {
+  id: string;
+  teamId: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  events: string[];
+  createdAt: string;
+}
 
-const ALL_EVENTS = ['sandbox.lifecycle.created', 'sandbox.lifecycle.updated', 'sandbox.lifecycle.paused', 'sandbox.lifecycle.resumed', 'sandbox.lifecycle.killed'];
+const ALL_EVENTS = [
+  'sandbox.lifecycle.created',
+  'sandbox.lifecycle.updated',
+  'sandbox.lifecycle.paused',
+  'sandbox.lifecycle.resumed',
+  'sandbox.lifecycle.killed',
+];
 // E2B's retries come 10 s apart; a retried delivery arrives within this.
 const RETRY_WAIT_MS = 40_000;
 
 /** The check E2B's docs give receivers: base64url of SHA-256 over secret + raw body, unpadded. */
 function verifySignature(secret: string, raw: string, signature: string | string[] | undefined): boolean {
-  const expected = createHash('sha256').update(secret + raw).digest('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const expected = createHash('sha256')
+    .update(secret + raw)
+    .digest('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   return expected === signature;
 }
 
@@ -35,7 +59,9 @@ describe('lifecycle webhooks', () => {
   before(async () => {
     receiver = createServer((req, res) => {
       let raw = '';
-      req.on('data', (c: Buffer) => { raw += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        raw += c.toString();
+      });
       req.on('end', () => {
         const path = req.url ?? '/';
         deliveries.push({ path, headers: req.headers, raw, event: JSON.parse(raw) });
@@ -65,12 +91,20 @@ describe('lifecycle webhooks', () => {
   }
 
   async function register(path: string, secret: string, extra: Record<string, unknown> = {}): Promise<WebhookView> {
-    const res = await api('POST', '/events/webhooks', { name: `hook ${path}`, url: `${receiverUrl}${path}`, enabled: true, events: ALL_EVENTS, signatureSecret: secret, ...extra });
+    const res = await api('POST', '/events/webhooks', {
+      name: `hook ${path}`,
+      url: `${receiverUrl}${path}`,
+      enabled: true,
+      events: ALL_EVENTS,
+      signatureSecret: secret,
+      ...extra,
+    });
     assert.equal(res.status, 201, JSON.stringify(res.json));
     return res.json as WebhookView;
   }
 
-  const deliveredTo = (path: string, sandboxId?: string) => deliveries.filter((d) => d.path === path && (!sandboxId || d.event.sandboxId === sandboxId));
+  const deliveredTo = (path: string, sandboxId?: string) =>
+    deliveries.filter((d) => d.path === path && (!sandboxId || d.event.sandboxId === sandboxId));
 
   it('registers, lists, gets, updates and deletes webhooks, never showing the secret', async () => {
     const created = await register('/crud', 'crud-secret', { events: ['sandbox.lifecycle.created'] });
@@ -87,9 +121,17 @@ describe('lifecycle webhooks', () => {
     assert.ok(!JSON.stringify(listed.json).includes('crud-secret'));
     assert.deepEqual((await api('GET', `/events/webhooks/${created.id}`)).json, created);
 
-    const patched = await api('PATCH', `/events/webhooks/${created.id}`, { url: `${receiverUrl}/crud-moved`, enabled: false, events: ['sandbox.lifecycle.killed'] });
+    const patched = await api('PATCH', `/events/webhooks/${created.id}`, {
+      url: `${receiverUrl}/crud-moved`,
+      enabled: false,
+      events: ['sandbox.lifecycle.killed'],
+    });
     assert.equal(patched.status, 200);
-    assert.deepEqual(patched.json, { ...created, url: `${receiverUrl}/crud-moved`, enabled: false, events: ['sandbox.lifecycle.killed'] }, 'only the given fields change');
+    assert.deepEqual(
+      patched.json,
+      { ...created, url: `${receiverUrl}/crud-moved`, enabled: false, events: ['sandbox.lifecycle.killed'] },
+      'only the given fields change',
+    );
 
     for (const bad of [
       { name: 'x', signatureSecret: 's', events: ALL_EVENTS },
@@ -128,9 +170,18 @@ describe('lifecycle webhooks', () => {
       return got.length >= 5 ? got : undefined;
     });
     // Each event is its own POST: they may arrive in any order.
-    const received = [...arrived].sort((a, b) => recorded.findIndex((e) => e.id === a.event.id) - recorded.findIndex((e) => e.id === b.event.id));
-    assert.deepEqual(received.map((d) => d.event.type), ALL_EVENTS);
-    assert.deepEqual(received.map((d) => d.event), recorded, 'the payload is the event as the events API has it');
+    const received = [...arrived].sort(
+      (a, b) => recorded.findIndex((e) => e.id === a.event.id) - recorded.findIndex((e) => e.id === b.event.id),
+    );
+    assert.deepEqual(
+      received.map((d) => d.event.type),
+      ALL_EVENTS,
+    );
+    assert.deepEqual(
+      received.map((d) => d.event),
+      recorded,
+      'the payload is the event as the events API has it',
+    );
 
     const deliveryIds = new Set<string>();
     for (const d of received) {
@@ -154,8 +205,16 @@ describe('lifecycle webhooks', () => {
     const sync = await register('/sync', 's');
     const sandbox = await Sandbox.create(runtime.sdk);
     await sandbox.kill();
-    await waitUntil('the killed event at both', () => deliveredTo('/only-killed', sandbox.sandboxId).length === 1 && deliveredTo('/sync', sandbox.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'));
-    assert.deepEqual(deliveredTo('/only-killed', sandbox.sandboxId).map((d) => d.event.type), ['sandbox.lifecycle.killed']);
+    await waitUntil(
+      'the killed event at both',
+      () =>
+        deliveredTo('/only-killed', sandbox.sandboxId).length === 1 &&
+        deliveredTo('/sync', sandbox.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'),
+    );
+    assert.deepEqual(
+      deliveredTo('/only-killed', sandbox.sandboxId).map((d) => d.event.type),
+      ['sandbox.lifecycle.killed'],
+    );
     await api('DELETE', `/events/webhooks/${onlyKilled.id}`);
     await api('DELETE', `/events/webhooks/${sync.id}`);
   });
@@ -166,10 +225,14 @@ describe('lifecycle webhooks', () => {
     failNext.set('/flaky', 1);
     const sandbox = await Sandbox.create(runtime.sdk);
     try {
-      const attempts = await waitUntil('the retried delivery', () => {
-        const got = deliveredTo('/flaky', sandbox.sandboxId);
-        return got.length >= 2 ? got : undefined;
-      }, RETRY_WAIT_MS);
+      const attempts = await waitUntil(
+        'the retried delivery',
+        () => {
+          const got = deliveredTo('/flaky', sandbox.sandboxId);
+          return got.length >= 2 ? got : undefined;
+        },
+        RETRY_WAIT_MS,
+      );
       assert.equal(attempts.length, 2, 'the first success ends the retries');
       assert.equal(attempts[0].raw, attempts[1].raw);
       assert.notEqual(attempts[0].headers['e2b-delivery-id'], attempts[1].headers['e2b-delivery-id']);
@@ -186,16 +249,27 @@ describe('lifecycle webhooks', () => {
     await api('PATCH', `/events/webhooks/${webhook.id}`, { enabled: false });
     const quiet = await Sandbox.create(runtime.sdk);
     await quiet.kill();
-    await waitUntil('the sync webhook to hear the kill', () => deliveredTo('/sync2', quiet.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'));
+    await waitUntil('the sync webhook to hear the kill', () =>
+      deliveredTo('/sync2', quiet.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'),
+    );
     assert.equal(deliveredTo('/stopping', quiet.sandboxId).length, 0, 'a disabled webhook gets nothing');
 
-    await api('PATCH', `/events/webhooks/${webhook.id}`, { enabled: true, url: `${receiverUrl}/moved`, events: ['sandbox.lifecycle.created'] });
+    await api('PATCH', `/events/webhooks/${webhook.id}`, {
+      enabled: true,
+      url: `${receiverUrl}/moved`,
+      events: ['sandbox.lifecycle.created'],
+    });
     const moved = await Sandbox.create(runtime.sdk);
     await moved.kill();
-    await waitUntil('the sync webhook to hear the second kill', () => deliveredTo('/sync2', moved.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'));
+    await waitUntil('the sync webhook to hear the second kill', () =>
+      deliveredTo('/sync2', moved.sandboxId).some((d) => d.event.type === 'sandbox.lifecycle.killed'),
+    );
     await waitUntil('the moved webhook to hear the create', () => deliveredTo('/moved', moved.sandboxId).length === 1);
     assert.equal(deliveredTo('/stopping', moved.sandboxId).length, 0, 'the old URL gets nothing');
-    assert.deepEqual(deliveredTo('/moved', moved.sandboxId).map((d) => d.event.type), ['sandbox.lifecycle.created']);
+    assert.deepEqual(
+      deliveredTo('/moved', moved.sandboxId).map((d) => d.event.type),
+      ['sandbox.lifecycle.created'],
+    );
 
     // A delivery that failed and waits for its retry: deleting the webhook ends it.
     failNext.set('/moved', 100);
@@ -214,7 +288,7 @@ describe('lifecycle webhooks', () => {
     const webhook = await register('/after-restart', 'restart-secret', { events: ['sandbox.lifecycle.created'] });
     await runtime.restart();
     assert.deepEqual((await api('GET', `/events/webhooks/${webhook.id}`)).json, webhook);
-    assert.equal(statSync(join(runtime.dataDir, 'webhooks.json')).mode & 0o777, 0o600, 'the file with the secrets is the owner\'s alone');
+    assert.equal(statSync(join(runtime.dataDir, 'webhooks.json')).mode & 0o777, 0o600, "the file with the secrets is the owner's alone");
     const sandbox = await Sandbox.create(runtime.sdk);
     try {
       const [delivery] = await waitUntil('a delivery after the restart', () => {

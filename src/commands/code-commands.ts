@@ -11,9 +11,10 @@ export async function runSelection(runner: CodeRunner) {
   if (!editor) throw new Error('Open an editor to run its selection in a sandbox.');
   const selections = editor.selections.filter((s) => !s.isEmpty);
   // Nothing selected: the current line, as the Python extension does.
-  const code = selections.length > 0
-    ? selections.map((s) => editor.document.getText(s)).join('\n')
-    : editor.document.lineAt(editor.selection.active.line).text;
+  const code =
+    selections.length > 0
+      ? selections.map((s) => editor.document.getText(s)).join('\n')
+      : editor.document.lineAt(editor.selection.active.line).text;
   return runner.run(code, editor.document.languageId, `Selection of ${editor.document.fileName.split('/').pop()}`);
 }
 
@@ -23,8 +24,16 @@ export async function runFile(runner: CodeRunner, uri?: vscode.Uri) {
   return runner.run(document.getText(), document.languageId, document.fileName.split('/').pop() ?? 'file');
 }
 
-export async function selectNotebookSandbox(services: Services, notebooks: SandboxNotebookController, sessions: InterpreterSessions, notebookArg?: vscode.Uri, sandboxIdArg?: string) {
-  const notebook = notebookArg ? vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === notebookArg.toString()) : vscode.window.activeNotebookEditor?.notebook;
+export async function selectNotebookSandbox(
+  services: Services,
+  notebooks: SandboxNotebookController,
+  sessions: InterpreterSessions,
+  notebookArg?: vscode.Uri,
+  sandboxIdArg?: string,
+) {
+  const notebook = notebookArg
+    ? vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === notebookArg.toString())
+    : vscode.window.activeNotebookEditor?.notebook;
   if (!notebook) throw new Error('Open a notebook first.');
   if (sandboxIdArg) {
     await sessions.assign(notebook.uri.toString(), sandboxIdArg);

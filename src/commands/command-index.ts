@@ -20,14 +20,30 @@ import { createSandbox, CreateSandboxArgs } from './create-sandbox';
 import { clearApiKey, clearFilter, filterSandboxes, refreshExplorer, selectConnection, setApiKey } from './explorer-commands';
 import { downloadFromSandbox, openSandboxFile, openSandboxFiles, uploadToSandbox } from './file-commands';
 import {
-  connectSandbox, copySandboxId, killSandbox, KillOptions, pauseSandbox, resumeSandbox, SandboxInfoDocuments, setSandboxTimeout, showMetrics,
+  connectSandbox,
+  copySandboxId,
+  killSandbox,
+  KillOptions,
+  pauseSandbox,
+  resumeSandbox,
+  SandboxInfoDocuments,
+  setSandboxTimeout,
+  showMetrics,
   showSandboxInfo,
 } from './lifecycle-commands';
 import { copyMcpConfig } from './mcp-commands';
 import { editNetworkRules } from './network-commands';
 import { PortOpener } from './port-commands';
 import { Services } from './services';
-import { DeleteSnapshotOptions, deleteSnapshot, forkSandbox, ForkOptions, SnapshotCommandOptions, startFromSnapshot, takeSnapshot } from './snapshot-commands';
+import {
+  DeleteSnapshotOptions,
+  deleteSnapshot,
+  forkSandbox,
+  ForkOptions,
+  SnapshotCommandOptions,
+  startFromSnapshot,
+  takeSnapshot,
+} from './snapshot-commands';
 import { assignTemplateTag, buildTemplate, createFromTemplate, removeTemplateTag } from './template-commands';
 import { attachProcess, killProcess, openTerminal, ProcessNode, runCommand } from './terminal-commands';
 import { createVolume, deleteVolume, DeleteVolumeOptions, newVolumeEntry } from './volume-commands';
@@ -103,7 +119,8 @@ export function commandIndex(t: CommandTargets): Record<string, CommandHandler> 
     // Running code and notebooks
     'e2b.runSelection': () => runSelection(t.runner),
     'e2b.runFile': (uri?: vscode.Uri) => runFile(t.runner, uri),
-    'e2b.notebook.selectSandbox': (notebook?: vscode.Uri, sandboxId?: string) => selectNotebookSandbox(s, t.notebooks, t.sessions, notebook, sandboxId),
+    'e2b.notebook.selectSandbox': (notebook?: vscode.Uri, sandboxId?: string) =>
+      selectNotebookSandbox(s, t.notebooks, t.sessions, notebook, sandboxId),
     'e2b.notebook.restartKernel': (notebook?: vscode.Uri) => restartNotebookKernel(t.notebooks, notebook),
 
     // Templates
@@ -130,14 +147,16 @@ export function registerCommands(targets: CommandTargets): string[] {
   const { services } = targets;
   const index = commandIndex(targets);
   for (const [id, handler] of Object.entries(index)) {
-    services.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await handler(...args);
-      } catch (err) {
-        services.errors.show(err);
-        return undefined;
-      }
-    }));
+    services.context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          services.errors.show(err);
+          return undefined;
+        }
+      }),
+    );
   }
   return Object.keys(index);
 }

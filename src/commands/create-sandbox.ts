@@ -79,7 +79,11 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   const start = await pickOne(
     [
       { label: '$(rocket) Create with defaults', description: describeNewSandbox(defaults), custom: false },
-      { label: '$(settings-gear) Choose template, timeout, metadata…', description: 'a few steps, then a summary to confirm', custom: true },
+      {
+        label: '$(settings-gear) Choose template, timeout, metadata…',
+        description: 'a few steps, then a summary to confirm',
+        custom: true,
+      },
     ],
     { title, placeHolder: 'Create a sandbox now, or choose how' },
   );
@@ -90,23 +94,30 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   const [templates, volumes] = await Promise.all([services.sandboxes.listTemplates(), listVolumeNames(services)]);
   // The volumes step is there only when there are volumes to mount.
   const total = volumes.length ? 8 : 7;
-  const template = templates.length > 0
-    ? (await pickOne(
-      [defaultTemplate, ...templates.filter((t) => t !== defaultTemplate)].map((t) => ({ label: t })),
-      { title: `${title} (1/${total}): template`, placeHolder: 'Template to start from' },
-    ))?.label
-    : await askText({ title: `${title} (1/${total}): template`, value: defaultTemplate, prompt: 'Template name or ID' });
+  const template =
+    templates.length > 0
+      ? (
+          await pickOne(
+            [defaultTemplate, ...templates.filter((t) => t !== defaultTemplate)].map((t) => ({ label: t })),
+            { title: `${title} (1/${total}): template`, placeHolder: 'Template to start from' },
+          )
+        )?.label
+      : await askText({ title: `${title} (1/${total}): template`, value: defaultTemplate, prompt: 'Template name or ID' });
   if (!template) return undefined;
   const reference = await pickTag(services, template, `${title} (1/${total})`);
   if (!reference) return undefined;
 
-  const minutes = await askMinutes(`${title} (2/${total}): timeout`, 'Minutes until the sandbox is killed (you can extend it later)',
-    String(config.get<number>('create.defaultTimeoutMinutes', 15)));
+  const minutes = await askMinutes(
+    `${title} (2/${total}): timeout`,
+    'Minutes until the sandbox is killed (you can extend it later)',
+    String(config.get<number>('create.defaultTimeoutMinutes', 15)),
+  );
   if (minutes === undefined) return undefined;
 
   const metadataText = await askText({
     title: `${title} (3/${total}): metadata`,
-    prompt: 'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes; name=… labels it in the explorer)',
+    prompt:
+      'Optional metadata as key=value pairs separated by commas (used to find and filter sandboxes; name=… labels it in the explorer)',
     placeHolder: 'name=demo, user=alice',
     validateInput: (v) => problemOf(() => parseKeyValueList(v, 'metadata')),
   });
@@ -116,15 +127,19 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
     title: `${title} (4/${total}): environment variables`,
     prompt: 'Optional environment variables for every process in the sandbox: NAME=value, separated by commas',
     placeHolder: 'API_BASE=https://example.com, DEBUG=1',
-    validateInput: (v) => problemOf(() => {
-      const bad = invalidEnvVarNames(parseKeyValueList(v, 'environment variables'));
-      if (bad.length) throw new Error(`Not a valid variable name: ${bad.join(', ')}`);
-    }),
+    validateInput: (v) =>
+      problemOf(() => {
+        const bad = invalidEnvVarNames(parseKeyValueList(v, 'environment variables'));
+        if (bad.length) throw new Error(`Not a valid variable name: ${bad.join(', ')}`);
+      }),
   });
   if (envText === undefined) return undefined;
 
   const onTimeout = await pickOne(
-    [{ label: 'Kill', description: 'when the timeout passes (default)', pause: false }, { label: 'Pause', description: 'when the timeout passes, keeping files and memory', pause: true }],
+    [
+      { label: 'Kill', description: 'when the timeout passes (default)', pause: false },
+      { label: 'Pause', description: 'when the timeout passes, keeping files and memory', pause: true },
+    ],
     { title: `${title} (5/${total}): on timeout` },
   );
   if (!onTimeout) return undefined;
@@ -148,7 +163,10 @@ async function askForOptions(services: Services): Promise<CreateSandboxOptions |
   // Nothing is created before the user has seen everything together.
   const summary = describeNewSandbox(options);
   const confirm = await pickOne(
-    [{ label: '$(check) Create sandbox', detail: summary, create: true }, { label: '$(close) Cancel', create: false }],
+    [
+      { label: '$(check) Create sandbox', detail: summary, create: true },
+      { label: '$(close) Cancel', create: false },
+    ],
     { title: `${title} (${total}/${total}): summary`, placeHolder: summary },
   );
   return confirm?.create ? options : undefined;
@@ -170,7 +188,9 @@ async function pickTag(services: Services, template: string, step: string): Prom
     }));
   if (choices.length === 0) return template;
   if (choices.length === 1) return choices[0].label;
-  return (await pickOne(choices, { title: `${step}: tag of ${template}`, placeHolder: 'Which build to start: the name alone is its default tag' }))?.label;
+  return (
+    await pickOne(choices, { title: `${step}: tag of ${template}`, placeHolder: 'Which build to start: the name alone is its default tag' })
+  )?.label;
 }
 
 async function listVolumeNames(services: Services): Promise<string[]> {
@@ -190,9 +210,16 @@ async function askVolumeMounts(volumes: string[], step: string): Promise<Record<
     const pick = await pickOne(
       [
         { label: chosen.length ? '$(check) Done' : '$(circle-slash) No volumes', done: true },
-        ...volumes.filter((v) => !Object.values(mounts).includes(v)).map((name) => ({ label: name, description: 'mount this volume', done: false })),
+        ...volumes
+          .filter((v) => !Object.values(mounts).includes(v))
+          .map((name) => ({ label: name, description: 'mount this volume', done: false })),
       ],
-      { title: `${step}: volumes`, placeHolder: chosen.length ? `Mounted: ${chosen.join(', ')}. Another one?` : 'Mount a volume (persistent storage shared between sandboxes)?' },
+      {
+        title: `${step}: volumes`,
+        placeHolder: chosen.length
+          ? `Mounted: ${chosen.join(', ')}. Another one?`
+          : 'Mount a volume (persistent storage shared between sandboxes)?',
+      },
     );
     if (!pick) return undefined;
     if (pick.done) return mounts;
@@ -200,8 +227,12 @@ async function askVolumeMounts(volumes: string[], step: string): Promise<Record<
       title: `${step}: where to mount ${pick.label}`,
       prompt: `Absolute path inside the sandbox for volume "${pick.label}"`,
       value: `/mnt/${pick.label}`,
-      validateInput: (v) => (!/^\/[^\0]*[^/]$/.test(v) || v.split('/').some((p) => p === '.' || p === '..') ? 'Enter an absolute path such as /mnt/data (no "." or "..")'
-        : mounts[v] ? `${mounts[v]} is mounted there already` : undefined),
+      validateInput: (v) =>
+        !/^\/[^\0]*[^/]$/.test(v) || v.split('/').some((p) => p === '.' || p === '..')
+          ? 'Enter an absolute path such as /mnt/data (no "." or "..")'
+          : mounts[v]
+            ? `${mounts[v]} is mounted there already`
+            : undefined,
     });
     if (path === undefined) return undefined;
     mounts[path] = pick.label;

@@ -55,14 +55,18 @@ export async function clearFilter(services: Services, treeView: vscode.TreeView<
 }
 
 export async function selectConnection(services: Services, kindArg?: ConnectionKind): Promise<void> {
-  const kind = kindArg ?? (await vscode.window.showQuickPick(
-    [
-      { label: 'Local runtime', description: 'sandboxes as containers on this machine, no account', connection: 'local' as const },
-      { label: 'E2B cloud', description: 'needs an API key', connection: 'cloud' as const },
-      { label: 'Self-hosted E2B', description: 'your own deployment', connection: 'selfHosted' as const },
-    ],
-    { title: 'Where should sandboxes live?' },
-  ))?.connection;
+  const kind =
+    kindArg ??
+    (
+      await vscode.window.showQuickPick(
+        [
+          { label: 'Local runtime', description: 'sandboxes as containers on this machine, no account', connection: 'local' as const },
+          { label: 'E2B cloud', description: 'needs an API key', connection: 'cloud' as const },
+          { label: 'Self-hosted E2B', description: 'your own deployment', connection: 'selfHosted' as const },
+        ],
+        { title: 'Where should sandboxes live?' },
+      )
+    )?.connection;
   if (!kind) return;
   await vscode.workspace.getConfiguration('e2b').update('connection', kind, vscode.ConfigurationTarget.Global);
   if (kind !== 'local' && !(await services.apiKeys.get())) await services.apiKeys.prompt();

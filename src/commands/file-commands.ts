@@ -16,7 +16,13 @@ export async function openSandboxFiles(services: Services, arg?: unknown, folder
   if (row) [arg, folderArg] = [row.authority, row.path];
   const id = await resolveSandboxId(services, arg, 'Sandbox whose files to open');
   if (!id) return undefined;
-  const folder = folderArg ?? await vscode.window.showInputBox({ title: `Open files of ${id}`, prompt: 'Folder in the sandbox to add to the workspace', value: HOME });
+  const folder =
+    folderArg ??
+    (await vscode.window.showInputBox({
+      title: `Open files of ${id}`,
+      prompt: 'Folder in the sandbox to add to the workspace',
+      value: HOME,
+    }));
   if (!folder) return undefined;
   const uri = sandboxUri(id, folder);
   await vscode.workspace.fs.stat(uri);
@@ -29,7 +35,9 @@ export async function openSandboxFiles(services: Services, arg?: unknown, folder
 export async function openSandboxFile(services: Services, arg?: unknown, pathArg?: string) {
   const id = await resolveSandboxId(services, arg, 'Sandbox to open a file from');
   if (!id) return undefined;
-  const file = pathArg ?? await vscode.window.showInputBox({ title: `Open a file of ${id}`, prompt: 'Absolute path in the sandbox', value: `${HOME}/` });
+  const file =
+    pathArg ??
+    (await vscode.window.showInputBox({ title: `Open a file of ${id}`, prompt: 'Absolute path in the sandbox', value: `${HOME}/` }));
   if (!file) return undefined;
   const doc = await vscode.workspace.openTextDocument(sandboxUri(id, file));
   await vscode.window.showTextDocument(doc);
@@ -39,7 +47,13 @@ export async function openSandboxFile(services: Services, arg?: unknown, pathArg
 export async function uploadToSandbox(services: Services, target?: unknown, localFiles?: vscode.Uri[]) {
   const destination = await uploadDestination(services, target);
   if (!destination) return [];
-  const picked = localFiles ?? await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Upload to sandbox', title: `Upload to ${destination.sandboxId}:${destination.dir}` });
+  const picked =
+    localFiles ??
+    (await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      openLabel: 'Upload to sandbox',
+      title: `Upload to ${destination.sandboxId}:${destination.dir}`,
+    }));
   if (!picked?.length) return [];
   const sandbox = await services.sandboxHandles.get(destination.sandboxId);
   const uploaded: string[] = [];
@@ -51,21 +65,27 @@ export async function uploadToSandbox(services: Services, target?: unknown, loca
     }
   });
   services.files.notifyChanged(destination.sandboxId, destination.dir);
-  vscode.window.setStatusBarMessage(`$(cloud-upload) Uploaded ${uploaded.length} file(s) to ${destination.sandboxId}:${destination.dir}`, 5000);
+  vscode.window.setStatusBarMessage(
+    `$(cloud-upload) Uploaded ${uploaded.length} file(s) to ${destination.sandboxId}:${destination.dir}`,
+    5000,
+  );
   return uploaded;
 }
 
 export async function downloadFromSandbox(services: Services, source?: unknown, localTarget?: vscode.Uri) {
   const from = await downloadSource(services, source);
   if (!from) return undefined;
-  const target = localTarget ?? await vscode.window.showSaveDialog({
-    title: `Download ${from.sandboxId}:${from.path}`,
-    defaultUri: vscode.Uri.file(path.join(process.env.HOME ?? '/', path.posix.basename(from.path))),
-  });
+  const target =
+    localTarget ??
+    (await vscode.window.showSaveDialog({
+      title: `Download ${from.sandboxId}:${from.path}`,
+      defaultUri: vscode.Uri.file(path.join(process.env.HOME ?? '/', path.posix.basename(from.path))),
+    }));
   if (!target) return undefined;
   const sandbox = await services.sandboxHandles.get(from.sandboxId);
   await withTransferProgress(`Downloading ${path.posix.basename(from.path)}`, (report, signal) =>
-    downloadFile(sandbox, from.path, target.fsPath, (done, total) => report(path.posix.basename(from.path), done, total), signal));
+    downloadFile(sandbox, from.path, target.fsPath, (done, total) => report(path.posix.basename(from.path), done, total), signal),
+  );
   vscode.window.setStatusBarMessage(`$(cloud-download) Saved ${target.fsPath}`, 5000);
   return target.fsPath;
 }
@@ -89,24 +109,31 @@ async function downloadSource(services: Services, source: unknown): Promise<{ sa
   if (source instanceof vscode.Uri && source.scheme === E2B_SCHEME) return parseSandboxUri(source);
   const sandboxId = await resolveSandboxId(services, source, 'Sandbox to download from');
   if (!sandboxId) return undefined;
-  const file = await vscode.window.showInputBox({ title: `Download from ${sandboxId}`, prompt: 'Path of the file in the sandbox', value: `${HOME}/` });
+  const file = await vscode.window.showInputBox({
+    title: `Download from ${sandboxId}`,
+    prompt: 'Path of the file in the sandbox',
+    value: `${HOME}/`,
+  });
   return file ? { sandboxId, path: file } : undefined;
 }
 
 type Report = (name: string, done: number, total: number) => void;
 
 function withTransferProgress(title: string, work: (report: Report, signal: AbortSignal) => Promise<unknown>): Thenable<unknown> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    let lastPercent = 0;
-    return work((name, done, total) => {
-      const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
-      if (percent === lastPercent) return;
-      progress.report({ message: `${name}: ${formatBytes(done)} of ${formatBytes(total)}`, increment: percent - lastPercent });
-      lastPercent = percent;
-    }, abort.signal);
-  });
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      let lastPercent = 0;
+      return work((name, done, total) => {
+        const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
+        if (percent === lastPercent) return;
+        progress.report({ message: `${name}: ${formatBytes(done)} of ${formatBytes(total)}`, increment: percent - lastPercent });
+        lastPercent = percent;
+      }, abort.signal);
+    },
+  );
 }
 
 function formatBytes(bytes: number): string {

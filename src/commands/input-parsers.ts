@@ -5,7 +5,10 @@
 /** Parses "k=v, k2=v2" (or one per line) into a map; throws with a message on bad input. */
 export function parseKeyValueList(text: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/[,\n]/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new Error(`"${part}" is not KEY=VALUE: write ${what} as key=value, separated by commas.`);
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();

@@ -3,7 +3,13 @@
 // what is on screen and answer it through the real quick input.
 import * as vscode from 'vscode';
 
-export interface Prompt { kind: 'input' | 'pick'; title: string; value?: string; placeHolder?: string; items?: string[] }
+export interface Prompt {
+  kind: 'input' | 'pick';
+  title: string;
+  value?: string;
+  placeHolder?: string;
+  items?: string[];
+}
 
 const prompted = new vscode.EventEmitter<Prompt>();
 export const onDidPrompt = prompted.event;
@@ -15,7 +21,10 @@ export function askText(options: vscode.InputBoxOptions & { title: string }): Th
 }
 
 /** showQuickPick of one item, announced. */
-export function pickOne<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions & { title: string }): Thenable<T | undefined> {
+export function pickOne<T extends vscode.QuickPickItem>(
+  items: T[],
+  options: vscode.QuickPickOptions & { title: string },
+): Thenable<T | undefined> {
   prompted.fire({ kind: 'pick', title: options.title, placeHolder: options.placeHolder, items: items.map((i) => i.label) });
   return vscode.window.showQuickPick(items, options);
 }

@@ -10,14 +10,20 @@ import { Services } from './services';
 
 export const INFO_SCHEME = 'e2b-info';
 
-export interface KillOptions { confirm?: boolean }
+export interface KillOptions {
+  confirm?: boolean;
+}
 
 export async function connectSandbox(services: Services, arg?: unknown) {
   const id = await resolveSandboxId(services, arg, 'Sandbox to connect to');
   if (!id) return undefined;
   const info = await services.sandboxes.getInfo(id);
   if (info.state === 'paused') {
-    const choice = await vscode.window.showWarningMessage(`Sandbox ${id} is paused. Connecting resumes it.`, { modal: true }, 'Resume and Connect');
+    const choice = await vscode.window.showWarningMessage(
+      `Sandbox ${id} is paused. Connecting resumes it.`,
+      { modal: true },
+      'Resume and Connect',
+    );
     if (choice !== 'Resume and Connect') return undefined;
     await services.sandboxes.connect(id);
     services.refresher.refreshNow();
@@ -49,7 +55,11 @@ export async function setSandboxTimeout(services: Services, arg?: unknown, minut
   if (minutes === undefined) {
     // The box starts from what is left now, so the user edits the real value.
     const { endAt } = await services.sandboxes.getInfo(id);
-    minutes = await askMinutes(`Timeout of ${id}`, `Minutes from now until the sandbox times out (now ${formatTimeLeft(endAt)}; shorter or longer)`, String(minutesLeft(endAt)));
+    minutes = await askMinutes(
+      `Timeout of ${id}`,
+      `Minutes from now until the sandbox times out (now ${formatTimeLeft(endAt)}; shorter or longer)`,
+      String(minutesLeft(endAt)),
+    );
   }
   if (minutes === undefined) return undefined;
   await services.sandboxes.setTimeout(id, Math.round(minutes * 60_000));
@@ -61,7 +71,9 @@ export async function setSandboxTimeout(services: Services, arg?: unknown, minut
 export async function pauseSandbox(services: Services, arg?: unknown) {
   const id = await resolveSandboxId(services, arg, 'Sandbox to pause');
   if (!id) return undefined;
-  const paused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pausing ${id}…` }, () => services.sandboxes.pause(id));
+  const paused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pausing ${id}…` }, () =>
+    services.sandboxes.pause(id),
+  );
   if (!paused) void vscode.window.showInformationMessage(`Sandbox ${id} was already paused.`);
   services.sandboxHandles.forget(id);
   services.refresher.refreshNow();
@@ -73,7 +85,9 @@ export async function resumeSandbox(services: Services, arg?: unknown) {
   const id = await resolveSandboxId(services, arg, 'Sandbox to resume');
   if (!id) return undefined;
   const minutes = vscode.workspace.getConfiguration('e2b').get<number>('create.defaultTimeoutMinutes', 15);
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${id}…` }, () => services.sandboxes.resume(id, minutes * 60_000));
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${id}…` }, () =>
+    services.sandboxes.resume(id, minutes * 60_000),
+  );
   services.refresher.refreshNow();
   if (services.active.id === id) await services.active.reload();
   return id;
@@ -100,8 +114,9 @@ export async function showSandboxInfo(services: Services, infoDocuments: Sandbox
   infoDocuments.refresh(uri);
   const doc = await vscode.workspace.openTextDocument(uri);
   // Rendered when the built-in Markdown preview is there; the source otherwise.
-  await Promise.resolve(vscode.commands.executeCommand('markdown.showPreview', uri))
-    .catch(() => vscode.window.showTextDocument(doc, { preview: true }));
+  await Promise.resolve(vscode.commands.executeCommand('markdown.showPreview', uri)).catch(() =>
+    vscode.window.showTextDocument(doc, { preview: true }),
+  );
   return doc.getText();
 }
 
@@ -112,7 +127,9 @@ export class SandboxInfoDocuments implements vscode.TextDocumentContentProvider 
 
   constructor(private readonly services: Services) {}
 
-  refresh(uri: vscode.Uri): void { this.changed.fire(uri); }
+  refresh(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const id = uri.path.replace(/^\//, '').replace(/\.md$/, '');

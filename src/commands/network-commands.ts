@@ -15,7 +15,7 @@ export async function editNetworkRules(services: Services, arg?: unknown, rulesA
     void vscode.window.showWarningMessage(`Sandbox ${id} is ${info.state}: resume it first, then edit its network rules.`);
     return undefined;
   }
-  const rules = rulesArg ?? await askNetworkRules(`Network rules of ${id}`, info);
+  const rules = rulesArg ?? (await askNetworkRules(`Network rules of ${id}`, info));
   if (!rules) return undefined;
   await services.sandboxes.updateNetwork(id, rules);
   services.refresher.refreshNow();

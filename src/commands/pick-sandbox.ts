@@ -17,7 +17,9 @@ export async function resolveSandboxId(services: Services, arg: unknown, placeHo
     sandboxId: s.sandboxId,
   }));
   if (picks.length === 0) {
-    void vscode.window.showInformationMessage('There are no sandboxes yet.', 'Create Sandbox').then((c) => c && vscode.commands.executeCommand('e2b.createSandbox'));
+    void vscode.window
+      .showInformationMessage('There are no sandboxes yet.', 'Create Sandbox')
+      .then((c) => c && vscode.commands.executeCommand('e2b.createSandbox'));
     return undefined;
   }
   const active = services.active.id;

@@ -17,7 +17,10 @@ export interface PortOffer {
   message: string;
 }
 
-interface PortPick extends vscode.QuickPickItem { action: 'port' | 'other' | 'terminal'; port?: number }
+interface PortPick extends vscode.QuickPickItem {
+  action: 'port' | 'other' | 'terminal';
+  port?: number;
+}
 
 const START_A_SERVER = 'Start a server listening on 0.0.0.0 (e.g. python3 -m http.server 8000)';
 
@@ -32,7 +35,7 @@ export class PortOpener implements vscode.Disposable {
     const id = await resolveSandboxId(this.services, arg, 'Sandbox whose port to open');
     if (!id) return undefined;
     // A caller that names the port has decided: no listing, no question.
-    const port = portArg ?? await this.choosePort(id);
+    const port = portArg ?? (await this.choosePort(id));
     if (port === undefined) return undefined;
     const url = await this.services.sandboxes.portUrl(id, port);
     await vscode.env.openExternal(vscode.Uri.parse(url));
@@ -44,17 +47,31 @@ export class PortOpener implements vscode.Disposable {
     const sandbox = await this.services.sandboxHandles.get(sandboxId);
     const ports = await this.listPorts(sandboxId, sandbox);
     const picks: PortPick[] = (ports ?? []).map((p) => ({
-      label: `$(radio-tower) ${p.port}`, description: p.process, action: 'port', port: p.port,
+      label: `$(radio-tower) ${p.port}`,
+      description: p.process,
+      action: 'port',
+      port: p.port,
     }));
     if (ports?.length === 0) {
-      picks.push({ label: '$(terminal) Open a Terminal in the Sandbox', detail: `${START_A_SERVER}, then open its port.`, action: 'terminal' });
+      picks.push({
+        label: '$(terminal) Open a Terminal in the Sandbox',
+        detail: `${START_A_SERVER}, then open its port.`,
+        action: 'terminal',
+      });
     }
     picks.push({ label: '$(edit) Other port…', description: 'type a port number', action: 'other' });
-    const message = ports === undefined ? `Could not list the ports listening in ${sandboxId}: type the port`
-      : ports.length === 0 ? `Nothing is listening in ${sandboxId} yet. ${START_A_SERVER}.`
-        : 'Port to open in the browser (servers listening in the sandbox)';
+    const message =
+      ports === undefined
+        ? `Could not list the ports listening in ${sandboxId}: type the port`
+        : ports.length === 0
+          ? `Nothing is listening in ${sandboxId} yet. ${START_A_SERVER}.`
+          : 'Port to open in the browser (servers listening in the sandbox)';
     this.offered.fire({ sandboxId, ports, message });
-    const choice = await vscode.window.showQuickPick(picks, { title: `Open a port of ${sandboxId}`, placeHolder: message, matchOnDescription: true });
+    const choice = await vscode.window.showQuickPick(picks, {
+      title: `Open a port of ${sandboxId}`,
+      placeHolder: message,
+      matchOnDescription: true,
+    });
     if (!choice) return undefined;
     if (choice.action === 'port') return choice.port;
     if (choice.action === 'terminal') {
@@ -82,10 +99,14 @@ export class PortOpener implements vscode.Disposable {
   private async confirmTyped(sandboxId: string, sandbox: Sandbox, port: number): Promise<number | undefined> {
     const ports = await this.listPorts(sandboxId, sandbox);
     if (!ports || ports.some((p) => p.port === port)) return port;
-    const open = await vscode.window.showWarningMessage(`Nothing is listening on port ${port} in ${sandboxId}.`, {
-      modal: true,
-      detail: `The page will show an error until a server listens on 0.0.0.0:${port} (e.g. python3 -m http.server ${port}).`,
-    }, 'Open Anyway');
+    const open = await vscode.window.showWarningMessage(
+      `Nothing is listening on port ${port} in ${sandboxId}.`,
+      {
+        modal: true,
+        detail: `The page will show an error until a server listens on 0.0.0.0:${port} (e.g. python3 -m http.server ${port}).`,
+      },
+      'Open Anyway',
+    );
     return open === 'Open Anyway' ? port : undefined;
   }
 

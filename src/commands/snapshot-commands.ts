@@ -12,21 +12,33 @@ import { askText, pickOne } from './inputs';
 import { resolveSandboxId } from './pick-sandbox';
 import { Services } from './services';
 
-export interface SnapshotCommandOptions { name?: string }
-export interface DeleteSnapshotOptions { confirm?: boolean }
-export interface ForkOptions { count?: number; timeoutMinutes?: number; activate?: boolean }
+export interface SnapshotCommandOptions {
+  name?: string;
+}
+export interface DeleteSnapshotOptions {
+  confirm?: boolean;
+}
+export interface ForkOptions {
+  count?: number;
+  timeoutMinutes?: number;
+  activate?: boolean;
+}
 
 /** Takes a snapshot named after the sandbox and the time, or (askName) asks for the name first. */
 export async function takeSnapshot(services: Services, arg: unknown, askName: boolean, given?: string): Promise<string | undefined> {
   const id = await sandboxIdOf(services, arg, 'Sandbox to snapshot');
   if (!id) return undefined;
   const suggested = defaultSnapshotName(sandboxLabel(await services.sandboxes.getInfo(id)), new Date());
-  const name = given ?? (askName ? await askText({
-    title: `Snapshot of ${id}`,
-    prompt: 'Name of the snapshot (name or name:tag). An existing name moves to this snapshot, as a branch does.',
-    value: suggested,
-    validateInput: (v) => snapshotNameProblem(v),
-  }) : suggested);
+  const name =
+    given ??
+    (askName
+      ? await askText({
+          title: `Snapshot of ${id}`,
+          prompt: 'Name of the snapshot (name or name:tag). An existing name moves to this snapshot, as a branch does.',
+          value: suggested,
+          validateInput: (v) => snapshotNameProblem(v),
+        })
+      : suggested);
   if (!name) return undefined;
   const snapshot = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Taking snapshot "${name}" of ${id}…` },
@@ -48,7 +60,11 @@ export async function deleteSnapshot(services: Services, arg?: unknown, options?
   const snapshotId = await snapshotIdOf(services, arg, 'Snapshot to delete');
   if (!snapshotId) return false;
   if (options?.confirm !== false) {
-    const choice = await vscode.window.showWarningMessage(`Delete snapshot ${snapshotId}? Sandboxes started from it keep running.`, { modal: true }, 'Delete');
+    const choice = await vscode.window.showWarningMessage(
+      `Delete snapshot ${snapshotId}? Sandboxes started from it keep running.`,
+      { modal: true },
+      'Delete',
+    );
     if (choice !== 'Delete') return false;
   }
   const deleted = await services.sandboxes.deleteSnapshot(snapshotId);
@@ -69,9 +85,11 @@ export async function forkSandbox(services: Services, arg?: unknown, options?: F
   const forks = results.filter((r): r is string => typeof r === 'string');
   const failures = results.filter((r): r is Error => r instanceof Error);
   services.refresher.refreshNow();
-  if (forks.length === 0) throw failures[0] ?? new Error(`Forking ${id} started no sandbox: try again, or take a snapshot and start from it`);
+  if (forks.length === 0)
+    throw failures[0] ?? new Error(`Forking ${id} started no sandbox: try again, or take a snapshot and start from it`);
   services.log.info(`forked ${id} into ${forks.join(', ')}`);
-  if (failures.length > 0) void vscode.window.showWarningMessage(`${failures.length} of ${count} forks of ${id} did not start: ${failures[0].message}`);
+  if (failures.length > 0)
+    void vscode.window.showWarningMessage(`${failures.length} of ${count} forks of ${id} did not start: ${failures[0].message}`);
   if (options?.activate !== false) await services.active.set(forks[0]);
   vscode.window.setStatusBarMessage(`$(repo-forked) Forked ${id}: ${forks.join(', ')}`, 5000);
   return forks;
@@ -94,6 +112,9 @@ async function snapshotIdOf(services: Services, arg: unknown, title: string): Pr
     void vscode.window.showInformationMessage('There are no snapshots yet: Take Snapshot on a running sandbox makes one.');
     return undefined;
   }
-  const picked = await pickOne(snapshots.map((s) => ({ label: `$(git-commit) ${snapshotLabel(s)}`, detail: s.snapshotId, snapshotId: s.snapshotId })), { title, matchOnDetail: true });
+  const picked = await pickOne(
+    snapshots.map((s) => ({ label: `$(git-commit) ${snapshotLabel(s)}`, detail: s.snapshotId, snapshotId: s.snapshotId })),
+    { title, matchOnDetail: true },
+  );
   return picked?.snapshotId;
 }

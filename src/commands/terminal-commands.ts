@@ -19,7 +19,13 @@ export async function openTerminal(services: Services, arg?: unknown) {
 export async function runCommand(services: Services, arg?: unknown, cmdArg?: string) {
   const id = await resolveSandboxId(services, arg, 'Sandbox to run a command in');
   if (!id) return undefined;
-  const cmd = cmdArg ?? await vscode.window.showInputBox({ title: `Run in ${id}`, prompt: 'Shell command to run in the sandbox (output streams into a terminal)', placeHolder: 'python3 -m http.server 8000' });
+  const cmd =
+    cmdArg ??
+    (await vscode.window.showInputBox({
+      title: `Run in ${id}`,
+      prompt: 'Shell command to run in the sandbox (output streams into a terminal)',
+      placeHolder: 'python3 -m http.server 8000',
+    }));
   if (!cmd) return undefined;
   const { pty } = services.terminals.runCommand(id, cmd);
   void pty.exitCode.then(() => services.tree.refreshProcesses());

@@ -9,11 +9,21 @@ export class ApiKeyStore {
 
   constructor(private readonly secrets: vscode.SecretStorage) {
     this.onDidChange = (listener, thisArgs, disposables) =>
-      secrets.onDidChange((e) => { if (e.key === SECRET_KEY) listener.call(thisArgs, undefined); }, undefined, disposables);
+      secrets.onDidChange(
+        (e) => {
+          if (e.key === SECRET_KEY) listener.call(thisArgs, undefined);
+        },
+        undefined,
+        disposables,
+      );
   }
 
-  get(): Thenable<string | undefined> { return this.secrets.get(SECRET_KEY); }
-  delete(): Thenable<void> { return this.secrets.delete(SECRET_KEY); }
+  get(): Thenable<string | undefined> {
+    return this.secrets.get(SECRET_KEY);
+  }
+  delete(): Thenable<void> {
+    return this.secrets.delete(SECRET_KEY);
+  }
 
   async set(key: string): Promise<void> {
     const problem = validateApiKey(key);
@@ -25,7 +35,7 @@ export class ApiKeyStore {
   async prompt(): Promise<string | undefined> {
     const key = await vscode.window.showInputBox({
       title: 'E2B API key',
-      prompt: 'Paste your E2B API key (from the E2B dashboard). It is kept in VS Code\'s secret storage.',
+      prompt: "Paste your E2B API key (from the E2B dashboard). It is kept in VS Code's secret storage.",
       password: true,
       ignoreFocusOut: true,
       validateInput: (value) => validateApiKey(value),

@@ -1,6 +1,10 @@
 // Delays for retrying after a failure: exponential from a base, capped, with a little jitter so
 // many streams that broke together do not all come back in the same instant.
-export interface BackoffOptions { baseMs?: number; maxMs?: number; jitter?: number }
+export interface BackoffOptions {
+  baseMs?: number;
+  maxMs?: number;
+  jitter?: number;
+}
 
 /** The wait before retry number `attempt` (0 = the first retry). `random` is for tests. */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {

@@ -21,9 +21,15 @@ export class ConnectionService implements vscode.Disposable {
   private autoStartFailed?: string;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly apiKeys: ApiKeyStore, private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly apiKeys: ApiKeyStore,
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('e2b')) this.reset(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('e2b')) this.reset();
+      }),
       apiKeys.onDidChange(() => this.reset()),
       this.changed,
     );
@@ -38,7 +44,14 @@ export class ConnectionService implements vscode.Disposable {
     if (!this.profile) {
       const profile = this.resolve();
       this.profile = profile;
-      profile.then((p) => { if (this.profile === profile) this.resolved = p; }, () => { if (this.profile === profile) this.profile = undefined; });
+      profile.then(
+        (p) => {
+          if (this.profile === profile) this.resolved = p;
+        },
+        () => {
+          if (this.profile === profile) this.profile = undefined;
+        },
+      );
     }
     return this.profile;
   }
@@ -107,10 +120,18 @@ export class ConnectionService implements vscode.Disposable {
     let endpoint = await readUsableLocalRuntimeEnv(dataDir, (problem) => this.log.warn(`local runtime: ${problem}`));
     if (!endpoint || !(await isRuntimeHealthy(endpoint.apiUrl))) {
       if (!config.get<boolean>('local.autoStart', true)) {
-        throw new UserFacingError(`The local runtime is not running (nothing answers for ${dataDir}). Start it with "npm start" in the extension repository.`, ['Retry'], 'unreachable');
+        throw new UserFacingError(
+          `The local runtime is not running (nothing answers for ${dataDir}). Start it with "npm start" in the extension repository.`,
+          ['Retry'],
+          'unreachable',
+        );
       }
       if (this.autoStartFailed) {
-        throw new UserFacingError(`The local runtime is not running and starting it failed: ${this.autoStartFailed} Retry to start it again.`, ['Retry'], 'unreachable');
+        throw new UserFacingError(
+          `The local runtime is not running and starting it failed: ${this.autoStartFailed} Retry to start it again.`,
+          ['Retry'],
+          'unreachable',
+        );
       }
       try {
         endpoint = await this.startLocalRuntime(dataDir);
@@ -119,19 +140,35 @@ export class ConnectionService implements vscode.Disposable {
         throw err;
       }
     }
-    return { kind: 'local', label: 'local runtime', apiKey: endpoint.apiKey, apiUrl: endpoint.apiUrl, sandboxUrl: endpoint.sandboxUrl, volumeApiUrl: endpoint.volumeApiUrl };
+    return {
+      kind: 'local',
+      label: 'local runtime',
+      apiKey: endpoint.apiKey,
+      apiUrl: endpoint.apiUrl,
+      sandboxUrl: endpoint.sandboxUrl,
+      volumeApiUrl: endpoint.volumeApiUrl,
+    };
   }
 
   /** Waits for a runtime that is coming up, or starts the bundled one, with a cancellable progress. */
   private async startLocalRuntime(dataDir: string): Promise<LocalRuntimeEndpoint> {
     this.log.info(`local runtime: not answering for ${dataDir}; waiting for it or starting the bundled runtime`);
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Starting the local E2B runtime (the first start builds a sandbox image)…', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'Starting the local E2B runtime (the first start builds a sandbox image)…',
+        cancellable: true,
+      },
       async (_progress, token) => {
         let endpoint: LocalRuntimeEndpoint | undefined;
         try {
-          endpoint = await ensureLocalRuntime(this.extensionPath, dataDir, LOCAL_RUNTIME_START_TIMEOUT_MS, () => token.isCancellationRequested,
-            () => this.log.info(`local runtime: starting the bundled runtime for ${dataDir}`));
+          endpoint = await ensureLocalRuntime(
+            this.extensionPath,
+            dataDir,
+            LOCAL_RUNTIME_START_TIMEOUT_MS,
+            () => token.isCancellationRequested,
+            () => this.log.info(`local runtime: starting the bundled runtime for ${dataDir}`),
+          );
         } catch (err) {
           throw new UserFacingError((err as Error).message, ['Retry']);
         }

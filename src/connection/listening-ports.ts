@@ -31,7 +31,11 @@ export const LISTING_SCRIPT = [
   'true',
 ].join('\n');
 
-export interface ListeningSocket { address: string; port: number; inode: string }
+export interface ListeningSocket {
+  address: string;
+  port: number;
+  inode: string;
+}
 
 /** The LISTEN sockets of /proc/net/tcp or tcp6 text (header lines and other states skipped). */
 export function parseListeningSockets(table: string): ListeningSocket[] {

@@ -6,7 +6,11 @@
 // so one bad moment never ends anything; 'gone' only says what the last answer was.
 export type LivenessLoss = 'unreachable' | 'gone';
 
-export interface LivenessOptions { intervalMs?: number; probeTimeoutMs?: number; failuresAllowed?: number }
+export interface LivenessOptions {
+  intervalMs?: number;
+  probeTimeoutMs?: number;
+  failuresAllowed?: number;
+}
 
 /** Calls `onLost` once, when the probe says so; returns a function that stops watching. */
 export function watchLiveness(

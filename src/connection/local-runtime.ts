@@ -4,7 +4,14 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ContractFileError, launchOptions, readEnvFile, readLaunchFile, runtimeArguments, runtimeFiles, RuntimeCommandLine, RuntimeEndpoint,
+  ContractFileError,
+  launchOptions,
+  readEnvFile,
+  readLaunchFile,
+  runtimeArguments,
+  runtimeFiles,
+  RuntimeCommandLine,
+  RuntimeEndpoint,
 } from '../../runtime/src/contract/local-runtime-contract';
 import { sleep } from './backoff';
 
@@ -22,7 +29,10 @@ export async function readLocalRuntimeEnv(dataDir: string): Promise<LocalRuntime
  * Like readLocalRuntimeEnv, but an unusable env file counts as none (`onUnusable` hears why): the
  * runtime that starts next writes it anew.
  */
-export async function readUsableLocalRuntimeEnv(dataDir: string, onUnusable?: (problem: string) => void): Promise<LocalRuntimeEndpoint | undefined> {
+export async function readUsableLocalRuntimeEnv(
+  dataDir: string,
+  onUnusable?: (problem: string) => void,
+): Promise<LocalRuntimeEndpoint | undefined> {
   try {
     return readEnvFile(dataDir);
   } catch (err) {
@@ -47,13 +57,16 @@ export async function isRuntimeHealthy(apiUrl: string, timeoutMs = 1500): Promis
  */
 export function startBundledRuntime(extensionPath: string, dataDir: string): ChildProcess {
   if (process.getuid?.() !== 0) {
-    throw new Error('The local runtime manages containers and must run as root. Start it with `sudo npm start` in the extension repository, or choose another connection.');
+    throw new Error(
+      'The local runtime manages containers and must run as root. Start it with `sudo npm start` in the extension repository, or choose another connection.',
+    );
   }
   mkdirSync(dataDir, { recursive: true });
   const log = openSync(runtimeFiles(dataDir).log, 'a');
   // Only base is built if missing: other images need files from the repository (and a build
   // from here must never replace images that running sandboxes use as their lower layer).
-  const unusable = (problem: string) => writeSync(log, `[${new Date().toISOString()}] ${problem}; starting the runtime with its defaults\n`);
+  const unusable = (problem: string) =>
+    writeSync(log, `[${new Date().toISOString()}] ${problem}; starting the runtime with its defaults\n`);
   const line: RuntimeCommandLine = { command: 'up', dataDir, images: ['base'], ...previousLaunch(dataDir, unusable) };
   const child = spawn(process.execPath, [join(extensionPath, 'runtime', 'dist', 'cli.js'), ...runtimeArguments(line)], {
     detached: true,
@@ -94,7 +107,13 @@ export function liveRuntimePid(dataDir: string): number | undefined {
  * exits, the bundled runtime is started (once). Undefined on timeout or cancellation; throws
  * when the runtime cannot be started or exits before answering.
  */
-export async function ensureLocalRuntime(extensionPath: string, dataDir: string, timeoutMs: number, cancelled: () => boolean, onStart?: () => void): Promise<LocalRuntimeEndpoint | undefined> {
+export async function ensureLocalRuntime(
+  extensionPath: string,
+  dataDir: string,
+  timeoutMs: number,
+  cancelled: () => boolean,
+  onStart?: () => void,
+): Promise<LocalRuntimeEndpoint | undefined> {
   const deadline = Date.now() + timeoutMs;
   let child: ChildProcess | undefined;
   let exited: number | null | undefined;
@@ -102,11 +121,14 @@ export async function ensureLocalRuntime(extensionPath: string, dataDir: string,
     // A runtime that is starting writes the env file anew.
     const endpoint = await readUsableLocalRuntimeEnv(dataDir);
     if (endpoint && (await isRuntimeHealthy(endpoint.apiUrl))) return endpoint;
-    if (exited !== undefined) throw new Error(`The local runtime exited (code ${exited}) before it answered: see ${runtimeFiles(dataDir).log}.`);
+    if (exited !== undefined)
+      throw new Error(`The local runtime exited (code ${exited}) before it answered: see ${runtimeFiles(dataDir).log}.`);
     if (!child && liveRuntimePid(dataDir) === undefined) {
       onStart?.();
       child = startBundledRuntime(extensionPath, dataDir);
-      child.once('exit', (code) => { exited = code; });
+      child.once('exit', (code) => {
+        exited = code;
+      });
     }
     await sleep(500);
   }

@@ -22,16 +22,42 @@ export function loadInterpreterSdk(): Promise<typeof import('@e2b/code-interpret
   return (interpreterSdk ??= import('@e2b/code-interpreter'));
 }
 
-export interface SandboxLifecycleEvent { id: string; type: string; timestamp: string; sandboxId: string; eventData: Record<string, unknown> | null }
+export interface SandboxLifecycleEvent {
+  id: string;
+  type: string;
+  timestamp: string;
+  sandboxId: string;
+  eventData: Record<string, unknown> | null;
+}
 
-export interface TemplateSummary { templateID: string; aliases?: string[]; cpuCount?: number; memoryMB?: number; buildStatus?: string; updatedAt?: string }
+export interface TemplateSummary {
+  templateID: string;
+  aliases?: string[];
+  cpuCount?: number;
+  memoryMB?: number;
+  buildStatus?: string;
+  updatedAt?: string;
+}
 
 /** One tag of a template and the build it points at (Template.getTags). */
-export interface TemplateTagInfo { tag: string; buildId: string; createdAt: Date }
-export interface SnapshotSummary { snapshotId: string; names: string[] }
+export interface TemplateTagInfo {
+  tag: string;
+  buildId: string;
+  createdAt: Date;
+}
+export interface SnapshotSummary {
+  snapshotId: string;
+  names: string[];
+}
 
-export interface SandboxListQuery { states?: SandboxState[]; metadata?: Record<string, string> }
-export interface SandboxPage { items: SandboxInfo[]; nextToken?: string }
+export interface SandboxListQuery {
+  states?: SandboxState[];
+  metadata?: Record<string, string>;
+}
+export interface SandboxPage {
+  items: SandboxInfo[];
+  nextToken?: string;
+}
 
 export interface CreateSandboxOptions {
   template: string;
@@ -69,28 +95,39 @@ export class SandboxService {
   }
 
   async create(options: CreateSandboxOptions, signal?: AbortSignal): Promise<Sandbox> {
-    const sandbox = await this.call(undefined, async (opts) => (await loadSdk()).Sandbox.create(options.template, {
-      ...opts,
-      signal,
-      timeoutMs: options.timeoutMs,
-      metadata: options.metadata,
-      envs: options.envs,
-      lifecycle: options.autoPause ? { onTimeout: 'pause' } : undefined,
-      volumeMounts: options.volumeMounts && Object.keys(options.volumeMounts).length ? options.volumeMounts : undefined,
-      allowInternetAccess: options.network?.allowInternetAccess,
-      network: options.network?.allowOut || options.network?.denyOut ? { allowOut: options.network.allowOut, denyOut: options.network.denyOut } : undefined,
-    }));
+    const sandbox = await this.call(undefined, async (opts) =>
+      (await loadSdk()).Sandbox.create(options.template, {
+        ...opts,
+        signal,
+        timeoutMs: options.timeoutMs,
+        metadata: options.metadata,
+        envs: options.envs,
+        lifecycle: options.autoPause ? { onTimeout: 'pause' } : undefined,
+        volumeMounts: options.volumeMounts && Object.keys(options.volumeMounts).length ? options.volumeMounts : undefined,
+        allowInternetAccess: options.network?.allowInternetAccess,
+        network:
+          options.network?.allowOut || options.network?.denyOut
+            ? { allowOut: options.network.allowOut, denyOut: options.network.denyOut }
+            : undefined,
+      }),
+    );
     this.changed.fire();
     return sandbox;
   }
 
   /** Replaces a running sandbox's egress rules (E2B's updateNetwork: omitted lists are cleared). */
   async updateNetwork(sandboxId: string, rules: NetworkRules): Promise<void> {
-    await this.call(sandboxId, async (opts) => (await loadSdk()).Sandbox.updateNetwork(sandboxId, {
-      allowInternetAccess: rules.allowInternetAccess,
-      allowOut: rules.allowOut,
-      denyOut: rules.denyOut,
-    }, opts));
+    await this.call(sandboxId, async (opts) =>
+      (await loadSdk()).Sandbox.updateNetwork(
+        sandboxId,
+        {
+          allowInternetAccess: rules.allowInternetAccess,
+          allowOut: rules.allowOut,
+          denyOut: rules.denyOut,
+        },
+        opts,
+      ),
+    );
     this.changed.fire();
   }
 
@@ -166,7 +203,9 @@ export class SandboxService {
   /** Lifecycle events from E2B's events API, newest first. */
   async events(sandboxId: string, limit = 50): Promise<SandboxLifecycleEvent[]> {
     const profile = await this.connection.current();
-    return this.call(sandboxId, () => apiGet<SandboxLifecycleEvent[]>(profile, `/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`));
+    return this.call(sandboxId, () =>
+      apiGet<SandboxLifecycleEvent[]>(profile, `/events/sandboxes/${encodeURIComponent(sandboxId)}?limit=${limit}`),
+    );
   }
 
   async portUrl(sandboxId: string, port: number): Promise<string> {
@@ -203,15 +242,22 @@ export class SandboxService {
   }
 
   /** Builds a template from an e2b.Dockerfile's content with the SDK, streaming its build log. */
-  async buildTemplate(name: string, dockerfile: string, onLog: (line: string) => void, options: { cpuCount?: number; memoryMB?: number } = {}): Promise<string> {
+  async buildTemplate(
+    name: string,
+    dockerfile: string,
+    onLog: (line: string) => void,
+    options: { cpuCount?: number; memoryMB?: number } = {},
+  ): Promise<string> {
     const { Template } = await loadSdk();
-    const info = await this.call(undefined, (opts) => Template.build(Template().fromDockerfile(dockerfile), {
-      ...opts,
-      alias: name,
-      cpuCount: options.cpuCount,
-      memoryMB: options.memoryMB,
-      onBuildLogs: (entry) => onLog(`${entry.timestamp.toISOString()} ${entry.level.padEnd(5)} ${entry.message}`),
-    }));
+    const info = await this.call(undefined, (opts) =>
+      Template.build(Template().fromDockerfile(dockerfile), {
+        ...opts,
+        alias: name,
+        cpuCount: options.cpuCount,
+        memoryMB: options.memoryMB,
+        onBuildLogs: (entry) => onLog(`${entry.timestamp.toISOString()} ${entry.level.padEnd(5)} ${entry.message}`),
+      }),
+    );
     this.changed.fire();
     return info.templateId;
   }
@@ -239,7 +285,10 @@ const LONGEST_RETRY_AFTER_MS = 10_000;
  */
 export async function apiGet<T>(profile: ConnectionProfile, path: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetchReconnecting(`${apiBaseUrl(profile)}${path}`, { headers: { 'X-API-KEY': profile.apiKey }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetchReconnecting(`${apiBaseUrl(profile)}${path}`, {
+      headers: { 'X-API-KEY': profile.apiKey },
+      signal: AbortSignal.timeout(10_000),
+    });
     if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
       await res.body?.cancel();
       await sleep(Math.min(retryAfterMs(res.headers.get('retry-after')) ?? backoffDelay(attempt), LONGEST_RETRY_AFTER_MS));
@@ -260,7 +309,7 @@ async function fetchReconnecting(url: string, init: RequestInit): Promise<Respon
   try {
     return await fetch(url, init);
   } catch (err) {
-    const code = ((err as { cause?: { code?: string } }).cause)?.code;
+    const code = (err as { cause?: { code?: string } }).cause?.code;
     if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET' && code !== 'EPIPE') throw err;
     return fetch(url, init);
   }

@@ -8,14 +8,23 @@ export type ErrorAction = 'Set API Key' | 'Open Settings' | 'Retry' | 'Choose Co
 export type FailureKind = 'auth' | 'sandboxGone' | 'rateLimited' | 'unreachable' | 'timeout' | 'other';
 
 export class UserFacingError extends Error {
-  constructor(message: string, readonly actions: ErrorAction[] = [], readonly kind: FailureKind = 'other') {
+  constructor(
+    message: string,
+    readonly actions: ErrorAction[] = [],
+    readonly kind: FailureKind = 'other',
+  ) {
     super(message);
   }
 }
 
-interface ErrorContext { connectionLabel: string; apiUrl?: string; sandboxId?: string }
+interface ErrorContext {
+  connectionLabel: string;
+  apiUrl?: string;
+  sandboxId?: string;
+}
 
-const NETWORK_FAILURE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|UND_ERR_SOCKET|fetch failed|socket hang up|terminated|other side closed|network error/i;
+const NETWORK_FAILURE =
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|UND_ERR_SOCKET|fetch failed|socket hang up|terminated|other side closed|network error/i;
 
 /** True for errors that mean "the connection broke", as opposed to an answer from the server. */
 export function isNetworkFailure(err: unknown): boolean {
@@ -54,7 +63,10 @@ export type SandboxFailure = 'gone' | 'paused' | 'connection' | 'other';
  * error's class; a timeout or a broken connection asks the API (`status`) whether the sandbox
  * still exists, so a slow network never throws away a user's kernel state.
  */
-export async function judgeSandboxFailure(err: unknown, status: () => Promise<'running' | 'paused' | 'gone' | 'unreachable'>): Promise<SandboxFailure> {
+export async function judgeSandboxFailure(
+  err: unknown,
+  status: () => Promise<'running' | 'paused' | 'gone' | 'unreachable'>,
+): Promise<SandboxFailure> {
   const kind = classifyFailure(err);
   if (kind === 'sandboxGone') return 'gone';
   if (kind !== 'timeout' && kind !== 'unreachable') return 'other';
@@ -70,15 +82,27 @@ export function toUserFacingError(err: unknown, context: ErrorContext): UserFaci
   const message = err instanceof Error ? err.message : String(err);
   switch (classifyFailure(err)) {
     case 'auth':
-      return new UserFacingError(`The ${context.connectionLabel} refused the API key. Set a valid key (E2B: Set API Key…) or choose another connection.`, ['Set API Key', 'Choose Connection'], 'auth');
+      return new UserFacingError(
+        `The ${context.connectionLabel} refused the API key. Set a valid key (E2B: Set API Key…) or choose another connection.`,
+        ['Set API Key', 'Choose Connection'],
+        'auth',
+      );
     case 'sandboxGone': {
       const which = context.sandboxId ? `Sandbox ${context.sandboxId}` : 'The sandbox';
       return new UserFacingError(`${which} no longer exists: it was killed or its timeout passed.`, ['Refresh'], 'sandboxGone');
     }
     case 'rateLimited':
-      return new UserFacingError(`The ${context.connectionLabel} is rate limiting requests; the extension retries with back-off.`, ['Retry'], 'rateLimited');
+      return new UserFacingError(
+        `The ${context.connectionLabel} is rate limiting requests; the extension retries with back-off.`,
+        ['Retry'],
+        'rateLimited',
+      );
     case 'unreachable':
-      return new UserFacingError(`Cannot reach the ${context.connectionLabel}${context.apiUrl ? ` at ${context.apiUrl}` : ''}. Check that it is running; the explorer retries by itself.`, ['Retry', 'Choose Connection'], 'unreachable');
+      return new UserFacingError(
+        `Cannot reach the ${context.connectionLabel}${context.apiUrl ? ` at ${context.apiUrl}` : ''}. Check that it is running; the explorer retries by itself.`,
+        ['Retry', 'Choose Connection'],
+        'unreachable',
+      );
     case 'timeout':
       return new UserFacingError(`The ${context.connectionLabel} did not answer in time (${message}).`, ['Retry'], 'timeout');
     default:

@@ -61,7 +61,8 @@ export class VolumeService {
       if (err instanceof UserFacingError) throw err;
       const name = (err as { name?: string }).name;
       // The SDK's volume errors carry the server's reason ("409: Volume 'x' is in use: …").
-      if (name === 'VolumeError' || name === 'VolumeNotFoundError') throw new UserFacingError((err as Error).message.replace(/^\d{3}: /, ''));
+      if (name === 'VolumeError' || name === 'VolumeNotFoundError')
+        throw new UserFacingError((err as Error).message.replace(/^\d{3}: /, ''));
       throw toUserFacingError(err, { connectionLabel: profile?.label ?? 'E2B connection', apiUrl: profile?.apiUrl });
     }
   }
@@ -74,13 +75,26 @@ function contentOptions(profile: ConnectionProfile): { apiUrl?: string; domain?:
 
 /** One volume's files, bound to the connection's content API URL. */
 export class VolumeFiles {
-  constructor(readonly volume: Volume, private readonly opts: { apiUrl?: string; domain?: string }) {}
+  constructor(
+    readonly volume: Volume,
+    private readonly opts: { apiUrl?: string; domain?: string },
+  ) {}
 
-  stat(path: string): Promise<VolumeEntryStat> { return this.volume.getInfo(path, this.opts); }
-  list(path: string): Promise<VolumeEntryStat[]> { return this.volume.list(path, this.opts); }
-  makeDir(path: string): Promise<VolumeEntryStat> { return this.volume.makeDir(path, { ...this.opts, force: true }); }
-  remove(path: string): Promise<void> { return this.volume.remove(path, this.opts); }
-  read(path: string): Promise<Uint8Array> { return this.volume.readFile(path, { ...this.opts, format: 'bytes' }); }
+  stat(path: string): Promise<VolumeEntryStat> {
+    return this.volume.getInfo(path, this.opts);
+  }
+  list(path: string): Promise<VolumeEntryStat[]> {
+    return this.volume.list(path, this.opts);
+  }
+  makeDir(path: string): Promise<VolumeEntryStat> {
+    return this.volume.makeDir(path, { ...this.opts, force: true });
+  }
+  remove(path: string): Promise<void> {
+    return this.volume.remove(path, this.opts);
+  }
+  read(path: string): Promise<Uint8Array> {
+    return this.volume.readFile(path, { ...this.opts, format: 'bytes' });
+  }
   /** `force`: overwrite an existing file (E2B refuses to otherwise). */
   write(path: string, content: Uint8Array, force: boolean): Promise<VolumeEntryStat> {
     const copy = new Uint8Array(content.byteLength);

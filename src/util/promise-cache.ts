@@ -9,7 +9,9 @@ export class PromiseCache<T> {
   /** Caches a promise made elsewhere (a value already at hand: Promise.resolve(it)). */
   set(key: string, entry: Promise<T>): Promise<T> {
     this.entries.set(key, entry);
-    entry.catch(() => { if (this.entries.get(key) === entry) this.entries.delete(key); });
+    entry.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
     return entry;
   }
 

@@ -21,7 +21,11 @@ export class ActiveSandbox implements vscode.Disposable {
   private ticks = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly state: vscode.Memento, private readonly service: SandboxService, private readonly errors: ErrorNotifier) {
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly service: SandboxService,
+    private readonly errors: ErrorNotifier,
+  ) {
     this.item.name = 'E2B Sandbox';
     this.item.command = 'e2b.showSandboxInfo';
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -88,9 +92,11 @@ export class ActiveSandbox implements vscode.Disposable {
     if (!info || info.state !== 'running' || this.warnedFor === info.sandboxId) return;
     if (info.endAt.getTime() - Date.now() > WARN_BEFORE_MS) return;
     this.warnedFor = info.sandboxId;
-    void vscode.window.showWarningMessage(`Sandbox ${info.sandboxId} times out in under a minute.`, `Extend by ${EXTEND_BY_MINUTES} minutes`).then(async (choice) => {
-      if (choice) await this.extend(info);
-    });
+    void vscode.window
+      .showWarningMessage(`Sandbox ${info.sandboxId} times out in under a minute.`, `Extend by ${EXTEND_BY_MINUTES} minutes`)
+      .then(async (choice) => {
+        if (choice) await this.extend(info);
+      });
   }
 
   /**

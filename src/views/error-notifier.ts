@@ -14,7 +14,11 @@ const ACTION_COMMANDS: Record<ErrorAction, [string, ...unknown[]]> = {
 };
 const QUIET_PERIOD_MS = 15_000;
 
-export interface ShownMessage { message: string; actions: readonly string[]; at: number }
+export interface ShownMessage {
+  message: string;
+  actions: readonly string[];
+  at: number;
+}
 
 export class ErrorNotifier implements vscode.Disposable {
   private readonly lastShown = new Map<string, number>();
@@ -27,7 +31,9 @@ export class ErrorNotifier implements vscode.Disposable {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   /** How many messages were put on screen since activation. */
-  get shownCount(): number { return this.count; }
+  get shownCount(): number {
+    return this.count;
+  }
 
   show(err: unknown): void {
     const error = asUserFacing(err);

@@ -10,7 +10,11 @@ import type { UserFacingError } from '../connection/user-errors';
 const POLL_MS = 5000;
 
 /** What the webview drew: sample and event counts, and the event types (newest first). */
-export interface Rendered { samples: number; events: number; types: string[] }
+export interface Rendered {
+  samples: number;
+  events: number;
+  types: string[];
+}
 
 export class MetricsPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, MetricsPanel>();
@@ -33,7 +37,11 @@ export class MetricsPanel implements vscode.Disposable {
     return panel;
   }
 
-  private constructor(extensionUri: vscode.Uri, private readonly service: SandboxService, readonly sandboxId: string) {
+  private constructor(
+    extensionUri: vscode.Uri,
+    private readonly service: SandboxService,
+    readonly sandboxId: string,
+  ) {
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     this.panel = vscode.window.createWebviewPanel('e2b.metrics', `Metrics: ${sandboxId.slice(0, 8)}`, vscode.ViewColumn.Active, {
       enableScripts: true,
@@ -68,7 +76,9 @@ export class MetricsPanel implements vscode.Disposable {
       this.rendered = { samples: message.samples, events: message.events, types: message.types ?? [] };
       this.renderedEmitter.fire(this.rendered);
     });
-    this.panel.onDidChangeViewState(() => { if (this.panel.visible) void this.poll(); });
+    this.panel.onDidChangeViewState(() => {
+      if (this.panel.visible) void this.poll();
+    });
     this.panel.onDidDispose(() => this.dispose());
     void this.poll();
   }
@@ -85,9 +95,17 @@ export class MetricsPanel implements vscode.Disposable {
     const gone = samples.status === 'rejected' && (samples.reason as UserFacingError).kind === 'sandboxGone';
     await this.panel.webview.postMessage({
       type: 'update',
-      samples: samples.status === 'fulfilled'
-        ? samples.value.map((s) => ({ t: new Date(s.timestamp).getTime(), cpu: s.cpuUsedPct, memUsed: s.memUsed, memTotal: s.memTotal, diskUsed: s.diskUsed, diskTotal: s.diskTotal }))
-        : null,
+      samples:
+        samples.status === 'fulfilled'
+          ? samples.value.map((s) => ({
+              t: new Date(s.timestamp).getTime(),
+              cpu: s.cpuUsedPct,
+              memUsed: s.memUsed,
+              memTotal: s.memTotal,
+              diskUsed: s.diskUsed,
+              diskTotal: s.diskTotal,
+            }))
+          : null,
       events: eventList.map((e) => ({ type: e.type.replace('sandbox.lifecycle.', ''), timestamp: e.timestamp })),
       status: samples.status === 'rejected' ? (samples.reason as Error).message : undefined,
     });

@@ -3,8 +3,15 @@
 // message saying what to write. Pure functions: no VS Code API here, so they are unit-tested directly.
 export const ALL_TRAFFIC = '0.0.0.0/0';
 
-export interface NetworkRules { allowInternetAccess: boolean; allowOut?: string[]; denyOut?: string[] }
-export interface NetworkInfo { allowInternetAccess?: boolean; network?: { allowOut?: string[]; denyOut?: string[] } }
+export interface NetworkRules {
+  allowInternetAccess: boolean;
+  allowOut?: string[];
+  denyOut?: string[];
+}
+export interface NetworkInfo {
+  allowInternetAccess?: boolean;
+  network?: { allowOut?: string[]; denyOut?: string[] };
+}
 
 const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
@@ -19,15 +26,23 @@ export function describeNetwork(info: NetworkInfo): string {
 
 /** Entries separated by commas or spaces; throws saying what to write when one is not valid. */
 export function parseNetworkList(text: string, list: 'allow' | 'deny'): string[] {
-  const entries = text.split(/[,\s]+/).map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(/[,\s]+/)
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (isIpOrCidr(entry)) continue;
     if (list === 'deny') {
-      throw new Error(isDomain(entry)
-        ? `"${entry}": domains can only be allowed. To reach only some domains, put them in the allow list and ${ALL_TRAFFIC} here.`
-        : `"${entry}" is not an IP address or CIDR block: write e.g. 8.8.8.8 or 10.0.0.0/8 (${ALL_TRAFFIC} is all traffic).`);
+      throw new Error(
+        isDomain(entry)
+          ? `"${entry}": domains can only be allowed. To reach only some domains, put them in the allow list and ${ALL_TRAFFIC} here.`
+          : `"${entry}" is not an IP address or CIDR block: write e.g. 8.8.8.8 or 10.0.0.0/8 (${ALL_TRAFFIC} is all traffic).`,
+      );
     }
-    if (!isDomain(entry)) throw new Error(`"${entry}" is not an IP address, CIDR block or domain: write e.g. 1.1.1.1, 8.8.8.0/24, example.com or *.example.com.`);
+    if (!isDomain(entry))
+      throw new Error(
+        `"${entry}" is not an IP address, CIDR block or domain: write e.g. 1.1.1.1, 8.8.8.0/24, example.com or *.example.com.`,
+      );
   }
   return entries;
 }
@@ -35,7 +50,8 @@ export function parseNetworkList(text: string, list: 'allow' | 'deny'): string[]
 /** E2B's rule across both lists: allowing domains needs everything else denied. */
 export function networkListsProblem(allowOut: string[], denyOut: string[]): string | undefined {
   const domains = allowOut.filter((e) => !isIpOrCidr(e));
-  if (domains.length && !denyOut.includes(ALL_TRAFFIC)) return `Allowing domains (${domains.join(', ')}) only makes sense when everything else is denied: add ${ALL_TRAFFIC} to the deny list.`;
+  if (domains.length && !denyOut.includes(ALL_TRAFFIC))
+    return `Allowing domains (${domains.join(', ')}) only makes sense when everything else is denied: add ${ALL_TRAFFIC} to the deny list.`;
   return undefined;
 }
 

@@ -23,7 +23,11 @@ const DEFAULT_FIRST_RETRY_MS = 1000;
  * when all is well; after errors, doubling from the first quick retry (an unreachable server) or
  * from the interval (anything else: a rate limit must not be hammered); capped either way.
  */
-export function nextRefreshDelay(consecutiveErrors: number, intervalMs: number, options: { retrySoon?: boolean; firstRetryMs?: number; maxBackoffMs?: number } = {}): number {
+export function nextRefreshDelay(
+  consecutiveErrors: number,
+  intervalMs: number,
+  options: { retrySoon?: boolean; firstRetryMs?: number; maxBackoffMs?: number } = {},
+): number {
   if (consecutiveErrors === 0) return intervalMs;
   const cap = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   if (options.retrySoon) return Math.min((options.firstRetryMs ?? DEFAULT_FIRST_RETRY_MS) * 2 ** (consecutiveErrors - 1), cap);
@@ -40,7 +44,10 @@ export class RefreshScheduler {
   private disposed = false;
 
   /** `task` resolves true when the refresh worked. */
-  constructor(private readonly task: () => Promise<boolean>, private readonly options: RefreshSchedulerOptions) {}
+  constructor(
+    private readonly task: () => Promise<boolean>,
+    private readonly options: RefreshSchedulerOptions,
+  ) {}
 
   setVisible(visible: boolean): void {
     this.visible = visible;
@@ -57,10 +64,15 @@ export class RefreshScheduler {
   /** Something changed in the background: refresh soon, coalescing bursts. */
   refreshSoon(): void {
     if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => { this.debounceTimer = undefined; void this.run(); }, this.options.debounceMs ?? 500);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      void this.run();
+    }, this.options.debounceMs ?? 500);
   }
 
-  get errorCount(): number { return this.consecutiveErrors; }
+  get errorCount(): number {
+    return this.consecutiveErrors;
+  }
 
   private async run(): Promise<void> {
     if (this.disposed) return;

@@ -2,7 +2,11 @@
 // Pure: no VS Code API here.
 import { MimeItem } from '../providers/notebook/result-mime';
 
-export interface RunReport { title: string; items: MimeItem[][]; error?: { name: string; value: string; traceback: string } }
+export interface RunReport {
+  title: string;
+  items: MimeItem[][];
+  error?: { name: string; value: string; traceback: string };
+}
 
 export function renderReport(report: RunReport, cspSource: string): string {
   const body = report.items.map((items) => `<section class="result">${renderResult(items)}</section>`).join('\n');

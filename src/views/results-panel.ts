@@ -11,11 +11,18 @@ export class ResultsPanel implements vscode.Disposable {
 
   show(report: RunReport): void {
     if (!this.panel) {
-      this.panel = vscode.window.createWebviewPanel('e2b.results', 'E2B Results', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-        enableScripts: false,
-        localResourceRoots: [],
+      this.panel = vscode.window.createWebviewPanel(
+        'e2b.results',
+        'E2B Results',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: false,
+          localResourceRoots: [],
+        },
+      );
+      this.panel.onDidDispose(() => {
+        this.panel = undefined;
       });
-      this.panel.onDidDispose(() => { this.panel = undefined; });
     }
     this.lastHtml = renderReport(report, this.panel.webview.cspSource);
     this.panel.webview.html = this.lastHtml;

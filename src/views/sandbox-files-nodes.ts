@@ -9,8 +9,7 @@ export const SANDBOX_HOME = '/home/user';
 
 export type SandboxFilesNode =
   /** The collapsed "Files" row under a sandbox: its home directory. */
-  | { kind: 'files'; sandboxId: string; path: string }
-  | { kind: 'file'; sandboxId: string; path: string; directory: boolean };
+  { kind: 'files'; sandboxId: string; path: string } | { kind: 'file'; sandboxId: string; path: string; directory: boolean };
 
 type MessageNode = { kind: 'message'; text: string };
 
@@ -60,9 +59,11 @@ export class SandboxFilesNodes implements vscode.Disposable {
     const isDir = (type: vscode.FileType) => (type & vscode.FileType.Directory) !== 0;
     entries.sort(([a, at], [b, bt]) => Number(isDir(bt)) - Number(isDir(at)) || byName.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
     const join = (name: string) => (node.path === '/' ? `/${name}` : `${node.path}/${name}`);
-    return entries.map(([name, type]) => isDir(type)
-      ? this.folder(node.sandboxId, join(name), 'file')
-      : { kind: 'file', sandboxId: node.sandboxId, path: join(name), directory: false });
+    return entries.map(([name, type]) =>
+      isDir(type)
+        ? this.folder(node.sandboxId, join(name), 'file')
+        : { kind: 'file', sandboxId: node.sandboxId, path: join(name), directory: false },
+    );
   }
 
   treeItem(node: SandboxFilesNode): vscode.TreeItem {
@@ -76,7 +77,10 @@ export class SandboxFilesNodes implements vscode.Disposable {
       item.contextValue = 'sandboxFolder';
       return item;
     }
-    const item = new vscode.TreeItem(uri, node.directory ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      uri,
+      node.directory ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `file:${node.sandboxId}:${node.path}`;
     item.label = baseName(node.path);
     item.tooltip = node.path;

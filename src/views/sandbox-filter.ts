@@ -1,7 +1,10 @@
 // The explorer's filter: which states, which metadata. Kept per workspace.
 import type { SandboxState } from 'e2b';
 
-export interface SandboxFilter { states: SandboxState[]; metadata: Record<string, string> }
+export interface SandboxFilter {
+  states: SandboxState[];
+  metadata: Record<string, string>;
+}
 
 export const NO_FILTER: SandboxFilter = { states: [], metadata: {} };
 

@@ -36,7 +36,9 @@ export function minutesLeft(endAt: Date, now: Date = new Date()): number {
 }
 
 export function formatMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata).map(([k, v]) => `${k}=${v}`).join(', ');
+  return Object.entries(metadata)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 /**
@@ -81,7 +83,10 @@ export function sandboxLabel(s: SandboxSummary): string {
  * A list that could not be refreshed: when it was last fetched, and whether the server stopped
  * answering (offline) or answered with an error (a refused key, a rate limit).
  */
-export interface StaleState { since: Date; offline: boolean }
+export interface StaleState {
+  since: Date;
+  offline: boolean;
+}
 
 /** The view's message line for a stale list: which list is shown, then the error. */
 export function staleMessage(stale: StaleState, error: string): string {
@@ -142,7 +147,15 @@ export function sandboxContextValue(state: string): string {
 }
 
 /** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
-export function describeNewSandbox(o: { template: string; timeoutMs: number; metadata?: Record<string, string>; envs?: Record<string, string>; autoPause?: boolean; volumeMounts?: Record<string, string>; network?: NetworkRules }): string {
+export function describeNewSandbox(o: {
+  template: string;
+  timeoutMs: number;
+  metadata?: Record<string, string>;
+  envs?: Record<string, string>;
+  autoPause?: boolean;
+  volumeMounts?: Record<string, string>;
+  network?: NetworkRules;
+}): string {
   const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
   const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
   const meta = formatMetadata(o.metadata ?? {});

@@ -7,12 +7,14 @@ import { snapshotLabel } from './snapshot-names';
 
 export type SandboxSnapshotNode =
   /** The collapsed "Snapshots" row under a sandbox. */
-  | { kind: 'snapshots'; sandboxId: string }
-  | { kind: 'snapshot'; sandboxId: string; snapshot: SnapshotSummary };
+  { kind: 'snapshots'; sandboxId: string } | { kind: 'snapshot'; sandboxId: string; snapshot: SnapshotSummary };
 
 type MessageNode = { kind: 'message'; text: string };
 
-export async function snapshotChildren(service: SandboxService, node: Extract<SandboxSnapshotNode, { kind: 'snapshots' }>): Promise<(SandboxSnapshotNode | MessageNode)[]> {
+export async function snapshotChildren(
+  service: SandboxService,
+  node: Extract<SandboxSnapshotNode, { kind: 'snapshots' }>,
+): Promise<(SandboxSnapshotNode | MessageNode)[]> {
   try {
     const snapshots = await service.listSnapshots(node.sandboxId);
     if (snapshots.length === 0) return [{ kind: 'message', text: 'No snapshots yet: Take Snapshot saves its files in one click' }];
@@ -27,7 +29,7 @@ export function snapshotTreeItem(node: SandboxSnapshotNode): vscode.TreeItem {
     const item = new vscode.TreeItem('Snapshots', vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `snapshots:${node.sandboxId}`;
     item.iconPath = new vscode.ThemeIcon('versions');
-    item.tooltip = 'Snapshots of this sandbox\'s files: start new sandboxes from them, like checking out a branch';
+    item.tooltip = "Snapshots of this sandbox's files: start new sandboxes from them, like checking out a branch";
     item.contextValue = 'sandboxSnapshots';
     return item;
   }
@@ -35,7 +37,9 @@ export function snapshotTreeItem(node: SandboxSnapshotNode): vscode.TreeItem {
   item.id = `snapshot:${node.sandboxId}:${node.snapshot.snapshotId}`;
   item.description = node.snapshot.names.length === 0 ? 'unnamed' : undefined;
   item.iconPath = new vscode.ThemeIcon('git-commit');
-  item.tooltip = new vscode.MarkdownString(`Snapshot \`${node.snapshot.snapshotId}\`\n\nStart a sandbox from it, or delete it (sandboxes started from it keep running).`);
+  item.tooltip = new vscode.MarkdownString(
+    `Snapshot \`${node.snapshot.snapshotId}\`\n\nStart a sandbox from it, or delete it (sandboxes started from it keep running).`,
+  );
   item.contextValue = 'snapshot';
   return item;
 }

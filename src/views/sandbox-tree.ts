@@ -8,10 +8,23 @@ import { ErrorNotifier } from './error-notifier';
 import { SandboxFilesNode, SandboxFilesNodes } from './sandbox-files-nodes';
 import { SandboxSnapshotNode, snapshotChildren, snapshotTreeItem } from './sandbox-snapshot-nodes';
 import { describeFilter, isFiltered, NO_FILTER, SandboxFilter } from './sandbox-filter';
-import { commandLine, formatTimeLeft, sandboxContextValue, sandboxDescription, sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, StaleState, staleMessage } from './sandbox-presentation';
+import {
+  commandLine,
+  formatTimeLeft,
+  sandboxContextValue,
+  sandboxDescription,
+  sandboxDetailsMarkdown,
+  sandboxIcon,
+  sandboxLabel,
+  StaleState,
+  staleMessage,
+} from './sandbox-presentation';
 
 /** A sandbox's row. The tree keeps one per listed sandbox and updates it in place (see apply). */
-export interface SandboxRowNode { kind: 'sandbox'; sandbox: SandboxInfo }
+export interface SandboxRowNode {
+  kind: 'sandbox';
+  sandbox: SandboxInfo;
+}
 
 export type ExplorerNode =
   | { kind: 'group'; state: SandboxState; count: number }
@@ -91,9 +104,15 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
   }
 
   /** Everything currently listed (for quick picks and tests). */
-  get items(): readonly SandboxInfo[] { return this.sandboxes; }
-  get lastError(): UserFacingError | undefined { return this.error; }
-  get hasMore(): boolean { return this.nextToken !== undefined; }
+  get items(): readonly SandboxInfo[] {
+    return this.sandboxes;
+  }
+  get lastError(): UserFacingError | undefined {
+    return this.error;
+  }
+  get hasMore(): boolean {
+    return this.nextToken !== undefined;
+  }
 
   /** Set while the list on screen is an old one that could not be refreshed. */
   get stale(): StaleState | undefined {
@@ -152,11 +171,20 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
     if (!this.nextToken) return;
     const page = await this.service.listPage(this.filter, Math.min(100, this.pageSize), this.nextToken);
     this.fetchedAt ??= new Date();
-    this.apply([...this.sandboxes, ...page.items.filter((s) => !this.sandboxes.some((o) => o.sandboxId === s.sandboxId))], page.nextToken, undefined);
+    this.apply(
+      [...this.sandboxes, ...page.items.filter((s) => !this.sandboxes.some((o) => o.sandboxId === s.sandboxId))],
+      page.nextToken,
+      undefined,
+    );
   }
 
   private apply(sandboxes: SandboxInfo[], nextToken: string | undefined, error: UserFacingError | undefined): void {
-    const signature = JSON.stringify([this.groupByState, nextToken !== undefined, error?.message, sandboxes.map((s) => [s.sandboxId, s.state])]);
+    const signature = JSON.stringify([
+      this.groupByState,
+      nextToken !== undefined,
+      error?.message,
+      sandboxes.map((s) => [s.sandboxId, s.state]),
+    ]);
     this.sandboxes = sandboxes;
     this.nextToken = nextToken;
     this.error = error;
@@ -262,12 +290,18 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<ExplorerNode
       case 'sandbox': {
         const s = node.sandbox;
         const stale = this.stale;
-        const item = new vscode.TreeItem(sandboxLabel(s), s.state === 'running' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          sandboxLabel(s),
+          s.state === 'running' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         // Stable ids keep selection and focus across refreshes.
         item.id = `sandbox:${s.sandboxId}`;
         item.description = sandboxDescription(s, new Date(), stale);
         item.contextValue = sandboxContextValue(s.state);
-        item.iconPath = new vscode.ThemeIcon(sandboxIcon(s.state, !!stale), s.state === 'running' && !stale ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+        item.iconPath = new vscode.ThemeIcon(
+          sandboxIcon(s.state, !!stale),
+          s.state === 'running' && !stale ? new vscode.ThemeColor('testing.iconPassed') : undefined,
+        );
         item.tooltip = new vscode.MarkdownString(sandboxDetailsMarkdown(s, new Date(), stale));
         return item;
       }

@@ -2,7 +2,10 @@
 // without the team namespace; a default name made from the sandbox's own name and the time, so
 // taking one needs no typing. Pure functions: no VS Code API here, so they are unit-tested directly.
 
-export interface SnapshotRef { snapshotId: string; names: string[] }
+export interface SnapshotRef {
+  snapshotId: string;
+  names: string[];
+}
 
 /** `team/name:tag` (or `id:tag` when unnamed) → its name and tag. */
 export function snapshotParts(snapshot: SnapshotRef): { name: string; tag: string } {
@@ -18,7 +21,13 @@ export function snapshotLabel(snapshot: SnapshotRef): string {
 
 /** `<sandbox name>-<yyyymmdd>-<hhmmss>` in E2B's name alphabet, e.g. `notebook-ipynb-20261202-064812`. */
 export function defaultSnapshotName(sandboxLabel: string, now: Date): string {
-  const base = sandboxLabel.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'snapshot';
+  const base =
+    sandboxLabel
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40)
+      .replace(/-+$/, '') || 'snapshot';
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
   return `${base}-${stamp}`;

@@ -8,9 +8,19 @@ import { retryRow } from './retry-row';
 import { SandboxService, TemplateSummary, TemplateTagInfo } from '../connection/sandbox-service';
 
 /** The row shown instead of the templates (or a template's tags) when listing them failed. */
-export interface TemplatesErrorNode { kind: 'error'; message: string; template?: TemplateSummary }
+export interface TemplatesErrorNode {
+  kind: 'error';
+  message: string;
+  template?: TemplateSummary;
+}
 /** A tag of a template: `name:tag` starts the build it points at. */
-export interface TemplateTagNode { kind: 'tag'; template: TemplateSummary; tag: string; buildId: string; createdAt: Date }
+export interface TemplateTagNode {
+  kind: 'tag';
+  template: TemplateSummary;
+  tag: string;
+  buildId: string;
+  createdAt: Date;
+}
 export type TemplateNode = TemplateSummary | TemplatesErrorNode | TemplateTagNode;
 
 export const DEFAULT_TAG = 'default';
@@ -43,7 +53,9 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
 
   constructor(private readonly service: SandboxService) {}
 
-  get items(): readonly TemplateSummary[] { return this.templates; }
+  get items(): readonly TemplateSummary[] {
+    return this.templates;
+  }
 
   async refresh(): Promise<void> {
     try {
@@ -76,7 +88,9 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
   private async tagNodes(template: TemplateSummary): Promise<TemplateNode[]> {
     try {
       // The default tag first: it is what the template's name alone starts.
-      const tags = [...await this.tagsOf(template)].sort((a, b) => Number(b.tag === DEFAULT_TAG) - Number(a.tag === DEFAULT_TAG) || a.tag.localeCompare(b.tag));
+      const tags = [...(await this.tagsOf(template))].sort(
+        (a, b) => Number(b.tag === DEFAULT_TAG) - Number(a.tag === DEFAULT_TAG) || a.tag.localeCompare(b.tag),
+      );
       return tags.map((t) => ({ kind: 'tag', template, tag: t.tag, buildId: t.buildId, createdAt: t.createdAt }));
     } catch (err) {
       return [{ kind: 'error', message: (err as Error).message, template }];
@@ -104,7 +118,13 @@ export class TemplatesTreeProvider implements vscode.TreeDataProvider<TemplateNo
     const template = node;
     const item = new vscode.TreeItem(templateName(template), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `template:${template.templateID}`;
-    item.description = [template.cpuCount && `${template.cpuCount} vCPU`, template.memoryMB && `${template.memoryMB} MB`, template.buildStatus].filter(Boolean).join(' · ');
+    item.description = [
+      template.cpuCount && `${template.cpuCount} vCPU`,
+      template.memoryMB && `${template.memoryMB} MB`,
+      template.buildStatus,
+    ]
+      .filter(Boolean)
+      .join(' · ');
     item.tooltip = `${template.templateID}${template.updatedAt ? `\nbuilt ${new Date(template.updatedAt).toLocaleString()}` : ''}\nExpand to see its tags.`;
     item.iconPath = new vscode.ThemeIcon('package');
     item.contextValue = 'template';

@@ -18,9 +18,14 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeNode> 
   private volumes: VolumeInfo[] = [];
   error?: string;
 
-  constructor(private readonly service: VolumeService, private readonly files: VolumeFileSystemProvider) {}
+  constructor(
+    private readonly service: VolumeService,
+    private readonly files: VolumeFileSystemProvider,
+  ) {}
 
-  get items(): readonly VolumeInfo[] { return this.volumes; }
+  get items(): readonly VolumeInfo[] {
+    return this.volumes;
+  }
 
   async refresh(): Promise<void> {
     try {
@@ -58,8 +63,20 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeNode> 
     const path = node.entry.path.slice(0, slash);
     const epoch = new Date(0);
     return {
-      kind: 'entry', volume: node.volume,
-      entry: { name: path.slice(path.lastIndexOf('/') + 1), path, type: 'directory' as VolumeEntryStat['type'], size: 0, mode: 0, uid: 0, gid: 0, atime: epoch, mtime: epoch, ctime: epoch },
+      kind: 'entry',
+      volume: node.volume,
+      entry: {
+        name: path.slice(path.lastIndexOf('/') + 1),
+        path,
+        type: 'directory' as VolumeEntryStat['type'],
+        size: 0,
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        atime: epoch,
+        mtime: epoch,
+        ctime: epoch,
+      },
     };
   }
 

@@ -28,13 +28,21 @@ describe('First run of the packaged extension', () => {
     assert.ok(existsSync(join(extension.extensionPath, 'runtime', 'dist', 'cli.js')), 'the runtime is bundled');
   });
 
-  it('ships only what runs (the bundle, media, the runtime\'s dist files and native sources)', () => {
+  it("ships only what runs (the bundle, media, the runtime's dist files and native sources)", () => {
     const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
     const files = (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
-      .filter((d) => d.isFile()).map((d) => relative(root, join(d.parentPath, d.name))).sort();
-    const shipped = /^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|\.vsixmanifest|dist\/extension\.js|media\/.+|runtime\/dist\/(cli|agent|interpreter)\.js|runtime\/native\/[\w-]+\.c)$/;
-    assert.deepEqual(files.filter((f) => !shipped.test(f)), [], 'nothing else is installed');
-    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js']) assert.ok(files.includes(f), `${f} is there`);
+      .filter((d) => d.isFile())
+      .map((d) => relative(root, join(d.parentPath, d.name)))
+      .sort();
+    const shipped =
+      /^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|\.vsixmanifest|dist\/extension\.js|media\/.+|runtime\/dist\/(cli|agent|interpreter)\.js|runtime\/native\/[\w-]+\.c)$/;
+    assert.deepEqual(
+      files.filter((f) => !shipped.test(f)),
+      [],
+      'nothing else is installed',
+    );
+    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js'])
+      assert.ok(files.includes(f), `${f} is there`);
     const bytes = files.reduce((sum, f) => sum + statSync(join(root, f)).size, 0);
     assert.ok(bytes < 3_000_000, `installed size ${bytes} bytes`);
   });
@@ -46,28 +54,48 @@ describe('First run of the packaged extension', () => {
     // come from the machine's cache, so this takes seconds, not minutes).
     // It writes its env file before it listens, and its pid file once it does.
     const pidFile = join(runtimeDataDir(), 'runtime.pid');
-    await waitFor('the bundled runtime to answer', async () => {
-      const endpoint = await sdkOptions();
-      return existsSync(pidFile) && (await fetch(`${endpoint.apiUrl}/health`)).ok && endpoint;
-    }, 150_000);
+    await waitFor(
+      'the bundled runtime to answer',
+      async () => {
+        const endpoint = await sdkOptions();
+        return existsSync(pidFile) && (await fetch(`${endpoint.apiUrl}/health`)).ok && endpoint;
+      },
+      150_000,
+    );
     const pid = Number(readFileSync(pidFile, 'utf8'));
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-    assert.ok(cmdline.includes(join(extensionPath, 'runtime', 'dist', 'cli.js')), `the runtime runs from the extension: ${cmdline.join(' ')}`);
+    assert.ok(
+      cmdline.includes(join(extensionPath, 'runtime', 'dist', 'cli.js')),
+      `the runtime runs from the extension: ${cmdline.join(' ')}`,
+    );
     await waitFor('the explorer to list (no sandboxes yet)', async () => (await services.tree.refresh()) === true, 60_000);
     assert.deepEqual(services.tree.items, []);
   });
 
   it('creates a sandbox through the command and runs a command in it', async () => {
-    const id = await vscode.commands.executeCommand<string>('e2b.createSandbox', { template: 'base', timeoutMinutes: 5, metadata: { suite: 'first-run' } });
+    const id = await vscode.commands.executeCommand<string>('e2b.createSandbox', {
+      template: 'base',
+      timeoutMinutes: 5,
+      metadata: { suite: 'first-run' },
+    });
     assert.match(id, /^[a-z0-9]{20}$/);
     created.push(id);
     assert.equal(services.active.id, id);
-    await waitFor('the new sandbox in the explorer', async () => (await services.tree.refresh()) && services.tree.items.some((s) => s.sandboxId === id));
+    await waitFor(
+      'the new sandbox in the explorer',
+      async () => (await services.tree.refresh()) && services.tree.items.some((s) => s.sandboxId === id),
+    );
 
-    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>('e2b.runCommand', id, 'echo "hello from $(whoami) in $(cat /etc/debian_version | cut -d. -f1)"');
+    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>(
+      'e2b.runCommand',
+      id,
+      'echo "hello from $(whoami) in $(cat /etc/debian_version | cut -d. -f1)"',
+    );
     let output = '';
-    pty.onDidWrite((chunk) => { output += chunk; });
+    pty.onDidWrite((chunk) => {
+      output += chunk;
+    });
     assert.equal(await pty.exitCode, 0);
     await waitFor('the output in the terminal', () => /hello from user in \d+/.test(output), 10_000);
   });

@@ -35,16 +35,31 @@ function packageExtensions(): { extension: string; runner: string; suite: string
   // first-run tests. mocha and the SDK load from node_modules at run time.
   buildSync({
     ...common,
-    entryPoints: { index: join(REPO, 'test/suite/index.ts'), ...Object.fromEntries(readdirSync(__dirname).filter((f) => f.endsWith('.test.ts')).map((f) => [f.replace(/\.ts$/, ''), join(__dirname, f)])) },
+    entryPoints: {
+      index: join(REPO, 'test/suite/index.ts'),
+      ...Object.fromEntries(
+        readdirSync(__dirname)
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => [f.replace(/\.ts$/, ''), join(__dirname, f)]),
+      ),
+    },
     outdir: join(BUILD, 'suite'),
     external: ['vscode', 'mocha', 'e2b', '@e2b/code-interpreter'],
   });
   const runnerDir = join(BUILD, 'runner-extension');
-  buildSync({ ...common, entryPoints: [join(REPO, 'test/runner-extension/extension.ts')], outfile: join(runnerDir, 'extension.js'), external: ['vscode'] });
+  buildSync({
+    ...common,
+    entryPoints: [join(REPO, 'test/runner-extension/extension.ts')],
+    outfile: join(runnerDir, 'extension.js'),
+    external: ['vscode'],
+  });
   copyFileSync(join(REPO, 'test/runner-extension/package.json'), join(runnerDir, 'package.json'));
   writeFileSync(join(runnerDir, 'LICENSE'), 'MIT\n');
   const runner = join(BUILD, 'e2b-test-runner.vsix');
-  execFileSync(process.execPath, [join(REPO, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', runner], { cwd: runnerDir, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(REPO, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', runner], {
+    cwd: runnerDir,
+    stdio: 'pipe',
+  });
   return { extension: join(REPO, 'out/e2b-sandboxes.vsix'), runner, suite: join(BUILD, 'suite/index.js') };
 }
 
@@ -55,7 +70,8 @@ async function stopStartedRuntime(dataDir: string): Promise<void> {
     try {
       const headers = { 'X-API-KEY': endpoint.apiKey };
       const res = await fetch(`${endpoint.apiUrl}/v2/sandboxes?limit=100`, { headers });
-      for (const s of (await res.json()) as { sandboxID: string }[]) await fetch(`${endpoint.apiUrl}/sandboxes/${s.sandboxID}`, { method: 'DELETE', headers });
+      for (const s of (await res.json()) as { sandboxID: string }[])
+        await fetch(`${endpoint.apiUrl}/sandboxes/${s.sandboxID}`, { method: 'DELETE', headers });
     } catch {
       // not running
     }
@@ -126,4 +142,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err) => { console.error(err); process.exit(1); });
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

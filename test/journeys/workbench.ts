@@ -10,7 +10,15 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { freePort, RuntimeProcess } from '../../runtime/test/helpers/runtime-process';
 import { waitUntil } from '../../runtime/test/helpers/wait';
 import { startCodeServer } from '../vscode/code-server';
-import { freshWorkbench, launchBrowser, OUT, packageExtensions, stopCodeServer, stopRuntimeOf, type WorkbenchDirs } from '../vscode/harness';
+import {
+  freshWorkbench,
+  launchBrowser,
+  OUT,
+  packageExtensions,
+  stopCodeServer,
+  stopRuntimeOf,
+  type WorkbenchDirs,
+} from '../vscode/harness';
 
 /** Where a journey leaves a picture of the workbench when a step fails (git ignores .cache). */
 const FAILURES = join(__dirname, '..', '..', '.cache', 'screenshots');
@@ -50,11 +58,16 @@ export class Workbench {
     const codeServer = await startCodeServer({
       ...dirs,
       port: await freePort(),
-      settings: { 'e2b.local.dataDir': runtime.dataDir, 'e2b.local.autoStart': options.autoStart ?? false, 'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      settings: {
+        'e2b.local.dataDir': runtime.dataDir,
+        'e2b.local.autoStart': options.autoStart ?? false,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
         // Unsaved edits stay unsaved until the user saves (VS Code's default; code-server's differs).
         'files.autoSave': 'off',
         // Terminal text as DOM rows, so a test can read what a terminal shows.
-        'terminal.integrated.gpuAcceleration': 'off', ...options.settings },
+        'terminal.integrated.gpuAcceleration': 'off',
+        ...options.settings,
+      },
     });
     const browser = await launchBrowser();
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -92,7 +105,10 @@ export class Workbench {
     } catch (err) {
       const picture = join(FAILURES, `journey-${what.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`);
       await this.page.screenshot({ path: picture }).catch(() => undefined);
-      throw new Error(`${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`, { cause: err });
+      throw new Error(
+        `${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`,
+        { cause: err },
+      );
     }
   }
 
@@ -100,7 +116,10 @@ export class Workbench {
   extensionLog(): string {
     const logs = join(this.dirs.userDataDir, 'logs');
     const files = (readdirSync(logs, { recursive: true }) as string[]).filter((f) => f.endsWith('E2B.log'));
-    return files.map((f) => readFileSync(join(logs, f), 'utf8')).join('\n').slice(-3000);
+    return files
+      .map((f) => readFileSync(join(logs, f), 'utf8'))
+      .join('\n')
+      .slice(-3000);
   }
 
   /** Runs a command from the palette by its title, as a user types it. */
@@ -144,7 +163,11 @@ export class Workbench {
 
   /** The names of the workspace's folders as the Explorer shows them. */
   async explorerRoots(): Promise<string[]> {
-    return this.page.evaluate(() => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row[aria-level="1"]')).map((row) => (row as HTMLElement).innerText.trim()));
+    return this.page.evaluate(() =>
+      Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row[aria-level="1"]')).map((row) =>
+        (row as HTMLElement).innerText.trim(),
+      ),
+    );
   }
 
   /** Developer: Reload Window, then waits for the workbench to load again. */
@@ -157,14 +180,21 @@ export class Workbench {
 
   /** The text the active terminal shows (the DOM renderer: `terminal.integrated.gpuAcceleration` off). */
   async terminalText(): Promise<string> {
-    return this.page.evaluate(() => Array.from(document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')).map((row) => (row as HTMLElement).innerText.replace(/\u00a0/g, ' ')).join('\n'));
+    return this.page.evaluate(() =>
+      Array.from(document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div'))
+        .map((row) => (row as HTMLElement).innerText.replace(/\u00a0/g, ' '))
+        .join('\n'),
+    );
   }
 
   /** The editor tabs: label and whether it has unsaved changes. */
   async tabs(): Promise<{ label: string; dirty: boolean }[]> {
-    return this.page.evaluate(() => Array.from(document.querySelectorAll('.tabs-container .tab')).map((tab) => ({
-      label: (tab.textContent ?? '').trim(), dirty: tab.classList.contains('dirty'),
-    })));
+    return this.page.evaluate(() =>
+      Array.from(document.querySelectorAll('.tabs-container .tab')).map((tab) => ({
+        label: (tab.textContent ?? '').trim(),
+        dirty: tab.classList.contains('dirty'),
+      })),
+    );
   }
 
   /** Brings the tab whose label starts with `label` to the front and returns its editor's text. */
@@ -173,15 +203,20 @@ export class Workbench {
     await this.page.locator('.tabs-container .tab.active', { hasText: label }).waitFor();
     return this.page.evaluate(() => {
       const lines = document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines .view-line');
-      return Array.from(lines).sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))
-        .map((l) => (l as HTMLElement).innerText.replace(/\u00a0/g, ' ')).join('\n').trim();
+      return Array.from(lines)
+        .sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))
+        .map((l) => (l as HTMLElement).innerText.replace(/\u00a0/g, ' '))
+        .join('\n')
+        .trim();
     });
   }
 
   /** The names of the open terminals: the panel's tab list, or with one terminal, its title. */
   async terminalNames(): Promise<string[]> {
     return this.page.evaluate(() => {
-      const tabs = Array.from(document.querySelectorAll('.terminal-tabs-entry .monaco-icon-label')).map((e) => (e as HTMLElement).innerText.trim()).filter(Boolean);
+      const tabs = Array.from(document.querySelectorAll('.terminal-tabs-entry .monaco-icon-label'))
+        .map((e) => (e as HTMLElement).innerText.trim())
+        .filter(Boolean);
       if (tabs.length > 0) return tabs;
       const single = (document.querySelector('.part.panel .title-actions') as HTMLElement | null)?.innerText.trim();
       return single ? [single] : [];
@@ -191,7 +226,9 @@ export class Workbench {
   /** The name of the terminal the panel shows. */
   async activeTerminalName(): Promise<string> {
     return this.page.evaluate(() => {
-      const tab = document.querySelector('.terminal-tabs-entry.is-active .monaco-icon-label, .terminal-tabs-entry[aria-selected="true"] .monaco-icon-label') as HTMLElement | null;
+      const tab = document.querySelector(
+        '.terminal-tabs-entry.is-active .monaco-icon-label, .terminal-tabs-entry[aria-selected="true"] .monaco-icon-label',
+      ) as HTMLElement | null;
       if (document.querySelector('.terminal-tabs-entry')) return tab?.innerText.trim() ?? '';
       return (document.querySelector('.part.panel .title-actions') as HTMLElement | null)?.innerText.trim() ?? '';
     });

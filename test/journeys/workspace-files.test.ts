@@ -21,7 +21,11 @@ async function leaveUnsavedEdits(workbench: Workbench, local: boolean): Promise<
     await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type(text);
-    await workbench.waitFor(`${tab} to have unsaved changes`, async () => (await page.locator('.tabs-container .tab.dirty', { hasText: tab }).count()) > 0, 30_000);
+    await workbench.waitFor(
+      `${tab} to have unsaved changes`,
+      async () => (await page.locator('.tabs-container .tab.dirty', { hasText: tab }).count()) > 0,
+      30_000,
+    );
   };
   await workbench.command('File: New Untitled Text File');
   await typeInto('Untitled', 'draft never saved');
@@ -32,35 +36,54 @@ async function leaveUnsavedEdits(workbench: Workbench, local: boolean): Promise<
 
 describe('Open Sandbox Files in Workspace', () => {
   let workbench: Workbench | undefined;
-  after(async () => { await workbench?.close(); });
+  after(async () => {
+    await workbench?.close();
+  });
 
   for (const start of ['folder', 'empty window', 'saved workspace'] as StartingPoint[]) {
-    it(`from ${start === 'folder' ? 'a folder' : start === 'empty window' ? 'an empty window' : 'a saved workspace'}: the sandbox folder, the local one, the editors with their unsaved text and the sandbox terminal`, { timeout: 300_000 }, async () => {
-      await workbench?.close();
-      workbench = await Workbench.open(start);
-      const wb = workbench;
-      const sandbox = await Sandbox.create({ ...wb.runtime.sdk, timeoutMs: 300_000 });
-      await sandbox.files.write('/home/user/from-the-sandbox.txt', 'hello');
-      const hasLocalFolder = start !== 'empty window';
-      await leaveUnsavedEdits(wb, hasLocalFolder);
-      await wb.command('E2B: Open Terminal in Sandbox');
-      await wb.pick(sandbox.sandboxId);
-      await wb.waitFor('the sandbox terminal', async () => /user@e2b/.test(await wb.terminalText()));
+    it(
+      `from ${start === 'folder' ? 'a folder' : start === 'empty window' ? 'an empty window' : 'a saved workspace'}: the sandbox folder, the local one, the editors with their unsaved text and the sandbox terminal`,
+      { timeout: 300_000 },
+      async () => {
+        await workbench?.close();
+        workbench = await Workbench.open(start);
+        const wb = workbench;
+        const sandbox = await Sandbox.create({ ...wb.runtime.sdk, timeoutMs: 300_000 });
+        await sandbox.files.write('/home/user/from-the-sandbox.txt', 'hello');
+        const hasLocalFolder = start !== 'empty window';
+        await leaveUnsavedEdits(wb, hasLocalFolder);
+        await wb.command('E2B: Open Terminal in Sandbox');
+        await wb.pick(sandbox.sandboxId);
+        await wb.waitFor('the sandbox terminal', async () => /user@e2b/.test(await wb.terminalText()));
 
-      await openSandboxFiles(wb, sandbox.sandboxId);
-      const sandboxFolder = `E2B ${sandbox.sandboxId.slice(0, 8)}: /home/user`;
-      const expected = hasLocalFolder ? ['workspace', sandboxFolder] : [sandboxFolder];
-      await wb.waitFor('both folders in the Explorer', async () => JSON.stringify(await wb.explorerRoots()) === JSON.stringify(expected), 120_000);
-      await wb.waitFor('the sandbox folder listed', async () => (await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-the-sandbox.txt' }).count()) > 0);
-      await wb.waitFor('the editors back', async () => (await wb.tabs()).length === (hasLocalFolder ? 2 : 1), 60_000);
-      const tabs = await wb.tabs();
-      assert.ok(tabs.some((t) => t.dirty && /Untitled/.test(t.label)), `the untitled draft, unsaved: ${JSON.stringify(tabs)}`);
-      assert.equal(await wb.editorText('Untitled'), 'draft never saved');
-      if (hasLocalFolder) {
-        assert.ok(tabs.some((t) => t.dirty && t.label.includes('local-notes.txt')), `the local file, unsaved: ${JSON.stringify(tabs)}`);
-        assert.match(await wb.editorText('local-notes.txt'), /a local file\nunsaved line/);
-      }
-      await wb.waitFor('the sandbox terminal back', async () => (await wb.terminalNames()).some((n) => n.startsWith('E2B')));
-    });
+        await openSandboxFiles(wb, sandbox.sandboxId);
+        const sandboxFolder = `E2B ${sandbox.sandboxId.slice(0, 8)}: /home/user`;
+        const expected = hasLocalFolder ? ['workspace', sandboxFolder] : [sandboxFolder];
+        await wb.waitFor(
+          'both folders in the Explorer',
+          async () => JSON.stringify(await wb.explorerRoots()) === JSON.stringify(expected),
+          120_000,
+        );
+        await wb.waitFor(
+          'the sandbox folder listed',
+          async () => (await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-the-sandbox.txt' }).count()) > 0,
+        );
+        await wb.waitFor('the editors back', async () => (await wb.tabs()).length === (hasLocalFolder ? 2 : 1), 60_000);
+        const tabs = await wb.tabs();
+        assert.ok(
+          tabs.some((t) => t.dirty && /Untitled/.test(t.label)),
+          `the untitled draft, unsaved: ${JSON.stringify(tabs)}`,
+        );
+        assert.equal(await wb.editorText('Untitled'), 'draft never saved');
+        if (hasLocalFolder) {
+          assert.ok(
+            tabs.some((t) => t.dirty && t.label.includes('local-notes.txt')),
+            `the local file, unsaved: ${JSON.stringify(tabs)}`,
+          );
+          assert.match(await wb.editorText('local-notes.txt'), /a local file\nunsaved line/);
+        }
+        await wb.waitFor('the sandbox terminal back', async () => (await wb.terminalNames()).some((n) => n.startsWith('E2B')));
+      },
+    );
   }
 });

@@ -30,20 +30,38 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
   let endpoint: LocalRuntimeEndpoint;
   const created: string[] = [];
 
-  it('an install interrupted halfway leaves the cache untouched, and the check says it is not usable', { timeout: 5 * 60_000 }, async () => {
-    mkdirSync(cache);
-    const setup = spawn('bash', ['scripts/setup-vscode.sh'], { cwd: REPO, detached: true, stdio: 'ignore', env: { ...process.env, E2B_VSCODE_CACHE: cache } });
-    const exited = new Promise((r) => setup.once('exit', r));
-    // Halfway: code-server's files are unpacked, its install scripts not yet run.
-    for (let i = 0; i < 2400 && setup.exitCode === null && !existsSync(join(`${cache}.partial`, 'node_modules/code-server/package.json')); i++) await sleep(100);
-    assert.equal(setup.exitCode, null, 'the install was still running');
-    process.kill(-setup.pid!, 'SIGKILL');
-    await exited;
-    assert.deepEqual(readdirSync(cache), [], 'nothing was written into the cache itself');
-    const check = spawnSync('bash', ['scripts/setup-vscode.sh', '--check'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, E2B_VSCODE_CACHE: cache } });
-    assert.equal(check.status, 1, check.stdout);
-    assert.match(check.stdout, /no Node 24 binary/);
-  });
+  it(
+    'an install interrupted halfway leaves the cache untouched, and the check says it is not usable',
+    { timeout: 5 * 60_000 },
+    async () => {
+      mkdirSync(cache);
+      const setup = spawn('bash', ['scripts/setup-vscode.sh'], {
+        cwd: REPO,
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, E2B_VSCODE_CACHE: cache },
+      });
+      const exited = new Promise((r) => setup.once('exit', r));
+      // Halfway: code-server's files are unpacked, its install scripts not yet run.
+      for (
+        let i = 0;
+        i < 2400 && setup.exitCode === null && !existsSync(join(`${cache}.partial`, 'node_modules/code-server/package.json'));
+        i++
+      )
+        await sleep(100);
+      assert.equal(setup.exitCode, null, 'the install was still running');
+      process.kill(-setup.pid!, 'SIGKILL');
+      await exited;
+      assert.deepEqual(readdirSync(cache), [], 'nothing was written into the cache itself');
+      const check = spawnSync('bash', ['scripts/setup-vscode.sh', '--check'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: { ...process.env, E2B_VSCODE_CACHE: cache },
+      });
+      assert.equal(check.status, 1, check.stdout);
+      assert.match(check.stdout, /no Node 24 binary/);
+    },
+  );
 
   it('npm start installs code-server whole into the cache, and says so', { timeout: START_TIMEOUT_MS }, async () => {
     const runtimePort = await freePort();
@@ -63,8 +81,12 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
         E2B_RUNTIME_UPLINK: process.env.E2B_RUNTIME_UPLINK || 'none',
       },
     });
-    start.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    start.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    start.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    start.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     while (!(url = /VS Code with the E2B extension: (http\S+)/.exec(output)?.[1] ?? '')) {
       if (start.exitCode !== null) throw new Error(`npm start exited (${start.exitCode}) before serving VS Code:\n${output.slice(-4000)}`);
       await sleep(500);
@@ -72,13 +94,23 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
     assert.match(output, /setup: installing code-server [\d.]+ into /);
     assert.match(output, /setup: code-server [\d.]+ is installed and works/);
     // The module whose absence once broke every start (code-server's install script had not run).
-    assert.ok(existsSync(join(cache, 'node_modules/code-server/lib/vscode/node_modules/@microsoft/1ds-core-js/package.json')), "VS Code's own modules are installed");
+    assert.ok(
+      existsSync(join(cache, 'node_modules/code-server/lib/vscode/node_modules/@microsoft/1ds-core-js/package.json')),
+      "VS Code's own modules are installed",
+    );
     assert.equal(existsSync(`${cache}.partial`), false, 'no staging folder is left behind');
   });
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    if (endpoint) await Promise.all(created.map((id) => fetch(`${endpoint.apiUrl}/sandboxes/${id}`, { method: 'DELETE', headers: { 'X-API-KEY': endpoint.apiKey } }).catch(() => undefined)));
+    if (endpoint)
+      await Promise.all(
+        created.map((id) =>
+          fetch(`${endpoint.apiUrl}/sandboxes/${id}`, { method: 'DELETE', headers: { 'X-API-KEY': endpoint.apiKey } }).catch(
+            () => undefined,
+          ),
+        ),
+      );
     // Whatever is left of npm start's process group (nothing, once the Ctrl-C test passed).
     if (start) killGroup(start.pid!, 'SIGKILL');
     const sandboxesLeft = existsSync(join(dataDir, 'sandboxes')) ? readdirSync(join(dataDir, 'sandboxes')) : [];
@@ -118,7 +150,12 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
   });
 
   it('finds a cache that stops working by using it', () => {
-    const check = () => spawnSync('bash', ['scripts/setup-vscode.sh', '--check'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, E2B_VSCODE_CACHE: cache } });
+    const check = () =>
+      spawnSync('bash', ['scripts/setup-vscode.sh', '--check'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: { ...process.env, E2B_VSCODE_CACHE: cache },
+      });
     assert.equal(check().status, 0, 'the fresh install passes');
     // What the broken install of old looked like: everything there but VS Code's own modules.
     const modules = join(cache, 'node_modules/code-server/lib/vscode/node_modules');
@@ -134,7 +171,8 @@ describe('npm start from an empty VS Code cache', { timeout: START_TIMEOUT_MS + 
   });
 
   it('stops VS Code and the runtime on Ctrl-C', { timeout: 60_000 }, async () => {
-    for (const id of created.splice(0)) await fetch(`${endpoint.apiUrl}/sandboxes/${id}`, { method: 'DELETE', headers: { 'X-API-KEY': endpoint.apiKey } });
+    for (const id of created.splice(0))
+      await fetch(`${endpoint.apiUrl}/sandboxes/${id}`, { method: 'DELETE', headers: { 'X-API-KEY': endpoint.apiKey } });
     const runtimePid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8'));
     const exited = new Promise((r) => start.once('exit', r));
     process.kill(-start.pid!, 'SIGINT');

@@ -10,8 +10,11 @@ async function invoke(name: string, input: object): Promise<vscode.LanguageModel
   return vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined });
 }
 
-const texts = (result: vscode.LanguageModelToolResult) => result.content
-  .filter((p): p is vscode.LanguageModelTextPart => p instanceof vscode.LanguageModelTextPart).map((p) => p.value).join('\n');
+const texts = (result: vscode.LanguageModelToolResult) =>
+  result.content
+    .filter((p): p is vscode.LanguageModelTextPart => p instanceof vscode.LanguageModelTextPart)
+    .map((p) => p.value)
+    .join('\n');
 
 describe('Language-model tools', () => {
   let api: E2BExtensionApi;
@@ -29,7 +32,8 @@ describe('Language-model tools', () => {
 
   it('registers its tools with VS Code', () => {
     const names = vscode.lm.tools.map((t) => t.name);
-    for (const name of ['e2b_runCode', 'e2b_runCommand', 'e2b_readFile', 'e2b_writeFile', 'e2b_listDirectory']) assert.ok(names.includes(name), name);
+    for (const name of ['e2b_runCode', 'e2b_runCommand', 'e2b_readFile', 'e2b_writeFile', 'e2b_listDirectory'])
+      assert.ok(names.includes(name), name);
   });
 
   it('asks before running, showing the code and the sandbox', async () => {
@@ -63,11 +67,18 @@ describe('Language-model tools', () => {
   });
 
   it('runs shell commands and works with files', async () => {
-    const written = await invoke('e2b_writeFile', { path: '/home/user/notes/todo.txt', content: 'ship it\n', sandboxId: sandbox.sandboxId });
+    const written = await invoke('e2b_writeFile', {
+      path: '/home/user/notes/todo.txt',
+      content: 'ship it\n',
+      sandboxId: sandbox.sandboxId,
+    });
     assert.match(texts(written), /Wrote 8 characters/);
     assert.equal(await sandbox.files.read('/home/user/notes/todo.txt'), 'ship it\n');
     assert.match(texts(await invoke('e2b_readFile', { path: '/home/user/notes/todo.txt', sandboxId: sandbox.sandboxId })), /ship it/);
-    assert.match(texts(await invoke('e2b_listDirectory', { path: '/home/user/notes', sandboxId: sandbox.sandboxId })), /file \/home\/user\/notes\/todo.txt \(8 bytes\)/);
+    assert.match(
+      texts(await invoke('e2b_listDirectory', { path: '/home/user/notes', sandboxId: sandbox.sandboxId })),
+      /file \/home\/user\/notes\/todo.txt \(8 bytes\)/,
+    );
     const command = await invoke('e2b_runCommand', { command: 'wc -c < notes/todo.txt; exit 3', sandboxId: sandbox.sandboxId });
     assert.match(texts(command), /Exit code 3/);
     assert.match(texts(command), /stdout:\n8/);
@@ -82,7 +93,11 @@ describe('Language-model tools', () => {
   it('stops a command when the invocation is cancelled', async () => {
     const source = new vscode.CancellationTokenSource();
     const started = Date.now();
-    const pending = vscode.lm.invokeTool('e2b_runCommand', { input: { command: 'sleep 30', sandboxId: sandbox.sandboxId }, toolInvocationToken: undefined }, source.token);
+    const pending = vscode.lm.invokeTool(
+      'e2b_runCommand',
+      { input: { command: 'sleep 30', sandboxId: sandbox.sandboxId }, toolInvocationToken: undefined },
+      source.token,
+    );
     setTimeout(() => source.cancel(), 1000);
     await Promise.resolve(pending).catch(() => undefined);
     assert.ok(Date.now() - started < 10_000, 'the call ended soon after the cancellation');

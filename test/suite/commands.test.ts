@@ -14,9 +14,21 @@ describe('Command index', () => {
     assert.ok(contributed.length >= 40, `package.json contributes ${contributed.length} commands`);
     assert.deepEqual(duplicates(contributed), [], 'package.json contributes each command once');
     assert.deepEqual(duplicates(commands), [], 'the index names each command once');
-    assert.deepEqual(contributed.filter((id) => !commands.includes(id)), [], 'contributed commands without a handler in the index');
-    assert.deepEqual(commands.filter((id) => !contributed.includes(id)), [], 'commands in the index that package.json does not contribute');
+    assert.deepEqual(
+      contributed.filter((id) => !commands.includes(id)),
+      [],
+      'contributed commands without a handler in the index',
+    );
+    assert.deepEqual(
+      commands.filter((id) => !contributed.includes(id)),
+      [],
+      'commands in the index that package.json does not contribute',
+    );
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(commands.filter((id) => !registered.has(id)), [], 'index commands VS Code does not know');
+    assert.deepEqual(
+      commands.filter((id) => !registered.has(id)),
+      [],
+      'index commands VS Code does not know',
+    );
   });
 });

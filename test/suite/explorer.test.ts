@@ -9,8 +9,16 @@ import type { Services } from '../../src/commands/services';
 import type { Prompt } from '../../src/commands/inputs';
 import type { ShownMessage } from '../../src/views/error-notifier';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
-import { answerPrompt, closeAllEditorsWithoutSaving, EXTENSION_ID, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
-
+import {
+  answerPrompt,
+  closeAllEditorsWithoutSaving,
+  EXTENSION_ID,
+  extensionApi,
+  runtimeDataDir,
+  screenshot,
+  sdkOptions,
+  waitFor,
+} from './helpers';
 
 describe('Sandbox Explorer', () => {
   let services: Services;
@@ -43,7 +51,16 @@ describe('Sandbox Explorer', () => {
 
   it('activates and registers its commands', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['e2b.createSandbox', 'e2b.killSandbox', 'e2b.refresh', 'e2b.setSandboxTimeout', 'e2b.copySandboxId', 'e2b.openPortUrl', 'e2b.showSandboxInfo', 'e2b.filterSandboxes']) {
+    for (const id of [
+      'e2b.createSandbox',
+      'e2b.killSandbox',
+      'e2b.refresh',
+      'e2b.setSandboxTimeout',
+      'e2b.copySandboxId',
+      'e2b.openPortUrl',
+      'e2b.showSandboxInfo',
+      'e2b.filterSandboxes',
+    ]) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });
@@ -76,7 +93,7 @@ describe('Sandbox Explorer', () => {
     const owned = await Sandbox.create({ ...opts, metadata: { suite: 'explorer', owner: 'file:///work/notebooks/analysis.ipynb' } });
     created.push(named.sandboxId, owned.sandboxId);
     await services.tree.refresh();
-    const item = await waitFor('the named sandbox\'s row', () => rowOf(named.sandboxId));
+    const item = await waitFor("the named sandbox's row", () => rowOf(named.sandboxId));
     assert.equal(item.label, 'api-demo');
     assert.match(String(item.description), /^\d+m left · base · suite=explorer$/);
     assert.match((item.tooltip as vscode.MarkdownString).value, new RegExp(`\`${named.sandboxId}\``));
@@ -100,7 +117,10 @@ describe('Sandbox Explorer', () => {
 
   it('creates a sandbox through the command, with metadata and env vars, and makes it active', async () => {
     const id = await vscode.commands.executeCommand<string>('e2b.createSandbox', {
-      template: 'base', timeoutMinutes: 5, metadata: { suite: 'explorer', made: 'by-command' }, envs: { GREETING: 'from-vscode' },
+      template: 'base',
+      timeoutMinutes: 5,
+      metadata: { suite: 'explorer', made: 'by-command' },
+      envs: { GREETING: 'from-vscode' },
     });
     assert.match(id, /^[a-z0-9]{20}$/);
     created.push(id);
@@ -187,10 +207,16 @@ describe('Sandbox Explorer', () => {
   });
 
   it('keeps the kill icon away from the terminal icon: kill is in the context menu only', () => {
-    const menus = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.menus['view/item/context'] as { command: string; group: string }[];
+    const menus = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.menus['view/item/context'] as {
+      command: string;
+      group: string;
+    }[];
     const kill = menus.filter((m) => m.command === 'e2b.killSandbox');
     assert.ok(kill.length > 0 && kill.every((m) => !m.group.startsWith('inline')), JSON.stringify(kill));
-    assert.ok(menus.some((m) => m.command === 'e2b.openTerminal' && m.group.startsWith('inline')), 'the terminal icon stays inline');
+    assert.ok(
+      menus.some((m) => m.command === 'e2b.openTerminal' && m.group.startsWith('inline')),
+      'the terminal icon stays inline',
+    );
   });
 
   it('says why the warning\'s "Extend" failed instead of dropping the error', async () => {
@@ -268,12 +294,27 @@ describe('Sandbox Explorer', () => {
       await waitFor('a fresh list', () => services.tree.refresh());
       const pid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8'));
       process.kill(pid, 'SIGTERM');
-      await waitFor('the runtime to stop', () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 60_000);
+      await waitFor(
+        'the runtime to stop',
+        () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        60_000,
+      );
       // Nobody refreshes by hand: the explorer's polling finds the runtime gone and restarts it.
       const stale = await waitFor('the stale marking', () => seen.find((v) => v.message?.startsWith('Offline')), 60_000);
       assert.match(stale.message!, /^Offline: showing the list from \d\d:\d\d\. (Cannot reach|The local runtime)/);
       assert.match(stale.row ?? '', /^offline, as of \d\d:\d\d · /, 'the rows say they are from the old list');
-      await waitFor('the explorer to recover', () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === survivor), 120_000);
+      await waitFor(
+        'the explorer to recover',
+        () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === survivor),
+        120_000,
+      );
       const newPid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8'));
       assert.notEqual(newPid, pid, 'a new runtime process');
       assert.equal(services.tree.viewMessage, services.tree.filterDescription, 'no offline message once back');

@@ -58,7 +58,11 @@ describe('Failure handling', () => {
     api = await extensionApi();
     services = api.services;
     opts = await sdkOptions();
-    assert.equal(new URL(opts.sandboxUrl).origin, new URL(opts.apiUrl).origin, 'the runtime serves the API and the sandboxes on one address');
+    assert.equal(
+      new URL(opts.sandboxUrl).origin,
+      new URL(opts.apiUrl).origin,
+      'the runtime serves the API and the sandboxes on one address',
+    );
     proxy = await FaultProxy.start(opts.apiUrl);
     services.errors.onDidShow((m) => shown.push(m));
     // The extension reaches the runtime only through the proxy: a self-hosted connection to it.
@@ -68,7 +72,10 @@ describe('Failure handling', () => {
     await vscode.commands.executeCommand('e2b.setApiKey', opts.apiKey);
     await config().update('connection', 'selfHosted', vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.view.extension.e2b');
-    await waitFor('the explorer to list through the proxy', () => services.tree.lastError === undefined && proxy.requests.some((r) => r.path.startsWith('/v2/sandboxes')));
+    await waitFor(
+      'the explorer to list through the proxy',
+      () => services.tree.lastError === undefined && proxy.requests.some((r) => r.path.startsWith('/v2/sandboxes')),
+    );
   });
 
   after(async () => {
@@ -93,12 +100,23 @@ describe('Failure handling', () => {
     assert.ok(services.tree.lastError!.actions.includes('Retry'));
     // Several background polls fail meanwhile (1 s interval, backing off), however slow the machine.
     await waitFor('three failed polls in a row', () => services.refresher.errorCount >= 3, 60_000);
-    assert.deepEqual(messagesSince(since).map((m) => m.message), [], 'background failures show no popups');
+    assert.deepEqual(
+      messagesSince(since).map((m) => m.message),
+      [],
+      'background failures show no popups',
+    );
 
     await proxy.restore();
     // Nobody refreshes by hand: the explorer's own polling notices the server is back.
-    await waitFor('the explorer to recover', () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === sandbox.sandboxId), 60_000);
-    assert.deepEqual(messagesSince(since).map((m) => m.message), []);
+    await waitFor(
+      'the explorer to recover',
+      () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === sandbox.sandboxId),
+      60_000,
+    );
+    assert.deepEqual(
+      messagesSince(since).map((m) => m.message),
+      [],
+    );
   });
 
   it('a terminal says the connection was lost and reattaches to the same shell when it is back', async () => {
@@ -107,7 +125,9 @@ describe('Failure handling', () => {
     const out = capture(pty);
     const closed = new Promise<number | void>((resolve) => pty.onDidClose(resolve));
     let didClose = false;
-    void closed.then(() => { didClose = true; });
+    void closed.then(() => {
+      didClose = true;
+    });
     await pty.open({ columns: 100, rows: 30 });
     assert.equal(pty.connectionState, 'connected');
     const pid = pty.pid!;
@@ -116,12 +136,19 @@ describe('Failure handling', () => {
     await waitFor('the shell to run the export', () => out.text().includes('set=kept-across-the-drop'));
 
     await proxy.refuse();
-    await waitFor('the terminal to say the connection was lost', () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost/.test(out.text()));
+    await waitFor(
+      'the terminal to say the connection was lost',
+      () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost/.test(out.text()),
+    );
     await sleep(2000);
     assert.equal(didClose, false, 'the terminal stays open while the network is down');
 
     await proxy.restore();
-    await waitFor('the terminal to reattach', () => pty.connectionState === 'connected' && out.text().includes('[reconnected to the shell'), 60_000);
+    await waitFor(
+      'the terminal to reattach',
+      () => pty.connectionState === 'connected' && out.text().includes('[reconnected to the shell'),
+      60_000,
+    );
     assert.equal(pty.pid, pid, 'the same shell');
     pty.handleInput('echo "mark=$MARK"\r');
     await waitFor('the shell to answer after the drop', () => out.text().includes('mark=kept-across-the-drop'));
@@ -141,7 +168,11 @@ describe('Failure handling', () => {
     proxy.stall();
     try {
       // An idle shell sends nothing: only the health checks can tell the network is gone.
-      await waitFor('the terminal to say the connection was lost', () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost \(the sandbox stopped answering\)/.test(out.text()), 60_000);
+      await waitFor(
+        'the terminal to say the connection was lost',
+        () => pty.connectionState === 'reconnecting' && /connection to sandbox \w+ lost \(the sandbox stopped answering\)/.test(out.text()),
+        60_000,
+      );
     } finally {
       proxy.unstall();
     }
@@ -154,7 +185,11 @@ describe('Failure handling', () => {
 
   it('a command streaming into a terminal reattaches after a drop and still reports its exit code', async () => {
     const sandbox = await newSandbox();
-    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>('e2b.runCommand', sandbox.sandboxId, 'for i in $(seq 1 40); do echo line$i; sleep 0.3; done; exit 3');
+    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>(
+      'e2b.runCommand',
+      sandbox.sandboxId,
+      'for i in $(seq 1 40); do echo line$i; sleep 0.3; done; exit 3',
+    );
     const out = capture(pty);
     await waitFor('the command to stream', () => out.text().includes('line2'));
     await proxy.refuse();
@@ -185,10 +220,19 @@ describe('Failure handling', () => {
       await sandbox.files.write('/home/user/watched/during.txt', 'two');
       const resumedFrom = events.length;
       await proxy.restore();
-      await waitFor('the watch to resume', () => services.files.watchHealth.reconnecting === 0 && services.files.watchHealth.live >= 1, 60_000);
-      await waitFor('a resync of the watched directory', () => events.slice(resumedFrom).some((e) => e.uri.path === '/home/user/watched' && e.type === vscode.FileChangeType.Changed));
+      await waitFor(
+        'the watch to resume',
+        () => services.files.watchHealth.reconnecting === 0 && services.files.watchHealth.live >= 1,
+        60_000,
+      );
+      await waitFor('a resync of the watched directory', () =>
+        events.slice(resumedFrom).some((e) => e.uri.path === '/home/user/watched' && e.type === vscode.FileChangeType.Changed),
+      );
       const listing = await vscode.workspace.fs.readDirectory(dir);
-      assert.ok(listing.some(([name]) => name === 'during.txt'), `the listing is fresh: ${JSON.stringify(listing)}`);
+      assert.ok(
+        listing.some(([name]) => name === 'during.txt'),
+        `the listing is fresh: ${JSON.stringify(listing)}`,
+      );
 
       await sandbox.files.write('/home/user/watched/after.txt', 'three');
       await waitFor('a change after the network came back', () => seen('/home/user/watched/after.txt'));
@@ -235,7 +279,10 @@ describe('Failure handling', () => {
     } finally {
       proxy.unstall();
     }
-    const error = notebook.cellAt(0).outputs.flatMap((o) => o.items).find((i) => i.mime === 'application/vnd.code.notebook.error');
+    const error = notebook
+      .cellAt(0)
+      .outputs.flatMap((o) => o.items)
+      .find((i) => i.mime === 'application/vnd.code.notebook.error');
     assert.ok(error, 'an error output');
     const parsed = JSON.parse(decode(error.data)) as { name: string; message: string };
     assert.equal(parsed.name, 'ConnectionLost');
@@ -243,7 +290,11 @@ describe('Failure handling', () => {
 
     // The first cell's code still sleeps in the kernel: restart it (what the user would do), then the next cell runs.
     const beforeRestart = Date.now();
-    assert.equal(await vscode.commands.executeCommand('e2b.notebook.restartKernel', notebook.uri), 1, JSON.stringify(messagesSince(beforeRestart)));
+    assert.equal(
+      await vscode.commands.executeCommand('e2b.notebook.restartKernel', notebook.uri),
+      1,
+      JSON.stringify(messagesSince(beforeRestart)),
+    );
     await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 1, end: 2 }] }, notebook.uri);
     await waitFor('the next cell to finish', () => notebook.cellAt(1).executionSummary?.success !== undefined, 60_000);
     assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
@@ -315,7 +366,12 @@ describe('Failure handling', () => {
   it('says once that a key was revoked (401 mid-session), and recovers without a hand refresh', async () => {
     await waitFor('a working explorer', () => services.tree.lastError === undefined, 60_000);
     const since = Date.now();
-    proxy.inject({ match: (_method, path) => /^\/(v2\/)?sandboxes/.test(path), status: 401, reason: 'Unauthorized', body: JSON.stringify({ code: 401, message: 'Invalid API key' }) });
+    proxy.inject({
+      match: (_method, path) => /^\/(v2\/)?sandboxes/.test(path),
+      status: 401,
+      reason: 'Unauthorized',
+      body: JSON.stringify({ code: 401, message: 'Invalid API key' }),
+    });
     try {
       await waitFor('the explorer to report the refused key', () => services.tree.lastError?.kind === 'auth');
       await waitFor('three refused polls in a row', () => services.refresher.errorCount >= 3, 60_000);
@@ -335,17 +391,24 @@ describe('Failure handling', () => {
     try {
       await waitFor('the explorer to report the rate limit', () => services.tree.lastError?.kind === 'rateLimited', 60_000);
       // The SDK's retries and the explorer's backed-off polls: four requests, however long they take.
-      hits = await waitFor('four rate-limited requests', () => {
-        const at = proxy.seen(since, (r) => r.answeredByProxy).map((r) => r.at);
-        return at.length >= 4 && at;
-      }, 60_000);
+      hits = await waitFor(
+        'four rate-limited requests',
+        () => {
+          const at = proxy.seen(since, (r) => r.answeredByProxy).map((r) => r.at);
+          return at.length >= 4 && at;
+        },
+        60_000,
+      );
     } finally {
       proxy.stopInjecting();
     }
     const window = hits[hits.length - 1] - hits[0];
     const gaps = hits.slice(1).map((at, i) => at - hits[i]);
     // Retry-After: 1 is honoured between attempts, and the explorer's polls back off on top.
-    assert.ok(gaps.every((gap) => gap >= 900), `every request waited for Retry-After: gaps ${gaps}`);
+    assert.ok(
+      gaps.every((gap) => gap >= 900),
+      `every request waited for Retry-After: gaps ${gaps}`,
+    );
     assert.ok(hits.length <= window / 900 + 1, `${hits.length} requests in ${window} ms`);
     assert.deepEqual(messagesSince(since), [], 'rate limiting is a state of the view, not a popup');
     await waitFor('the explorer to recover', () => services.tree.lastError === undefined, 60_000);
@@ -355,18 +418,29 @@ describe('Failure handling', () => {
     const since = Date.now();
     let refused = 0;
     // The first two GET /templates are answered 429 by the proxy, the rest reach the runtime.
-    proxy.inject({ match: (method, path) => method === 'GET' && path === '/templates' && refused++ < 2, status: 429, reason: 'Too Many Requests', headers: { 'Retry-After': '1' } });
+    proxy.inject({
+      match: (method, path) => method === 'GET' && path === '/templates' && refused++ < 2,
+      status: 429,
+      reason: 'Too Many Requests',
+      headers: { 'Retry-After': '1' },
+    });
     let templates: { templateID: string }[];
     try {
       templates = await services.sandboxes.templates();
     } finally {
       proxy.stopInjecting();
     }
-    assert.ok(templates.some((t) => t.templateID === 'base'), JSON.stringify(templates));
+    assert.ok(
+      templates.some((t) => t.templateID === 'base'),
+      JSON.stringify(templates),
+    );
     const hits = proxy.seen(since, (r) => r.path === '/templates').map((r) => r.at);
     assert.equal(hits.length, 3, `two refused, then one answered: ${hits.length} requests`);
     const gaps = hits.slice(1).map((at, i) => at - hits[i]);
-    assert.ok(gaps.every((gap) => gap >= 900), `waited for Retry-After each time: gaps ${gaps}`);
+    assert.ok(
+      gaps.every((gap) => gap >= 900),
+      `waited for Retry-After each time: gaps ${gaps}`,
+    );
   });
 
   it('a terminal reattaches to its shell after the runtime itself restarts', async () => {
@@ -380,7 +454,18 @@ describe('Failure handling', () => {
     const dataDir = runtimeDataDir();
     const pid = Number(readFileSync(join(dataDir, 'runtime.pid'), 'utf8'));
     process.kill(pid, 'SIGTERM');
-    await waitFor('the runtime to stop', () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 60_000);
+    await waitFor(
+      'the runtime to stop',
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      60_000,
+    );
     await waitFor('the terminal to notice', () => pty.connectionState === 'reconnecting');
     await waitFor('the explorer to notice', () => services.tree.lastError?.kind === 'unreachable', 60_000);
 
@@ -389,7 +474,11 @@ describe('Failure handling', () => {
     await waitFor('the terminal to reattach', () => pty.connectionState === 'connected', 120_000);
     pty.handleInput('echo "mark=$MARK"\r');
     await waitFor('the same shell to answer', () => out.text().includes('mark=outlived-the-runtime'));
-    await waitFor('the explorer to recover', () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === sandbox.sandboxId), 60_000);
+    await waitFor(
+      'the explorer to recover',
+      () => services.tree.lastError === undefined && services.tree.items.some((s) => s.sandboxId === sandbox.sandboxId),
+      60_000,
+    );
     pty.close();
   });
 });

@@ -4,7 +4,12 @@
 // forwarding them. It counts the HTTP requests it sees, so tests can check back-off.
 import * as net from 'node:net';
 
-export interface SeenRequest { method: string; path: string; at: number; answeredByProxy: boolean }
+export interface SeenRequest {
+  method: string;
+  path: string;
+  at: number;
+  answeredByProxy: boolean;
+}
 
 export interface Injection {
   /** Which requests to answer (method and path, e.g. "GET /v2/sandboxes?limit=50"). */
@@ -24,7 +29,10 @@ export class FaultProxy {
   private injection?: Injection;
   private listening = false;
   private silent = false;
-  private constructor(private readonly target: { host: string; port: number }, private port = 0) {
+  private constructor(
+    private readonly target: { host: string; port: number },
+    private port = 0,
+  ) {
     this.server = this.makeServer();
   }
 
@@ -36,7 +44,9 @@ export class FaultProxy {
     return proxy;
   }
 
-  get url(): string { return `http://127.0.0.1:${this.port}`; }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
 
   /** Drops every open connection at once (both sides see a reset), as a network drop does. */
   cut(): void {
@@ -95,7 +105,10 @@ export class FaultProxy {
   private async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => { this.server.off('error', reject); resolve(); });
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
     });
     this.port = (this.server.address() as net.AddressInfo).port;
     this.listening = true;
@@ -132,7 +145,9 @@ export class FaultProxy {
       if (!pair.upstream) {
         const upstream = net.connect(this.target.port, this.target.host);
         pair.upstream = upstream;
-        upstream.on('data', (data) => { if (!this.silent) client.write(data); });
+        upstream.on('data', (data) => {
+          if (!this.silent) client.write(data);
+        });
         upstream.on('error', drop);
         upstream.on('close', drop);
       }
@@ -148,7 +163,9 @@ export class FaultProxy {
       Connection: 'close',
       ...injection.headers,
     };
-    const head = [`HTTP/1.1 ${injection.status} ${injection.reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+    const head = [`HTTP/1.1 ${injection.status} ${injection.reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join(
+      '\r\n',
+    );
     client.end(`${head}\r\n\r\n${body}`);
   }
 }

@@ -15,12 +15,21 @@ export class FileReporter extends Mocha.reporters.Base {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
-    runner.on(EVENT_TEST_PASS, (test) => { passed++; write(`ok - ${test.fullTitle()} (${test.duration} ms)`); });
-    runner.on(EVENT_TEST_PENDING, (test) => { skipped++; write(`skip - ${test.fullTitle()}`); });
+    runner.on(EVENT_TEST_PASS, (test) => {
+      passed++;
+      write(`ok - ${test.fullTitle()} (${test.duration} ms)`);
+    });
+    runner.on(EVENT_TEST_PENDING, (test) => {
+      skipped++;
+      write(`skip - ${test.fullTitle()}`);
+    });
     runner.on(EVENT_TEST_FAIL, (test, err) => {
       failed++;
       write(`not ok - ${test.fullTitle()}`);
-      for (const line of String(err?.stack ?? err).split('\n').slice(0, 12)) write(`    ${line}`);
+      for (const line of String(err?.stack ?? err)
+        .split('\n')
+        .slice(0, 12))
+        write(`    ${line}`);
     });
     runner.once(EVENT_RUN_END, () => write(`# done ${JSON.stringify({ passed, failed, skipped })}`));
   }

@@ -27,7 +27,8 @@ describe('Sandbox Explorer Files tree', () => {
     return files;
   }
 
-  const labels = (nodes: ExplorerNode[]) => nodes.map((n) => n.kind === 'message' ? `message: ${n.text}` : String(services.tree.getTreeItem(n).label));
+  const labels = (nodes: ExplorerNode[]) =>
+    nodes.map((n) => (n.kind === 'message' ? `message: ${n.text}` : String(services.tree.getTreeItem(n).label)));
   const child = async (parent: ExplorerNode, name: string) => {
     const found = (await services.tree.getChildren(parent)).find((n): n is FileNode => n.kind === 'file' && n.path.endsWith(`/${name}`));
     assert.ok(found, `${name} is listed`);
@@ -64,7 +65,10 @@ describe('Sandbox Explorer Files tree', () => {
     assert.equal(item.contextValue, 'sandboxFolder');
     // Its snapshots, then the running commands are still listed after it.
     const rest = (await services.tree.getChildren(await sandboxNode(sandbox.sandboxId))).slice(1).filter((n) => n.kind !== 'snapshots');
-    assert.ok(rest.length > 0 && rest.every((n) => n.kind === 'process' || (n.kind === 'message' && n.text === 'No running commands')), labels(rest).join(', '));
+    assert.ok(
+      rest.length > 0 && rest.every((n) => n.kind === 'process' || (n.kind === 'message' && n.text === 'No running commands')),
+      labels(rest).join(', '),
+    );
   });
 
   it('lists the home directory, folders first, then files, each by name', async () => {
@@ -75,8 +79,14 @@ describe('Sandbox Explorer Files tree', () => {
     const files = entries.filter((n) => !n.directory).map((n) => String(services.tree.getTreeItem(n).label));
     assert.deepEqual(names, [...dirs, ...files], 'folders come first');
     // By name as VS Code's explorer sorts: case aside, numbers by value.
-    assert.deepEqual(dirs.filter((n) => !n.startsWith('.')), ['a-dir', 'b-dir']);
-    assert.deepEqual(files.filter((n) => !n.startsWith('.')), ['alpha.py', 'Beta.md', 'file2.txt', 'file10.txt', 'zeta.txt']);
+    assert.deepEqual(
+      dirs.filter((n) => !n.startsWith('.')),
+      ['a-dir', 'b-dir'],
+    );
+    assert.deepEqual(
+      files.filter((n) => !n.startsWith('.')),
+      ['alpha.py', 'Beta.md', 'file2.txt', 'file10.txt', 'zeta.txt'],
+    );
 
     const folder = services.tree.getTreeItem(entries.find((n) => n.path === '/home/user/b-dir')!);
     assert.equal(folder.contextValue, 'sandboxFolder');
@@ -100,7 +110,12 @@ describe('Sandbox Explorer Files tree', () => {
     const { command } = services.tree.getTreeItem(inner);
     assert.equal(command?.command, 'vscode.open');
     await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
-    const editor = await waitFor('the file in an editor', () => vscode.window.activeTextEditor?.document.uri.toString() === `e2b://${sandbox.sandboxId}/home/user/b-dir/inner.txt` && vscode.window.activeTextEditor);
+    const editor = await waitFor(
+      'the file in an editor',
+      () =>
+        vscode.window.activeTextEditor?.document.uri.toString() === `e2b://${sandbox.sandboxId}/home/user/b-dir/inner.txt` &&
+        vscode.window.activeTextEditor,
+    );
     assert.equal(editor.document.getText(), 'inside b-dir\n');
     await editor.edit((edit) => edit.insert(new vscode.Position(1, 0), 'edited from the tree\n'));
     assert.equal(await editor.document.save(), true);
@@ -117,8 +132,12 @@ describe('Sandbox Explorer Files tree', () => {
     writeFileSync(upload, 'a,b\n1,2\n');
     const aDir = await child(files, 'a-dir');
     let redrawn = false;
-    const watching = services.tree.onDidChangeTreeData((node) => { if (node === aDir) redrawn = true; });
-    assert.deepEqual(await vscode.commands.executeCommand('e2b.uploadToSandbox', aDir, [vscode.Uri.file(upload)]), ['/home/user/a-dir/uploaded.csv']);
+    const watching = services.tree.onDidChangeTreeData((node) => {
+      if (node === aDir) redrawn = true;
+    });
+    assert.deepEqual(await vscode.commands.executeCommand('e2b.uploadToSandbox', aDir, [vscode.Uri.file(upload)]), [
+      '/home/user/a-dir/uploaded.csv',
+    ]);
     assert.equal(await sandbox.files.read('/home/user/a-dir/uploaded.csv'), 'a,b\n1,2\n');
     // The folder's row is redrawn at once (not at the next poll), and lists the upload.
     await waitFor('the folder redrawn', () => redrawn);
@@ -126,8 +145,14 @@ describe('Sandbox Explorer Files tree', () => {
     assert.ok(labels(await services.tree.getChildren(aDir)).includes('uploaded.csv'));
 
     // The rows' context values are the ones the menus offer these commands on.
-    const menus = JSON.parse(readFileSync(join(vscode.extensions.getExtension('e2b-local.e2b-sandboxes')!.extensionPath, 'package.json'), 'utf8')).contributes.menus['view/item/context'] as { command: string; when: string }[];
-    const offered = (value: string) => menus.filter((m) => m.when.includes(`viewItem == ${value}`)).map((m) => m.command).sort();
+    const menus = JSON.parse(
+      readFileSync(join(vscode.extensions.getExtension('e2b-local.e2b-sandboxes')!.extensionPath, 'package.json'), 'utf8'),
+    ).contributes.menus['view/item/context'] as { command: string; when: string }[];
+    const offered = (value: string) =>
+      menus
+        .filter((m) => m.when.includes(`viewItem == ${value}`))
+        .map((m) => m.command)
+        .sort();
     assert.deepEqual(offered('sandboxFile'), ['e2b.downloadFromSandbox']);
     assert.deepEqual(offered('sandboxFolder'), ['e2b.openSandboxFiles', 'e2b.uploadToSandbox']);
   });
@@ -135,7 +160,9 @@ describe('Sandbox Explorer Files tree', () => {
   it('shows a folder it cannot read as a message saying why', async () => {
     await sandbox.files.makeDir('/home/user/removed-dir');
     const files = await filesNode(sandbox.sandboxId);
-    const removed = await waitFor('the new folder in the listing', async () => (await services.tree.getChildren(files)).find((n): n is FileNode => n.kind === 'file' && n.path === '/home/user/removed-dir'));
+    const removed = await waitFor('the new folder in the listing', async () =>
+      (await services.tree.getChildren(files)).find((n): n is FileNode => n.kind === 'file' && n.path === '/home/user/removed-dir'),
+    );
     // Removed (from a terminal, say) while its row is on screen, then expanded.
     await sandbox.files.remove('/home/user/removed-dir');
     assert.deepEqual(labels(await services.tree.getChildren(removed)), ['message: /home/user/removed-dir does not exist in the sandbox']);
@@ -144,7 +171,14 @@ describe('Sandbox Explorer Files tree', () => {
     // being gone, says so and leaves the workspace as it is.
     // (Once the file system's cached listing of the home directory, which still has it, expires.)
     const removedUri = vscode.Uri.from({ scheme: 'e2b', authority: sandbox.sandboxId, path: '/home/user/removed-dir' });
-    await waitFor('the folder known to be gone', async () => { try { await vscode.workspace.fs.stat(removedUri); return false; } catch { return true; } });
+    await waitFor('the folder known to be gone', async () => {
+      try {
+        await vscode.workspace.fs.stat(removedUri);
+        return false;
+      } catch {
+        return true;
+      }
+    });
     const folders = vscode.workspace.workspaceFolders?.map((f) => f.uri.toString());
     const shown: string[] = [];
     const listener = services.errors.onDidShow((m) => shown.push(m.message));
@@ -154,7 +188,10 @@ describe('Sandbox Explorer Files tree', () => {
     } finally {
       listener.dispose();
     }
-    assert.deepEqual(vscode.workspace.workspaceFolders?.map((f) => f.uri.toString()), folders);
+    assert.deepEqual(
+      vscode.workspace.workspaceFolders?.map((f) => f.uri.toString()),
+      folders,
+    );
   });
 
   it('never resumes a paused sandbox: browsing says to resume it, and it stays paused', async () => {

@@ -19,7 +19,9 @@ describe('Sandbox files (e2b: scheme)', () => {
     await sandbox.files.write('/home/user/hello.txt', 'hello from the sandbox\n');
   });
 
-  after(async () => { await sandbox?.kill().catch(() => false); });
+  after(async () => {
+    await sandbox?.kill().catch(() => false);
+  });
 
   it('lists and stats sandbox files with real sizes and times', async () => {
     const entries = await vscode.workspace.fs.readDirectory(root);
@@ -63,14 +65,31 @@ describe('Sandbox files (e2b: scheme)', () => {
   });
 
   it('reports typed errors', async () => {
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(uri('/home/user/missing.txt'))), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.rename(uri('/home/user/all-bytes.bin'), uri('/home/user/hello.txt'), { overwrite: false })),
-      (err: vscode.FileSystemError) => err.code === 'FileExists');
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(uri('/home/user'))), (err: vscode.FileSystemError) => err.code === 'FileIsADirectory');
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.stat(uri('/home/user/missing.txt'))),
+      (err: vscode.FileSystemError) => err.code === 'FileNotFound',
+    );
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.rename(uri('/home/user/all-bytes.bin'), uri('/home/user/hello.txt'), { overwrite: false })),
+      (err: vscode.FileSystemError) => err.code === 'FileExists',
+    );
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.readFile(uri('/home/user'))),
+      (err: vscode.FileSystemError) => err.code === 'FileIsADirectory',
+    );
     // workspace.fs creates missing parents itself; the provider's own contract is checked directly.
-    await assert.rejects(services.files.writeFile(uri('/no/such/dir/x.txt'), new Uint8Array(1), { create: true, overwrite: false }), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
-    await assert.rejects(services.files.writeFile(uri('/home/user/new.txt'), new Uint8Array(1), { create: false, overwrite: true }), (err: vscode.FileSystemError) => err.code === 'FileNotFound');
-    await assert.rejects(services.files.writeFile(uri('/home/user/hello.txt'), new Uint8Array(1), { create: true, overwrite: false }), (err: vscode.FileSystemError) => err.code === 'FileExists');
+    await assert.rejects(
+      services.files.writeFile(uri('/no/such/dir/x.txt'), new Uint8Array(1), { create: true, overwrite: false }),
+      (err: vscode.FileSystemError) => err.code === 'FileNotFound',
+    );
+    await assert.rejects(
+      services.files.writeFile(uri('/home/user/new.txt'), new Uint8Array(1), { create: false, overwrite: true }),
+      (err: vscode.FileSystemError) => err.code === 'FileNotFound',
+    );
+    await assert.rejects(
+      services.files.writeFile(uri('/home/user/hello.txt'), new Uint8Array(1), { create: true, overwrite: false }),
+      (err: vscode.FileSystemError) => err.code === 'FileExists',
+    );
     await assert.rejects(services.files.createDirectory(uri('/home/user')), (err: vscode.FileSystemError) => err.code === 'FileExists');
   });
 
@@ -81,7 +100,11 @@ describe('Sandbox files (e2b: scheme)', () => {
     try {
       // The watch starts asynchronously (VS Code, the provider, envd): live once a probe file shows up.
       let probe = 0;
-      await pokeUntil('the watcher to be live', () => sandbox.files.write(`/home/user/watch-probe-${probe++}`, ''), () => created.some((p) => p.startsWith('/home/user/watch-probe-')));
+      await pokeUntil(
+        'the watcher to be live',
+        () => sandbox.files.write(`/home/user/watch-probe-${probe++}`, ''),
+        () => created.some((p) => p.startsWith('/home/user/watch-probe-')),
+      );
       await sandbox.commands.run('mkdir -p /home/user/agent-output && echo result > /home/user/agent-output/report.txt');
       await waitFor('the watcher to report the new file', () => created.includes('/home/user/agent-output/report.txt'), 15_000);
     } finally {
@@ -99,7 +122,11 @@ describe('Sandbox files (e2b: scheme)', () => {
     try {
       // A file is watched through its directory: live once a sibling probe file is reported.
       let probe = 0;
-      await pokeUntil('the watch to be live', () => sandbox.files.write(`/home/user/live-probe-${probe++}`, ''), () => changed.some((p) => p.startsWith('/home/user/live-probe-')));
+      await pokeUntil(
+        'the watch to be live',
+        () => sandbox.files.write(`/home/user/live-probe-${probe++}`, ''),
+        () => changed.some((p) => p.startsWith('/home/user/live-probe-')),
+      );
       await sandbox.commands.run('echo "version 2" > /home/user/live.txt');
       await waitFor('the editor to show the new content', () => doc.getText() === 'version 2\n', 15_000);
     } finally {
@@ -129,6 +156,9 @@ describe('Sandbox files (e2b: scheme)', () => {
     const file = vscode.Uri.from({ scheme: 'e2b', authority: doomed.sandboxId, path: '/home/user' });
     await vscode.workspace.fs.readDirectory(file);
     await vscode.commands.executeCommand('e2b.killSandbox', doomed.sandboxId, { confirm: false });
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.readDirectory(file)), (err: vscode.FileSystemError) => err.code === 'Unavailable');
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.readDirectory(file)),
+      (err: vscode.FileSystemError) => err.code === 'Unavailable',
+    );
   });
 });

@@ -36,7 +36,11 @@ export async function sdkOptions(): Promise<{ apiKey: string; apiUrl: string; sa
   return endpoint;
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -55,7 +59,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  * waitFor, for a condition one try can miss (a watch not live yet, a resize not yet applied when
  * the shell is asked): `poke` again every `everyMs` until `check` holds.
  */
-export async function pokeUntil<T>(what: string, poke: () => unknown, check: () => T | undefined | false, timeoutMs = 30_000, everyMs = 1000): Promise<T> {
+export async function pokeUntil<T>(
+  what: string,
+  poke: () => unknown,
+  check: () => T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 1000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await poke();
@@ -92,7 +102,9 @@ export async function screenshot(name: string, ready?: () => boolean): Promise<v
 /** Everything a pseudoterminal writes, collected as it comes. */
 export function capture(pty: { onDidWrite: vscode.Event<string> }): { text: () => string } {
   let text = '';
-  pty.onDidWrite((chunk) => { text += chunk; });
+  pty.onDidWrite((chunk) => {
+    text += chunk;
+  });
   return { text: () => text };
 }
 
@@ -113,7 +125,6 @@ export async function closeAllEditorsWithoutSaving(): Promise<void> {
   }
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
-
 
 /**
  * Waits for the next input box or quick pick the extension shows (its title matching; `prompts`

@@ -16,7 +16,11 @@ export function run(): Promise<void> {
     reporterOptions: resultsFile ? { file: resultsFile } : undefined,
     grep: process.env.E2B_VSCODE_TEST_GREP || undefined,
   });
-  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, file));
+  for (const file of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort())
+    mocha.addFile(path.join(__dirname, file));
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} tests failed`)) : resolve()));
   });

@@ -15,7 +15,9 @@ describe('Pause, resume and metrics', () => {
     sandbox = await Sandbox.create({ ...(await sdkOptions()), metadata: { suite: 'monitoring' } });
   });
 
-  after(async () => { await sandbox?.kill().catch(() => false); });
+  after(async () => {
+    await sandbox?.kill().catch(() => false);
+  });
 
   it('pauses and resumes a sandbox from the explorer', async () => {
     await sandbox.files.write('/home/user/state.txt', 'kept');
@@ -29,8 +31,10 @@ describe('Pause, resume and metrics', () => {
       return node && services.tree.getTreeItem(node).contextValue === 'sandbox.paused';
     });
     // Files of a paused sandbox say so, and opening them does not resume it.
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.parse(`e2b://${sandbox.sandboxId}/home/user/state.txt`))),
-      (err: vscode.FileSystemError) => err.code === 'Unavailable' && /paused/.test(err.message));
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.parse(`e2b://${sandbox.sandboxId}/home/user/state.txt`))),
+      (err: vscode.FileSystemError) => err.code === 'Unavailable' && /paused/.test(err.message),
+    );
     assert.equal((await sandbox.getInfo()).state, 'paused');
 
     await vscode.commands.executeCommand('e2b.resumeSandbox', sandbox.sandboxId);
@@ -40,7 +44,11 @@ describe('Pause, resume and metrics', () => {
 
   it('shows live metrics and the lifecycle events in the metrics view', async () => {
     const panel = await vscode.commands.executeCommand<MetricsPanel>('e2b.showMetrics', sandbox.sandboxId);
-    const rendered = await waitFor('the webview to draw samples and events', () => (panel.rendered.samples > 0 && panel.rendered.events >= 3 ? panel.rendered : undefined), 30_000);
+    const rendered = await waitFor(
+      'the webview to draw samples and events',
+      () => (panel.rendered.samples > 0 && panel.rendered.events >= 3 ? panel.rendered : undefined),
+      30_000,
+    );
     assert.ok(rendered.samples >= 1);
     assert.ok(rendered.events >= 3, 'created, paused, resumed at least');
     await screenshot('metrics', () => panel.rendered.samples >= 4);
@@ -54,7 +62,11 @@ describe('Pause, resume and metrics', () => {
       await waitFor('the created event', () => panel.rendered.types.includes('created'), 30_000);
       assert.equal(await vscode.commands.executeCommand('e2b.killSandbox', doomed.sandboxId, { confirm: false }), true);
       // The panel polls every 5 s: the metrics are gone by then, the events are not.
-      const rendered = await waitFor('the killed event in the list', () => (panel.rendered.types[0] === 'killed' ? panel.rendered : undefined), 30_000);
+      const rendered = await waitFor(
+        'the killed event in the list',
+        () => (panel.rendered.types[0] === 'killed' ? panel.rendered : undefined),
+        30_000,
+      );
       assert.deepEqual([...rendered.types].reverse(), ['created', 'killed']);
     } finally {
       panel.dispose();

@@ -24,7 +24,7 @@ describe('Network rules', () => {
     for (const id of sandboxes) await Sandbox.kill(id, opts).catch(() => undefined);
   });
 
-  it('creates a sandbox with internet off from the wizard\'s network step', async () => {
+  it("creates a sandbox with internet off from the wizard's network step", async () => {
     prompts.length = 0;
     const done = vscode.commands.executeCommand<string | undefined>('e2b.createSandbox', undefined);
     await answer(/^Create E2B Sandbox$/, 1);
@@ -44,9 +44,11 @@ describe('Network rules', () => {
     assert.equal((await Sandbox.getInfo(id, await sdkOptions())).allowInternetAccess, false);
   });
 
-  it('shows a sandbox\'s rules in its tooltip and Show Info, and edits them from its row', async () => {
+  it("shows a sandbox's rules in its tooltip and Show Info, and edits them from its row", async () => {
     const id = await vscode.commands.executeCommand<string>('e2b.createSandbox', {
-      template: 'base', timeoutMinutes: 5, activate: false,
+      template: 'base',
+      timeoutMinutes: 5,
+      activate: false,
       network: { allowInternetAccess: true, allowOut: ['1.1.1.1'], denyOut: ['8.8.8.0/24'] },
     });
     sandboxes.push(id);
@@ -85,7 +87,10 @@ describe('Network rules', () => {
     } finally {
       listening.dispose();
     }
-    assert.ok(shown.some((m) => /include 'ALL_TRAFFIC' in deny out/.test(m)), `the message says what to add: ${shown}`);
+    assert.ok(
+      shown.some((m) => /include 'ALL_TRAFFIC' in deny out/.test(m)),
+      `the message says what to add: ${shown}`,
+    );
     const info = await Sandbox.getInfo(id, await sdkOptions());
     assert.deepEqual(info.network?.allowOut ?? [], []);
   });

@@ -29,10 +29,19 @@ async function execute(notebook: vscode.NotebookDocument, indexes: number[], tim
   // As a user does: in the notebook on screen.
   await vscode.window.showNotebookDocument(notebook);
   const api = await extensionApi();
-  const run = Promise.resolve(vscode.commands.executeCommand('notebook.cell.execute', { ranges: indexes.map((i) => ({ start: i, end: i + 1 })) }, notebook.uri));
+  const run = Promise.resolve(
+    vscode.commands.executeCommand('notebook.cell.execute', { ranges: indexes.map((i) => ({ start: i, end: i + 1 })) }, notebook.uri),
+  );
   let finished = false;
-  void run.finally(() => { finished = true; });
-  const asked = picker ? new Promise<never>(() => undefined) : waitFor('a sandbox picker', () => finished || api.notebooks.isChoosing(notebook), timeoutMs).then(() => 'asked', () => 'timeout');
+  void run.finally(() => {
+    finished = true;
+  });
+  const asked = picker
+    ? new Promise<never>(() => undefined)
+    : waitFor('a sandbox picker', () => finished || api.notebooks.isChoosing(notebook), timeoutMs).then(
+        () => 'asked',
+        () => 'timeout',
+      );
   const outcome = await Promise.race([run.then(() => 'done'), asked, sleep(timeoutMs).then(() => 'timeout')]);
   if (outcome === 'asked' && !finished) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
   assert.equal(finished ? 'done' : outcome, 'done', `cells ${indexes} ended within ${timeoutMs / 1000} s without asking for a sandbox`);
@@ -41,13 +50,18 @@ async function execute(notebook: vscode.NotebookDocument, indexes: number[], tim
 async function openNotebook(cells: [string, string][], uri?: vscode.Uri): Promise<vscode.NotebookDocument> {
   const notebook = uri
     ? await vscode.workspace.openNotebookDocument(uri)
-    : await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells.map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language))));
+    : await vscode.workspace.openNotebookDocument(
+        'jupyter-notebook',
+        new vscode.NotebookData(cells.map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language))),
+      );
   await vscode.window.showNotebookDocument(notebook);
   return notebook;
 }
 
-const tabsOf = (notebook: vscode.NotebookDocument) => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-  .filter((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === notebook.uri.toString());
+const tabsOf = (notebook: vscode.NotebookDocument) =>
+  vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === notebook.uri.toString());
 
 /**
  * Closes the notebook's tab as a user does, without a "save?" prompt (nobody would answer it
@@ -83,7 +97,12 @@ describe('Notebook kernels choose their sandbox', () => {
   /** Presses Enter on the picker's first item ("New code-interpreter sandbox"), as often as needed until it took. */
   async function acceptFirstItem(notebook: vscode.NotebookDocument): Promise<string> {
     const key = notebook.uri.toString();
-    const id = await pokeUntil('the picked sandbox to be assigned', () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'), () => api.sessions.sandboxIdOf(key), 120_000);
+    const id = await pokeUntil(
+      'the picked sandbox to be assigned',
+      () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'),
+      () => api.sessions.sandboxIdOf(key),
+      120_000,
+    );
     created.push(id);
     return id;
   }
@@ -130,7 +149,12 @@ describe('Notebook kernels choose their sandbox', () => {
     await waitFor('the kill offer', () => api.closeOffer.offers.length > offersBefore);
     assert.equal(api.closeOffer.offers.at(-1)!.sandboxId, id);
     assert.equal(api.closeOffer.offers.at(-1)!.notebook, name);
-    await pokeUntil('the offered kill', () => vscode.commands.executeCommand('notification.acceptPrimaryAction'), () => api.closeOffer.offers.at(-1)!.answer === 'Kill', 30_000);
+    await pokeUntil(
+      'the offered kill',
+      () => vscode.commands.executeCommand('notification.acceptPrimaryAction'),
+      () => api.closeOffer.offers.at(-1)!.answer === 'Kill',
+      30_000,
+    );
     await waitFor('the sandbox to be killed', async () => {
       try {
         await Sandbox.getInfo(id, opts);
@@ -143,7 +167,11 @@ describe('Notebook kernels choose their sandbox', () => {
   });
 
   it('a dismissed picker ends every queued cell at once, saying what to do', async () => {
-    const notebook = await openNotebook([['python', 'print(1)'], ['python', 'print(2)'], ['python', 'print(3)']]);
+    const notebook = await openNotebook([
+      ['python', 'print(1)'],
+      ['python', 'print(2)'],
+      ['python', 'print(3)'],
+    ]);
     await selectKernelAndWaitForPicker(notebook);
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     await waitFor('the picker to close', () => !api.notebooks.isChoosing(notebook));
@@ -167,8 +195,15 @@ describe('Notebook kernels choose their sandbox', () => {
   });
 
   it('numbers cells per notebook, as the kernel counts them (tracebacks agree)', async () => {
-    const a = await sharedNotebook([['python', 'a = 1'], ['python', 'a + 1'], ['python', '1 / 0']]);
-    const b = await sharedNotebook([['python', 'b = 2'], ['python', 'raise ValueError("in b")']]);
+    const a = await sharedNotebook([
+      ['python', 'a = 1'],
+      ['python', 'a + 1'],
+      ['python', '1 / 0'],
+    ]);
+    const b = await sharedNotebook([
+      ['python', 'b = 2'],
+      ['python', 'raise ValueError("in b")'],
+    ]);
     await execute(a, [0]);
     await execute(b, [0]);
     await execute(a, [1]);
@@ -190,7 +225,12 @@ describe('Notebook kernels choose their sandbox', () => {
   });
 
   it('a failing cell ends the rest of the queue unexecuted, unless e2b.notebook.stopOnError is off', async () => {
-    const notebook = await sharedNotebook([['python', 'n = 1'], ['python', 'raise RuntimeError("stop here")'], ['python', 'n = 2'], ['python', 'print("ran", n)']]);
+    const notebook = await sharedNotebook([
+      ['python', 'n = 1'],
+      ['python', 'raise RuntimeError("stop here")'],
+      ['python', 'n = 2'],
+      ['python', 'print("ran", n)'],
+    ]);
     await execute(notebook, [0, 1, 2, 3]);
     assert.equal(notebook.cellAt(0).executionSummary?.success, true);
     assert.equal(notebook.cellAt(1).executionSummary?.success, false);
@@ -210,7 +250,11 @@ describe('Notebook kernels choose their sandbox', () => {
   });
 
   it('skips empty cells without a number (and asks for no sandbox for them)', async () => {
-    const notebook = await openNotebook([['python', ''], ['python', '  \n\n'], ['python', 'print("after")']]);
+    const notebook = await openNotebook([
+      ['python', ''],
+      ['python', '  \n\n'],
+      ['python', 'print("after")'],
+    ]);
     await selectKernelAndWaitForPicker(notebook);
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     await waitFor('the picker to close', () => !api.notebooks.isChoosing(notebook));
@@ -254,15 +298,18 @@ describe('Notebook kernels choose their sandbox', () => {
   it('reopening a saved notebook reuses its sandbox and kernel without asking', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2b-nb-'));
     const file = join(dir, 'reuse.ipynb');
-    writeFileSync(file, JSON.stringify({
-      cells: [
-        { cell_type: 'code', source: ['kept = "still here"'], metadata: {}, outputs: [], execution_count: null },
-        { cell_type: 'code', source: ['kept'], metadata: {}, outputs: [], execution_count: null },
-      ],
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
-      nbformat: 4,
-      nbformat_minor: 5,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        cells: [
+          { cell_type: 'code', source: ['kept = "still here"'], metadata: {}, outputs: [], execution_count: null },
+          { cell_type: 'code', source: ['kept'], metadata: {}, outputs: [], execution_count: null },
+        ],
+        metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
     await config().update('notebook.killSandboxOnClose', 'never', vscode.ConfigurationTarget.Global);
     try {
       const first = await openNotebook([], vscode.Uri.file(file));
@@ -290,10 +337,12 @@ describe('Notebook kernels choose their sandbox', () => {
     // An untitled notebook that knows its file: saving it asks for no name.
     const notebook = await openNotebook([], target.with({ scheme: 'untitled' }));
     const edit = new vscode.WorkspaceEdit();
-    edit.set(notebook.uri, [vscode.NotebookEdit.insertCells(0, [
-      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var = 5', 'python'),
-      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var', 'python'),
-    ])]);
+    edit.set(notebook.uri, [
+      vscode.NotebookEdit.insertCells(0, [
+        new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var = 5', 'python'),
+        new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'saved_var', 'python'),
+      ]),
+    ]);
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(notebook.isUntitled);
     await selectKernelAndWaitForPicker(notebook);
@@ -304,9 +353,16 @@ describe('Notebook kernels choose their sandbox', () => {
 
     // Save as a user does: the save dialog offers the notebook's own path; Enter takes it.
     void Promise.resolve(vscode.workspace.save(notebook.uri)).catch(() => undefined);
-    const file = await pokeUntil('the saved notebook', () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'),
-      () => vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === target.toString()), 30_000);
-    await waitFor('the sandbox to follow the notebook', () => api.sessions.sandboxIdOf(target.toString()) === id && api.sessions.sandboxIdOf(notebook.uri.toString()) === undefined);
+    const file = await pokeUntil(
+      'the saved notebook',
+      () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'),
+      () => vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === target.toString()),
+      30_000,
+    );
+    await waitFor(
+      'the sandbox to follow the notebook',
+      () => api.sessions.sandboxIdOf(target.toString()) === id && api.sessions.sandboxIdOf(notebook.uri.toString()) === undefined,
+    );
     assert.equal(api.closeOffer.offers.length, offers, 'saving is not closing: nothing offered');
     await vscode.commands.executeCommand('notebook.selectKernel', KERNEL);
     await execute(file, [1]);
@@ -320,7 +376,10 @@ describe('Notebook kernels choose their sandbox', () => {
   });
 
   it('a connection switch resets every cached handle (notebooks, files, Run Selection); a gateway timeout keeps the run sandbox', async () => {
-    const notebook = await sharedNotebook([['python', 'import os\nos.getpid() > 0'], ['python', 'print("via the new connection")']]);
+    const notebook = await sharedNotebook([
+      ['python', 'import os\nos.getpid() > 0'],
+      ['python', 'print("via the new connection")'],
+    ]);
     await execute(notebook, [0]);
     assert.equal(notebook.cellAt(0).executionSummary?.success, true, text(notebook.cellAt(0)));
     const proxy = await FaultProxy.start(opts.apiUrl);
@@ -337,7 +396,10 @@ describe('Notebook kernels choose their sandbox', () => {
       await execute(notebook, [1]);
       assert.equal(notebook.cellAt(1).executionSummary?.success, true, text(notebook.cellAt(1)));
       assert.equal(text(notebook.cellAt(1)), 'via the new connection\n');
-      assert.ok(proxy.seen(switchedAt, (r) => r.method === 'POST' && r.path.startsWith('/execute')).length >= 1, 'the cell ran through the new connection');
+      assert.ok(
+        proxy.seen(switchedAt, (r) => r.method === 'POST' && r.path.startsWith('/execute')).length >= 1,
+        'the cell ran through the new connection',
+      );
 
       // The base SDK's handles (files, terminals, commands) follow too.
       const base = await api.services.sandboxHandles.get(shared.sandboxId);
@@ -354,7 +416,12 @@ describe('Notebook kernels choose their sandbox', () => {
       created.push(runSandbox);
       const shown: string[] = [];
       const listening = api.services.errors.onDidShow((m) => shown.push(m.message));
-      proxy.inject({ match: (method, path) => method === 'POST' && path.startsWith('/execute'), status: 502, reason: 'Bad Gateway', body: 'upstream timed out' });
+      proxy.inject({
+        match: (method, path) => method === 'POST' && path.startsWith('/execute'),
+        status: 502,
+        reason: 'Bad Gateway',
+        body: 'upstream timed out',
+      });
       try {
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'python', content: 'kept_var' }));
         assert.equal(await vscode.commands.executeCommand('e2b.runFile'), undefined);
@@ -366,9 +433,14 @@ describe('Notebook kernels choose their sandbox', () => {
         listening.dispose();
       }
       const again = await vscode.commands.executeCommand<{ results: { mime: string; data: Uint8Array }[][] }>('e2b.runFile');
-      assert.equal(new TextDecoder().decode(again.results.flat().find((i) => i.mime === 'text/plain')!.data), '7', 'its variables are still there');
+      assert.equal(
+        new TextDecoder().decode(again.results.flat().find((i) => i.mime === 'text/plain')!.data),
+        '7',
+        'its variables are still there',
+      );
     } finally {
-      for (const key of ['connection', 'selfHosted.apiUrl', 'selfHosted.sandboxUrl']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+      for (const key of ['connection', 'selfHosted.apiUrl', 'selfHosted.sandboxUrl'])
+        await config().update(key, undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('e2b.clearApiKey');
       await proxy.close();
     }

@@ -45,7 +45,9 @@ describe('Notebooks on sandbox kernels', () => {
     await vscode.commands.executeCommand('e2b.notebook.selectSandbox', notebook.uri, sandbox.sandboxId);
   });
 
-  after(async () => { await sandbox?.kill().catch(() => false); });
+  after(async () => {
+    await sandbox?.kill().catch(() => false);
+  });
 
   it('runs Python cells with state, streamed stdout and execution order', async () => {
     await runCells(notebook, [0]);
@@ -87,9 +89,30 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [4, 5, 6]);
     const js = notebook.cellAt(4);
     assert.equal(js.executionSummary?.success, true, JSON.stringify(js.outputs.map((o) => o.items.map(decode))));
-    assert.match(js.outputs.flatMap((o) => o.items).map(decode).join(''), /js says 42/);
-    assert.match(decode(notebook.cellAt(5).outputs.flatMap((o) => o.items).find((i) => i.mime === 'text/plain')!), /1024/);
-    assert.match(notebook.cellAt(6).outputs.flatMap((o) => o.items).map(decode).join(''), /bash in user/);
+    assert.match(
+      js.outputs
+        .flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /js says 42/,
+    );
+    assert.match(
+      decode(
+        notebook
+          .cellAt(5)
+          .outputs.flatMap((o) => o.items)
+          .find((i) => i.mime === 'text/plain')!,
+      ),
+      /1024/,
+    );
+    assert.match(
+      notebook
+        .cellAt(6)
+        .outputs.flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /bash in user/,
+    );
   });
 
   it('runs Java cells in the Java kernel', async () => {
@@ -104,15 +127,33 @@ describe('Notebooks on sandbox kernels', () => {
   it('streams output into the cell while it runs', async () => {
     const seen: number[] = [];
     const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
-      for (const change of e.cellChanges) if (change.cell.index === 7 && change.outputs) seen.push(change.cell.outputs.flatMap((o) => o.items).map(decode).join('').split('tick').length - 1);
+      for (const change of e.cellChanges)
+        if (change.cell.index === 7 && change.outputs)
+          seen.push(
+            change.cell.outputs
+              .flatMap((o) => o.items)
+              .map(decode)
+              .join('')
+              .split('tick').length - 1,
+          );
     });
     try {
       await runCells(notebook, [7]);
     } finally {
       listener.dispose();
     }
-    assert.ok(seen.some((ticks) => ticks > 0 && ticks < 3), `output arrived in steps: ${seen}`);
-    assert.equal(notebook.cellAt(7).outputs.flatMap((o) => o.items).map(decode).join(''), 'tick 0\ntick 1\ntick 2\n');
+    assert.ok(
+      seen.some((ticks) => ticks > 0 && ticks < 3),
+      `output arrived in steps: ${seen}`,
+    );
+    assert.equal(
+      notebook
+        .cellAt(7)
+        .outputs.flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      'tick 0\ntick 1\ntick 2\n',
+    );
   });
 
   it('interrupts a running cell and keeps the kernel state', async () => {
@@ -122,7 +163,14 @@ describe('Notebooks on sandbox kernels', () => {
     await run;
     await waitFor('the interrupted cell to end', () => notebook.cellAt(8).executionSummary?.success !== undefined, 30_000);
     assert.equal(notebook.cellAt(8).executionSummary?.success, false);
-    assert.match(notebook.cellAt(8).outputs.flatMap((o) => o.items).map(decode).join(''), /KeyboardInterrupt/);
+    assert.match(
+      notebook
+        .cellAt(8)
+        .outputs.flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /KeyboardInterrupt/,
+    );
     await runCells(notebook, [9]);
     assert.equal(decode(notebook.cellAt(9).outputs[0].items[0]), '41');
   });
@@ -134,7 +182,13 @@ describe('Notebooks on sandbox kernels', () => {
     const cell = notebook.cellAt(9);
     assert.equal(cell.executionSummary?.success, false);
     assert.equal(cell.executionSummary?.executionOrder, 1);
-    assert.match(cell.outputs.flatMap((o) => o.items).map(decode).join(''), /NameError/);
+    assert.match(
+      cell.outputs
+        .flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /NameError/,
+    );
   });
 
   it('runs in a new kernel when its kernel was removed behind its back', async () => {
@@ -144,7 +198,14 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [9]);
     const cell = notebook.cellAt(9);
     assert.equal(cell.executionSummary?.success, false);
-    assert.match(cell.outputs.flatMap((o) => o.items).map(decode).join(''), /NameError/, 'a fresh kernel: x is not defined');
+    assert.match(
+      cell.outputs
+        .flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /NameError/,
+      'a fresh kernel: x is not defined',
+    );
     assert.equal(cell.executionSummary?.executionOrder, 1);
     assert.notEqual(api.sessions.sessionOf(key)!.contexts.python, removed);
   });
@@ -154,7 +215,13 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [0]);
     const cell = notebook.cellAt(0);
     assert.equal(cell.executionSummary?.success, false);
-    assert.match(cell.outputs.flatMap((o) => o.items).map(decode).join(''), /gone \(killed or timed out\)/);
+    assert.match(
+      cell.outputs
+        .flatMap((o) => o.items)
+        .map(decode)
+        .join(''),
+      /gone \(killed or timed out\)/,
+    );
     assert.equal(api.sessions.sandboxIdOf(notebook.uri.toString()), undefined);
   });
 });
@@ -162,14 +229,19 @@ describe('Notebooks on sandbox kernels', () => {
 describe('Run selection in a sandbox', () => {
   let api: E2BExtensionApi;
 
-  before(async () => { api = await extensionApi(); });
+  before(async () => {
+    api = await extensionApi();
+  });
   after(async () => {
     const id = api.sessions.sandboxIdOf('e2b:run-selection');
     if (id) await Sandbox.kill(id, await sdkOptions()).catch(() => false);
   });
 
   it('runs the selection with the editor language; text to the output, charts to the results panel', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nprint("plotted")\n' });
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'python',
+      content: 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nprint("plotted")\n',
+    });
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(0, 0, 2, 16);
     const outcome = await vscode.commands.executeCommand<{ stdout: string; results: { mime: string }[][] }>('e2b.runSelection');
@@ -179,7 +251,7 @@ describe('Run selection in a sandbox', () => {
     assert.match(api.results.lastHtml, /Content-Security-Policy" content="default-src 'none'/);
   });
 
-  it('records Run Selection as its sandbox\'s owner, and replaces the sandbox only once it is really gone', async () => {
+  it("records Run Selection as its sandbox's owner, and replaces the sandbox only once it is really gone", async () => {
     const opts = await sdkOptions();
     const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'print("first")' });
     await vscode.window.showTextDocument(doc);

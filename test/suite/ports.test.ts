@@ -10,16 +10,29 @@ import type { E2BExtensionApi } from '../../src/extension';
 import { extensionApi, pokeUntil, sdkOptions, waitFor } from './helpers';
 
 /** Runs the command and answers the pick it shows with `answer` (repeated until the command ends). */
-async function answerPortPick(api: E2BExtensionApi, sandboxId: string, answer: string): Promise<{ offer: PortOffer; result: string | undefined }> {
+async function answerPortPick(
+  api: E2BExtensionApi,
+  sandboxId: string,
+  answer: string,
+): Promise<{ offer: PortOffer; result: string | undefined }> {
   let offer: PortOffer | undefined;
-  const listener = api.ports.onDidOffer((o) => { if (o.sandboxId === sandboxId) offer = o; });
+  const listener = api.ports.onDidOffer((o) => {
+    if (o.sandboxId === sandboxId) offer = o;
+  });
   let settled: { result: string | undefined } | undefined;
-  const running = Promise.resolve(vscode.commands.executeCommand<string | undefined>('e2b.openPortUrl', sandboxId))
-    .then((result) => { settled = { result }; });
+  const running = Promise.resolve(vscode.commands.executeCommand<string | undefined>('e2b.openPortUrl', sandboxId)).then((result) => {
+    settled = { result };
+  });
   try {
     await waitFor('the port pick', () => offer);
     // The pick may not be on screen yet when the offer is announced: answer until the command ends.
-    await pokeUntil('the command to take the answer', () => vscode.commands.executeCommand(answer), () => settled, 30_000, 500);
+    await pokeUntil(
+      'the command to take the answer',
+      () => vscode.commands.executeCommand(answer),
+      () => settled,
+      30_000,
+      500,
+    );
     await running;
     return { offer: offer!, result: settled!.result };
   } finally {
@@ -33,7 +46,9 @@ function getWithHost(origin: URL, host: string): Promise<{ status: number; body:
     get({ hostname: origin.hostname, port: origin.port, path: '/', headers: { host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
@@ -43,8 +58,12 @@ describe('Open Port URL', () => {
   let api: E2BExtensionApi;
   const created: Sandbox[] = [];
 
-  before(async () => { api = await extensionApi(); });
-  after(async () => { await Promise.all(created.map((s) => s.kill().catch(() => false))); });
+  before(async () => {
+    api = await extensionApi();
+  });
+  after(async () => {
+    await Promise.all(created.map((s) => s.kill().catch(() => false)));
+  });
 
   async function newSandbox(): Promise<Sandbox> {
     const sandbox = await Sandbox.create({ ...(await sdkOptions()), metadata: { suite: 'ports' } });
@@ -73,15 +92,20 @@ describe('Open Port URL', () => {
     const sandbox = await newSandbox();
     const { offer, result } = await answerPortPick(api, sandbox.sandboxId, 'workbench.action.closeQuickOpen');
     assert.deepEqual(offer.ports, []);
-    assert.equal(offer.message, `Nothing is listening in ${sandbox.sandboxId} yet. Start a server listening on 0.0.0.0 (e.g. python3 -m http.server 8000).`);
+    assert.equal(
+      offer.message,
+      `Nothing is listening in ${sandbox.sandboxId} yet. Start a server listening on 0.0.0.0 (e.g. python3 -m http.server 8000).`,
+    );
     assert.equal(result, undefined, 'closing the pick opens nothing');
 
     // The pick's first entry opens a terminal in that sandbox, to start the server in.
     const before = vscode.window.terminals.length;
     const chosen = await answerPortPick(api, sandbox.sandboxId, 'workbench.action.acceptSelectedQuickOpenItem');
     assert.equal(chosen.result, undefined);
-    const terminal = await waitFor('a terminal in the sandbox', () => vscode.window.terminals.length > before
-      && vscode.window.terminals.find((t) => t.name.includes(sandbox.sandboxId.slice(0, 8))));
+    const terminal = await waitFor(
+      'a terminal in the sandbox',
+      () => vscode.window.terminals.length > before && vscode.window.terminals.find((t) => t.name.includes(sandbox.sandboxId.slice(0, 8))),
+    );
     terminal.dispose();
   });
 });

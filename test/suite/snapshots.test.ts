@@ -32,7 +32,7 @@ describe('Sandbox snapshots and forks', () => {
     return services.tree.getChildren(await snapshotsNode(sandboxId));
   }
 
-  const label = (node: ExplorerNode) => node.kind === 'message' ? `message: ${node.text}` : String(services.tree.getTreeItem(node).label);
+  const label = (node: ExplorerNode) => (node.kind === 'message' ? `message: ${node.text}` : String(services.tree.getTreeItem(node).label));
 
   /** Waits for the next prompt (its title matching) and accepts what it offers, in the real quick input. */
   async function accept(title: RegExp): Promise<Prompt> {
@@ -61,7 +61,8 @@ describe('Sandbox snapshots and forks', () => {
     if (!opts) return;
     await Promise.all(created.map((id) => Sandbox.kill(id, opts).catch(() => false)));
     const paginator = Sandbox.listSnapshots({ ...opts, sandboxId: source?.sandboxId });
-    while (paginator.hasNext) for (const s of await paginator.nextItems()) await Sandbox.deleteSnapshot(s.snapshotId, opts).catch(() => false);
+    while (paginator.hasNext)
+      for (const s of await paginator.nextItems()) await Sandbox.deleteSnapshot(s.snapshotId, opts).catch(() => false);
   });
 
   it('shows a Snapshots row under a running sandbox, empty until one is taken', async () => {
@@ -69,7 +70,9 @@ describe('Sandbox snapshots and forks', () => {
     assert.equal(item.label, 'Snapshots');
     assert.equal(item.contextValue, 'sandboxSnapshots');
     assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
-    assert.deepEqual((await snapshotRows(source.sandboxId)).map(label), ['message: No snapshots yet: Take Snapshot saves its files in one click']);
+    assert.deepEqual((await snapshotRows(source.sandboxId)).map(label), [
+      'message: No snapshots yet: Take Snapshot saves its files in one click',
+    ]);
   });
 
   it('takes a snapshot in one click, named after the sandbox and the time; the sandbox runs on', async () => {
@@ -79,7 +82,10 @@ describe('Sandbox snapshots and forks', () => {
     assert.deepEqual(rows.map(label), [snapshotId.replace(/:default$/, '')]);
     const row = services.tree.getTreeItem(rows[0]);
     assert.equal(row.contextValue, 'snapshot');
-    assert.deepEqual((await Sandbox.listSnapshots({ ...(await sdkOptions()), sandboxId: source.sandboxId }).nextItems()).map((s) => s.snapshotId), [snapshotId]);
+    assert.deepEqual(
+      (await Sandbox.listSnapshots({ ...(await sdkOptions()), sandboxId: source.sandboxId }).nextItems()).map((s) => s.snapshotId),
+      [snapshotId],
+    );
     assert.equal((await source.getInfo()).state, 'running');
   });
 
@@ -93,15 +99,23 @@ describe('Sandbox snapshots and forks', () => {
     assert.equal(snapshotId, `${prompt.value}:default`);
     // A name given moves like a branch: taken again under the same name, it points at the newer files.
     await source.files.write('/home/user/branch.txt', 'main at step 3');
-    assert.equal(await vscode.commands.executeCommand('e2b.takeNamedSnapshot', source.sandboxId, { name: 'feature-x' }), 'feature-x:default');
+    assert.equal(
+      await vscode.commands.executeCommand('e2b.takeNamedSnapshot', source.sandboxId, { name: 'feature-x' }),
+      'feature-x:default',
+    );
     await source.files.write('/home/user/branch.txt', 'main at step 4');
-    assert.equal(await vscode.commands.executeCommand('e2b.takeNamedSnapshot', source.sandboxId, { name: 'feature-x' }), 'feature-x:default');
+    assert.equal(
+      await vscode.commands.executeCommand('e2b.takeNamedSnapshot', source.sandboxId, { name: 'feature-x' }),
+      'feature-x:default',
+    );
     const labels = (await snapshotRows(source.sandboxId)).map(label);
     assert.equal(labels.filter((l) => l === 'feature-x').length, 1, labels.join(', '));
   });
 
-  it('starts a sandbox from a snapshot row in one click, with the snapshot\'s files', async () => {
-    const row = (await snapshotRows(source.sandboxId)).find((n): n is Node<'snapshot'> => n.kind === 'snapshot' && n.snapshot.snapshotId === 'feature-x:default');
+  it("starts a sandbox from a snapshot row in one click, with the snapshot's files", async () => {
+    const row = (await snapshotRows(source.sandboxId)).find(
+      (n): n is Node<'snapshot'> => n.kind === 'snapshot' && n.snapshot.snapshotId === 'feature-x:default',
+    );
     assert.ok(row, 'feature-x is listed');
     const id = await vscode.commands.executeCommand<string>('e2b.startFromSnapshot', row);
     assert.match(id, /^[a-z0-9]{20}$/);
@@ -116,7 +130,10 @@ describe('Sandbox snapshots and forks', () => {
     prompts.length = 0;
     const done = vscode.commands.executeCommand<string>('e2b.startFromSnapshot');
     const pick = await accept(/Snapshot to start a sandbox from/);
-    assert.ok(pick.items!.some((i) => i.endsWith('feature-x')), pick.items!.join(', '));
+    assert.ok(
+      pick.items!.some((i) => i.endsWith('feature-x')),
+      pick.items!.join(', '),
+    );
     const id = await done;
     created.push(id);
     assert.match(id, /^[a-z0-9]{20}$/);
@@ -137,7 +154,9 @@ describe('Sandbox snapshots and forks', () => {
   });
 
   it('deletes a snapshot; sandboxes started from it keep their files', async () => {
-    const row = (await snapshotRows(source.sandboxId)).find((n): n is Node<'snapshot'> => n.kind === 'snapshot' && n.snapshot.snapshotId === 'feature-x:default')!;
+    const row = (await snapshotRows(source.sandboxId)).find(
+      (n): n is Node<'snapshot'> => n.kind === 'snapshot' && n.snapshot.snapshotId === 'feature-x:default',
+    )!;
     assert.equal(await vscode.commands.executeCommand('e2b.deleteSnapshot', row, { confirm: false }), true);
     assert.ok(!(await snapshotRows(source.sandboxId)).map(label).includes('feature-x'));
     const opts = await sdkOptions();

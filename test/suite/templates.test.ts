@@ -11,7 +11,6 @@ import type { ShownMessage } from '../../src/views/error-notifier';
 import { answerPrompt, extensionApi, sdkOptions, waitFor } from './helpers';
 import { isErrorNode, isTagNode, TemplateNode, TemplateTagNode } from '../../src/views/templates-tree';
 
-
 describe('Templates', () => {
   let api: E2BExtensionApi;
   let dir: string;
@@ -56,9 +55,15 @@ describe('Templates', () => {
       if (opts) await Promise.all(created.map((id) => Sandbox.kill(id, opts).catch(() => false)));
     });
 
-    it('shows each template\'s tags as rows under it, default first', async () => {
+    it("shows each template's tags as rows under it, default first", async () => {
       const rows = await tagRows();
-      assert.deepEqual(rows.map((r) => [r.tag, r.buildId]), [['default', builds.two], ['v1', builds.one]]);
+      assert.deepEqual(
+        rows.map((r) => [r.tag, r.buildId]),
+        [
+          ['default', builds.two],
+          ['v1', builds.one],
+        ],
+      );
       const [defaultItem, v1Item] = rows.map((r) => api.templates.getTreeItem(r));
       assert.equal(defaultItem.label, 'default');
       assert.match(String(defaultItem.description), new RegExp(`^build ${builds.two.slice(0, 8)} · what the name alone starts$`));
@@ -73,16 +78,35 @@ describe('Templates', () => {
       const tags = async () => Object.fromEntries((await Template.getTags(name, await sdkOptions())).map((t) => [t.tag, t.buildId]));
       assert.deepEqual(await tags(), { canary: builds.one, default: builds.two, prod: builds.one, v1: builds.one });
       const rows = await tagRows();
-      assert.deepEqual(rows.map((r) => r.tag), ['default', 'canary', 'prod', 'v1'], 'the view shows the new tags');
+      assert.deepEqual(
+        rows.map((r) => r.tag),
+        ['default', 'canary', 'prod', 'v1'],
+        'the view shows the new tags',
+      );
 
-      assert.equal(await vscode.commands.executeCommand('e2b.removeTemplateTag', rows.find((r) => r.tag === 'canary')), true);
+      assert.equal(
+        await vscode.commands.executeCommand(
+          'e2b.removeTemplateTag',
+          rows.find((r) => r.tag === 'canary'),
+        ),
+        true,
+      );
       assert.deepEqual(await tags(), { default: builds.two, prod: builds.one, v1: builds.one });
 
       const shown: ShownMessage[] = [];
       const listener = api.services.errors.onDidShow((m) => shown.push(m));
       try {
-        assert.equal(await vscode.commands.executeCommand('e2b.removeTemplateTag', rows.find((r) => r.tag === 'default')), undefined);
-        assert.match(shown.map((m) => m.message).join('\n'), /"default" tag cannot be removed.*Assign "default" to another build to move it/);
+        assert.equal(
+          await vscode.commands.executeCommand(
+            'e2b.removeTemplateTag',
+            rows.find((r) => r.tag === 'default'),
+          ),
+          undefined,
+        );
+        assert.match(
+          shown.map((m) => m.message).join('\n'),
+          /"default" tag cannot be removed.*Assign "default" to another build to move it/,
+        );
         shown.length = 0;
         // What the server says reaches the user too: a tag it refuses.
         assert.equal(await vscode.commands.executeCommand('e2b.assignTemplateTag', v1, 'a/b'), undefined);
@@ -103,7 +127,7 @@ describe('Templates', () => {
       prompts.length = 0;
       const done = vscode.commands.executeCommand<string | undefined>('e2b.createSandbox');
       await answer(/^Create E2B Sandbox$/, 1);
-      const templatePrompt = prompts[0] ?? await waitFor('the template prompt', () => prompts[0]);
+      const templatePrompt = prompts[0] ?? (await waitFor('the template prompt', () => prompts[0]));
       await answer(/\(1\/[78]\): template/, templatePrompt.items!.indexOf(name));
       const tagPrompt = await answer(new RegExp(`\\(1/[78]\\): tag of ${name}$`), 2);
       assert.deepEqual(tagPrompt.items, [name, `${name}:prod`, `${name}:v1`], 'the default tag (the name alone) first');
@@ -128,7 +152,10 @@ describe('Templates', () => {
     const name = `vscode-test-${Date.now().toString(36)}`;
     const templateId = await vscode.commands.executeCommand<string>('e2b.buildTemplate', vscode.Uri.file(file), name);
     assert.ok(templateId, 'the command returns the template id');
-    assert.ok(api.templates.items.some((t) => t.templateID === templateId || t.aliases?.includes(name)), 'the Templates view lists it');
+    assert.ok(
+      api.templates.items.some((t) => t.templateID === templateId || t.aliases?.includes(name)),
+      'the Templates view lists it',
+    );
     const sandbox = await Sandbox.create(name, await sdkOptions());
     try {
       assert.equal((await sandbox.commands.run('cat /tmp/marker; echo $GREETING')).stdout, 'built\nfrom-template\n');

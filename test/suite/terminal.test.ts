@@ -18,7 +18,9 @@ describe('Sandbox terminals', () => {
     sandbox = await Sandbox.create({ ...(await sdkOptions()), metadata: { suite: 'terminal' } });
   });
 
-  after(async () => { await sandbox?.kill().catch(() => false); });
+  after(async () => {
+    await sandbox?.kill().catch(() => false);
+  });
 
   it('opens an interactive shell: input, output with colours, resize, exit code', async () => {
     const pty = await vscode.commands.executeCommand<SandboxPseudoterminal>('e2b.openTerminal', sandbox.sandboxId);
@@ -32,7 +34,11 @@ describe('Sandbox terminals', () => {
     await screenshot('terminal');
     pty.setDimensions({ columns: 123, rows: 33 });
     // The resize and the typed command are separate requests: ask again until the shell has the new size.
-    await pokeUntil('the new size', () => terminal.sendText('stty size'), () => out.text().includes('33 123'));
+    await pokeUntil(
+      'the new size',
+      () => terminal.sendText('stty size'),
+      () => out.text().includes('33 123'),
+    );
     terminal.sendText('exit 3');
     assert.equal(await closed, 3);
   });
@@ -58,10 +64,15 @@ describe('Sandbox terminals', () => {
   });
 
   it('runs a command whose output streams into a terminal and reports its exit code', async () => {
-    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>('e2b.runCommand', sandbox.sandboxId, 'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo oops >&2; exit 4');
+    const pty = await vscode.commands.executeCommand<CommandPseudoterminal>(
+      'e2b.runCommand',
+      sandbox.sandboxId,
+      'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo oops >&2; exit 4',
+    );
     const out = capture(pty);
     assert.equal(await pty.exitCode, 4);
-    for (const line of ['line1', 'line2', 'line3', 'oops', '[exit code 4]']) assert.ok(out.text().includes(line), `${line} in ${JSON.stringify(out.text())}`);
+    for (const line of ['line1', 'line2', 'line3', 'oops', '[exit code 4]'])
+      assert.ok(out.text().includes(line), `${line} in ${JSON.stringify(out.text())}`);
   });
 
   it('lists background commands under the sandbox, attaches to one and kills it', async () => {
@@ -69,7 +80,10 @@ describe('Sandbox terminals', () => {
     await services.tree.refresh();
     const node = services.tree.items.find((s) => s.sandboxId === sandbox.sandboxId)!;
     const children = await services.tree.getChildren({ kind: 'sandbox', sandbox: node });
-    const loop = children.find((c): c is Extract<ExplorerNode, { kind: 'process' }> => c.kind === 'process' && services.tree.getTreeItem(c).label === 'while true; do echo tick; sleep 0.2; done');
+    const loop = children.find(
+      (c): c is Extract<ExplorerNode, { kind: 'process' }> =>
+        c.kind === 'process' && services.tree.getTreeItem(c).label === 'while true; do echo tick; sleep 0.2; done',
+    );
     assert.ok(loop, `the loop is listed: ${JSON.stringify(children.map((c) => services.tree.getTreeItem(c).label))}`);
 
     const attached = await vscode.commands.executeCommand<CommandPseudoterminal>('e2b.attachProcess', loop);

@@ -9,7 +9,6 @@ import { volumeUri } from '../../src/providers/volumes/volume-file-system';
 import { answerPrompt, closeAllEditorsWithoutSaving, extensionApi, runtimeDataDir, screenshot, sdkOptions, waitFor } from './helpers';
 import { readLocalRuntimeEnv } from '../../src/connection/local-runtime';
 
-
 describe('Volumes', () => {
   let api: E2BExtensionApi;
   const prompts: Prompt[] = [];
@@ -55,27 +54,43 @@ describe('Volumes', () => {
     assert.equal((await Volume.list(await sdkOptions())).length, before);
   });
 
-  it('edits a volume\'s files through the e2b-volume: file system: bytes, folders, mtimes, typed errors', async () => {
+  it("edits a volume's files through the e2b-volume: file system: bytes, folders, mtimes, typed errors", async () => {
     const fs = vscode.workspace.fs;
     const file = volumeUri(volumeId, '/docs/readme.md');
     await fs.createDirectory(volumeUri(volumeId, '/docs'));
     const bytes = new Uint8Array([0x23, 0x20, 0x68, 0x69, 0x0a, 0x00, 0xff]);
     await fs.writeFile(file, bytes);
-    assert.deepEqual(await (await volumeHandle()).readFile('/docs/readme.md', { ...contentOpts, format: 'bytes' }), bytes, 'the bytes arrive exactly');
+    assert.deepEqual(
+      await (await volumeHandle()).readFile('/docs/readme.md', { ...contentOpts, format: 'bytes' }),
+      bytes,
+      'the bytes arrive exactly',
+    );
     assert.deepEqual(await fs.readFile(file), bytes);
     const stat = await fs.stat(file);
     assert.equal(stat.type, vscode.FileType.File);
     assert.equal(stat.size, bytes.length);
     assert.ok(Math.abs(stat.mtime - Date.now()) < 60_000, 'a real modification time');
     assert.deepEqual(await fs.readDirectory(volumeUri(volumeId, '/')), [['docs', vscode.FileType.Directory]]);
-    await assert.rejects(Promise.resolve(fs.stat(volumeUri(volumeId, '/nope.txt'))), (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileNotFound');
+    await assert.rejects(
+      Promise.resolve(fs.stat(volumeUri(volumeId, '/nope.txt'))),
+      (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileNotFound',
+    );
     // (workspace.fs.createDirectory is mkdir -p; the provider itself says what exists.)
-    await assert.rejects(api.volumeFiles.createDirectory(volumeUri(volumeId, '/docs')), (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileExists');
-    await assert.rejects(api.volumeFiles.writeFile(volumeUri(volumeId, '/docs/readme.md'), bytes, { create: true, overwrite: false }), (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileExists');
+    await assert.rejects(
+      api.volumeFiles.createDirectory(volumeUri(volumeId, '/docs')),
+      (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileExists',
+    );
+    await assert.rejects(
+      api.volumeFiles.writeFile(volumeUri(volumeId, '/docs/readme.md'), bytes, { create: true, overwrite: false }),
+      (err: unknown) => err instanceof vscode.FileSystemError && err.code === 'FileExists',
+    );
 
     // Rename (copy and remove: E2B's volume API has no move) and delete.
     await fs.rename(file, volumeUri(volumeId, '/docs/README.md'));
-    assert.deepEqual((await fs.readDirectory(volumeUri(volumeId, '/docs'))).map(([n]) => n), ['README.md']);
+    assert.deepEqual(
+      (await fs.readDirectory(volumeUri(volumeId, '/docs'))).map(([n]) => n),
+      ['README.md'],
+    );
     await fs.delete(volumeUri(volumeId, '/docs'), { recursive: true });
     assert.deepEqual(await fs.readDirectory(volumeUri(volumeId, '/')), []);
   });
@@ -84,7 +99,10 @@ describe('Volumes', () => {
     const root = (await api.volumes.getChildren()).find((n) => n.kind === 'volume' && n.volume.volumeId === volumeId)!;
     const uri = await vscode.commands.executeCommand<vscode.Uri>('e2b.newVolumeFile', root, 'notes.txt');
     assert.equal(uri.toString(), volumeUri(volumeId, '/notes.txt').toString());
-    const editor = await waitFor('the new file in an editor', () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() && vscode.window.activeTextEditor);
+    const editor = await waitFor(
+      'the new file in an editor',
+      () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() && vscode.window.activeTextEditor,
+    );
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'written in VS Code\n'));
     assert.ok(await editor.document.save(), 'saved');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -94,7 +112,10 @@ describe('Volumes', () => {
     assert.ok(row, 'the view shows the file under its volume');
     assert.equal(api.volumes.getTreeItem(row).command?.command, 'vscode.open');
 
-    const sandboxId = await vscode.commands.executeCommand<string>('e2b.createSandbox', { volumeMounts: { '/mnt/notes': name }, activate: false });
+    const sandboxId = await vscode.commands.executeCommand<string>('e2b.createSandbox', {
+      volumeMounts: { '/mnt/notes': name },
+      activate: false,
+    });
     sandboxes.push(sandboxId);
     const sandbox = await Sandbox.connect(sandboxId, await sdkOptions());
     assert.equal((await sandbox.commands.run('cat /mnt/notes/notes.txt')).stdout, 'written in VS Code\n');
@@ -112,7 +133,7 @@ describe('Volumes', () => {
     await closeAllEditorsWithoutSaving();
   });
 
-  it('mounts a volume from the create wizard\'s volumes step', async () => {
+  it("mounts a volume from the create wizard's volumes step", async () => {
     prompts.length = 0;
     const done = vscode.commands.executeCommand<string | undefined>('e2b.createSandbox');
     await answer(/^Create E2B Sandbox$/, 1);
@@ -145,8 +166,14 @@ describe('Volumes', () => {
     } finally {
       listening.dispose();
     }
-    assert.ok(shown.some((m) => /is in use/.test(m) && /Kill those sandboxes first/.test(m)), `the message says why and what to do: ${shown}`);
-    assert.ok((await Volume.list(await sdkOptions())).some((v) => v.volumeId === volumeId), 'still there');
+    assert.ok(
+      shown.some((m) => /is in use/.test(m) && /Kill those sandboxes first/.test(m)),
+      `the message says why and what to do: ${shown}`,
+    );
+    assert.ok(
+      (await Volume.list(await sdkOptions())).some((v) => v.volumeId === volumeId),
+      'still there',
+    );
     const opts = await sdkOptions();
     for (const id of sandboxes.splice(0)) await Sandbox.kill(id, opts);
     assert.equal(await vscode.commands.executeCommand('e2b.deleteVolume', volumeId, { confirm: false }), true);

@@ -5,7 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { EXTENSION_ID } from './helpers';
 
-interface Seen { reason: string; stack: string }
+interface Seen {
+  reason: string;
+  stack: string;
+}
 const seen: Seen[] = [];
 const all: Seen[] = [];
 
@@ -20,9 +23,25 @@ process.on('unhandledRejection', (reason: unknown) => {
 
 describe('Unhandled promise rejections', () => {
   it('none came from the extension during the suite', () => {
-    if (all.length > seen.length) console.log(`(${all.length - seen.length} unhandled rejections from elsewhere: ${all.filter((a) => !seen.includes(a)).map((a) => a.reason).join('; ')})`);
+    if (all.length > seen.length)
+      console.log(
+        `(${all.length - seen.length} unhandled rejections from elsewhere: ${all
+          .filter((a) => !seen.includes(a))
+          .map((a) => a.reason)
+          .join('; ')})`,
+      );
     // The reason and the extension's own frames (function names) say where to look.
-    const where = (s: Seen) => `${s.reason} @ ${s.stack.split('\n').filter((l) => /^\s+at /.test(l) && /e2b-sandboxes/.test(l)).map((l) => l.trim().replace(/^at (async )?/, '').replace(/ \(.*$/, '')).join(' < ')}`;
+    const where = (s: Seen) =>
+      `${s.reason} @ ${s.stack
+        .split('\n')
+        .filter((l) => /^\s+at /.test(l) && /e2b-sandboxes/.test(l))
+        .map((l) =>
+          l
+            .trim()
+            .replace(/^at (async )?/, '')
+            .replace(/ \(.*$/, ''),
+        )
+        .join(' < ')}`;
     assert.deepEqual(seen.map(where), []);
   });
 });

@@ -9,8 +9,14 @@ describe('backoff', () => {
   });
 
   it('spreads retries by the jitter, both ways', () => {
-    assert.equal(backoffDelay(1, { baseMs: 1000, jitter: 0.2 }, () => 0), 1600);
-    assert.equal(backoffDelay(1, { baseMs: 1000, jitter: 0.2 }, () => 1), 2400);
+    assert.equal(
+      backoffDelay(1, { baseMs: 1000, jitter: 0.2 }, () => 0),
+      1600,
+    );
+    assert.equal(
+      backoffDelay(1, { baseMs: 1000, jitter: 0.2 }, () => 1),
+      2400,
+    );
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

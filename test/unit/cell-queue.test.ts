@@ -7,12 +7,24 @@ import type * as vscode from 'vscode';
 import { CellOutcome, CellQueue } from '../../src/providers/notebook/cell-queue';
 import { settle } from './fake-clock';
 
-interface FakeExecution { name: string; events: string[]; token: { isCancellationRequested: boolean }; start(): void; end(success: boolean | undefined): void }
+interface FakeExecution {
+  name: string;
+  events: string[];
+  token: { isCancellationRequested: boolean };
+  start(): void;
+  end(success: boolean | undefined): void;
+}
 
 function executions(...names: string[]): FakeExecution[] {
   return names.map((name) => {
     const events: string[] = [];
-    return { name, events, token: { isCancellationRequested: false }, start: () => events.push('start'), end: (s) => events.push(`end:${s}`) };
+    return {
+      name,
+      events,
+      token: { isCancellationRequested: false },
+      start: () => events.push('start'),
+      end: (s) => events.push(`end:${s}`),
+    };
   });
 }
 const asReal = (e: FakeExecution[]) => e as unknown as vscode.NotebookCellExecution[];
@@ -20,16 +32,19 @@ const asReal = (e: FakeExecution[]) => e as unknown as vscode.NotebookCellExecut
 function queueWith(outcomes: Record<string, CellOutcome>, stopOnError = true) {
   const ran: string[] = [];
   let running = 0;
-  const queue = new CellQueue(async (execution) => {
-    const { name } = execution as unknown as FakeExecution;
-    running++;
-    assert.equal(running, 1, 'one cell at a time');
-    ran.push(name);
-    // Still running while everything else that is ready runs: no timer, so no machine is too slow.
-    await settle();
-    running--;
-    return outcomes[name] ?? 'ok';
-  }, () => stopOnError);
+  const queue = new CellQueue(
+    async (execution) => {
+      const { name } = execution as unknown as FakeExecution;
+      running++;
+      assert.equal(running, 1, 'one cell at a time');
+      ran.push(name);
+      // Still running while everything else that is ready runs: no timer, so no machine is too slow.
+      await settle();
+      running--;
+      return outcomes[name] ?? 'ok';
+    },
+    () => stopOnError,
+  );
   return { queue, ran };
 }
 

@@ -3,12 +3,22 @@
 // when a timeout turns out (by asking the API) to mean a dead sandbox.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthenticationError, FileNotFoundError, NotFoundError, RateLimitError, SandboxError, SandboxNotFoundError, TimeoutError } from 'e2b';
+import {
+  AuthenticationError,
+  FileNotFoundError,
+  NotFoundError,
+  RateLimitError,
+  SandboxError,
+  SandboxNotFoundError,
+  TimeoutError,
+} from 'e2b';
 import { classifyFailure, judgeSandboxFailure, toUserFacingError, UserFacingError } from '../../src/connection/user-errors';
 
 const context = { connectionLabel: 'local runtime', apiUrl: 'http://127.0.0.1:49982', sandboxId: 'abc' };
 /** What the code-interpreter SDK throws for a killed sandbox's 502 (messaging.ts extractError). */
-const gateway502 = new TimeoutError('{"sandboxId":"abc","message":"The sandbox was not found","code":502}: This error is likely due to sandbox timeout.');
+const gateway502 = new TimeoutError(
+  '{"sandboxId":"abc","message":"The sandbox was not found","code":502}: This error is likely due to sandbox timeout.',
+);
 const slow = new TimeoutError("Request timed out — the 'requestTimeoutMs' option can be used to increase this timeout");
 
 describe('failure classification', () => {
@@ -40,7 +50,12 @@ describe('failure classification', () => {
     assert.equal(await judgeSandboxFailure(gateway502, async () => 'gone'), 'gone');
     assert.equal(await judgeSandboxFailure(slow, async () => 'running'), 'connection', 'a slow network keeps the sandbox');
     assert.equal(await judgeSandboxFailure(slow, async () => 'unreachable'), 'connection');
-    assert.equal(await judgeSandboxFailure(slow, async () => { throw new Error('down'); }), 'connection');
+    assert.equal(
+      await judgeSandboxFailure(slow, async () => {
+        throw new Error('down');
+      }),
+      'connection',
+    );
     assert.equal(await judgeSandboxFailure(gateway502, async () => 'paused'), 'paused');
     assert.equal(await judgeSandboxFailure(new SandboxNotFoundError('gone'), async () => assert.fail('no need to ask')), 'gone');
     assert.equal(await judgeSandboxFailure(new NotFoundError('context'), async () => assert.fail('no need to ask')), 'other');
@@ -60,7 +75,9 @@ describe('notebook toolbar', () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
-    const commands = new Map<string, { title: string; shortTitle?: string }>(manifest.contributes.commands.map((c: { command: string }) => [c.command, c]));
+    const commands = new Map<string, { title: string; shortTitle?: string }>(
+      manifest.contributes.commands.map((c: { command: string }) => [c.command, c]),
+    );
     const toolbar = manifest.contributes.menus['notebook/toolbar'] as { command: string }[];
     assert.ok(toolbar.length >= 2);
     for (const { command } of toolbar) {

@@ -24,7 +24,7 @@ const SOCKETS = `--sockets--
 `;
 
 describe('listening ports', () => {
-  it('decodes the kernel\'s little-endian addresses', () => {
+  it("decodes the kernel's little-endian addresses", () => {
     assert.equal(decodeAddress('0100007F'), '127.0.0.1');
     assert.equal(decodeAddress('00000000'), '0.0.0.0');
     assert.equal(decodeAddress('1500FEA9'), '169.254.0.21');
@@ -62,7 +62,10 @@ describe('listening ports', () => {
   });
 
   it('lists ports without names when the descriptors could not be read, and nothing from empty tables', () => {
-    assert.deepEqual(listeningPortsFrom(TCP).map((p) => p.port), [8123, 8124]);
+    assert.deepEqual(
+      listeningPortsFrom(TCP).map((p) => p.port),
+      [8123, 8124],
+    );
     assert.deepEqual(listeningPortsFrom(`${TCP.split('\n')[0]}\n--sockets--\n`), []);
   });
 

@@ -34,8 +34,8 @@ describe('local runtime process', () => {
   });
 });
 
-describe('the extension\'s side of the runtime contract', () => {
-  it('defaults e2b.local.dataDir to the runtime\'s data dir', () => {
+describe("the extension's side of the runtime contract", () => {
+  it("defaults e2b.local.dataDir to the runtime's data dir", () => {
     const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
     assert.equal(manifest.contributes.configuration.properties['e2b.local.dataDir'].default, DEFAULT_DATA_DIR);
   });
@@ -44,12 +44,20 @@ describe('the extension\'s side of the runtime contract', () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2b-env-'));
     try {
       assert.equal(await readLocalRuntimeEnv(dir), undefined, 'no env file');
-      const endpoint = { apiUrl: 'http://127.0.0.1:1', sandboxUrl: 'http://127.0.0.1:1', volumeApiUrl: 'http://127.0.0.1:1', apiKey: `e2b_${'0'.repeat(40)}` };
+      const endpoint = {
+        apiUrl: 'http://127.0.0.1:1',
+        sandboxUrl: 'http://127.0.0.1:1',
+        volumeApiUrl: 'http://127.0.0.1:1',
+        apiKey: `e2b_${'0'.repeat(40)}`,
+      };
       writeEnvFile(dir, endpoint);
       assert.deepEqual(await readLocalRuntimeEnv(dir), endpoint);
       assert.deepEqual(await readUsableLocalRuntimeEnv(dir), endpoint);
       writeFileSync(runtimeFiles(dir).env, "export E2B_API_URL='http://127.0.0.1:1\n");
-      await assert.rejects(readLocalRuntimeEnv(dir), { name: 'ContractFileError', message: `${runtimeFiles(dir).env}: line 1: a quote (') is not closed` });
+      await assert.rejects(readLocalRuntimeEnv(dir), {
+        name: 'ContractFileError',
+        message: `${runtimeFiles(dir).env}: line 1: a quote (') is not closed`,
+      });
       const problems: string[] = [];
       assert.equal(await readUsableLocalRuntimeEnv(dir, (problem) => problems.push(problem)), undefined);
       assert.deepEqual(problems, [`${runtimeFiles(dir).env}: line 1: a quote (') is not closed`]);

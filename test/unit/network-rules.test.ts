@@ -8,11 +8,19 @@ describe('network rules', () => {
     assert.equal(describeNetwork({}), 'internet on');
     assert.equal(describeNetwork({ allowInternetAccess: true, network: {} }), 'internet on');
     assert.equal(describeNetwork({ allowInternetAccess: false }), 'internet off');
-    assert.equal(describeNetwork({ network: { allowOut: ['example.com', '1.1.1.1'], denyOut: ['0.0.0.0/0'] } }), 'allow example.com, 1.1.1.1 · deny 0.0.0.0/0');
+    assert.equal(
+      describeNetwork({ network: { allowOut: ['example.com', '1.1.1.1'], denyOut: ['0.0.0.0/0'] } }),
+      'allow example.com, 1.1.1.1 · deny 0.0.0.0/0',
+    );
   });
 
   it('parses lists and says what to write for bad entries', () => {
-    assert.deepEqual(parseNetworkList(' 1.1.1.1, 8.8.8.0/24  example.com,*.example.org ', 'allow'), ['1.1.1.1', '8.8.8.0/24', 'example.com', '*.example.org']);
+    assert.deepEqual(parseNetworkList(' 1.1.1.1, 8.8.8.0/24  example.com,*.example.org ', 'allow'), [
+      '1.1.1.1',
+      '8.8.8.0/24',
+      'example.com',
+      '*.example.org',
+    ]);
     assert.deepEqual(parseNetworkList('', 'deny'), []);
     assert.throws(() => parseNetworkList('example.com', 'deny'), /domains can only be allowed/);
     assert.throws(() => parseNetworkList('10.0.0.0/40', 'deny'), /not an IP address or CIDR block: write e\.g\./);

@@ -2,8 +2,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  describeNewSandbox, formatTimeLeft, minutesLeft, SANDBOX_NAME_KEYS, sandboxContextValue, sandboxDescription,
-  sandboxDetailsMarkdown, sandboxIcon, sandboxLabel, staleMessage,
+  describeNewSandbox,
+  formatTimeLeft,
+  minutesLeft,
+  SANDBOX_NAME_KEYS,
+  sandboxContextValue,
+  sandboxDescription,
+  sandboxDetailsMarkdown,
+  sandboxIcon,
+  sandboxLabel,
+  staleMessage,
 } from '../../src/views/sandbox-presentation';
 import { invalidEnvVarNames, parseKeyValueList } from '../../src/commands/input-parsers';
 import { describeFilter, isFiltered } from '../../src/views/sandbox-filter';
@@ -34,10 +42,22 @@ describe('sandbox presentation', () => {
   it('labels a row with what tells sandboxes apart: a name from metadata, else the template', () => {
     assert.equal(sandboxLabel(sandbox), 'base', 'no name: the template');
     assert.equal(sandboxLabel({ ...sandbox, name: 'my-python' }), 'my-python', "E2B's name is the template's alias");
-    assert.equal(sandboxLabel({ ...sandbox, metadata: { name: ' demo api ', owner: 'file:///w/a.ipynb' } }), 'demo api', 'name comes first');
-    assert.equal(sandboxLabel({ ...sandbox, metadata: { owner: 'file:///home/u/My%20Notes.ipynb' } }), 'My Notes.ipynb', 'a document reads as its file name');
+    assert.equal(
+      sandboxLabel({ ...sandbox, metadata: { name: ' demo api ', owner: 'file:///w/a.ipynb' } }),
+      'demo api',
+      'name comes first',
+    );
+    assert.equal(
+      sandboxLabel({ ...sandbox, metadata: { owner: 'file:///home/u/My%20Notes.ipynb' } }),
+      'My Notes.ipynb',
+      'a document reads as its file name',
+    );
     assert.equal(sandboxLabel({ ...sandbox, metadata: { document: 'untitled:Untitled-1.ipynb' } }), 'Untitled-1.ipynb');
-    assert.equal(sandboxLabel({ ...sandbox, metadata: { name: '  ', ownerDocument: '/work/run.py' } }), 'run.py', 'a blank name is no name');
+    assert.equal(
+      sandboxLabel({ ...sandbox, metadata: { name: '  ', ownerDocument: '/work/run.py' } }),
+      'run.py',
+      'a blank name is no name',
+    );
     assert.deepEqual([...SANDBOX_NAME_KEYS], ['name', 'owner', 'ownerDocument', 'document']);
     assert.ok(!sandboxLabel(sandbox).includes(sandbox.sandboxId), 'the id is not the label');
   });
@@ -52,21 +72,41 @@ describe('sandbox presentation', () => {
     const since = new Date(2026, 0, 1, 9, 5);
     const offline = { since, offline: true };
     assert.equal(sandboxDescription(sandbox, now, offline), 'offline, as of 09:05 · 12m left · user=alice, purpose=a|b');
-    assert.equal(sandboxDescription(sandbox, now, { since, offline: false }), 'as of 09:05 · 12m left · user=alice, purpose=a|b', 'an answer with an error is not "offline"');
+    assert.equal(
+      sandboxDescription(sandbox, now, { since, offline: false }),
+      'as of 09:05 · 12m left · user=alice, purpose=a|b',
+      'an answer with an error is not "offline"',
+    );
     assert.equal(sandboxIcon('running', true), 'debug-disconnect');
     assert.match(sandboxDetailsMarkdown(sandbox, now, offline), /\| Offline \| details as of 09:05 \|/);
-    assert.equal(staleMessage(offline, 'Cannot reach the local runtime.'), 'Offline: showing the list from 09:05. Cannot reach the local runtime.');
-    assert.equal(staleMessage({ since, offline: false }, 'The key was refused.'), 'Not refreshed: showing the list from 09:05. The key was refused.');
+    assert.equal(
+      staleMessage(offline, 'Cannot reach the local runtime.'),
+      'Offline: showing the list from 09:05. Cannot reach the local runtime.',
+    );
+    assert.equal(
+      staleMessage({ since, offline: false }, 'The key was refused.'),
+      'Not refreshed: showing the list from 09:05. The key was refused.',
+    );
   });
 
   it('offers the minutes left as the timeout, and summarises a sandbox to create', () => {
     assert.equal(minutesLeft(sandbox.endAt, now), 13, '12.5 minutes round to 13');
     assert.equal(minutesLeft(new Date(now.getTime() + 10_000), now), 1, 'never less than a minute');
     assert.equal(describeNewSandbox({ template: 'base', timeoutMs: 15 * 60_000 }), 'base · 15 min · killed on timeout');
-    assert.equal(describeNewSandbox({ template: 'code-interpreter-v1', timeoutMs: 90_000, autoPause: true, metadata: { name: 'x' }, envs: { A: '1', B: '2' } }),
-      'code-interpreter-v1 · 1.5 min · paused on timeout · name=x · env A, B');
-    assert.equal(describeNewSandbox({ template: 'base', timeoutMs: 60_000, volumeMounts: { '/mnt/data': 'data', '/srv': 'web' } }),
-      'base · 1 min · killed on timeout · volumes data at /mnt/data, web at /srv');
+    assert.equal(
+      describeNewSandbox({
+        template: 'code-interpreter-v1',
+        timeoutMs: 90_000,
+        autoPause: true,
+        metadata: { name: 'x' },
+        envs: { A: '1', B: '2' },
+      }),
+      'code-interpreter-v1 · 1.5 min · paused on timeout · name=x · env A, B',
+    );
+    assert.equal(
+      describeNewSandbox({ template: 'base', timeoutMs: 60_000, volumeMounts: { '/mnt/data': 'data', '/srv': 'web' } }),
+      'base · 1 min · killed on timeout · volumes data at /mnt/data, web at /srv',
+    );
   });
 
   it('renders details as a markdown table with escaped cells', () => {
@@ -75,7 +115,10 @@ describe('sandbox presentation', () => {
     assert.match(md, /\| Resources \| 2 vCPU, 1024 MB \|/);
     assert.match(md, /\| metadata.purpose \| a\\\|b \|/);
     assert.doesNotMatch(md, /Volume/);
-    assert.match(sandboxDetailsMarkdown({ ...sandbox, volumeMounts: [{ name: 'data', path: '/mnt/data' }] }, now), /\| Volume \| data at \/mnt\/data \|/);
+    assert.match(
+      sandboxDetailsMarkdown({ ...sandbox, volumeMounts: [{ name: 'data', path: '/mnt/data' }] }, now),
+      /\| Volume \| data at \/mnt\/data \|/,
+    );
   });
 
   it('gives menus a context value and the tree an icon by state', () => {
@@ -102,7 +145,7 @@ describe('sandbox presentation', () => {
 
 describe('connections', () => {
   it('reads the runtime env file', () => {
-    const vars = parseEnvFile("export E2B_API_URL=http://127.0.0.1:49982\nexport E2B_API_KEY='e2b_ab'\n# comment\nOTHER=\"x y\"\n");
+    const vars = parseEnvFile('export E2B_API_URL=http://127.0.0.1:49982\nexport E2B_API_KEY=\'e2b_ab\'\n# comment\nOTHER="x y"\n');
     assert.deepEqual(vars, { E2B_API_URL: 'http://127.0.0.1:49982', E2B_API_KEY: 'e2b_ab', OTHER: 'x y' });
   });
 
@@ -110,7 +153,14 @@ describe('connections', () => {
     const local = { kind: 'local' as const, label: 'local runtime', apiKey: 'k', apiUrl: 'http://127.0.0.1:49982' };
     assert.equal(sandboxPortUrl(local, 'abc', 8080), 'http://8080-abc.localhost:49982/');
     assert.equal(sandboxPortUrl({ kind: 'cloud', label: 'E2B cloud', apiKey: 'k' }, 'abc', 3000), 'https://3000-abc.e2b.app/');
-    assert.equal(sandboxPortUrl({ kind: 'selfHosted', label: 'x', apiKey: 'k', apiUrl: 'https://api.example.com', domain: 'sb.example.com' }, 'abc', 80), 'https://80-abc.sb.example.com/');
+    assert.equal(
+      sandboxPortUrl(
+        { kind: 'selfHosted', label: 'x', apiKey: 'k', apiUrl: 'https://api.example.com', domain: 'sb.example.com' },
+        'abc',
+        80,
+      ),
+      'https://80-abc.sb.example.com/',
+    );
   });
 
   it('turns SDK and network errors into messages that say what to do', () => {

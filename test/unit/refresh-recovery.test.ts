@@ -10,12 +10,21 @@ describe('refresh scheduler during an outage', () => {
     let up = false;
     const at: number[] = [];
     const started = Date.now();
-    const scheduler = new RefreshScheduler(async () => { at.push(Date.now() - started); return up; }, { intervalMs: () => 5, maxBackoffMs: 40 });
+    const scheduler = new RefreshScheduler(
+      async () => {
+        at.push(Date.now() - started);
+        return up;
+      },
+      { intervalMs: () => 5, maxBackoffMs: 40 },
+    );
     scheduler.setVisible(true);
     await advance(400);
     assert.ok(at.length >= 8, `still polling after ${at.length} failures`);
     const gaps = at.slice(1).map((t, i) => t - at[i]);
-    assert.ok(gaps.slice(-3).every((gap) => gap === 40), `back-off reached its cap: ${gaps}`);
+    assert.ok(
+      gaps.slice(-3).every((gap) => gap === 40),
+      `back-off reached its cap: ${gaps}`,
+    );
     up = true;
     await advance(120);
     assert.equal(scheduler.errorCount, 0, 'recovered without a manual refresh');

@@ -4,7 +4,6 @@ import { nextRefreshDelay, RefreshScheduler } from '../../src/views/refresh-sche
 import { advance, settle, useFakeClock } from './fake-clock';
 import { sleep } from '../sleep';
 
-
 describe('refresh scheduler', () => {
   useFakeClock();
 
@@ -12,14 +11,17 @@ describe('refresh scheduler', () => {
     let calls = 0;
     let inFlight = 0;
     let maxInFlight = 0;
-    const scheduler = new RefreshScheduler(async () => {
-      calls++;
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await sleep(30);
-      inFlight--;
-      return true;
-    }, { intervalMs: () => 50 });
+    const scheduler = new RefreshScheduler(
+      async () => {
+        calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(30);
+        inFlight--;
+        return true;
+      },
+      { intervalMs: () => 50 },
+    );
     scheduler.refreshNow();
     scheduler.refreshNow();
     scheduler.refreshNow();
@@ -42,7 +44,13 @@ describe('refresh scheduler', () => {
   it('backs off after errors and stops until asked again', async () => {
     const at: number[] = [];
     const started = Date.now();
-    const scheduler = new RefreshScheduler(async () => { at.push(Date.now() - started); return false; }, { intervalMs: () => 20, maxConsecutiveErrors: 3 });
+    const scheduler = new RefreshScheduler(
+      async () => {
+        at.push(Date.now() - started);
+        return false;
+      },
+      { intervalMs: () => 20, maxConsecutiveErrors: 3 },
+    );
     scheduler.setVisible(true);
     await advance(400);
     assert.equal(at.length, 3, `stopped after 3 errors (${at})`);
@@ -56,7 +64,13 @@ describe('refresh scheduler', () => {
 
   it('coalesces background change notifications', async () => {
     let calls = 0;
-    const scheduler = new RefreshScheduler(async () => { calls++; return true; }, { intervalMs: () => 0, debounceMs: 30 });
+    const scheduler = new RefreshScheduler(
+      async () => {
+        calls++;
+        return true;
+      },
+      { intervalMs: () => 0, debounceMs: 30 },
+    );
     for (let i = 0; i < 10; i++) scheduler.refreshSoon();
     await advance(80);
     assert.equal(calls, 1);
@@ -76,9 +90,17 @@ describe('refresh scheduler', () => {
     let unreachable = false;
     const at: number[] = [];
     const started = Date.now();
-    const scheduler = new RefreshScheduler(async () => { at.push(Date.now() - started); unreachable = !up; return up; }, {
-      intervalMs: () => 10_000, retrySoon: () => unreachable,
-    });
+    const scheduler = new RefreshScheduler(
+      async () => {
+        at.push(Date.now() - started);
+        unreachable = !up;
+        return up;
+      },
+      {
+        intervalMs: () => 10_000,
+        retrySoon: () => unreachable,
+      },
+    );
     scheduler.setVisible(true);
     await advance(10); // the first refresh, on show
     up = false;

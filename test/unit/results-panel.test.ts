@@ -11,7 +11,10 @@ describe('results panel HTML', () => {
 
   it('renders SVG as an image, so scripts inside it never run, and escapes text', () => {
     const svg = new TextEncoder().encode('<svg onload="alert(1)"></svg>');
-    const html = renderReport({ title: '<t>', items: [[{ mime: 'image/svg+xml', data: svg }], [{ mime: 'text/plain', data: new TextEncoder().encode('<b>') }]] }, '');
+    const html = renderReport(
+      { title: '<t>', items: [[{ mime: 'image/svg+xml', data: svg }], [{ mime: 'text/plain', data: new TextEncoder().encode('<b>') }]] },
+      '',
+    );
     assert.match(html, /<img alt="result" src="data:image\/svg\+xml;base64,/);
     assert.doesNotMatch(html, /onload=/);
     assert.match(html, /&lt;t&gt;/);
@@ -20,7 +23,10 @@ describe('results panel HTML', () => {
   });
 
   it('shows the error with its traceback, without terminal colours', () => {
-    const html = renderReport({ title: 'x', items: [], error: { name: 'ValueError', value: 'bad', traceback: '\x1b[31mTraceback\x1b[0m' } }, '');
+    const html = renderReport(
+      { title: 'x', items: [], error: { name: 'ValueError', value: 'bad', traceback: '\x1b[31mTraceback\x1b[0m' } },
+      '',
+    );
     assert.match(html, /ValueError: bad/);
     assert.match(html, /<pre>Traceback<\/pre>/);
   });

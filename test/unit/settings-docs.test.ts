@@ -23,7 +23,8 @@ describe('settings documentation', () => {
       const text = (schema.markdownDescription ?? schema.description) as string | undefined;
       assert.ok(text && text.trim().length >= 20, `${key} has a clear description`);
       assert.ok('default' in schema, `${key} has a default`);
-      if (Array.isArray(schema.enum)) assert.equal((schema.enumDescriptions as unknown[] | undefined)?.length, schema.enum.length, `${key} describes each value`);
+      if (Array.isArray(schema.enum))
+        assert.equal((schema.enumDescriptions as unknown[] | undefined)?.length, schema.enum.length, `${key} describes each value`);
     }
   });
 

@@ -20,35 +20,73 @@ export interface CodeServerOptions {
 
 export function writeUserSettings(userDataDir: string, settings: Record<string, unknown>): void {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    // In Restricted Mode an installed extension is never activated.
-    'security.workspace.trust.enabled': false,
-    // code-server would look for updates on open-vsx.org, which cannot be reached here.
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'telemetry.telemetryLevel': 'off',
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    ...settings,
-  }, null, 2));
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        // In Restricted Mode an installed extension is never activated.
+        'security.workspace.trust.enabled': false,
+        // code-server would look for updates on open-vsx.org, which cannot be reached here.
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'telemetry.telemetryLevel': 'off',
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        ...settings,
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 export function installExtensions(options: Pick<CodeServerOptions, 'userDataDir' | 'extensionsDir'>, vsixFiles: string[]): void {
-  execFileSync(NODE24, [CODE_SERVER_ENTRY, '--extensions-dir', options.extensionsDir, '--user-data-dir', options.userDataDir,
-    ...vsixFiles.flatMap((f) => ['--install-extension', f])], { stdio: 'pipe' });
+  execFileSync(
+    NODE24,
+    [
+      CODE_SERVER_ENTRY,
+      '--extensions-dir',
+      options.extensionsDir,
+      '--user-data-dir',
+      options.userDataDir,
+      ...vsixFiles.flatMap((f) => ['--install-extension', f]),
+    ],
+    { stdio: 'pipe' },
+  );
 }
 
 export async function startCodeServer(options: CodeServerOptions): Promise<{ process: ChildProcess; url: string; output: () => string }> {
   writeUserSettings(options.userDataDir, options.settings);
   let output = '';
-  const child = spawn(NODE24, [CODE_SERVER_ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${options.port}`, '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', options.userDataDir, '--extensions-dir', options.extensionsDir, options.workspace], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A runtime the extension starts in a test never gets an uplink off this machine.
-    env: { ...process.env, E2B_RUNTIME_UPLINK: process.env.E2B_RUNTIME_UPLINK || 'none', ...options.env },
+  const child = spawn(
+    NODE24,
+    [
+      CODE_SERVER_ENTRY,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${options.port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      options.userDataDir,
+      '--extensions-dir',
+      options.extensionsDir,
+      options.workspace,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A runtime the extension starts in a test never gets an uplink off this machine.
+      env: { ...process.env, E2B_RUNTIME_UPLINK: process.env.E2B_RUNTIME_UPLINK || 'none', ...options.env },
+    },
+  );
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
   });
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -20,7 +20,10 @@ const WORKBENCH_LOAD_TIMEOUT_MS = 5 * 60_000;
  * Builds (build.mjs with `buildFlags`) and packages the extension and the runner extension; the
  * build's output goes to our stdout, or to stderr for commands whose stdout is a result.
  */
-export function packageExtensions(buildFlags: string[] = ['--tests'], buildOutput: 'stdout' | 'stderr' = 'stdout'): { extension: string; runner: string } {
+export function packageExtensions(
+  buildFlags: string[] = ['--tests'],
+  buildOutput: 'stdout' | 'stderr' = 'stdout',
+): { extension: string; runner: string } {
   const out = buildOutput === 'stdout' ? 1 : 2;
   execFileSync('bash', ['scripts/package-extension.sh', ...buildFlags], { cwd: REPO, stdio: [0, out, 2] });
   const extension = join(OUT, 'e2b-sandboxes.vsix');
@@ -36,7 +39,15 @@ export function packageExtensions(buildFlags: string[] = ['--tests'], buildOutpu
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -44,7 +55,11 @@ export function launchBrowser(): Promise<Browser> {
  * Waits for the runner extension's "# runner finished" line, passing each new line of the results
  * file to `onLine` as it appears.
  */
-export async function waitForResults(file: string, codeServerOutput: () => string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<string> {
+export async function waitForResults(
+  file: string,
+  codeServerOutput: () => string,
+  options: { timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<string> {
   const deadline = Date.now() + (options.timeoutMs ?? SUITE_TIMEOUT_MS);
   const onLine = options.onLine ?? ((line: string) => console.log(line));
   let printed = 0;
@@ -70,7 +85,11 @@ export async function stopRuntimeOf(runtime: RuntimeProcess): Promise<void> {
   for (let i = 0; i < 100 && (await runtime.isUp()); i++) await sleep(100);
 }
 
-export interface WorkbenchDirs { userDataDir: string; extensionsDir: string; workspace: string }
+export interface WorkbenchDirs {
+  userDataDir: string;
+  extensionsDir: string;
+  workspace: string;
+}
 
 /** Fresh user-data, extensions and workspace dirs under `work`, with these .vsix files installed. */
 export function freshWorkbench(work: string, vsixFiles: string[]): WorkbenchDirs {
@@ -162,7 +181,9 @@ async function killEverySandbox(runtime: RuntimeProcess): Promise<void> {
       const res = await fetch(`${runtime.url}/v2/sandboxes?limit=100`, { headers });
       const sandboxes = (await res.json()) as { sandboxID: string }[];
       if (sandboxes.length === 0) return;
-      await Promise.all(sandboxes.map((s) => fetch(`${runtime.url}/sandboxes/${s.sandboxID}`, { method: 'DELETE', headers }).catch(() => undefined)));
+      await Promise.all(
+        sandboxes.map((s) => fetch(`${runtime.url}/sandboxes/${s.sandboxID}`, { method: 'DELETE', headers }).catch(() => undefined)),
+      );
     } catch {
       return; // the runtime is gone
     }

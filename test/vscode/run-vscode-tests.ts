@@ -34,50 +34,68 @@ function serveScreenshots(page: Page, requests: string): () => Promise<void> {
       for (const file of readdirSync(requests).filter((f) => f.endsWith('.request'))) {
         if (!widened) {
           widened = true;
-          await widenSideBar(page, 520).then(() => page.waitForTimeout(500), () => undefined);
+          await widenSideBar(page, 520).then(
+            () => page.waitForTimeout(500),
+            () => undefined,
+          );
         }
         const name = file.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(() => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`), (err) => console.log(`# screenshot ${name} failed: ${err}`));
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }).then(
+          () => console.log(`# screenshot ${join(SCREENSHOTS, `${name}.png`)}`),
+          (err) => console.log(`# screenshot ${name} failed: ${err}`),
+        );
         rmSync(join(requests, file), { force: true });
       }
       await sleep(200);
     }
   })();
-  return async () => { stopped = true; await loop; };
+  return async () => {
+    stopped = true;
+    await loop;
+  };
 }
 
 async function main(): Promise<number> {
   const { extension, runner } = packageExtensions();
   mkdirSync(SCREENSHOTS, { recursive: true });
   let screenshotRequests = '';
-  return runInWorkbench({
-    name: 'e2b-vscode-test-',
-    vsixFiles: [extension, runner],
-    suite: join(OUT, 'test/suite/index.js'),
-    settings: {
-      // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
-      'e2b.chat.confirmToolRuns': false,
-      // Room for the extension's views in the README screenshots.
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  return runInWorkbench(
+    {
+      name: 'e2b-vscode-test-',
+      vsixFiles: [extension, runner],
+      suite: join(OUT, 'test/suite/index.js'),
+      settings: {
+        // Nobody is there to answer the tools' confirmation prompts (their content is tested directly).
+        'e2b.chat.confirmToolRuns': false,
+        // Room for the extension's views in the README screenshots.
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      },
+      env: (work) => {
+        screenshotRequests = join(work, 'screenshot-requests');
+        mkdirSync(screenshotRequests, { recursive: true });
+        return { E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '', E2B_VSCODE_SCREENSHOT_REQUESTS: screenshotRequests };
+      },
+      browserContext: { viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] },
     },
-    env: (work) => {
-      screenshotRequests = join(work, 'screenshot-requests');
-      mkdirSync(screenshotRequests, { recursive: true });
-      return { E2B_VSCODE_TEST_GREP: process.env.E2B_VSCODE_TEST_GREP ?? '', E2B_VSCODE_SCREENSHOT_REQUESTS: screenshotRequests };
+    async ({ codeServer, page, results }) => {
+      const stopScreenshots = serveScreenshots(page, screenshotRequests);
+      const text = await waitForResults(results, codeServer.output).finally(stopScreenshots);
+      // How the workbench looked at the end, for looking into failures (never a README picture).
+      mkdirSync(join(REPO, '.cache', 'screenshots'), { recursive: true });
+      await page.screenshot({ path: join(REPO, '.cache', 'screenshots', 'end-of-suite.png') }).catch(() => undefined);
+      const done = suiteSummary(text);
+      const summary = done ?? { passed: 0, failed: 1, skipped: 0 };
+      if (!done) console.log(`the suite did not run to the end; code-server said:\n${codeServer.output().slice(-4000)}`);
+      console.log(`vscode: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+      return summary.failed === 0 && done ? 0 : 1;
     },
-    browserContext: { viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] },
-  }, async ({ codeServer, page, results }) => {
-    const stopScreenshots = serveScreenshots(page, screenshotRequests);
-    const text = await waitForResults(results, codeServer.output).finally(stopScreenshots);
-    // How the workbench looked at the end, for looking into failures (never a README picture).
-    mkdirSync(join(REPO, '.cache', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(REPO, '.cache', 'screenshots', 'end-of-suite.png') }).catch(() => undefined);
-    const done = suiteSummary(text);
-    const summary = done ?? { passed: 0, failed: 1, skipped: 0 };
-    if (!done) console.log(`the suite did not run to the end; code-server said:\n${codeServer.output().slice(-4000)}`);
-    console.log(`vscode: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
-    return summary.failed === 0 && done ? 0 : 1;
-  });
+  );
 }
 
-main().then((code) => process.exit(code), (err) => { console.error(err); process.exit(1); });
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

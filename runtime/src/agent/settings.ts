@@ -14,7 +14,10 @@ export class AgentSettings {
   defaultUser: string | undefined;
   defaultWorkdir: string | undefined;
 
-  constructor(private readonly users: UserDatabase, private readonly stateFile?: string) {
+  constructor(
+    private readonly users: UserDatabase,
+    private readonly stateFile?: string,
+  ) {
     if (stateFile) this.load(stateFile);
   }
 
@@ -33,14 +36,24 @@ export class AgentSettings {
 
   private save(file: string): void {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const state = { envVars: this.envVars, accessToken: this.accessToken, defaultUser: this.defaultUser, defaultWorkdir: this.defaultWorkdir };
+    const state = {
+      envVars: this.envVars,
+      accessToken: this.accessToken,
+      defaultUser: this.defaultUser,
+      defaultWorkdir: this.defaultWorkdir,
+    };
     writeFileSync(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   }
 
   /** Applies an /init body; each field given replaces the stored one. Throws on a malformed body. */
   applyInit(body: JsonObject): void {
-    const next = { envVars: this.envVars, accessToken: this.accessToken, defaultUser: this.defaultUser, defaultWorkdir: this.defaultWorkdir };
+    const next = {
+      envVars: this.envVars,
+      accessToken: this.accessToken,
+      defaultUser: this.defaultUser,
+      defaultWorkdir: this.defaultWorkdir,
+    };
     if ('envVars' in body && body.envVars !== undefined) {
       if (body.envVars === null) next.envVars = {};
       else if (isObject(body.envVars) && Object.values(body.envVars).every((v) => typeof v === 'string')) {
@@ -50,7 +63,8 @@ export class AgentSettings {
     // An empty or null token switches authentication off again.
     if ('accessToken' in body && body.accessToken !== undefined) next.accessToken = stringOrUnset(body.accessToken, 'accessToken');
     if ('defaultUser' in body && body.defaultUser !== undefined) next.defaultUser = stringOrUnset(body.defaultUser, 'defaultUser');
-    if ('defaultWorkdir' in body && body.defaultWorkdir !== undefined) next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
+    if ('defaultWorkdir' in body && body.defaultWorkdir !== undefined)
+      next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
     Object.assign(this, next);
     if (this.stateFile) this.save(this.stateFile);
   }

@@ -97,7 +97,10 @@ export class UserDatabase {
   private uidNames?: CachedFile<Map<number, string>>;
   private gidNames?: CachedFile<Map<number, string>>;
 
-  constructor(private readonly passwdPath = '/etc/passwd', private readonly groupPath = '/etc/group') {}
+  constructor(
+    private readonly passwdPath = '/etc/passwd',
+    private readonly groupPath = '/etc/group',
+  ) {}
 
   lookup(name: string): UserAccount | undefined {
     const entry = this.passwdEntries().get(name);

@@ -1,6 +1,13 @@
 // `npm run runtime -- up [--listen ADDR] [--data-dir DIR] [--images-dir DIR] [--domain D] [--image NAME...] [--uplink U]`
 import { uplinkFrom } from '../network/uplink';
-import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, formatListen, parseRuntimeArguments, RuntimeArgumentError, RuntimeCommandLine } from '../contract/local-runtime-contract';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_LISTEN,
+  formatListen,
+  parseRuntimeArguments,
+  RuntimeArgumentError,
+  RuntimeCommandLine,
+} from '../contract/local-runtime-contract';
 import { RuntimePaths } from '../paths';
 import { buildMissingImages, startRuntime } from '../runtime';
 import { parsePoolSizes } from '../sandbox/warm-pool';

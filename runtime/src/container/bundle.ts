@@ -14,16 +14,34 @@ import { isMountPoint } from './mounts';
 export class SandboxBundle {
   constructor(readonly dir: string) {}
 
-  get rootfs(): string { return join(this.dir, 'rootfs'); }
-  get diskImage(): string { return join(this.dir, 'disk.img'); }
-  get disk(): string { return join(this.dir, 'layer'); }
+  get rootfs(): string {
+    return join(this.dir, 'rootfs');
+  }
+  get diskImage(): string {
+    return join(this.dir, 'disk.img');
+  }
+  get disk(): string {
+    return join(this.dir, 'layer');
+  }
   /** On the sandbox's own disk when it has one. */
-  get upper(): string { return existsSync(this.diskImage) ? join(this.disk, 'upper') : join(this.dir, 'upper'); }
-  get work(): string { return existsSync(this.diskImage) ? join(this.disk, 'work') : join(this.dir, 'work'); }
-  get socketDir(): string { return join(this.dir, 'run'); }
-  get socketPath(): string { return join(this.socketDir, 'agent.sock'); }
-  get configFile(): string { return join(this.dir, 'config.json'); }
-  get logFile(): string { return join(this.dir, 'container.log'); }
+  get upper(): string {
+    return existsSync(this.diskImage) ? join(this.disk, 'upper') : join(this.dir, 'upper');
+  }
+  get work(): string {
+    return existsSync(this.diskImage) ? join(this.disk, 'work') : join(this.dir, 'work');
+  }
+  get socketDir(): string {
+    return join(this.dir, 'run');
+  }
+  get socketPath(): string {
+    return join(this.socketDir, 'agent.sock');
+  }
+  get configFile(): string {
+    return join(this.dir, 'config.json');
+  }
+  get logFile(): string {
+    return join(this.dir, 'container.log');
+  }
 
   /**
    * Makes the sandbox's disk (when `disk` is given: a copy of the blank one of its size) and the
@@ -42,7 +60,14 @@ export class SandboxBundle {
     chmodSync(this.socketDir, 0o700);
     writeFileSync(this.configFile, JSON.stringify(ociSpec));
     if (isMountPoint(this.rootfs)) return;
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`, this.rootfs]);
+    await run('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`,
+      this.rootfs,
+    ]);
   }
 
   /** Sparse, so it costs the host only what is written. */

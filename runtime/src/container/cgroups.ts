@@ -32,5 +32,7 @@ export function prepareCgroupsForCrun(log: (line: string) => void): void {
 }
 
 function cgroupRootIsReadOnly(): boolean {
-  return !!mountTable().find((m) => m.point === '/sys/fs/cgroup')?.options.includes('ro');
+  return !!mountTable()
+    .find((m) => m.point === '/sys/fs/cgroup')
+    ?.options.includes('ro');
 }

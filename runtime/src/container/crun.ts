@@ -4,10 +4,17 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface ContainerState { id: string; pid: number; status: 'creating' | 'created' | 'running' | 'stopped' | 'paused' | string }
+export interface ContainerState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused' | string;
+}
 
 export class Crun {
-  constructor(private readonly root: string, private readonly binary = 'crun') {}
+  constructor(
+    private readonly root: string,
+    private readonly binary = 'crun',
+  ) {}
 
   /**
    * Starts the container detached and resolves with its init's host pid (from crun's pid file,
@@ -53,8 +60,12 @@ export class Crun {
     }
   }
 
-  async pause(id: string): Promise<void> { await this.exec(['pause', id]); }
-  async resume(id: string): Promise<void> { await this.exec(['resume', id]); }
+  async pause(id: string): Promise<void> {
+    await this.exec(['pause', id]);
+  }
+  async resume(id: string): Promise<void> {
+    await this.exec(['resume', id]);
+  }
 
   private exec(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {

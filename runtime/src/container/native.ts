@@ -16,7 +16,9 @@ const SOURCES: Record<string, string[]> = {
 export function ensureNativePrograms(binDir: string): void {
   mkdirSync(binDir, { recursive: true });
   const nativeDir = join(runtimePackageDir(), 'native');
-  const headers = readdirSync(nativeDir).filter((name) => name.endsWith('.h')).map((name) => join(nativeDir, name));
+  const headers = readdirSync(nativeDir)
+    .filter((name) => name.endsWith('.h'))
+    .map((name) => join(nativeDir, name));
   for (const [program, sources] of Object.entries(SOURCES)) {
     const srcs = sources.map((source) => join(nativeDir, source));
     const out = join(binDir, program);

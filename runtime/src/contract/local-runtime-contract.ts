@@ -26,7 +26,10 @@ export function runtimeFiles(dataDir: string): { env: string; launch: string; pi
 
 /** A contract file that exists but cannot be used; the message names the file and what is wrong. */
 export class ContractFileError extends Error {
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'ContractFileError';
   }
@@ -67,9 +70,17 @@ export function isApiKey(value: string): boolean {
 
 // ---- the env file ----
 
-export interface RuntimeEndpoint { apiUrl: string; sandboxUrl: string; volumeApiUrl: string; apiKey: string }
+export interface RuntimeEndpoint {
+  apiUrl: string;
+  sandboxUrl: string;
+  volumeApiUrl: string;
+  apiKey: string;
+}
 /** The local CA (https on the sandbox domain) and a bundle of it with the system's CAs. */
-export interface TrustFiles { caCertFile: string; caBundleFile: string }
+export interface TrustFiles {
+  caCertFile: string;
+  caBundleFile: string;
+}
 
 /** Characters a shell takes literally in a word; any other value is single-quoted. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -90,13 +101,17 @@ export function formatEnvFile(endpoint: RuntimeEndpoint, trust?: TrustFiles): st
   const line = ([name, value]: [string, string]) => `export ${name}=${shellQuoteValue(value)}\n`;
   let text = exports.map(line).join('');
   if (trust) {
-    text += '# https://<port>-<id>.<domain> (getHost, getMcpUrl) is signed by the runtime\'s local CA:\n';
-    text += ([
-      ['NODE_EXTRA_CA_CERTS', trust.caCertFile],
-      ['SSL_CERT_FILE', trust.caBundleFile],
-      ['REQUESTS_CA_BUNDLE', trust.caBundleFile],
-      ['CURL_CA_BUNDLE', trust.caBundleFile],
-    ] as [string, string][]).map(line).join('');
+    text += "# https://<port>-<id>.<domain> (getHost, getMcpUrl) is signed by the runtime's local CA:\n";
+    text += (
+      [
+        ['NODE_EXTRA_CA_CERTS', trust.caCertFile],
+        ['SSL_CERT_FILE', trust.caBundleFile],
+        ['REQUESTS_CA_BUNDLE', trust.caBundleFile],
+        ['CURL_CA_BUNDLE', trust.caBundleFile],
+      ] as [string, string][]
+    )
+      .map(line)
+      .join('');
   }
   return text;
 }
@@ -115,7 +130,9 @@ export function parseEnvFile(text: string, file = 'env file'): Record<string, st
   text.split('\n').forEach((raw, index) => {
     const line = raw.replace(/\r$/, '');
     if (/^\s*(#.*)?$/.test(line)) return;
-    const fail = (problem: string): never => { throw new ContractFileError(file, `line ${index + 1}: ${problem}`); };
+    const fail = (problem: string): never => {
+      throw new ContractFileError(file, `line ${index + 1}: ${problem}`);
+    };
     const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!match) fail('expected `export NAME=value`');
     vars[match![1]] = shellWord(match![2], fail);
@@ -131,7 +148,7 @@ function shellWord(text: string, fail: (problem: string) => never): string {
     const c = text[i];
     if (c === "'") {
       const end = text.indexOf("'", i + 1);
-      if (end < 0) fail('a quote (\') is not closed');
+      if (end < 0) fail("a quote (') is not closed");
       value += text.slice(i + 1, end);
       i = end + 1;
     } else if (c === '"') {
@@ -169,7 +186,11 @@ export function endpointFromEnv(vars: Record<string, string>, file = 'env file')
     volumeApiUrl: vars.E2B_VOLUME_API_URL || vars.E2B_API_URL,
     apiKey: vars.E2B_API_KEY,
   };
-  for (const [name, url] of [['E2B_API_URL', endpoint.apiUrl], ['E2B_SANDBOX_URL', endpoint.sandboxUrl], ['E2B_VOLUME_API_URL', endpoint.volumeApiUrl]]) {
+  for (const [name, url] of [
+    ['E2B_API_URL', endpoint.apiUrl],
+    ['E2B_SANDBOX_URL', endpoint.sandboxUrl],
+    ['E2B_VOLUME_API_URL', endpoint.volumeApiUrl],
+  ]) {
     if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) throw new ContractFileError(file, `${name} is not an http(s) URL: ${url}`);
   }
   return endpoint;
@@ -185,7 +206,10 @@ export function readEnvFile(dataDir: string): RuntimeEndpoint | undefined {
 // ---- the command line ----
 
 export type RuntimeCommand = 'up' | 'build';
-export interface ListenAddress { host: string; port: number }
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 /** A runtime command line; options left out take the CLI's defaults. */
 export interface RuntimeCommandLine {
@@ -207,7 +231,10 @@ export interface RuntimeCommandLine {
 
 /** A command line that parseRuntimeArguments cannot read; `showUsage` for options it does not know. */
 export class RuntimeArgumentError extends Error {
-  constructor(message: string, readonly showUsage = false) {
+  constructor(
+    message: string,
+    readonly showUsage = false,
+  ) {
     super(message);
     this.name = 'RuntimeArgumentError';
   }
@@ -228,7 +255,9 @@ export function formatListen({ host, port }: ListenAddress): string {
 /** The arguments after the CLI script (`cli.js`) for `line`. */
 export function runtimeArguments(line: RuntimeCommandLine): string[] {
   const args: string[] = [line.command];
-  const option = (name: string, value: string | number | undefined) => { if (value !== undefined) args.push(name, String(value)); };
+  const option = (name: string, value: string | number | undefined) => {
+    if (value !== undefined) args.push(name, String(value));
+  };
   option('--listen', line.listen && formatListen(line.listen));
   option('--data-dir', line.dataDir);
   option('--images-dir', line.imagesDir);
@@ -260,18 +289,41 @@ export function parseRuntimeArguments(argv: readonly string[]): RuntimeCommandLi
       return mb;
     };
     switch (rest[i]) {
-      case '--listen': line.listen = parseListen(value()); break;
-      case '--data-dir': line.dataDir = value(); break;
-      case '--images-dir': line.imagesDir = value(); break;
-      case '--domain': line.domain = value(); break;
-      case '--image': (line.images ??= []).push(value()); break;
-      case '--warm-pool': (line.warmPool ??= []).push(value()); break;
-      case '--no-new-privileges': line.noNewPrivileges = true; break;
-      case '--offline-fallback': line.offlineFallback = true; break;
-      case '--disk-size-mb': line.diskSizeMB = megabytes('--disk-size-mb'); break;
-      case '--volume-size-mb': line.volumeSizeMB = megabytes('--volume-size-mb'); break;
-      case '--uplink': line.uplink = value(); break;
-      default: throw new RuntimeArgumentError(`unknown option ${rest[i]}`, true);
+      case '--listen':
+        line.listen = parseListen(value());
+        break;
+      case '--data-dir':
+        line.dataDir = value();
+        break;
+      case '--images-dir':
+        line.imagesDir = value();
+        break;
+      case '--domain':
+        line.domain = value();
+        break;
+      case '--image':
+        (line.images ??= []).push(value());
+        break;
+      case '--warm-pool':
+        (line.warmPool ??= []).push(value());
+        break;
+      case '--no-new-privileges':
+        line.noNewPrivileges = true;
+        break;
+      case '--offline-fallback':
+        line.offlineFallback = true;
+        break;
+      case '--disk-size-mb':
+        line.diskSizeMB = megabytes('--disk-size-mb');
+        break;
+      case '--volume-size-mb':
+        line.volumeSizeMB = megabytes('--volume-size-mb');
+        break;
+      case '--uplink':
+        line.uplink = value();
+        break;
+      default:
+        throw new RuntimeArgumentError(`unknown option ${rest[i]}`, true);
     }
   }
   return line;
@@ -280,7 +332,11 @@ export function parseRuntimeArguments(argv: readonly string[]): RuntimeCommandLi
 // ---- runtime.json ----
 
 /** How a runtime was started: a later start with the same record serves the same address, images and domain. */
-export interface LaunchRecord { listen?: string; imagesDir?: string; domain?: string }
+export interface LaunchRecord {
+  listen?: string;
+  imagesDir?: string;
+  domain?: string;
+}
 
 export function formatLaunchFile(record: LaunchRecord): string {
   return JSON.stringify(record, null, 2);
@@ -304,7 +360,8 @@ export function parseLaunchFile(text: string, file = 'runtime.json'): LaunchReco
   for (const key of ['listen', 'imagesDir', 'domain'] as const) {
     const value = fields[key];
     if (value === undefined || value === null) continue;
-    if (typeof value !== 'string' || value === '') throw new ContractFileError(file, `"${key}" must be a non-empty string, not ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' || value === '')
+      throw new ContractFileError(file, `"${key}" must be a non-empty string, not ${JSON.stringify(value)}`);
     record[key] = value;
   }
   if (record.listen !== undefined) {

@@ -45,7 +45,10 @@ export function openSandboxSocket(socketPath: string, port: number): Promise<Soc
     const socket = connectAgentSocket(socketPath);
     socket.once('error', reject);
     if (port === ENVD_PORT) {
-      socket.once('connect', () => { socket.off('error', reject); resolve(socket); });
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
       return;
     }
     socket.once('connect', () => socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
@@ -70,18 +73,30 @@ export function openSandboxSocket(socketPath: string, port: number): Promise<Soc
 }
 
 /** A request to the agent itself over its socket (host-side control calls: health, init). */
-export function agentRequest(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function agentRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({
-      createConnection: () => connectAgentSocket(socketPath), method, path, timeout: timeoutMs,
-      headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        createConnection: () => connectAgentSocket(socketPath),
+        method,
+        path,
+        timeout: timeoutMs,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`agent did not answer ${method} ${path} in ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(payload);

@@ -1,14 +1,30 @@
 // Builds a sandbox image with mmdebstrap and stores it, shifted into the sandboxes' uid range,
 // as <imagesDir>/<name>/rootfs. Built once, then reused until its recipe changes.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, lchownSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  mkdirSync,
+  writeFileSync,
+  lchownSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ID_BASE } from '../container/idmap';
 import type { RuntimePaths } from '../paths';
 import { shellQuote } from '../shell-quote';
 import { ImageRecipe, recipeFingerprint, SandboxStart } from './recipes';
 
-export interface ImageInfo { name: string; fingerprint: string; builtAt: string; start?: SandboxStart }
+export interface ImageInfo {
+  name: string;
+  fingerprint: string;
+  builtAt: string;
+  start?: SandboxStart;
+}
 
 export function readImageInfo(imageDir: string): ImageInfo | undefined {
   try {
@@ -39,7 +55,12 @@ export async function buildImage(imagesDir: string, recipe: ImageRecipe, log: (l
     await runMmdebstrap(recipe, join(workDir, 'rootfs'), log);
     log(`image ${recipe.name}: shifting file ownership into the sandbox uid range`);
     shiftOwnership(join(workDir, 'rootfs'), HOST_ID_BASE);
-    const info: ImageInfo = { name: recipe.name, fingerprint: recipeFingerprint(recipe), builtAt: new Date().toISOString(), start: recipe.start };
+    const info: ImageInfo = {
+      name: recipe.name,
+      fingerprint: recipeFingerprint(recipe),
+      builtAt: new Date().toISOString(),
+      start: recipe.start,
+    };
     writeFileSync(join(workDir, 'image.json'), JSON.stringify(info, null, 2));
     // Swap in atomically; sandboxes still running on an old image keep their mounted lower layer.
     const oldDir = `${finalDir}.old-${process.pid}`;
@@ -91,7 +112,8 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     const onOutput = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.startsWith('I: ') || line.startsWith('E: ')) log(`image ${recipe.name}: ${line.slice(3)}`);
+      for (const line of text.split('\n'))
+        if (line.startsWith('I: ') || line.startsWith('E: ')) log(`image ${recipe.name}: ${line.slice(3)}`);
     };
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
@@ -99,7 +121,6 @@ function runMmdebstrap(recipe: ImageRecipe, rootfs: string, log: (line: string) 
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mmdebstrap failed (exit ${code}):\n${tail}`))));
   });
 }
-
 
 /** chown every file by +offset; chown clears setuid/setgid bits, so modes are restored after. */
 function shiftOwnership(root: string, offset: number): void {

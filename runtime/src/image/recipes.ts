@@ -18,7 +18,11 @@ export interface ImageRecipe {
   suite: string;
   packages: string[];
   /** Host files copied into the root before setup: `source` may be computed when the image is built. */
-  files?: { source: string | (() => string); target: string; /** Left out (with a log line) when the source is missing. */ optional?: boolean }[];
+  files?: {
+    source: string | (() => string);
+    target: string;
+    /** Left out (with a log line) when the source is missing. */ optional?: boolean;
+  }[];
   /** Files of the packages that are not installed (dpkg path-exclude globs). */
   excludePaths?: string[];
   /** Shell commands run inside the new root (chroot) after the packages are installed. */
@@ -42,9 +46,27 @@ const SANDBOX_USER_SETUP = [
 // C toolchain. Node and npm are not Debian's (Node 18, with npm split into 335 packages that made the
 // image 230 MB larger): see NODE_FILES.
 const BASE_PACKAGES = [
-  'bash', 'coreutils', 'python3', 'curl', 'git', 'sudo', 'procps', 'ca-certificates', 'passwd', 'less', 'nano',
-  'python-is-python3', 'python3-pip', 'python3-venv', 'iproute2', 'build-essential',
-  'wget', 'unzip', 'xz-utils', 'jq', 'openssh-client',
+  'bash',
+  'coreutils',
+  'python3',
+  'curl',
+  'git',
+  'sudo',
+  'procps',
+  'ca-certificates',
+  'passwd',
+  'less',
+  'nano',
+  'python-is-python3',
+  'python3-pip',
+  'python3-venv',
+  'iproute2',
+  'build-essential',
+  'wget',
+  'unzip',
+  'xz-utils',
+  'jq',
+  'openssh-client',
 ];
 
 /**
@@ -64,7 +86,9 @@ function hostNpm(): string {
     try {
       lstatSync(join(dir, 'bin', 'npm-cli.js'));
       return dir;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   throw new Error(`npm is missing next to this Node (${process.execPath}); looked in ${candidates.join(', ')}`);
 }
@@ -109,10 +133,29 @@ function codeInterpreterJava(): string {
  * interpreter talks to the kernels itself).
  */
 const E2B_PYTHON_PACKAGES = [
-  'python3-pil', 'python3-aiohttp', 'python3-bs4', 'python3-imageio', 'python3-joblib',
-  'python3-nltk', 'python3-numba', 'python3-openpyxl', 'python3-plotly', 'python3-pytest', 'python3-docx',
-  'python3-tz', 'python3-requests', 'python3-skimage', 'python3-sklearn', 'python3-scipy', 'python3-seaborn',
-  'python3-soundfile', 'python3-tornado', 'python3-urllib3', 'python3-xarray', 'python3-xlrd', 'python3-sympy',
+  'python3-pil',
+  'python3-aiohttp',
+  'python3-bs4',
+  'python3-imageio',
+  'python3-joblib',
+  'python3-nltk',
+  'python3-numba',
+  'python3-openpyxl',
+  'python3-plotly',
+  'python3-pytest',
+  'python3-docx',
+  'python3-tz',
+  'python3-requests',
+  'python3-skimage',
+  'python3-sklearn',
+  'python3-scipy',
+  'python3-seaborn',
+  'python3-soundfile',
+  'python3-tornado',
+  'python3-urllib3',
+  'python3-xarray',
+  'python3-xlrd',
+  'python3-sympy',
 ];
 
 /** The Python helpers in this repository (runtime/images/code-interpreter/python). */
@@ -162,7 +205,11 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
     suite: 'bookworm',
     packages: [
       ...BASE_PACKAGES,
-      'python3-ipykernel', 'python3-jupyter-client', 'python3-numpy', 'python3-pandas', 'python3-matplotlib',
+      'python3-ipykernel',
+      'python3-jupyter-client',
+      'python3-numpy',
+      'python3-pandas',
+      'python3-matplotlib',
       'python3-pexpect',
       // matplotlib → fonttools wants scipy *or* munkres; scipy drags in a C++ toolchain (pythran).
       'python3-munkres',
@@ -196,7 +243,8 @@ export const IMAGE_RECIPES: Record<string, ImageRecipe> = {
     start: {
       startCmd: 'exec /opt/e2b/node /opt/e2b/interpreter.js >>/var/log/e2b/code-interpreter.log 2>&1',
       // The interpreter listens once the default Python context answers.
-      readyCmd: 'end=$((SECONDS + 8)); while [ $SECONDS -lt $end ]; do curl -sf -o /dev/null http://127.0.0.1:49999/health && exit 0; sleep 0.02; done; exit 1',
+      readyCmd:
+        'end=$((SECONDS + 8)); while [ $SECONDS -lt $end ]; do curl -sf -o /dev/null http://127.0.0.1:49999/health && exit 0; sleep 0.02; done; exit 1',
       user: 'root',
     },
   },
@@ -227,7 +275,10 @@ export function recipeFingerprint(recipe: ImageRecipe): string {
     source: typeof f.source === 'string' ? f.source : f.source.name,
     content: contentDigest(f.source),
   }));
-  return createHash('sha256').update(JSON.stringify({ ...recipe, files })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...recipe, files }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const HASHED_FILE_LIMIT = 4 * 1024 * 1024;

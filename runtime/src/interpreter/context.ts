@@ -13,7 +13,11 @@ const UNINTERRUPTIBLE_GRACE_MS = 1000;
 /** A kernel that keeps dying right after start is not restarted forever. */
 const MAX_QUICK_RESTARTS = 3;
 
-export interface ContextInfo { id: string; language: string; cwd: string }
+export interface ContextInfo {
+  id: string;
+  language: string;
+  cwd: string;
+}
 
 export interface ExecuteRequest {
   code: string;
@@ -32,7 +36,9 @@ class Mutex {
 
   async lock(): Promise<() => void> {
     let release!: () => void;
-    const next = new Promise<void>((resolve) => { release = resolve; });
+    const next = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const previous = this.tail;
     this.tail = previous.then(() => next);
     await previous;
@@ -62,7 +68,9 @@ export class CodeContext {
     private readonly log: (line: string) => void,
   ) {}
 
-  get info(): ContextInfo { return { id: this.id, language: this.language, cwd: this.cwd }; }
+  get info(): ContextInfo {
+    return { id: this.id, language: this.language, cwd: this.cwd };
+  }
 
   /** Starts the kernel; resolves when it answers. Executions wait for `ready`. */
   start(): Promise<void> {
@@ -87,7 +95,9 @@ export class CodeContext {
   private onKernelExit(kernel: Kernel, started: number, code: number | null, signal: string | null): void {
     if (kernel.stopping || this.removed || kernel !== this.kernel) return;
     const stderr = kernel.stderr.trim().split('\n').slice(-5).join(' | ');
-    this.log(`context ${this.id} (${this.language}): kernel exited unexpectedly (${signal ?? `code ${code}`}), restarting it${stderr ? `; its stderr ended with: ${stderr}` : ''}`);
+    this.log(
+      `context ${this.id} (${this.language}): kernel exited unexpectedly (${signal ?? `code ${code}`}), restarting it${stderr ? `; its stderr ended with: ${stderr}` : ''}`,
+    );
     this.quickRestarts = Date.now() - started < 10_000 ? this.quickRestarts + 1 : 0;
     if (this.quickRestarts > MAX_QUICK_RESTARTS) {
       this.failure = new Error(`the ${this.language} kernel keeps exiting right after it starts`);
@@ -109,7 +119,11 @@ export class CodeContext {
     this.failure = undefined;
     this.quickRestarts = 0;
     const stopped = old ? old.shutdown(100) : Promise.resolve();
-    const restarting = stopped.then(() => this.launch()).finally(() => { this.restarting = undefined; });
+    const restarting = stopped
+      .then(() => this.launch())
+      .finally(() => {
+        this.restarting = undefined;
+      });
     this.ready = this.restarting = restarting;
     this.abortRunning?.('kernel-stopped');
     return restarting;
@@ -128,11 +142,15 @@ export class CodeContext {
     const release = await this.lock.lock();
     let cleanup: Record<string, string> | undefined;
     try {
-      await this.runCell(request).then((envVars) => { cleanup = envVars; });
+      await this.runCell(request).then((envVars) => {
+        cleanup = envVars;
+      });
     } finally {
       if (cleanup && Object.keys(cleanup).length) {
         // Restore after the response is complete, still holding the lock, as upstream does.
-        this.restoreEnv(Object.keys(cleanup)).catch((err) => this.log(`context ${this.id}: env cleanup failed: ${String(err)}`)).finally(release);
+        this.restoreEnv(Object.keys(cleanup))
+          .catch((err) => this.log(`context ${this.id}: env cleanup failed: ${String(err)}`))
+          .finally(release);
       } else {
         release();
       }
@@ -148,7 +166,12 @@ export class CodeContext {
     try {
       await this.ready;
     } catch (err) {
-      write({ type: 'error', name: 'ContextFailed', value: `the ${this.language} kernel did not start: ${(err as Error).message}`, traceback: '' });
+      write({
+        type: 'error',
+        name: 'ContextFailed',
+        value: `the ${this.language} kernel did not start: ${(err as Error).message}`,
+        traceback: '',
+      });
       return undefined;
     }
     if (signal.aborted) return undefined;
@@ -168,12 +191,16 @@ export class CodeContext {
     const kernel = this.kernel;
     const mapper = new OutputMapper(write, !!this.support.stripAnsi);
     const running = kernel.execute(request.code, { onMessage: (msg: JupyterMessage) => mapper.onMessage(msg) });
-    const aborted = new Promise<ExecutionEnd>((resolve) => { this.abortRunning = resolve; });
+    const aborted = new Promise<ExecutionEnd>((resolve) => {
+      this.abortRunning = resolve;
+    });
     let interruptTimer: NodeJS.Timeout | undefined;
     const onClientGone = () => {
       const interrupted = kernel.interrupt();
       const grace = interrupted ? INTERRUPT_GRACE_MS : UNINTERRUPTIBLE_GRACE_MS;
-      this.log(`context ${this.id}: the client went away, ${interrupted ? 'interrupting the cell' : `the ${this.language} kernel cannot be interrupted`}`);
+      this.log(
+        `context ${this.id}: the client went away, ${interrupted ? 'interrupting the cell' : `the ${this.language} kernel cannot be interrupted`}`,
+      );
       interruptTimer = setTimeout(() => {
         this.log(`context ${this.id}: the cell did not stop within ${grace} ms, restarting the kernel`);
         this.restart().catch((err) => this.log(`context ${this.id}: restart failed: ${String(err)}`));

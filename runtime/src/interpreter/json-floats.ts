@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 /** A float whose value is whole, with the literal the kernel wrote (`1.0`, `1e+20`). */
 export class JsonFloat {
   constructor(readonly literal: string) {}
-  valueOf(): number { return Number(this.literal); }
+  valueOf(): number {
+    return Number(this.literal);
+  }
 }
 
 // Strings first, so that digits inside them are never taken for numbers.

@@ -110,22 +110,42 @@ export class Kernel extends EventEmitter {
    * `kernelId` names the connection file `kernel-<id>.json`, as Jupyter does, so that clients can
    * find (and signal) a context's kernel process by its id, e.g. `pkill -INT -f kernel-<id>`.
    */
-  constructor(private readonly spec: KernelSpec, private readonly cwd: string, private readonly kernelId: string) {
+  constructor(
+    private readonly spec: KernelSpec,
+    private readonly cwd: string,
+    private readonly kernelId: string,
+  ) {
     super();
   }
 
-  get pid(): number | undefined { return this.child?.pid; }
-  get alive(): boolean { return !!this.child && !this.exited; }
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+  get alive(): boolean {
+    return !!this.child && !this.exited;
+  }
 
   async start(): Promise<void> {
     const ports = await freePorts(5);
     this.dir = mkdtempSync(join(tmpdir(), 'e2b-kernel-'));
     const connectionFile = join(this.dir, `kernel-${this.kernelId}.json`);
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = ports;
-    writeFileSync(connectionFile, JSON.stringify({
-      transport: 'tcp', ip: HOST, shell_port: shellPort, iopub_port: iopubPort, stdin_port: stdinPort,
-      control_port: controlPort, hb_port: hbPort, key: this.key, signature_scheme: 'hmac-sha256', kernel_name: '',
-    }), { mode: 0o600 });
+    writeFileSync(
+      connectionFile,
+      JSON.stringify({
+        transport: 'tcp',
+        ip: HOST,
+        shell_port: shellPort,
+        iopub_port: iopubPort,
+        stdin_port: stdinPort,
+        control_port: controlPort,
+        hb_port: hbPort,
+        key: this.key,
+        signature_scheme: 'hmac-sha256',
+        kernel_name: '',
+      }),
+      { mode: 0o600 },
+    );
     const argv = this.spec.argv.map((a) => a.replace('{connection_file}', connectionFile));
     const child = spawn(argv[0], argv.slice(1), {
       cwd: this.cwd,
@@ -134,16 +154,22 @@ export class Kernel extends EventEmitter {
       detached: true,
     });
     this.child = child;
-    child.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
+    });
     let spawnError: Error | undefined;
-    child.once('error', (err) => { spawnError = err; this.onExit(null, null); });
+    child.once('error', (err) => {
+      spawnError = err;
+      this.onExit(null, null);
+    });
     child.once('exit', (code, signal) => {
-      if (!spawnError) spawnError = new Error(`the kernel exited (${signal ?? `code ${code}`}) while starting: ${this.stderr.trim().slice(-1500)}`);
+      if (!spawnError)
+        spawnError = new Error(`the kernel exited (${signal ?? `code ${code}`}) while starting: ${this.stderr.trim().slice(-1500)}`);
       this.onExit(code, signal);
     });
     const spawned = Date.now();
     const deadline = spawned + START_TIMEOUT_MS;
-    const abort = () => (this.exited ? spawnError ?? new Error('the kernel exited') : undefined);
+    const abort = () => (this.exited ? (spawnError ?? new Error('the kernel exited')) : undefined);
     try {
       [this.shell, this.control, this.iopub] = await Promise.all([
         ZmqSocket.connect(HOST, shellPort, 'DEALER', deadline, abort),
@@ -157,7 +183,10 @@ export class Kernel extends EventEmitter {
       const connected = Date.now();
       await this.waitForReady(deadline, abort);
       if (this.spec.setupCode) await this.execute(this.spec.setupCode, { silent: true }).finished;
-      if (DEBUG) process.stderr.write(`kernel ${this.pid} (${argv[0]}): sockets after ${connected - spawned} ms, ready after ${Date.now() - spawned} ms\n`);
+      if (DEBUG)
+        process.stderr.write(
+          `kernel ${this.pid} (${argv[0]}): sockets after ${connected - spawned} ms, ready after ${Date.now() - spawned} ms\n`,
+        );
     } catch (err) {
       this.kill();
       throw abort() ?? err;
@@ -192,17 +221,22 @@ export class Kernel extends EventEmitter {
   }
 
   execute(code: string, options: ExecuteOptions = {}): RunningExecution {
-    return this.request('shell', 'execute_request', {
-      code,
-      silent: options.silent ?? false,
-      store_history: options.storeHistory ?? !options.silent,
-      user_expressions: {},
-      allow_stdin: false,
-      // Our executions never queue up in the kernel (one at a time per context), so there is
-      // nothing to abort after an error; with true, ipykernel may abort the *next* request when it
-      // arrives right after an error (as after an interrupt).
-      stop_on_error: false,
-    }, options.onMessage);
+    return this.request(
+      'shell',
+      'execute_request',
+      {
+        code,
+        silent: options.silent ?? false,
+        store_history: options.storeHistory ?? !options.silent,
+        user_expressions: {},
+        allow_stdin: false,
+        // Our executions never queue up in the kernel (one at a time per context), so there is
+        // nothing to abort after an error; with true, ipykernel may abort the *next* request when it
+        // arrives right after an error (as after an interrupt).
+        stop_on_error: false,
+      },
+      options.onMessage,
+    );
   }
 
   /** Interrupts the running cell as Jupyter does for the kernel's interrupt mode; false if it cannot. */
@@ -245,7 +279,11 @@ export class Kernel extends EventEmitter {
     try {
       process.kill(-pid, signal);
     } catch {
-      try { process.kill(pid, signal); } catch { /* already gone */ }
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
     }
   }
 
@@ -259,7 +297,12 @@ export class Kernel extends EventEmitter {
     if (this.exited) return;
     this.exited = true;
     // Anything left in the group (a cell's subprocesses) goes with the kernel.
-    if (this.child?.pid) try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* none left */ }
+    if (this.child?.pid)
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        /* none left */
+      }
     this.cleanup();
     const end: ExecutionEnd = this.stopping ? 'kernel-stopped' : 'kernel-died';
     for (const request of [...this.pending.values()]) request.finish(end);
@@ -267,22 +310,39 @@ export class Kernel extends EventEmitter {
     this.emit('exit', code, signal);
   }
 
-  private request(channel: 'shell' | 'control', msgType: string, content: unknown, onMessage?: (msg: JupyterMessage) => void): RunningExecution {
+  private request(
+    channel: 'shell' | 'control',
+    msgType: string,
+    content: unknown,
+    onMessage?: (msg: JupyterMessage) => void,
+  ): RunningExecution {
     const msgId = randomUUID();
     let finish!: (end: ExecutionEnd) => void;
-    const finished = new Promise<ExecutionEnd>((resolve) => { finish = resolve; });
+    const finished = new Promise<ExecutionEnd>((resolve) => {
+      finish = resolve;
+    });
     if (!this.alive) {
       finish(this.stopping ? 'kernel-stopped' : 'kernel-died');
       return { msgId, finished };
     }
     const pending: PendingRequest = {
-      onMessage, sawIdle: false, sawReply: false,
+      onMessage,
+      sawIdle: false,
+      sawReply: false,
       flush: msgType === 'execute_request' && !!this.spec.flushCode && !(content as { silent?: boolean }).silent,
-      finish: (end) => { this.pending.delete(msgId); finish(end); },
+      finish: (end) => {
+        this.pending.delete(msgId);
+        finish(end);
+      },
     };
     this.pending.set(msgId, pending);
     const header: MessageHeader = {
-      msg_id: msgId, msg_type: msgType, session: this.session, username: 'e2b', date: new Date().toISOString(), version: '5.3',
+      msg_id: msgId,
+      msg_type: msgType,
+      session: this.session,
+      username: 'e2b',
+      date: new Date().toISOString(),
+      version: '5.3',
     };
     const parts = [JSON.stringify(header), '{}', '{}', JSON.stringify(content)].map((p) => Buffer.from(p));
     const socket = channel === 'shell' ? this.shell! : this.control!;
@@ -303,22 +363,32 @@ export class Kernel extends EventEmitter {
       cell.finish('done');
     };
     let timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
-    const flushRequest = this.request('shell', 'execute_request', {
-      code: this.spec.flushCode!(marker), silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false,
-    }, (msg) => {
-      if (done) return;
-      clearTimeout(timer);
-      timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
-      const type = msg.header.msg_type;
-      const text: unknown = msg.content?.text;
-      if (type === 'stream' && typeof text === 'string' && text.includes(marker)) {
-        const before = text.slice(0, text.indexOf(marker));
-        if (before) cell.onMessage?.({ ...msg, content: { ...msg.content, text: before } });
-        finish();
-      } else if (type === 'stream' || type === 'display_data' || type === 'execute_result' || type === 'error') {
-        cell.onMessage?.(msg);
-      }
-    });
+    const flushRequest = this.request(
+      'shell',
+      'execute_request',
+      {
+        code: this.spec.flushCode!(marker),
+        silent: true,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: false,
+      },
+      (msg) => {
+        if (done) return;
+        clearTimeout(timer);
+        timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
+        const type = msg.header.msg_type;
+        const text: unknown = msg.content?.text;
+        if (type === 'stream' && typeof text === 'string' && text.includes(marker)) {
+          const before = text.slice(0, text.indexOf(marker));
+          if (before) cell.onMessage?.({ ...msg, content: { ...msg.content, text: before } });
+          finish();
+        } else if (type === 'stream' || type === 'display_data' || type === 'execute_result' || type === 'error') {
+          cell.onMessage?.(msg);
+        }
+      },
+    );
     const flushPending = this.pending.get(flushRequest.msgId);
     if (flushPending) flushPending.manual = true;
     void flushRequest.finished.then(finish);
@@ -351,7 +421,10 @@ export class Kernel extends EventEmitter {
       return;
     }
     const parentId = msg.parent_header?.msg_id;
-    if (DEBUG) process.stderr.write(`${new Date().toISOString()} kernel ${this.pid} ${channel} ${msg.header.msg_type} date=${msg.header.date} parent=${parentId} ${JSON.stringify(msg.content).slice(0, 300)}\n`);
+    if (DEBUG)
+      process.stderr.write(
+        `${new Date().toISOString()} kernel ${this.pid} ${channel} ${msg.header.msg_type} date=${msg.header.date} parent=${parentId} ${JSON.stringify(msg.content).slice(0, 300)}\n`,
+      );
     const pending = parentId ? this.pending.get(parentId) : undefined;
     if (!pending) return;
     pending.onMessage?.(msg);
@@ -372,11 +445,17 @@ export class Kernel extends EventEmitter {
 
 /** Ports that were free a moment ago (the kernel binds them right after). */
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve(server));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import('node:net').Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, HOST, () => resolve(server));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;

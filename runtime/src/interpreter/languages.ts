@@ -30,7 +30,6 @@ export function normalizeLanguage(language: unknown): string {
 
 const VALID_SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-
 function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -45,7 +44,11 @@ const python: LanguageSupport = {
   spec: () => ({
     argv: [
       // ipykernel_launcher without debugpy and jedi at start-up (a third faster).
-      'python3', '-m', 'e2b_ipython.launcher', '-f', '{connection_file}',
+      'python3',
+      '-m',
+      'e2b_ipython.launcher',
+      '-f',
+      '{connection_file}',
       '--ext=e2b_ipython',
       '--InteractiveShell.colors=NoColor',
       '--PlainTextFormatter.max_seq_length=0',
@@ -83,7 +86,11 @@ const javascript: LanguageSupport = {
 const bash: LanguageSupport = {
   kernel: 'bash',
   spec: () => ({ argv: ['python3', '-m', 'e2b_bash_kernel', '-f', '{connection_file}'], interruptMode: 'signal' }),
-  setEnv: (vars) => Object.entries(vars).filter(([k]) => VALID_SHELL_NAME.test(k)).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n'),
+  setEnv: (vars) =>
+    Object.entries(vars)
+      .filter(([k]) => VALID_SHELL_NAME.test(k))
+      .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+      .join('\n'),
   unsetEnv: (names) => {
     const valid = names.filter((k) => VALID_SHELL_NAME.test(k));
     return valid.length ? `unset ${valid.join(' ')}` : '';
@@ -110,7 +117,10 @@ const javaString = (text: string) => JSON.stringify(text);
 const java: LanguageSupport = {
   kernel: 'java',
   spec: () => ({ argv: ['python3', '-m', 'e2b_java_kernel', '-f', '{connection_file}'], interruptMode: 'signal' }),
-  setEnv: (vars) => Object.entries(vars).map(([k, v]) => `System.setProperty(${javaString(k)}, ${javaString(v)});`).join('\n'),
+  setEnv: (vars) =>
+    Object.entries(vars)
+      .map(([k, v]) => `System.setProperty(${javaString(k)}, ${javaString(v)});`)
+      .join('\n'),
   unsetEnv: (names) => names.map((k) => `System.clearProperty(${javaString(k)});`).join('\n'),
 };
 
@@ -127,7 +137,8 @@ const LANGUAGES: Record<string, LanguageSupport> = {
 export function languageSupport(language: string): LanguageSupport | string {
   const support = LANGUAGES[language];
   const optional = [rAvailable() && 'r', javaAvailable() && 'java'].filter(Boolean);
-  if (!support) return `No kernel for language '${language}': this sandbox runs python, javascript, typescript, bash${optional.map((l) => `, ${l}`).join('')}`;
+  if (!support)
+    return `No kernel for language '${language}': this sandbox runs python, javascript, typescript, bash${optional.map((l) => `, ${l}`).join('')}`;
   if (support === r && !rAvailable()) return `R is not installed in this template (code-interpreter-v1 has it)`;
   if (support === java && !javaAvailable()) return `Java is not installed in this template (code-interpreter-v1 has it)`;
   return support;

@@ -21,26 +21,36 @@ function log(line: string): void {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The sandbox-wide env vars, from envd's GET /envs (what upstream does on a first execution). */
 function sandboxEnvs(accessToken: string | undefined): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ ...ENVD_URL, path: '/envs', method: 'GET', headers: accessToken ? { 'X-Access-Token': accessToken } : {}, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`envd /envs answered ${res.statusCode}`));
-        try {
-          const parsed = JSON.parse(body) as Record<string, unknown>;
-          resolve(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    const req = httpRequest(
+      { ...ENVD_URL, path: '/envs', method: 'GET', headers: accessToken ? { 'X-Access-Token': accessToken } : {}, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`envd /envs answered ${res.statusCode}`));
+          try {
+            const parsed = JSON.parse(body) as Record<string, unknown>;
+            resolve(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('envd /envs timed out')));
     req.on('error', reject);
     req.end();
@@ -76,13 +86,19 @@ class Interpreter {
       context = this.createContext(language, DEFAULT_CWD);
       this.defaults.set(language, context);
       // A failed creation is retried by the next request.
-      context.catch(() => { if (this.defaults.get(language) === context) this.defaults.delete(language); });
+      context.catch(() => {
+        if (this.defaults.get(language) === context) this.defaults.delete(language);
+      });
     }
     return context;
   }
 
-  get(id: string): CodeContext | undefined { return this.contexts.get(id); }
-  list(): ContextInfo[] { return [...this.contexts.values()].map((c) => c.info); }
+  get(id: string): CodeContext | undefined {
+    return this.contexts.get(id);
+  }
+  list(): ContextInfo[] {
+    return [...this.contexts.values()].map((c) => c.info);
+  }
 
   async remove(id: string): Promise<boolean> {
     const context = this.contexts.get(id);
@@ -158,7 +174,9 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
   if (!context) throw new HttpError(404, `Context ${contextId} not found`);
 
   const client = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) client.abort(); });
+  res.on('close', () => {
+    if (!res.writableFinished) client.abort();
+  });
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   res.flushHeaders();
   let keepalive: NodeJS.Timeout | undefined;
@@ -180,7 +198,12 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
     });
   } catch (err) {
     log(`execute failed: ${String(err)}`);
-    write({ type: 'error', name: 'UnexpectedEndOfExecution', value: 'Connection to the execution was closed before the execution was finished', traceback: '' });
+    write({
+      type: 'error',
+      name: 'UnexpectedEndOfExecution',
+      value: 'Connection to the execution was closed before the execution was finished',
+      traceback: '',
+    });
   } finally {
     clearTimeout(keepalive);
     if (!res.writableEnded && !client.signal.aborted) res.end(`${JSON.stringify({ type: 'end_of_execution' })}\n`);
@@ -242,10 +265,13 @@ async function main(argv: string[]): Promise<void> {
   const started = Date.now();
   // Both default contexts start together; we listen once Python answers.
   const python = interpreter.defaultContext('python');
-  interpreter.defaultContext('javascript').then((context) => context.warmUp()).then(
-    () => log(`default javascript context ready after ${Date.now() - started} ms`),
-    (err) => log(`default javascript context failed: ${String(err)}`),
-  );
+  interpreter
+    .defaultContext('javascript')
+    .then((context) => context.warmUp())
+    .then(
+      () => log(`default javascript context ready after ${Date.now() - started} ms`),
+      (err) => log(`default javascript context failed: ${String(err)}`),
+    );
   await (await python).warmUp();
   log(`default python context ready after ${Date.now() - started} ms`);
 
@@ -279,6 +305,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  log(`code interpreter failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log(`code interpreter failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
 });

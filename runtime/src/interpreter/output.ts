@@ -66,13 +66,17 @@ function joinTraceback(frames: unknown): string {
 export class OutputMapper {
   private errored = false;
 
-  constructor(private readonly write: (line: OutputLine) => void, private readonly ansi: boolean) {}
+  constructor(
+    private readonly write: (line: OutputLine) => void,
+    private readonly ansi: boolean,
+  ) {}
 
   onMessage(msg: JupyterMessage): void {
     const content = msg.content ?? {};
     switch (msg.header.msg_type) {
       case 'execute_input':
-        if (typeof content.execution_count === 'number') this.write({ type: 'number_of_executions', execution_count: content.execution_count });
+        if (typeof content.execution_count === 'number')
+          this.write({ type: 'number_of_executions', execution_count: content.execution_count });
         break;
       case 'stream':
         if (content.name === 'stdout' || content.name === 'stderr') {

@@ -54,7 +54,10 @@ export class ZmqSocket extends EventEmitter {
   private queued: Buffer[] = [];
   private closed = false;
 
-  private constructor(private readonly socket: Socket, private readonly type: ZmqSocketType) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly type: ZmqSocketType,
+  ) {
     super();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -67,21 +70,31 @@ export class ZmqSocket extends EventEmitter {
   }
 
   /** Connects, retrying while the port is not yet bound, until the deadline or `abort()` says stop. */
-  static async connect(host: string, port: number, type: ZmqSocketType, deadline: number, abort?: () => Error | undefined): Promise<ZmqSocket> {
+  static async connect(
+    host: string,
+    port: number,
+    type: ZmqSocketType,
+    deadline: number,
+    abort?: () => Error | undefined,
+  ): Promise<ZmqSocket> {
     for (;;) {
       const failure = abort?.();
       if (failure) throw failure;
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s = connect({ host, port });
-          s.once('connect', () => { s.removeAllListeners('error'); resolve(s); });
+          s.once('connect', () => {
+            s.removeAllListeners('error');
+            resolve(s);
+          });
           s.once('error', reject);
         });
         const zmq = new ZmqSocket(socket, type);
         await zmq.handshake(deadline);
         return zmq;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`, { cause: err });
+        if (Date.now() > deadline)
+          throw new Error(`cannot connect to the kernel's ${type} socket on port ${port}: ${(err as Error).message}`, { cause: err });
         await sleep(15);
       }
     }
@@ -89,16 +102,34 @@ export class ZmqSocket extends EventEmitter {
 
   private handshake(deadline: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.close(); reject(new Error('ZMTP handshake timed out')); }, Math.max(100, deadline - Date.now()));
-      const cleanup = () => { clearTimeout(timer); this.off('ready', onReady); this.off('close', onClose); };
-      const onReady = () => { cleanup(); resolve(); };
-      const onClose = () => { cleanup(); reject(new Error('connection closed during the ZMTP handshake')); };
+      const timer = setTimeout(
+        () => {
+          this.close();
+          reject(new Error('ZMTP handshake timed out'));
+        },
+        Math.max(100, deadline - Date.now()),
+      );
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('ready', onReady);
+        this.off('close', onClose);
+      };
+      const onReady = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new Error('connection closed during the ZMTP handshake'));
+      };
       this.on('ready', onReady);
       this.on('close', onClose);
     });
   }
 
-  get isClosed(): boolean { return this.closed; }
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /** Sends one multipart message. */
   send(parts: Buffer[]): void {

@@ -9,13 +9,22 @@ import { PROTOCOL_VERSION, RpcError, StdioServer, Tool } from './stdio-client';
 const SUPPORTED_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 const MAX_BODY = 16 * 1024 * 1024;
 
-interface Message { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown> }
+interface Message {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+}
 
 export class Gateway {
   private readonly sessions = new Set<string>();
   private readonly tools = new Map<string, { server: StdioServer; tool: Tool }>();
 
-  constructor(private readonly token: string, servers: StdioServer[], private readonly log: (line: string) => void) {
+  constructor(
+    private readonly token: string,
+    servers: StdioServer[],
+    private readonly log: (line: string) => void,
+  ) {
     for (const server of servers) {
       for (const tool of server.tools) this.tools.set(`${server.spec.prefix}_${tool.name}`, { server, tool });
     }
@@ -49,7 +58,11 @@ export class Gateway {
     if (path !== '/mcp' && path !== '/mcp/') return send(res, 404, { error: 'not found; the MCP endpoint is /mcp' });
     if (!this.authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return send(res, 401, { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Unauthorized: Authorization: Bearer <token> required' } });
+      return send(res, 401, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32001, message: 'Unauthorized: Authorization: Bearer <token> required' },
+      });
     }
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'DELETE') {
@@ -73,7 +86,8 @@ export class Gateway {
       return send(res, 400, rpcError(null, -32700, `Parse error: ${(err as Error).message}`));
     }
     const messages = (Array.isArray(body) ? body : [body]) as Message[];
-    if (!messages.length || messages.some((m) => typeof m !== 'object' || m === null)) return send(res, 400, rpcError(null, -32600, 'Invalid Request'));
+    if (!messages.length || messages.some((m) => typeof m !== 'object' || m === null))
+      return send(res, 400, rpcError(null, -32600, 'Invalid Request'));
     const initialize = messages.find((m) => m.method === 'initialize');
     let newSession: string | undefined;
     if (initialize) {
@@ -100,7 +114,12 @@ export class Gateway {
     try {
       return { jsonrpc: '2.0', id, result: await this.call(msg.method!, msg.params ?? {}) };
     } catch (err) {
-      if (err instanceof RpcError) return { jsonrpc: '2.0', id, error: { code: err.code, message: err.message, ...(err.data === undefined ? {} : { data: err.data }) } };
+      if (err instanceof RpcError)
+        return {
+          jsonrpc: '2.0',
+          id,
+          error: { code: err.code, message: err.message, ...(err.data === undefined ? {} : { data: err.data }) },
+        };
       return { jsonrpc: '2.0', id, error: { code: -32603, message: (err as Error).message } };
     }
   }

@@ -72,9 +72,18 @@ async function launch(configJson: string): Promise<void> {
     env: { ...process.env, GATEWAY_ACCESS_TOKEN: '' },
   });
   const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, error: `the gateway did not start within ${START_TIMEOUT_MS / 1000} s (log: ${LOG_FILE})` }), START_TIMEOUT_MS);
-    child.on('message', (msg: { ok: boolean; error?: string }) => { clearTimeout(timer); resolve(msg); });
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ ok: false, error: `the gateway exited (${signal ?? `code ${code}`}) while starting; see ${LOG_FILE}` }); });
+    const timer = setTimeout(
+      () => resolve({ ok: false, error: `the gateway did not start within ${START_TIMEOUT_MS / 1000} s (log: ${LOG_FILE})` }),
+      START_TIMEOUT_MS,
+    );
+    child.on('message', (msg: { ok: boolean; error?: string }) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `the gateway exited (${signal ?? `code ${code}`}) while starting; see ${LOG_FILE}` });
+    });
   });
   if (!outcome.ok) {
     child.kill('SIGKILL');
@@ -96,17 +105,21 @@ async function serve(): Promise<void> {
   const specs = parseConfig(readFileSync(CONFIG_FILE, 'utf8'), SERVERS_DIR, process.execPath);
   mkdirSync(DATA_DIR, { recursive: true });
   const servers = specs.map((spec) => new StdioServer(spec, log));
-  const stopAll = () => { for (const s of servers) s.stop(); };
+  const stopAll = () => {
+    for (const s of servers) s.stop();
+  };
   try {
-    await Promise.all(servers.map(async (server) => {
-      if (server.spec.cwd) mkdirSync(server.spec.cwd, { recursive: true });
-      try {
-        await server.start();
-      } catch (err) {
-        throw new Error(`MCP server "${server.spec.name}" failed to start: ${(err as Error).message}`, { cause: err });
-      }
-      log(`server ${server.spec.name}: ${server.tools.length} tools (${server.tools.map((t) => t.name).join(', ')})`);
-    }));
+    await Promise.all(
+      servers.map(async (server) => {
+        if (server.spec.cwd) mkdirSync(server.spec.cwd, { recursive: true });
+        try {
+          await server.start();
+        } catch (err) {
+          throw new Error(`MCP server "${server.spec.name}" failed to start: ${(err as Error).message}`, { cause: err });
+        }
+        log(`server ${server.spec.name}: ${server.tools.length} tools (${server.tools.map((t) => t.name).join(', ')})`);
+      }),
+    );
     const gateway = new Gateway(token, servers, log);
     await gateway.listen(PORT);
   } catch (err) {
@@ -155,6 +168,8 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err) => {
   try {
     appendFileSync(LOG_FILE, `${new Date().toISOString()} fatal: ${(err as Error).stack}\n`);
-  } catch { /* no log */ }
+  } catch {
+    /* no log */
+  }
   die((err as Error).message);
 });

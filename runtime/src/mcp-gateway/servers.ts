@@ -64,22 +64,36 @@ export function parseConfig(json: string, serversDir: string, nodeBinary: string
     const entry = raw ?? {};
     if (!isObject(entry)) throw new ConfigError(`the config of server "${name}" must be an object`);
     const prefix = serverPrefix(name);
-    if (specs.some((s) => s.prefix === prefix)) throw new ConfigError(`servers "${name}" and "${specs.find((s) => s.prefix === prefix)!.name}" have the same tool prefix "${prefix}"`);
+    if (specs.some((s) => s.prefix === prefix))
+      throw new ConfigError(
+        `servers "${name}" and "${specs.find((s) => s.prefix === prefix)!.name}" have the same tool prefix "${prefix}"`,
+      );
     if (name.startsWith('github/')) {
       if (!/^github\/[^/]+\/[^/]+$/.test(name)) throw new ConfigError(`"${name}": GitHub servers are named github/<owner>/<repo>`);
       if (typeof entry.runCmd !== 'string' || !entry.runCmd.trim()) throw new ConfigError(`"${name}": runCmd (a string) is required`);
-      if (entry.installCmd !== undefined && typeof entry.installCmd !== 'string') throw new ConfigError(`"${name}": installCmd must be a string`);
+      if (entry.installCmd !== undefined && typeof entry.installCmd !== 'string')
+        throw new ConfigError(`"${name}": installCmd must be a string`);
       specs.push({
-        name, prefix, command: entry.runCmd, installCommand: entry.installCmd as string | undefined,
-        env: stringMap(entry.envs, `"${name}".envs`), cwd: join(DATA_DIR, 'servers', prefix),
+        name,
+        prefix,
+        command: entry.runCmd,
+        installCommand: entry.installCmd as string | undefined,
+        env: stringMap(entry.envs, `"${name}".envs`),
+        cwd: join(DATA_DIR, 'servers', prefix),
       });
       continue;
     }
     switch (name) {
       case 'filesystem': {
         const paths = entry.paths ?? ['/home/user'];
-        if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw new ConfigError('"filesystem": paths must be an array of directory paths');
-        specs.push({ name, prefix, argv: [nodeBinary, join(serversDir, 'filesystem.mjs'), ...(paths.length ? paths : ['/home/user'])], env: {} });
+        if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string'))
+          throw new ConfigError('"filesystem": paths must be an array of directory paths');
+        specs.push({
+          name,
+          prefix,
+          argv: [nodeBinary, join(serversDir, 'filesystem.mjs'), ...(paths.length ? paths : ['/home/user'])],
+          env: {},
+        });
         break;
       }
       case 'memory': {
@@ -95,7 +109,7 @@ export function parseConfig(json: string, serversDir: string, nodeBinary: string
   if (unknown.length) {
     throw new ConfigError(
       `unknown MCP server${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
-      `supported: ${CATALOG.join(', ')}, or "github/<owner>/<repo>": {"runCmd": ..., "installCmd"?: ..., "envs"?: {...}}`,
+        `supported: ${CATALOG.join(', ')}, or "github/<owner>/<repo>": {"runCmd": ..., "installCmd"?: ..., "envs"?: {...}}`,
     );
   }
   if (!specs.length) throw new ConfigError('--config names no MCP servers');

@@ -5,13 +5,26 @@ import { ServerSpec } from './servers';
 
 export const PROTOCOL_VERSION = '2025-06-18';
 
-export interface Tool { name: string; [key: string]: unknown }
-
-export class RpcError extends Error {
-  constructor(readonly code: number, message: string, readonly data?: unknown) { super(message); }
+export interface Tool {
+  name: string;
+  [key: string]: unknown;
 }
 
-interface Pending { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class StdioServer {
   private child?: ChildProcess;
@@ -20,7 +33,10 @@ export class StdioServer {
   private exited?: string;
   tools: Tool[] = [];
 
-  constructor(readonly spec: ServerSpec, private readonly log: (line: string) => void) {}
+  constructor(
+    readonly spec: ServerSpec,
+    private readonly log: (line: string) => void,
+  ) {}
 
   /** Runs the install command (if any), starts the server, initializes it and lists its tools. */
   async start(timeoutMs = 60_000): Promise<void> {
@@ -36,16 +52,20 @@ export class StdioServer {
     child.stdin!.on('error', () => undefined);
     createInterface({ input: child.stderr! }).on('line', (line) => this.log(`[${spec.name}] ${line}`));
     createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(line));
-    await this.request('initialize', {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'e2b-local-mcp-gateway', version: '0.0.1' },
-    }, timeoutMs);
+    await this.request(
+      'initialize',
+      {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'e2b-local-mcp-gateway', version: '0.0.1' },
+      },
+      timeoutMs,
+    );
     this.notify('notifications/initialized');
     const tools: Tool[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.request('tools/list', cursor ? { cursor } : {}, timeoutMs) as { tools?: Tool[]; nextCursor?: string };
+      const page = (await this.request('tools/list', cursor ? { cursor } : {}, timeoutMs)) as { tools?: Tool[]; nextCursor?: string };
       tools.push(...(page.tools ?? []));
       cursor = page.nextCursor;
     } while (cursor);
@@ -55,7 +75,11 @@ export class StdioServer {
   private install(command: string, timeoutMs: number): Promise<void> {
     const { spec } = this;
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...spec.env }, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('/bin/sh', ['-c', command], {
+        env: { ...process.env, ...spec.env },
+        cwd: spec.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let tail = '';
       const onOutput = (chunk: Buffer) => {
         tail = (tail + chunk.toString()).slice(-2000);
@@ -64,7 +88,10 @@ export class StdioServer {
       child.stdout!.on('data', onOutput);
       child.stderr!.on('data', onOutput);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', (err) => { clearTimeout(timer); reject(new Error(`install command failed: ${err.message}`)); });
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`install command failed: ${err.message}`));
+      });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
@@ -103,7 +130,9 @@ export class StdioServer {
       if (msg.id !== undefined) {
         try {
           this.send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `the gateway does not support ${msg.method}` } });
-        } catch { /* gone */ }
+        } catch {
+          /* gone */
+        }
       }
       return;
     }

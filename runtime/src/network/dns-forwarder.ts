@@ -10,12 +10,16 @@ const RCODE_REFUSED = 5;
 /** Queries of one sandbox waiting upstream at once: more are dropped (a sandbox cannot flood the host with sockets). */
 const MAX_IN_FLIGHT = 64;
 
-export interface Upstream { servers: string[]; localAddress?: string }
+export interface Upstream {
+  servers: string[];
+  localAddress?: string;
+}
 
 /** Nameservers of a resolv.conf (the host's, or /etc/netns/<name>/resolv.conf for a netns uplink). */
 export function nameserversOf(file: string): string[] {
   try {
-    return readFileSync(file, 'utf8').split('\n')
+    return readFileSync(file, 'utf8')
+      .split('\n')
       .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
       .filter((s): s is string => !!s && isIP(s) === 4);
   } catch {
@@ -52,16 +56,27 @@ export class DnsForwarder {
   private socket?: Socket;
   private inFlight = 0;
 
-  constructor(private readonly listenIp: string, private readonly upstream: () => Upstream, private readonly mayResolve: (name: string) => boolean) {}
+  constructor(
+    private readonly listenIp: string,
+    private readonly upstream: () => Upstream,
+    private readonly mayResolve: (name: string) => boolean,
+  ) {}
 
   async start(port: number): Promise<void> {
     const socket = createSocket('udp4');
     socket.on('message', (msg, from) => {
       if (this.inFlight >= MAX_IN_FLIGHT) return;
       this.inFlight++;
-      void this.answer(msg).then((reply) => {
-        if (reply && this.socket) socket.send(reply, from.port, from.address);
-      }, () => undefined).finally(() => { this.inFlight--; });
+      void this.answer(msg)
+        .then(
+          (reply) => {
+            if (reply && this.socket) socket.send(reply, from.port, from.address);
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          this.inFlight--;
+        });
     });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -92,8 +107,15 @@ export class DnsForwarder {
 function askUpstream(query: Buffer, server: string, localAddress?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
-    const timer = setTimeout(() => { socket.close(); reject(new Error('timeout')); }, UPSTREAM_TIMEOUT_MS);
-    socket.on('error', (err) => { clearTimeout(timer); socket.close(); reject(err); });
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('timeout'));
+    }, UPSTREAM_TIMEOUT_MS);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(err);
+    });
     socket.on('message', (msg) => {
       if (msg.length < 2 || msg.readUInt16BE(0) !== query.readUInt16BE(0)) return;
       clearTimeout(timer);

@@ -15,13 +15,19 @@ const MAX_CONNECTIONS = 256;
 
 export type Protocol = 'http' | 'tls';
 
-export interface ProxyTarget { upstream: () => Upstream; mayConnect: (name: string) => boolean }
+export interface ProxyTarget {
+  upstream: () => Upstream;
+  mayConnect: (name: string) => boolean;
+}
 
 export class DomainProxy {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly listenIp: string, private readonly target: ProxyTarget) {}
+  constructor(
+    private readonly listenIp: string,
+    private readonly target: ProxyTarget,
+  ) {}
 
   async start(ports: Record<Protocol, number>): Promise<void> {
     for (const protocol of ['http', 'tls'] as const) {
@@ -69,7 +75,10 @@ export class DomainProxy {
       if (!address || client.destroyed) return void client.destroy();
       const server = connect({ host: address, port, localAddress });
       this.sockets.add(server);
-      server.on('close', () => { this.sockets.delete(server); client.destroy(); });
+      server.on('close', () => {
+        this.sockets.delete(server);
+        client.destroy();
+      });
       server.on('error', () => client.destroy());
       client.on('close', () => server.destroy());
       client.setTimeout(0);

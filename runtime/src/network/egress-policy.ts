@@ -13,13 +13,23 @@ export interface EgressPolicy {
 
 /** Never reachable from a sandbox: this host, private and shared ranges, link-local (cloud metadata), multicast. */
 export const ALWAYS_DENIED = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
-  '192.0.0.0/24', '192.168.0.0/16', '224.0.0.0/3',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.168.0.0/16',
+  '224.0.0.0/3',
 ];
 /** E2B lets sandboxes that filter by domain reach its default nameserver. */
 const E2B_DEFAULT_NAMESERVER = '8.8.8.8/32';
 
-export interface NetworkSettings { allowInternetAccess?: boolean; network?: { allowOut?: unknown; denyOut?: unknown } }
+export interface NetworkSettings {
+  allowInternetAccess?: boolean;
+  network?: { allowOut?: unknown; denyOut?: unknown };
+}
 
 export function egressPolicyOf(settings: NetworkSettings): EgressPolicy {
   const allowOut = stringsOf(settings.network?.allowOut);
@@ -64,7 +74,7 @@ export function inCidr(ip: string, cidr: string): boolean {
   const [net, bits] = cidr.split('/');
   const prefix = Number(bits ?? 32);
   const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+  return (toInt(ip) & mask) >>> 0 === (toInt(net) & mask) >>> 0;
 }
 
 function toInt(ip: string): number {

@@ -19,9 +19,19 @@ const RULE_PRIORITY = '1000';
 /** Where the sandbox's resolv.conf lives in its (host-owned) sandbox directory. */
 const RESOLV_CONF = 'resolv.conf';
 
-interface Attached { addresses: SlotAddresses; policy: EgressPolicy; dns?: DnsForwarder; proxy?: DomainProxy }
+interface Attached {
+  addresses: SlotAddresses;
+  policy: EgressPolicy;
+  dns?: DnsForwarder;
+  proxy?: DomainProxy;
+}
 
-export interface OciMount { destination: string; type: string; source: string; options: string[] }
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
 
 export class SandboxNetworks {
   private readonly runtimeId: string;
@@ -31,8 +41,14 @@ export class SandboxNetworks {
   private uplinkLink?: SlotAddresses;
   private writing: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly uplink: Uplink, dataDir: string, private readonly log: (line: string) => void) {
-    const hash = createHash('sha256').update(existsSync(dataDir) ? realpathSync(dataDir) : dataDir).digest('hex');
+  constructor(
+    readonly uplink: Uplink,
+    dataDir: string,
+    private readonly log: (line: string) => void,
+  ) {
+    const hash = createHash('sha256')
+      .update(existsSync(dataDir) ? realpathSync(dataDir) : dataDir)
+      .digest('hex');
     this.runtimeId = hash.slice(0, 12);
     this.table = `e2b_${hash.slice(0, 8)}`;
     this.routeTable = String(20000 + (parseInt(hash.slice(0, 6), 16) % 10000));
@@ -46,7 +62,9 @@ export class SandboxNetworks {
   async start(): Promise<void> {
     if (!this.enabled) return;
     await this.writeRules().catch((err: Error) => {
-      throw new Error(`sandbox egress needs nftables (${err.message}): install it (bash scripts/setup.sh does), or start with --uplink none for sandboxes with loopback only`);
+      throw new Error(
+        `sandbox egress needs nftables (${err.message}): install it (bash scripts/setup.sh does), or start with --uplink none for sandboxes with loopback only`,
+      );
     });
     if (this.uplink.kind === 'host') {
       // Replies coming in on the host's own interfaces are forwarded too: the host-wide switch.
@@ -81,10 +99,18 @@ export class SandboxNetworks {
     if (ifaceExists(hostIface)) await run('ip', ['link', 'del', hostIface]);
     // One `ip` per side: each exec costs milliseconds on a busy host.
     const viaUplink = this.uplink.kind === 'netns' ? `rule add from ${peerIp} lookup ${this.routeTable} priority ${RULE_PRIORITY}\n` : '';
-    await run('ip', ['-batch', '-'], `link add ${hostIface} type veth peer name eth0 netns ${pid}\naddr add ${hostIp}/30 dev ${hostIface}\n${viaUplink}`);
+    await run(
+      'ip',
+      ['-batch', '-'],
+      `link add ${hostIface} type veth peer name eth0 netns ${pid}\naddr add ${hostIp}/30 dev ${hostIface}\n${viaUplink}`,
+    );
     setIfaceSysctl('ipv6', hostIface, 'disable_ipv6', '1');
     setIfaceSysctl('ipv4', hostIface, 'rp_filter', '1');
-    await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'], `addr add ${peerIp}/30 dev eth0\nlink set eth0 up\nroute add default via ${hostIp}\n`);
+    await run(
+      'nsenter',
+      [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'],
+      `addr add ${peerIp}/30 dev eth0\nlink set eth0 up\nroute add default via ${hostIp}\n`,
+    );
     // The rules are in place before a single packet can be forwarded.
     await this.writeRules();
     await run('ip', ['link', 'set', hostIface, 'up']);
@@ -121,7 +147,8 @@ export class SandboxNetworks {
   async adopt(running: Map<string, NetworkSettings>): Promise<void> {
     const claims = claimsOf(this.runtimeId);
     // Started without an uplink after a run with one: its links and table go (sandboxes keep loopback).
-    if (!this.enabled && claims.size > 0) this.log(`network: no uplink now: removing the links of ${claims.size} sandbox(es) from an earlier run`);
+    if (!this.enabled && claims.size > 0)
+      this.log(`network: no uplink now: removing the links of ${claims.size} sandbox(es) from an earlier run`);
     for (const [slot, owner] of claims) {
       if (owner.name === UPLINK_OWNER) continue;
       const addresses = slotAddresses(slot, `e2bv${slot}`);
@@ -142,7 +169,10 @@ export class SandboxNetworks {
 
   /** On shutdown: listeners close; links and rules stay for running sandboxes, or all go if none is left. */
   async close(): Promise<void> {
-    for (const entry of this.sandboxes.values()) { entry.dns?.close(); entry.proxy?.close(); }
+    for (const entry of this.sandboxes.values()) {
+      entry.dns?.close();
+      entry.proxy?.close();
+    }
     if (this.sandboxes.size > 0 || !this.enabled) return;
     await this.writing;
     await run('nft', ['delete', 'table', 'inet', this.table]).catch(() => undefined);
@@ -166,15 +196,24 @@ export class SandboxNetworks {
 
   private async listen(id: string, entry: Attached): Promise<void> {
     const policy = () => this.sandboxes.get(id)?.policy ?? entry.policy;
-    const dns = new DnsForwarder(entry.addresses.hostIp, () => this.upstream(), (name) => resolvesFor(policy(), name));
-    const proxy = new DomainProxy(entry.addresses.hostIp, { upstream: () => this.upstream(), mayConnect: (name) => domainAllowed(policy(), name) });
+    const dns = new DnsForwarder(
+      entry.addresses.hostIp,
+      () => this.upstream(),
+      (name) => resolvesFor(policy(), name),
+    );
+    const proxy = new DomainProxy(entry.addresses.hostIp, {
+      upstream: () => this.upstream(),
+      mayConnect: (name) => domainAllowed(policy(), name),
+    });
     try {
       await dns.start(DNS_PORT);
       await proxy.start(PROXY_PORTS);
     } catch (err) {
       dns.close();
       proxy.close();
-      throw new Error(`sandbox ${id}: cannot serve its DNS and proxy on ${entry.addresses.hostIp}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`sandbox ${id}: cannot serve its DNS and proxy on ${entry.addresses.hostIp}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     entry.dns = dns;
     entry.proxy = proxy;
@@ -183,18 +222,32 @@ export class SandboxNetworks {
   private writeRules(): Promise<void> {
     // No uplink: no table at all (nftables need not even be installed).
     if (!this.enabled) return Promise.resolve();
-    const write = this.writing.catch(() => undefined).then(() => run('nft', ['-f', '-'], nftRuleset({
-      table: this.table,
-      sandboxes: [...this.sandboxes.values()].map((s) => ({ iface: s.addresses.hostIface, hostIp: s.addresses.hostIp, peerIp: s.addresses.peerIp, policy: s.policy })),
-      uplinkIface: this.uplink.kind === 'netns' ? `e2bu${this.runtimeId.slice(0, 8)}` : undefined,
-      uplinkHostIp: this.uplinkLink?.hostIp,
-    })));
+    const write = this.writing
+      .catch(() => undefined)
+      .then(() =>
+        run(
+          'nft',
+          ['-f', '-'],
+          nftRuleset({
+            table: this.table,
+            sandboxes: [...this.sandboxes.values()].map((s) => ({
+              iface: s.addresses.hostIface,
+              hostIp: s.addresses.hostIp,
+              peerIp: s.addresses.peerIp,
+              policy: s.policy,
+            })),
+            uplinkIface: this.uplink.kind === 'netns' ? `e2bu${this.runtimeId.slice(0, 8)}` : undefined,
+            uplinkHostIp: this.uplinkLink?.hostIp,
+          }),
+        ),
+      );
     this.writing = write;
     return write.then(() => undefined);
   }
 
   private async startNetnsUplink(netns: string): Promise<void> {
-    if (!existsSync(`/run/netns/${netns}`)) throw new Error(`--uplink netns:${netns}: there is no network namespace ${netns} (ip netns add ${netns})`);
+    if (!existsSync(`/run/netns/${netns}`))
+      throw new Error(`--uplink netns:${netns}: there is no network namespace ${netns} (ip netns add ${netns})`);
     const iface = `e2bu${this.runtimeId.slice(0, 8)}`;
     const claimed = [...claimsOf(this.runtimeId)].find(([, owner]) => owner.name === UPLINK_OWNER)?.[0];
     const slot = claimed ?? claimSlot(() => ({ runtime: this.runtimeId, name: UPLINK_OWNER, iface }), ifaceExists);
@@ -228,7 +281,13 @@ export class SandboxNetworks {
     // Only rules a crashed runtime left are there to delete: look before running `ip rule del`.
     if (!(await run('ip', ['rule', 'show', 'from', source])).includes(`lookup ${this.routeTable}`)) return;
     for (let i = 0; i < 4; i++) {
-      if (!(await run('ip', ['rule', 'del', 'from', source, 'lookup', this.routeTable, 'priority', RULE_PRIORITY]).then(() => true, () => false))) return;
+      if (
+        !(await run('ip', ['rule', 'del', 'from', source, 'lookup', this.routeTable, 'priority', RULE_PRIORITY]).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
     }
   }
 }

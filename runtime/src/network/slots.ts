@@ -12,14 +12,24 @@ const CLAIMS_DIR = '/run/e2b-local/net-slots';
 /** A claim whose owner never brought its interface up (a crash mid-create) is reclaimable after this. */
 const STALE_CLAIM_MS = 60_000;
 
-export interface SlotAddresses { slot: number; subnet: string; hostIp: string; peerIp: string; hostIface: string }
+export interface SlotAddresses {
+  slot: number;
+  subnet: string;
+  hostIp: string;
+  peerIp: string;
+  hostIface: string;
+}
 
 export function slotAddresses(slot: number, hostIface: string): SlotAddresses {
   const base = RANGE_BASE + slot * 4;
   return { slot, subnet: `${ipv4(base)}/30`, hostIp: ipv4(base + 1), peerIp: ipv4(base + 2), hostIface };
 }
 
-export interface SlotOwner { runtime: string; name: string; iface: string }
+export interface SlotOwner {
+  runtime: string;
+  name: string;
+  iface: string;
+}
 
 /** Claims a free slot for its owner (given the slot); `ifaceExists` tells a live claim from a stale one. */
 export function claimSlot(ownerOf: (slot: number) => SlotOwner, ifaceExists: (iface: string) => boolean): number {
@@ -47,7 +57,11 @@ export function releaseSlot(slot: number): void {
 export function claimsOf(runtime: string): Map<number, SlotOwner> {
   const out = new Map<number, SlotOwner>();
   let names: string[];
-  try { names = readdirSync(CLAIMS_DIR); } catch { return out; }
+  try {
+    names = readdirSync(CLAIMS_DIR);
+  } catch {
+    return out;
+  }
   for (const name of names) {
     const owner = readOwner(Number(name));
     if (owner?.runtime === runtime) out.set(Number(name), owner);
@@ -56,7 +70,11 @@ export function claimsOf(runtime: string): Map<number, SlotOwner> {
 }
 
 function readOwner(slot: number): SlotOwner | undefined {
-  try { return JSON.parse(readFileSync(join(CLAIMS_DIR, String(slot)), 'utf8')) as SlotOwner; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(join(CLAIMS_DIR, String(slot)), 'utf8')) as SlotOwner;
+  } catch {
+    return undefined;
+  }
 }
 
 function reclaimIfStale(slot: number, ifaceExists: (iface: string) => boolean): boolean {

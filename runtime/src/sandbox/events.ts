@@ -19,7 +19,13 @@ export interface SandboxEvent {
   timestamp: string;
 }
 
-export interface EventQuery { sandboxId?: string; types?: string[]; offset: number; limit: number; orderAsc: boolean }
+export interface EventQuery {
+  sandboxId?: string;
+  types?: string[];
+  offset: number;
+  limit: number;
+  orderAsc: boolean;
+}
 
 /** What an event says about its sandbox (a SandboxRecord has all of it). */
 export interface EventSandbox {
@@ -42,14 +48,17 @@ export class SandboxEvents {
   constructor(private readonly file: string) {
     if (!existsSync(file)) return;
     const cutoff = Date.now() - RETENTION_MS;
-    this.events = readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
-      try {
-        const event = JSON.parse(line) as SandboxEvent;
-        return Date.parse(event.timestamp) >= cutoff ? [event] : [];
-      } catch {
-        return [];
-      }
-    });
+    this.events = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => {
+        try {
+          const event = JSON.parse(line) as SandboxEvent;
+          return Date.parse(event.timestamp) >= cutoff ? [event] : [];
+        } catch {
+          return [];
+        }
+      });
     writeFileSync(file, this.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
@@ -83,7 +92,9 @@ export class SandboxEvents {
   }
 
   query(q: EventQuery): SandboxEvent[] {
-    const matching = this.events.filter((e) => (!q.sandboxId || e.sandboxId === q.sandboxId) && (!q.types?.length || q.types.includes(e.type)));
+    const matching = this.events.filter(
+      (e) => (!q.sandboxId || e.sandboxId === q.sandboxId) && (!q.types?.length || q.types.includes(e.type)),
+    );
     const ordered = q.orderAsc ? matching : [...matching].reverse();
     return ordered.slice(q.offset, q.offset + q.limit);
   }

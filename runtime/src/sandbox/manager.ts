@@ -58,14 +58,18 @@ export class SandboxManager {
     private readonly options: ManagerOptions,
   ) {
     this.containers = new SandboxContainers(paths, crun, options);
-    this.metrics = new MetricsSampler(() => this.list().filter((s) => s.state === 'running').map((s) => ({
-      id: s.sandboxID,
-      cpuCount: s.cpuCount,
-      memoryMB: s.memoryMB,
-      diskSizeMB: s.diskSizeMB,
-      upperDir: this.containers.bundle(s.sandboxID).upper,
-      cgroupPath: cgroupPathOf(s.sandboxID),
-    })));
+    this.metrics = new MetricsSampler(() =>
+      this.list()
+        .filter((s) => s.state === 'running')
+        .map((s) => ({
+          id: s.sandboxID,
+          cpuCount: s.cpuCount,
+          memoryMB: s.memoryMB,
+          diskSizeMB: s.diskSizeMB,
+          upperDir: this.containers.bundle(s.sandboxID).upper,
+          cgroupPath: cgroupPathOf(s.sandboxID),
+        })),
+    );
     this.pool = new WarmPool(options.warmPool ?? new Map(), {
       boot: (templateID) => this.bootForPool(templateID),
       discard: (id) => this.destroy(id),
@@ -86,12 +90,15 @@ export class SandboxManager {
       const container = containers.get(containerName(id));
       containers.delete(containerName(id));
       // One sandbox's leftovers must never stop the runtime (and every other sandbox) from starting.
-      await this.restoreOne(id, container)
-        .catch((err) => this.options.log(`restore: ${id} left as it is, to be retried on the next start: ${String(err)}`));
+      await this.restoreOne(id, container).catch((err) =>
+        this.options.log(`restore: ${id} left as it is, to be retried on the next start: ${String(err)}`),
+      );
     }
     // Containers in our crun root with no sandbox dir at all.
     for (const id of containers.keys()) await this.crun.deleteForce(id);
-    await this.options.network?.adopt(new Map([...this.sandboxes.values()].filter((s) => this.containers.hasInit(s.sandboxID)).map((s) => [s.sandboxID, s])));
+    await this.options.network?.adopt(
+      new Map([...this.sandboxes.values()].filter((s) => this.containers.hasInit(s.sandboxID)).map((s) => [s.sandboxID, s])),
+    );
     this.options.log(`restore: ${this.sandboxes.size} sandbox(es) running`);
   }
 
@@ -103,7 +110,9 @@ export class SandboxManager {
       if (container) await this.containers.stop(id);
       this.sandboxes.set(id, record);
     } else if (!record || record.state === 'creating' || !alive) {
-      this.options.log(`restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`);
+      this.options.log(
+        `restore: cleaning up ${id} (${!record ? 'no record' : record.state === 'creating' ? 'half-created or pooled' : 'container gone'})`,
+      );
       await this.destroy(id);
     } else if (record.state === 'running' && Date.parse(record.endAt) <= Date.now() && record.lifecycle.onTimeout !== 'pause') {
       this.options.log(`restore: ${id} expired while the runtime was down`);

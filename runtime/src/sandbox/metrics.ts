@@ -17,13 +17,26 @@ export interface SandboxMetric {
   diskTotal: number;
 }
 
-export interface MeteredSandbox { id: string; cpuCount: number; memoryMB: number; diskSizeMB: number; upperDir: string; cgroupPath: string }
+export interface MeteredSandbox {
+  id: string;
+  cpuCount: number;
+  memoryMB: number;
+  diskSizeMB: number;
+  upperDir: string;
+  cgroupPath: string;
+}
 
 const SAMPLE_INTERVAL_MS = 5000;
 const KEEP_SAMPLES = 720;
 const DISK_EVERY_SAMPLES = 3;
 
-interface Series { samples: SandboxMetric[]; lastCpuNs?: number; lastAt?: number; diskUsed: number; tick: number }
+interface Series {
+  samples: SandboxMetric[];
+  lastCpuNs?: number;
+  lastAt?: number;
+  diskUsed: number;
+  tick: number;
+}
 
 export class MetricsSampler {
   private readonly series = new Map<string, Series>();
@@ -46,7 +59,9 @@ export class MetricsSampler {
 
   /** Samples between start and end (unix seconds, inclusive), oldest first. */
   samples(id: string, start?: number, end?: number): SandboxMetric[] {
-    return (this.series.get(id)?.samples ?? []).filter((s) => (start === undefined || s.timestampUnix >= start) && (end === undefined || s.timestampUnix <= end));
+    return (this.series.get(id)?.samples ?? []).filter(
+      (s) => (start === undefined || s.timestampUnix >= start) && (end === undefined || s.timestampUnix <= end),
+    );
   }
 
   latest(id: string): SandboxMetric | undefined {
@@ -106,10 +121,15 @@ function readNumber(path: string): number | undefined {
 
 function readStat(path: string): Record<string, number> {
   try {
-    return Object.fromEntries(readFileSync(path, 'utf8').trim().split('\n').map((l) => {
-      const [k, v] = l.split(' ');
-      return [k, Number(v)];
-    }));
+    return Object.fromEntries(
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [k, v] = l.split(' ');
+          return [k, Number(v)];
+        }),
+    );
   } catch {
     return {};
   }

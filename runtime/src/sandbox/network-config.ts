@@ -5,8 +5,14 @@
 // enforced by the gateway.
 import { isIP } from 'node:net';
 
-export interface NetworkRule { transform?: { headers?: Record<string, string> } }
-export interface EgressProxy { address: string; username?: string; password?: string }
+export interface NetworkRule {
+  transform?: { headers?: Record<string, string> };
+}
+export interface EgressProxy {
+  address: string;
+  username?: string;
+  password?: string;
+}
 
 export interface SandboxNetwork {
   allowOut?: string[];
@@ -46,7 +52,9 @@ export function copyOfNetwork(network: SandboxNetwork): SandboxNetwork {
 export function networkView(network: SandboxNetwork | undefined): object | undefined {
   if (!network) return undefined;
   const { egressProxy, ...rest } = network;
-  return egressProxy ? { ...rest, egressProxy: { address: egressProxy.address, ...(egressProxy.username ? { username: egressProxy.username } : {}) } } : rest;
+  return egressProxy
+    ? { ...rest, egressProxy: { address: egressProxy.address, ...(egressProxy.username ? { username: egressProxy.username } : {}) } }
+    : rest;
 }
 
 /** The Host the sandbox sees for a request to `port`, when the sandbox masks it. */
@@ -76,4 +84,3 @@ export function isIpOrCidr(entry: string): boolean {
   const family = isIP(addr);
   return family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
-

@@ -10,7 +10,10 @@ export class OperationLock {
   run<T>(sandboxId: string, operation: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(sandboxId) ?? Promise.resolve();
     const result = previous.then(operation);
-    const tail = result.then(() => undefined, () => undefined);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
     this.tails.set(sandboxId, tail);
     // Only the last operation clears the entry: an earlier one finishing must not free a later one's lock.
     void tail.then(() => {

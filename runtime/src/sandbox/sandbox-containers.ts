@@ -42,7 +42,11 @@ export class SandboxContainers {
   /** Each sandbox's disk is a sparse copy of one blank image per size, made once per runtime. */
   private readonly blankDisks: BlankDisks;
 
-  constructor(private readonly paths: RuntimePaths, readonly crun: Crun, private readonly options: ContainerOptions) {
+  constructor(
+    private readonly paths: RuntimePaths,
+    readonly crun: Crun,
+    private readonly options: ContainerOptions,
+  ) {
     this.blankDisks = new BlankDisks(paths.blankDisksDir);
   }
 
@@ -90,14 +94,21 @@ export class SandboxContainers {
       cgroupsPath: cgroupPathOf(id),
       noNewPrivileges: this.options.noNewPrivileges,
       // From the record, so that every boot of this sandbox (a fresh one after an fs-only pause too) has them.
-      extraMounts: [...volumeOciMounts(this.options.volumes, record?.volumeMounts), ...(this.options.network?.prepare(id, bundle.dir) ?? [])],
+      extraMounts: [
+        ...volumeOciMounts(this.options.volumes, record?.volumeMounts),
+        ...(this.options.network?.prepare(id, bundle.dir) ?? []),
+      ],
     });
     await bundle.prepare(rootfs, spec, { sizeMB: template.diskSizeMB, blanks: this.blankDisks });
     const pid = await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
     this.initPids.set(id, pid);
     await this.options.network?.attach(id, pid, record ?? {});
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
-    await this.initAgent(bundle.socketPath, { envVars: sandboxEnv(id, template, {}), defaultUser: template.defaultUser ?? 'user', defaultWorkdir: template.defaultWorkdir });
+    await this.initAgent(bundle.socketPath, {
+      envVars: sandboxEnv(id, template, {}),
+      defaultUser: template.defaultUser ?? 'user',
+      defaultWorkdir: template.defaultWorkdir,
+    });
     if (template.start) await this.runStartCommands(bundle.socketPath, template.start);
   }
 
@@ -179,7 +190,9 @@ export class SandboxContainers {
       if (last.exitCode === 0) return;
       await sleep(READY_POLL_MS);
     }
-    throw new Error(`the template's ready command did not pass within ${READY_TIMEOUT_MS / 1000} s: ${start.readyCmd} (last output: ${last?.output.slice(-500)})`);
+    throw new Error(
+      `the template's ready command did not pass within ${READY_TIMEOUT_MS / 1000} s: ${start.readyCmd} (last output: ${last?.output.slice(-500)})`,
+    );
   }
 
   /** `crun pause` can return while the freezer is still FREEZING: wait until it says so. */

@@ -7,7 +7,12 @@ import { LOCAL_TEAM_ID } from './team';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export interface SandboxLogEntry { timestamp: string; level: LogLevel; message: string; fields: Record<string, string> }
+export interface SandboxLogEntry {
+  timestamp: string;
+  level: LogLevel;
+  message: string;
+  fields: Record<string, string>;
+}
 
 export interface LogQuery {
   /** Oldest entry wanted, unix ms, inclusive. */
@@ -57,10 +62,12 @@ export function sandboxLogEntries(agentLog: string, events: SandboxEvent[]): San
 export function queryLogs(entries: SandboxLogEntry[], q: LogQuery): SandboxLogEntry[] {
   const matching = entries.filter((e) => {
     const at = Date.parse(e.timestamp);
-    return (q.fromMs === undefined || at >= q.fromMs)
-      && (q.beforeMs === undefined || at < q.beforeMs)
-      && (!q.minLevel || LEVEL_RANK[e.level] >= LEVEL_RANK[q.minLevel])
-      && (!q.search || e.message.includes(q.search));
+    return (
+      (q.fromMs === undefined || at >= q.fromMs) &&
+      (q.beforeMs === undefined || at < q.beforeMs) &&
+      (!q.minLevel || LEVEL_RANK[e.level] >= LEVEL_RANK[q.minLevel]) &&
+      (!q.search || e.message.includes(q.search))
+    );
   });
   const ordered = q.direction === 'backward' ? matching.reverse() : matching;
   return ordered.slice(0, q.limit);

@@ -28,7 +28,15 @@ export interface SandboxSettings {
 
 /** The settings of a blank sandbox (the warm pool's, before a caller gets it). */
 export const BLANK_SETTINGS: SandboxSettings = {
-  timeoutSeconds: 300, metadata: {}, envVars: {}, secure: true, trafficToken: false, autoPause: false, autoResume: false, allowInternetAccess: true, volumeMounts: [],
+  timeoutSeconds: 300,
+  metadata: {},
+  envVars: {},
+  secure: true,
+  trafficToken: false,
+  autoPause: false,
+  autoResume: false,
+  allowInternetAccess: true,
+  volumeMounts: [],
 };
 
 export function newRecord(id: string, template: ResolvedTemplate, settings: SandboxSettings): SandboxRecord {
@@ -59,5 +67,12 @@ export function newRecord(id: string, template: ResolvedTemplate, settings: Sand
 
 /** Every process's environment: E2B's sandbox variables, the template's ENV, the caller's. */
 export function sandboxEnv(id: string, template: ResolvedTemplate, callerEnv: Record<string, string>): Record<string, string> {
-  return { E2B_SANDBOX: 'true', E2B_SANDBOX_ID: id, E2B_TEMPLATE_ID: template.templateID, E2B_TEAM_ID: LOCAL_TEAM_ID, ...template.envVars, ...callerEnv };
+  return {
+    E2B_SANDBOX: 'true',
+    E2B_SANDBOX_ID: id,
+    E2B_TEMPLATE_ID: template.templateID,
+    E2B_TEAM_ID: LOCAL_TEAM_ID,
+    ...template.envVars,
+    ...callerEnv,
+  };
 }

@@ -18,7 +18,11 @@ export type ForkResult = { sandbox: SandboxRecord } | { error: Error };
 
 export class SandboxSnapshots {
   /** `templates`: the other templates, whose names a snapshot may not take. */
-  constructor(private readonly sandboxes: SandboxManager, readonly store: SnapshotStore, private readonly templates: TemplateSource) {}
+  constructor(
+    private readonly sandboxes: SandboxManager,
+    readonly store: SnapshotStore,
+    private readonly templates: TemplateSource,
+  ) {}
 
   /** `name`: the snapshot's name (`name` or `team/name:tag`), when it gets one. */
   async create(sandboxID: string, name: string | undefined): Promise<SnapshotInfo> {
@@ -39,11 +43,16 @@ export class SandboxSnapshots {
     const layer = await this.sandboxes.whileFrozen(sandboxID, 'forked', (upper, base) => this.copy(upper, base));
     const info = this.commit(sandboxID, layer, 'fork');
     try {
-      const startFork = async () => this.sandboxes.create(this.sandboxes.template(info.snapshotID), inheritedSettings(source, lifetimeSeconds(timeoutSeconds)));
-      return await Promise.all(Array.from({ length: count }, () => startFork().then(
-        (sandbox): ForkResult => ({ sandbox }),
-        (err): ForkResult => ({ error: err instanceof Error ? err : new Error(String(err)) }),
-      )));
+      const startFork = async () =>
+        this.sandboxes.create(this.sandboxes.template(info.snapshotID), inheritedSettings(source, lifetimeSeconds(timeoutSeconds)));
+      return await Promise.all(
+        Array.from({ length: count }, () =>
+          startFork().then(
+            (sandbox): ForkResult => ({ sandbox }),
+            (err): ForkResult => ({ error: err instanceof Error ? err : new Error(String(err)) }),
+          ),
+        ),
+      );
     } finally {
       await this.store.delete(info.snapshotID);
     }
@@ -51,12 +60,19 @@ export class SandboxSnapshots {
   /** The sandbox's upper layer, copied while it is frozen; refused when one more layer could not be mounted. */
   private async copy(upper: string, base: ResolvedTemplate): Promise<{ buildID: string; base: ResolvedTemplate }> {
     if (base.rootfs.length + this.store.layerDir('x'.repeat(36)).length + 1 > MAX_LOWERDIR_CHARS) {
-      throw invalidInput('this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over');
+      throw invalidInput(
+        'this sandbox stacks on too many snapshots for another one (the overlay cannot mount more layers): start a sandbox from its template and copy the files over',
+      );
     }
     return { buildID: await this.store.copyLayer(upper), base };
   }
 
-  private commit(sandboxID: string, { buildID, base }: { buildID: string; base: ResolvedTemplate }, kind: 'snapshot' | 'fork', name?: SnapshotReference): SnapshotInfo {
+  private commit(
+    sandboxID: string,
+    { buildID, base }: { buildID: string; base: ResolvedTemplate },
+    kind: 'snapshot' | 'fork',
+    name?: SnapshotReference,
+  ): SnapshotInfo {
     try {
       const { template, tag } = this.store.commit(buildID, { sandboxID, base }, kind, name);
       return this.store.info(template, tag);
@@ -78,7 +94,7 @@ export class SandboxSnapshots {
 
 /** What a fork keeps of its source's settings (checked when the source was created). */
 function inheritedSettings(source: SandboxRecord, timeoutSeconds: number): SandboxSettings {
-  const network = source.network ? copyOfNetwork(source.network) : (source.trafficAccessToken ? { allowPublicTraffic: false } : undefined);
+  const network = source.network ? copyOfNetwork(source.network) : source.trafficAccessToken ? { allowPublicTraffic: false } : undefined;
   const autoResume = source.lifecycle.autoResume;
   return {
     timeoutSeconds,

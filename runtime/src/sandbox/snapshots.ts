@@ -41,30 +41,51 @@ export interface SnapshotTemplate {
 }
 
 /** `SnapshotInfo` as the API answers it. */
-export interface SnapshotInfo { snapshotID: string; names: string[] }
+export interface SnapshotInfo {
+  snapshotID: string;
+  names: string[];
+}
 
-export interface SnapshotReference { identifier: string; tag?: string }
+export interface SnapshotReference {
+  identifier: string;
+  tag?: string;
+}
 
 /** E2B's name syntax: `[namespace/]alias[:tag]`, lowercased; the namespace is not ours to check. */
 export function parseSnapshotName(input: string): SnapshotReference {
   const trimmed = input.trim();
   const colon = trimmed.indexOf(':');
   const identifierPart = colon === -1 ? trimmed : trimmed.slice(0, colon);
-  const tagPart = colon === -1 ? undefined : trimmed.slice(colon + 1).trim().toLowerCase();
+  const tagPart =
+    colon === -1
+      ? undefined
+      : trimmed
+          .slice(colon + 1)
+          .trim()
+          .toLowerCase();
   const slash = identifierPart.indexOf('/');
   const identifier = (slash === -1 ? identifierPart : identifierPart.slice(slash + 1)).trim().toLowerCase();
   if (tagPart !== undefined && !TAG.test(tagPart)) throw invalidInput(`Invalid name: invalid tag: ${input.slice(colon + 1)}`);
-  if (!IDENTIFIER.test(identifier)) throw invalidInput(`Invalid name: invalid template ID: ${identifierPart} (use lowercase letters, digits, '-' and '_')`);
+  if (!IDENTIFIER.test(identifier))
+    throw invalidInput(`Invalid name: invalid template ID: ${identifierPart} (use lowercase letters, digits, '-' and '_')`);
   return { identifier, tag: tagPart };
 }
 
 export class SnapshotStore implements TemplateSource {
   constructor(private readonly paths: RuntimePaths) {}
 
-  get dir(): string { return join(this.paths.dataDir, 'snapshots'); }
-  private get templatesDir(): string { return join(this.dir, 'templates'); }
-  private get layersDir(): string { return join(this.dir, 'layers'); }
-  layerDir(buildID: string): string { return join(this.layersDir, buildID); }
+  get dir(): string {
+    return join(this.paths.dataDir, 'snapshots');
+  }
+  private get templatesDir(): string {
+    return join(this.dir, 'templates');
+  }
+  private get layersDir(): string {
+    return join(this.dir, 'layers');
+  }
+  layerDir(buildID: string): string {
+    return join(this.layersDir, buildID);
+  }
 
   /** A snapshot id or name (`id`, `id:tag`, `name`, `team/name:tag`) → what a sandbox boots from. */
   resolve(ref: string): ResolvedTemplate | undefined {
@@ -130,7 +151,12 @@ export class SnapshotStore implements TemplateSource {
    * Records a copied layer as a snapshot: under `name` (a new build of that snapshot when the name
    * exists: its tag now points here) or under a new id.
    */
-  commit(buildID: string, source: { sandboxID: string; base: ResolvedTemplate }, kind: SnapshotTemplate['kind'], name?: SnapshotReference): { template: SnapshotTemplate; tag: string } {
+  commit(
+    buildID: string,
+    source: { sandboxID: string; base: ResolvedTemplate },
+    kind: SnapshotTemplate['kind'],
+    name?: SnapshotReference,
+  ): { template: SnapshotTemplate; tag: string } {
     const now = new Date().toISOString();
     const existing = name ? this.all().find((t) => t.name === name.identifier && t.kind === 'snapshot') : undefined;
     const template: SnapshotTemplate = existing ?? { templateID: newSandboxId(), name: name?.identifier, createdAt: now, kind, tags: {} };
@@ -149,7 +175,10 @@ export class SnapshotStore implements TemplateSource {
    * Snapshots, newest first (by when the snapshot was first taken), each with its newest build
    * (or the one with the tag the name filter asks for). `sandboxID` keeps those taken from it.
    */
-  list(query: { sandboxID?: string; name?: string; limit?: string | null; nextToken?: string | null }): { page: SnapshotInfo[]; nextToken?: string } {
+  list(query: { sandboxID?: string; name?: string; limit?: string | null; nextToken?: string | null }): {
+    page: SnapshotInfo[];
+    nextToken?: string;
+  } {
     const limit = query.limit === undefined || query.limit === null || query.limit === '' ? PAGE_LIMIT : Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1) throw invalidInput('limit must be a positive integer');
     const filter = query.name ? parseSnapshotName(query.name) : undefined;
@@ -162,12 +191,16 @@ export class SnapshotStore implements TemplateSource {
         if (!build || (query.sandboxID && build.sandboxID !== query.sandboxID)) return [];
         return [{ template: t, tag }];
       })
-      .sort((a, b) => b.template.createdAt.localeCompare(a.template.createdAt) || b.template.templateID.localeCompare(a.template.templateID));
+      .sort(
+        (a, b) => b.template.createdAt.localeCompare(a.template.createdAt) || b.template.templateID.localeCompare(a.template.templateID),
+      );
     let start = 0;
     if (query.nextToken) {
       const [createdAt, templateID] = Buffer.from(query.nextToken, 'base64url').toString().split('__');
       if (!createdAt || !templateID || Number.isNaN(Date.parse(createdAt))) throw invalidInput('Invalid next token');
-      start = rows.findIndex((r) => r.template.createdAt < createdAt || (r.template.createdAt === createdAt && r.template.templateID < templateID));
+      start = rows.findIndex(
+        (r) => r.template.createdAt < createdAt || (r.template.createdAt === createdAt && r.template.templateID < templateID),
+      );
       if (start === -1) start = rows.length;
     }
     const page = rows.slice(start, start + Math.min(limit, PAGE_LIMIT));
@@ -220,10 +253,12 @@ export class SnapshotStore implements TemplateSource {
   private readonly uncommitted = new Set<string>();
 
   private all(): SnapshotTemplate[] {
-    return safeReaddir(this.templatesDir).filter((f) => f.endsWith('.json')).flatMap((f) => {
-      const t = this.read(f.slice(0, -'.json'.length));
-      return t ? [t] : [];
-    });
+    return safeReaddir(this.templatesDir)
+      .filter((f) => f.endsWith('.json'))
+      .flatMap((f) => {
+        const t = this.read(f.slice(0, -'.json'.length));
+        return t ? [t] : [];
+      });
   }
 
   private read(templateID: string): SnapshotTemplate | undefined {
@@ -242,7 +277,9 @@ export class SnapshotStore implements TemplateSource {
     renameSync(`${file}.tmp`, file);
   }
 
-  private templateFile(templateID: string): string { return join(this.templatesDir, `${templateID}.json`); }
+  private templateFile(templateID: string): string {
+    return join(this.templatesDir, `${templateID}.json`);
+  }
 }
 
 function newestTag(t: SnapshotTemplate): string {
@@ -259,6 +296,8 @@ function safeReaddir(dir: string): string[] {
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim().split('\n').slice(0, 3).join('; ') || err.message}`)) : resolve()));
+    execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${command}: ${stderr.trim().split('\n').slice(0, 3).join('; ') || err.message}`)) : resolve(),
+    );
   });
 }

@@ -22,7 +22,10 @@ export interface PoolBackend {
 /** `base=2,code-interpreter-v1=1` (or repeated flags) → sizes per template; `0` or `none` → empty. */
 export function parsePoolSizes(values: string[]): Map<string, number> {
   const sizes = new Map<string, number>();
-  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+  for (const value of values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)) {
     if (value === '0' || value === 'none') {
       sizes.clear();
       continue;
@@ -46,7 +49,10 @@ export class WarmPool {
   private stopped = false;
   private current: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly sizes: Map<string, number>, private readonly backend: PoolBackend) {}
+  constructor(
+    private readonly sizes: Map<string, number>,
+    private readonly backend: PoolBackend,
+  ) {}
 
   /** Starts filling every configured template's pool. */
   start(): void {
@@ -97,23 +103,26 @@ export class WarmPool {
     if (Date.now() - (this.failedAt.get(templateID) ?? 0) < RETRY_AFTER_FAILURE_MS) return;
     this.filling.add(templateID);
     // Boots are chained across templates: one at a time keeps the host's cores for real creates.
-    const run = this.current.then(async () => {
-      while (!this.stopped && this.readyCount(templateID) < target) {
-        const entry = await this.backend.boot(templateID);
-        if (!entry) return;
-        if (this.stopped) {
-          await this.backend.discard(entry.id);
-          return;
+    const run = this.current
+      .then(async () => {
+        while (!this.stopped && this.readyCount(templateID) < target) {
+          const entry = await this.backend.boot(templateID);
+          if (!entry) return;
+          if (this.stopped) {
+            await this.backend.discard(entry.id);
+            return;
+          }
+          const list = this.ready.get(templateID) ?? [];
+          list.push(entry);
+          this.ready.set(templateID, list);
         }
-        const list = this.ready.get(templateID) ?? [];
-        list.push(entry);
-        this.ready.set(templateID, list);
-      }
-      if (!this.stopped) this.backend.log(`warm pool: ${this.readyCount(templateID)} ${templateID} sandbox(es) ready`);
-    }).catch((err) => {
-      this.failedAt.set(templateID, Date.now());
-      this.backend.log(`warm pool: cannot boot a ${templateID} sandbox: ${(err as Error).message}`);
-    }).finally(() => this.filling.delete(templateID));
+        if (!this.stopped) this.backend.log(`warm pool: ${this.readyCount(templateID)} ${templateID} sandbox(es) ready`);
+      })
+      .catch((err) => {
+        this.failedAt.set(templateID, Date.now());
+        this.backend.log(`warm pool: cannot boot a ${templateID} sandbox: ${(err as Error).message}`);
+      })
+      .finally(() => this.filling.delete(templateID));
     this.current = run;
   }
 }

@@ -20,12 +20,22 @@ import { snapshotRoutes } from './snapshot-routes';
 import { SandboxSnapshots } from '../sandbox/snapshot-service';
 
 /** The optional parts of the API: each brings its routes when the runtime has it. */
-export interface ApiExtras { webhooks?: WebhookStore; volumes?: VolumeStore; snapshots?: SandboxSnapshots }
+export interface ApiExtras {
+  webhooks?: WebhookStore;
+  volumes?: VolumeStore;
+  snapshots?: SandboxSnapshots;
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
 /** `when`: the route answers only the requests it recognises; others go on to the next route. */
-interface Route { method: string; pattern: RegExp; handler: Handler; public?: boolean; when?: (params: string[]) => boolean }
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  public?: boolean;
+  when?: (params: string[]) => boolean;
+}
 
 export class ControlPlaneApi {
   private readonly routes: Route[];
@@ -203,7 +213,10 @@ export class ControlPlaneApi {
     const offset = q.has('offset') ? Number(q.get('offset')) : 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput('limit must be an integer from 1 to 100');
     if (!Number.isInteger(offset) || offset < 0) throw invalidInput('offset must be a non-negative integer');
-    const types = q.getAll('types').flatMap((t) => t.split(',')).filter(Boolean);
+    const types = q
+      .getAll('types')
+      .flatMap((t) => t.split(','))
+      .filter(Boolean);
     sendJson(res, 200, this.sandboxes.events.query({ sandboxId: id, types, limit, offset, orderAsc: q.get('orderAsc') === 'true' }));
   }
 

@@ -11,17 +11,36 @@ import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
 import { sendJson } from './http-util';
 
-export interface SandboxTarget { sandboxId: string; port: number }
+export interface SandboxTarget {
+  sandboxId: string;
+  port: number;
+}
 
 // envd routes that only the runtime itself may call (through the agent's socket, not this proxy).
 const INTERNAL_ENVD_PATHS = /^\/(init|logs|freeze|unfreeze|fsfreeze|fsthaw|collapse|upgrade)(\/|\?|$)/;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 
 /** Why the gateway could not reach a sandbox, when it is about the sandbox itself. */
 export type SandboxUnreachable = 'gone' | 'paused' | 'creating';
 
 export class GatewayError extends Error {
-  constructor(readonly status: number, message: string, readonly sandbox?: SandboxUnreachable) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly sandbox?: SandboxUnreachable,
+  ) {
+    super(message);
+  }
 }
 
 /** Which sandbox port a request is for, or undefined when it is a control-plane request. */
@@ -66,7 +85,9 @@ export class SandboxGateway {
       });
       upstream.on('error', (err) => this.fail(req, res, target, err));
       // A client that goes away must be seen inside the sandbox (a command stream ends, a cell is interrupted).
-      res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
       req.pipe(upstream);
     } catch (err) {
       this.fail(req, res, target, err);
@@ -90,7 +111,10 @@ export class SandboxGateway {
         path: req.url,
         headers: { ...this.headersFor(req, target), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
         createConnection: (_opts, done) => {
-          openSandboxSocket(socketPath, target.port).then((s) => done(null, s), (err) => done(err, undefined as never));
+          openSandboxSocket(socketPath, target.port).then(
+            (s) => done(null, s),
+            (err) => done(err, undefined as never),
+          );
           return undefined;
         },
       });
@@ -133,7 +157,8 @@ export class SandboxGateway {
    */
   private async resumeIfAutoResume(target: SandboxTarget): Promise<void> {
     const record = this.sandboxes.get(target.sandboxId);
-    if (record?.state === 'paused' && record.lifecycle.autoResume && record.memoryKept !== false) await this.sandboxes.resume(target.sandboxId).catch(() => undefined);
+    if (record?.state === 'paused' && record.lifecycle.autoResume && record.memoryKept !== false)
+      await this.sandboxes.resume(target.sandboxId).catch(() => undefined);
   }
 
   private checkAccess(req: IncomingMessage, target: SandboxTarget): void {
@@ -175,8 +200,14 @@ export class SandboxGateway {
       const socketPath = this.sandboxes.socketPath(target.sandboxId);
       agent = new Agent({ keepAlive: true, maxFreeSockets: 16 });
       // Connections go through the sandbox agent's unix socket, not TCP.
-      (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, callback: (err: Error | null, socket?: Duplex) => void) => {
-        openSandboxSocket(socketPath, target.port).then((s) => callback(null, s), (err) => callback(err));
+      (agent as unknown as { createConnection: unknown }).createConnection = (
+        _opts: unknown,
+        callback: (err: Error | null, socket?: Duplex) => void,
+      ) => {
+        openSandboxSocket(socketPath, target.port).then(
+          (s) => callback(null, s),
+          (err) => callback(err),
+        );
         return undefined;
       };
       this.agents.set(key, agent);
@@ -188,7 +219,9 @@ export class SandboxGateway {
     if (client.destroyed) return;
     const { status, body } = errorAnswer(target, err);
     const payload = JSON.stringify(body);
-    client.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
+    client.end(
+      `HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+    );
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, target: SandboxTarget, err: unknown): void {
@@ -217,7 +250,8 @@ function errorPage(target: SandboxTarget, status: number, err: unknown): ErrorPa
       ...about,
       title: `Nothing is listening on port ${port}`,
       explanation: html`The sandbox <code>${sandboxId}</code> is running, but no server in it listens on port ${port}.`,
-      advice: html`start a server listening on <code>0.0.0.0:${port}</code> inside the sandbox (for example <code>python3 -m http.server ${port}</code> in a sandbox terminal), then reload this page.`,
+      advice: html`start a server listening on <code>0.0.0.0:${port}</code> inside the sandbox (for example
+        <code>python3 -m http.server ${port}</code> in a sandbox terminal), then reload this page.`,
     };
   }
   if (err instanceof GatewayError && err.sandbox === 'gone') {
@@ -237,7 +271,12 @@ function errorPage(target: SandboxTarget, status: number, err: unknown): ErrorPa
     };
   }
   if (err instanceof GatewayError && err.sandbox === 'creating') {
-    return { ...about, title: 'This sandbox is still starting', explanation: html`The sandbox <code>${sandboxId}</code> is not running yet.`, advice: 'reload this page in a moment.' };
+    return {
+      ...about,
+      title: 'This sandbox is still starting',
+      explanation: html`The sandbox <code>${sandboxId}</code> is not running yet.`,
+      advice: 'reload this page in a moment.',
+    };
   }
   return {
     ...about,

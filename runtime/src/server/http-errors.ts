@@ -3,7 +3,10 @@
 import { FailureKind, RuntimeError } from '../errors';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

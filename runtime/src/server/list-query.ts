@@ -15,7 +15,10 @@ export interface ListQuery {
 const MAX_LIMIT = 100;
 
 export function parseListQuery(params: URLSearchParams): ListQuery {
-  const states = (params.get('state') ?? 'running,paused').split(',').map((s) => s.trim()).filter(Boolean);
+  const states = (params.get('state') ?? 'running,paused')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const state of states) if (state !== 'running' && state !== 'paused') throw invalidInput(`invalid state "${state}"`);
   const order = params.get('order') ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalidInput('order must be asc or desc');
@@ -44,19 +47,25 @@ export function parseMetadataFilter(value: string | null): [string, string][] {
   } catch {
     throw invalidInput('metadata filter is not valid URL encoding');
   }
-  return decoded.split('&').filter(Boolean).map((pair) => {
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    const val = eq < 0 ? '' : pair.slice(eq + 1);
-    try {
-      return [decodeURIComponent(key.replace(/\+/g, ' ')), decodeURIComponent(val.replace(/\+/g, ' '))];
-    } catch {
-      throw invalidInput('metadata filter is not valid URL encoding');
-    }
-  });
+  return decoded
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      const val = eq < 0 ? '' : pair.slice(eq + 1);
+      try {
+        return [decodeURIComponent(key.replace(/\+/g, ' ')), decodeURIComponent(val.replace(/\+/g, ' '))];
+      } catch {
+        throw invalidInput('metadata filter is not valid URL encoding');
+      }
+    });
 }
 
-interface Cursor { startedAt: string; sandboxID: string }
+interface Cursor {
+  startedAt: string;
+  sandboxID: string;
+}
 
 function encodeCursor(record: SandboxRecord): string {
   return Buffer.from(`${record.startedAt}__${record.sandboxID}`).toString('base64url');

@@ -50,20 +50,35 @@ export function ensureLocalTls(dir: string, host: string, log: (line: string) =>
   }
   if (!current.caUsable || !current.serverUsable) signServerCertificate(files, host);
   writeBundle(files);
-  return { caCertFile: files.caCert, caBundleFile: files.bundle, key: readFileSync(files.serverKey, 'utf8'), cert: readFileSync(files.serverCert, 'utf8') };
+  return {
+    caCertFile: files.caCert,
+    caBundleFile: files.bundle,
+    key: readFileSync(files.serverKey, 'utf8'),
+    cert: readFileSync(files.serverCert, 'utf8'),
+  };
 }
 
-interface TlsFiles { caKey: string; caCert: string; serverKey: string; serverCert: string; bundle: string }
+interface TlsFiles {
+  caKey: string;
+  caCert: string;
+  serverKey: string;
+  serverCert: string;
+  bundle: string;
+}
 
 function tlsFiles(dir: string): TlsFiles {
   return {
-    caKey: join(dir, 'ca.key'), caCert: join(dir, 'ca.crt'),
-    serverKey: join(dir, 'server.key'), serverCert: join(dir, 'server.crt'),
+    caKey: join(dir, 'ca.key'),
+    caCert: join(dir, 'ca.crt'),
+    serverKey: join(dir, 'server.key'),
+    serverCert: join(dir, 'server.crt'),
     bundle: join(dir, 'ca-bundle.crt'),
   };
 }
 
-function caSubject(host: string): string { return `CN=E2B local runtime CA for ${host}`; }
+function caSubject(host: string): string {
+  return `CN=E2B local runtime CA for ${host}`;
+}
 
 /** Whether the CA (and the server certificate it signed) on disk can go on being used for `host`. */
 function readCurrent(files: TlsFiles, host: string): { caUsable: boolean; serverUsable: boolean } {
@@ -72,18 +87,21 @@ function readCurrent(files: TlsFiles, host: string): { caUsable: boolean; server
   try {
     ca = new X509Certificate(readFileSync(files.caCert));
     // A key others could read may have been copied: never keep using it.
-    if (!ownedByRootOnly(files.caKey) || !ca.ca || ca.subject !== caSubject(host) || Date.parse(ca.validTo) < soon) return { caUsable: false, serverUsable: false };
+    if (!ownedByRootOnly(files.caKey) || !ca.ca || ca.subject !== caSubject(host) || Date.parse(ca.validTo) < soon)
+      return { caUsable: false, serverUsable: false };
     if (!ca.checkPrivateKey(createPrivateKey(readFileSync(files.caKey)))) return { caUsable: false, serverUsable: false };
   } catch {
     return { caUsable: false, serverUsable: false };
   }
   try {
     const server = new X509Certificate(readFileSync(files.serverCert));
-    const serverUsable = ownedByRootOnly(files.serverKey)
-      && server.checkIssued(ca) && server.verify(ca.publicKey)
-      && server.checkPrivateKey(createPrivateKey(readFileSync(files.serverKey)))
-      && server.subjectAltName === `DNS:${host}, DNS:*.${host}`
-      && Date.parse(server.validTo) > soon;
+    const serverUsable =
+      ownedByRootOnly(files.serverKey) &&
+      server.checkIssued(ca) &&
+      server.verify(ca.publicKey) &&
+      server.checkPrivateKey(createPrivateKey(readFileSync(files.serverKey))) &&
+      server.subjectAltName === `DNS:${host}, DNS:*.${host}` &&
+      Date.parse(server.validTo) > soon;
     return { caUsable: true, serverUsable };
   } catch {
     return { caUsable: true, serverUsable: false };
@@ -97,7 +115,9 @@ function ownedByRootOnly(file: string): boolean {
 
 function makeCa(files: TlsFiles, host: string): void {
   writeKey(files.caKey);
-  const cert = withConfig(files, host, (config) => openssl(['req', '-x509', '-new', '-config', config, '-extensions', 'ca_ext', '-key', files.caKey, '-sha256', '-days', String(CA_DAYS)]));
+  const cert = withConfig(files, host, (config) =>
+    openssl(['req', '-x509', '-new', '-config', config, '-extensions', 'ca_ext', '-key', files.caKey, '-sha256', '-days', String(CA_DAYS)]),
+  );
   writeAtomically(files.caCert, cert, 0o644);
 }
 
@@ -107,8 +127,26 @@ function signServerCertificate(files: TlsFiles, host: string): void {
   try {
     const cert = withConfig(files, host, (config) => {
       const request = openssl(['req', '-new', '-config', config, '-key', keyFile, '-subj', `/CN=${host}`]);
-      return openssl(['x509', '-req', '-CA', files.caCert, '-CAkey', files.caKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
-        '-days', String(SERVER_DAYS), '-sha256', '-extfile', config, '-extensions', 'server_ext'], request);
+      return openssl(
+        [
+          'x509',
+          '-req',
+          '-CA',
+          files.caCert,
+          '-CAkey',
+          files.caKey,
+          '-set_serial',
+          `0x${randomBytes(16).toString('hex')}`,
+          '-days',
+          String(SERVER_DAYS),
+          '-sha256',
+          '-extfile',
+          config,
+          '-extensions',
+          'server_ext',
+        ],
+        request,
+      );
     });
     renameSync(keyFile, files.serverKey);
     writeAtomically(files.serverCert, cert, 0o644);
@@ -120,24 +158,31 @@ function signServerCertificate(files: TlsFiles, host: string): void {
 /** Runs `fn` with an openssl config naming `host`, removed afterwards. */
 function withConfig(files: TlsFiles, host: string, fn: (config: string) => string): string {
   const config = `${files.caCert}.cnf`;
-  writeFileSync(config, [
-    '[req]', 'distinguished_name = dn', 'prompt = no',
-    '[dn]', caSubject(host).replace(/^CN=/, 'CN = '),
-    '[ca_ext]',
-    'basicConstraints = critical,CA:TRUE,pathlen:0',
-    'keyUsage = critical,keyCertSign,cRLSign',
-    // Only names in the sandbox domain, never an IP address.
-    `nameConstraints = critical,permitted;DNS:${host},excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:0:0:0:0:0:0:0:0/0:0:0:0:0:0:0:0`,
-    'subjectKeyIdentifier = hash',
-    '[server_ext]',
-    'basicConstraints = critical,CA:FALSE',
-    'keyUsage = critical,digitalSignature',
-    'extendedKeyUsage = serverAuth',
-    `subjectAltName = DNS:${host},DNS:*.${host}`,
-    'subjectKeyIdentifier = hash',
-    'authorityKeyIdentifier = keyid',
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    config,
+    [
+      '[req]',
+      'distinguished_name = dn',
+      'prompt = no',
+      '[dn]',
+      caSubject(host).replace(/^CN=/, 'CN = '),
+      '[ca_ext]',
+      'basicConstraints = critical,CA:TRUE,pathlen:0',
+      'keyUsage = critical,keyCertSign,cRLSign',
+      // Only names in the sandbox domain, never an IP address.
+      `nameConstraints = critical,permitted;DNS:${host},excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:0:0:0:0:0:0:0:0/0:0:0:0:0:0:0:0`,
+      'subjectKeyIdentifier = hash',
+      '[server_ext]',
+      'basicConstraints = critical,CA:FALSE',
+      'keyUsage = critical,digitalSignature',
+      'extendedKeyUsage = serverAuth',
+      `subjectAltName = DNS:${host},DNS:*.${host}`,
+      'subjectKeyIdentifier = hash',
+      'authorityKeyIdentifier = keyid',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   try {
     return fn(config);
   } finally {
@@ -150,7 +195,8 @@ function openssl(args: string[], input?: string): string {
     return execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed: run scripts/setup.sh (it installs what the runtime needs)', { cause: err });
+    if (e.code === 'ENOENT')
+      throw new Error('openssl is not installed: run scripts/setup.sh (it installs what the runtime needs)', { cause: err });
     throw new Error(`openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`, { cause: err });
   }
 }

@@ -8,7 +8,11 @@ import { LOG_LEVELS, LogLevel, LogQuery, queryLogs, rawLogLine, SandboxLogEntry,
 import { sendJson } from './http-util';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
-export interface LogRoute { method: string; pattern: RegExp; handler: Handler }
+export interface LogRoute {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
 
 const MAX_LIMIT = 1000;
 const MAX_SEARCH = 256;
@@ -27,7 +31,9 @@ export function sandboxLogRoutes(sandboxes: SandboxManager): LogRoute[] {
   return [
     {
       // v1: oldest first from `start` (unix ms), `logs` as raw JSON lines plus `logEntries`.
-      method: 'GET', pattern: new RegExp(`^/sandboxes/${id}/logs$`), handler: async (_req, res, [sandboxId], url) => {
+      method: 'GET',
+      pattern: new RegExp(`^/sandboxes/${id}/logs$`),
+      handler: async (_req, res, [sandboxId], url) => {
         const q = url.searchParams;
         const query: LogQuery = { fromMs: unixMs(q, 'start'), limit: limitOf(q, Number.MAX_SAFE_INTEGER), direction: 'forward' };
         const entries = queryLogs(await entriesOf(sandboxId), query);
@@ -39,12 +45,15 @@ export function sandboxLogRoutes(sandboxes: SandboxManager): LogRoute[] {
     },
     {
       // v2: newest first unless direction=forward; `cursor` (unix ms) is where the page starts.
-      method: 'GET', pattern: new RegExp(`^/v2/sandboxes/${id}/logs$`), handler: async (_req, res, [sandboxId], url) => {
+      method: 'GET',
+      pattern: new RegExp(`^/v2/sandboxes/${id}/logs$`),
+      handler: async (_req, res, [sandboxId], url) => {
         const q = url.searchParams;
         const direction = q.get('direction') ?? 'backward';
         if (direction !== 'forward' && direction !== 'backward') throw invalidInput('direction must be forward or backward');
         const level = q.get('level') ?? undefined;
-        if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) throw invalidInput(`level must be one of ${LOG_LEVELS.join(', ')}`);
+        if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel))
+          throw invalidInput(`level must be one of ${LOG_LEVELS.join(', ')}`);
         const search = q.get('search') ?? undefined;
         if (search !== undefined && search.length > MAX_SEARCH) throw invalidInput(`search can be at most ${MAX_SEARCH} characters`);
         const cursor = unixMs(q, 'cursor');

@@ -6,7 +6,8 @@ import { invalidInput } from '../errors';
 import { EgressProxy, isIpOrCidr, NetworkRule, NetworkUpdate, SandboxNetwork } from '../sandbox/network-config';
 
 const ALL_TRAFFIC = '0.0.0.0/0';
-const DOMAINS_NEED_BLOCK_ALL = "When specifying allowed domains in allow out, you must include 'ALL_TRAFFIC' in deny out to block all other traffic.";
+const DOMAINS_NEED_BLOCK_ALL =
+  "When specifying allowed domains in allow out, you must include 'ALL_TRAFFIC' in deny out to block all other traffic.";
 const MAX_CREDENTIAL_BYTES = 255;
 const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
@@ -26,7 +27,6 @@ export function parseNetworkUpdate(body: Record<string, unknown>): NetworkUpdate
   if (body.allow_internet_access !== undefined) update.allowInternetAccess = booleanOf(body.allow_internet_access, 'allow_internet_access');
   return update;
 }
-
 
 function parseEgress(body: Record<string, unknown>): NetworkUpdate['egress'] {
   const egress: NetworkUpdate['egress'] = {};
@@ -74,19 +74,27 @@ function parseRules(value: unknown): Record<string, NetworkRule[]> {
 
 function parseEgressProxy(value: unknown): EgressProxy {
   const body = objectOf(value, 'egressProxy');
-  if (typeof body.address !== 'string' || !body.address.trim()) throw invalidInput('Invalid egress proxy config: egress proxy address must not be empty');
+  if (typeof body.address !== 'string' || !body.address.trim())
+    throw invalidInput('Invalid egress proxy config: egress proxy address must not be empty');
   const address = body.address.trim();
   const split = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(address);
   if (!split) throw invalidInput('Invalid egress proxy config: egress proxy address must be in host:port form');
   const host = (split[1] ?? split[2]).toLowerCase();
   const port = Number(split[3]);
-  if (port < 1 || port > 65535) throw invalidInput(`Invalid egress proxy config: egress proxy port "${split[3]}" is not a valid 1-65535 value`);
+  if (port < 1 || port > 65535)
+    throw invalidInput(`Invalid egress proxy config: egress proxy port "${split[3]}" is not a valid 1-65535 value`);
   const username = body.username === undefined || body.username === null ? '' : stringOf(body.username, 'egressProxy.username');
   const password = body.password === undefined || body.password === null ? '' : stringOf(body.password, 'egressProxy.password');
   if (!username && password) throw invalidInput('Invalid egress proxy config: egress proxy password must be empty when username is empty');
-  if (Buffer.byteLength(username) > MAX_CREDENTIAL_BYTES) throw invalidInput(`Invalid egress proxy config: egress proxy username must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
-  if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) throw invalidInput(`Invalid egress proxy config: egress proxy password must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
-  return { address: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`, ...(username ? { username } : {}), ...(password ? { password } : {}) };
+  if (Buffer.byteLength(username) > MAX_CREDENTIAL_BYTES)
+    throw invalidInput(`Invalid egress proxy config: egress proxy username must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
+  if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES)
+    throw invalidInput(`Invalid egress proxy config: egress proxy password must not exceed ${MAX_CREDENTIAL_BYTES} bytes`);
+  return {
+    address: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  };
 }
 
 function parseMaskRequestHost(value: unknown): string {

@@ -10,7 +10,13 @@ import { IncomingMessage } from 'node:http';
 import { ENVD_PORT } from '../envd/agent-link';
 import { sandboxOfSignedFileUrl } from './signed-urls';
 
-export function createRuntimeServer(sandboxes: SandboxManager, templates: TemplateCatalog, apiKey: string, domain: string, extras: ApiExtras = {}): Server {
+export function createRuntimeServer(
+  sandboxes: SandboxManager,
+  templates: TemplateCatalog,
+  apiKey: string,
+  domain: string,
+  extras: ApiExtras = {},
+): Server {
   const api = new ControlPlaneApi(sandboxes, templates, apiKey, domain, extras);
   const gateway = new SandboxGateway(sandboxes);
   const server = createServer((req, res) => {

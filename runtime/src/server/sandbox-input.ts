@@ -15,7 +15,8 @@ const DEFAULT_FORK_TIMEOUT_S = 15;
 
 /** A create request's template: an id, a name or `name:tag`; E2B's default is `base`. */
 export function templateNameOf(body: Record<string, unknown>): string {
-  if (body.templateID !== undefined && typeof body.templateID !== 'string') throw invalidInput('templateID must be a string: a template id or name');
+  if (body.templateID !== undefined && typeof body.templateID !== 'string')
+    throw invalidInput('templateID must be a string: a template id or name');
   return (body.templateID as string | undefined) || 'base';
 }
 
@@ -40,7 +41,10 @@ export function parseCreateSettings(body: Record<string, unknown>, volumes: Volu
 
 /** A timeout in seconds: a number (null, "", false would all be 0 to Number(): a kill nobody asked for). */
 export function parseTimeout(value: unknown): number {
-  if (typeof value !== 'number') throw invalidInput(`timeout must be a number of seconds, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (typeof value !== 'number')
+    throw invalidInput(
+      `timeout must be a number of seconds, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   if (!Number.isFinite(value) || value < 0) throw invalidInput('timeout must be a non-negative number of seconds');
   return lifetimeSeconds(value);
 }
@@ -71,7 +75,10 @@ export function parseSnapshotNameField(body: Record<string, unknown>): string | 
 function parseAutoPauseMemory(value: unknown, autoResume: boolean): boolean | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') throw invalidInput('autoPauseMemory must be a boolean');
-  if (value === false && autoResume) throw invalidInput('autoResume cannot be combined with autoPauseMemory: false: a filesystem-only pause must be resumed explicitly (connect)');
+  if (value === false && autoResume)
+    throw invalidInput(
+      'autoResume cannot be combined with autoPauseMemory: false: a filesystem-only pause must be resumed explicitly (connect)',
+    );
   return value;
 }
 

@@ -4,7 +4,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { SandboxRecord } from '../sandbox/record';
 
-export function fileUrlSignature(path: string, operation: 'read' | 'write', user: string, accessToken: string, expiration?: string): string {
+export function fileUrlSignature(
+  path: string,
+  operation: 'read' | 'write',
+  user: string,
+  accessToken: string,
+  expiration?: string,
+): string {
   const raw = `${path}:${operation}:${user}:${accessToken}${expiration ? `:${expiration}` : ''}`;
   return `v1_${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
 }

@@ -11,7 +11,12 @@ import { templateNameOf } from '../template-builds/store';
 import { templateTagRoutes } from './template-tag-routes';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
-export interface TemplateRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
+export interface TemplateRoute {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  public?: boolean;
+}
 
 const HASH = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
@@ -26,13 +31,24 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
     // Before DELETE /templates/{id}, which /templates/tags would match too.
     ...templateTagRoutes(builds),
     {
-      method: 'POST', pattern: /^\/v3\/templates$/, handler: async (req, res) => {
+      method: 'POST',
+      pattern: /^\/v3\/templates$/,
+      handler: async (req, res) => {
         const build = builds.request(await readJsonBody(req));
-        sendJson(res, 202, { templateID: build.templateID, buildID: build.buildID, public: false, names: [build.templateID], tags: build.tags, aliases: [build.templateID] });
+        sendJson(res, 202, {
+          templateID: build.templateID,
+          buildID: build.buildID,
+          public: false,
+          names: [build.templateID],
+          tags: build.tags,
+          aliases: [build.templateID],
+        });
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/templates/${id}/files/${id}$`), handler: async (req, res, [, hash]) => {
+      method: 'GET',
+      pattern: new RegExp(`^/templates/${id}/files/${id}$`),
+      handler: async (req, res, [, hash]) => {
         if (!HASH.test(hash)) throw invalidInput('invalid files hash');
         const present = existsSync(builds.store.fileArchive(hash));
         const host = req.headers.host ?? 'localhost';
@@ -40,10 +56,14 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
       },
     },
     {
-      method: 'PUT', pattern: /^\/template-files\/([^/]+)$/, public: true, handler: async (req, res, [hash], url) => {
+      method: 'PUT',
+      pattern: /^\/template-files\/([^/]+)$/,
+      public: true,
+      handler: async (req, res, [hash], url) => {
         const token = Buffer.from(url.searchParams.get('token') ?? '');
         const expected = HASH.test(hash) ? Buffer.from(mac(hash)) : Buffer.alloc(0);
-        if (expected.length === 0 || token.length !== expected.length || !timingSafeEqual(token, expected)) throw forbidden('invalid upload token');
+        if (expected.length === 0 || token.length !== expected.length || !timingSafeEqual(token, expected))
+          throw forbidden('invalid upload token');
         const length = Number(req.headers['content-length']);
         if (!Number.isInteger(length) || length < 0) throw new HttpError(411, 'Content-Length is required');
         if (length > MAX_UPLOAD_BYTES) throw new HttpError(413, 'archive too large');
@@ -51,7 +71,9 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
         const target = builds.store.fileArchive(hash);
         const tmp = `${target}.upload-${randomBytes(4).toString('hex')}`;
         let received = 0;
-        req.on('data', (c: Buffer) => { received += c.length; });
+        req.on('data', (c: Buffer) => {
+          received += c.length;
+        });
         try {
           await pipeline(req, createWriteStream(tmp));
           if (received !== length) throw invalidInput(`received ${received} bytes, Content-Length said ${length}`);
@@ -64,27 +86,35 @@ export function templateBuildRoutes(builds: TemplateBuilds, isImage: (name: stri
       },
     },
     {
-      method: 'POST', pattern: new RegExp(`^/v2/templates/${id}/builds/${id}$`), handler: async (req, res, [templateID, buildID]) => {
+      method: 'POST',
+      pattern: new RegExp(`^/v2/templates/${id}/builds/${id}$`),
+      handler: async (req, res, [templateID, buildID]) => {
         builds.start(templateID, buildID, (await readJsonBody(req)) as BuildRequest);
         res.writeHead(202, { 'content-type': 'application/json', 'content-length': 0 });
         res.end();
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/templates/${id}/builds/${id}/status$`), handler: async (_req, res, [templateID, buildID], url) => {
+      method: 'GET',
+      pattern: new RegExp(`^/templates/${id}/builds/${id}/status$`),
+      handler: async (_req, res, [templateID, buildID], url) => {
         const offset = Number(url.searchParams.get('logsOffset') ?? 0);
         sendJson(res, 200, builds.status(templateID, buildID, Number.isInteger(offset) && offset > 0 ? offset : 0));
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/templates/aliases/${id}$`), handler: async (_req, res, [alias]) => {
+      method: 'GET',
+      pattern: new RegExp(`^/templates/aliases/${id}$`),
+      handler: async (_req, res, [alias]) => {
         const name = templateNameOf(alias);
         if (!builds.store.get(name) && !isImage(name)) throw notFound(`template alias '${alias}' not found`);
         sendJson(res, 200, { templateID: name, public: false });
       },
     },
     {
-      method: 'DELETE', pattern: new RegExp(`^/templates/${id}$`), handler: async (_req, res, [templateID]) => {
+      method: 'DELETE',
+      pattern: new RegExp(`^/templates/${id}$`),
+      handler: async (_req, res, [templateID]) => {
         const name = templateNameOf(templateID);
         if (isImage(name)) throw invalidInput(`'${name}' is a built-in image of this runtime and cannot be deleted`);
         if (builds.building(name)) throw conflict(`template '${name}' is being built`);

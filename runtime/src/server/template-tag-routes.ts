@@ -32,15 +32,21 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
   function ownTemplate(name: string): StoredTemplate {
     const template = store.get(name);
     if (template) return template;
-    if (builds.imageBuild(name)) throw forbidden(`'${name}' is a built-in image of this runtime: its tags cannot change (build your own template from it to tag that)`);
+    if (builds.imageBuild(name))
+      throw forbidden(
+        `'${name}' is a built-in image of this runtime: its tags cannot change (build your own template from it to tag that)`,
+      );
     throw notFound(`template '${name}' not found`);
   }
 
   return [
     {
-      method: 'POST', pattern: /^\/templates\/tags$/, handler: async (req, res) => {
+      method: 'POST',
+      pattern: /^\/templates\/tags$/,
+      handler: async (req, res) => {
         const body = await readJsonBody(req);
-        if (body.tags === undefined || (Array.isArray(body.tags) && body.tags.length === 0)) throw invalidInput('At least one tag is required');
+        if (body.tags === undefined || (Array.isArray(body.tags) && body.tags.length === 0))
+          throw invalidInput('At least one tag is required');
         const target = parseRef(body.target, 'Invalid target template format');
         const template = ownTemplate(target.name);
         const targetTag = target.tag ?? DEFAULT_TAG;
@@ -52,7 +58,9 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
       },
     },
     {
-      method: 'DELETE', pattern: /^\/templates\/tags$/, handler: async (req, res) => {
+      method: 'DELETE',
+      pattern: /^\/templates\/tags$/,
+      handler: async (req, res) => {
         const body = await readJsonBody(req);
         const tags = parseTags(body.tags ?? []);
         if (tags.length === 0) throw invalidInput('At least one tag is required');
@@ -65,11 +73,20 @@ export function templateTagRoutes(builds: TemplateBuilds): TemplateRoute[] {
       },
     },
     {
-      method: 'GET', pattern: /^\/templates\/([^/]+)\/tags$/, handler: async (_req, res, [templateID]) => {
+      method: 'GET',
+      pattern: /^\/templates\/([^/]+)\/tags$/,
+      handler: async (_req, res, [templateID]) => {
         const { name } = parseRef(templateID, 'Invalid template reference');
         const template = store.get(name);
         if (template) {
-          sendJson(res, 200, store.tagsOf(template).list().map((a) => ({ tag: a.tag, buildID: a.buildID, createdAt: a.createdAt })));
+          sendJson(
+            res,
+            200,
+            store
+              .tagsOf(template)
+              .list()
+              .map((a) => ({ tag: a.tag, buildID: a.buildID, createdAt: a.createdAt })),
+          );
           return;
         }
         const image = builds.imageBuild(name);

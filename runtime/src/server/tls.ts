@@ -18,7 +18,12 @@ export interface HttpAndHttpsListener {
 }
 
 /** Listens on host:port; TLS connections get `credentials` (none: they are refused). */
-export function listenForHttpAndHttps(http: HttpServer, credentials: SecureContextOptions | undefined, port: number, host: string): Promise<HttpAndHttpsListener> {
+export function listenForHttpAndHttps(
+  http: HttpServer,
+  credentials: SecureContextOptions | undefined,
+  port: number,
+  host: string,
+): Promise<HttpAndHttpsListener> {
   const tls = createTlsServer({ ...credentials, ALPNProtocols: ['http/1.1'] });
   tls.on('secureConnection', (socket: TLSSocket) => http.emit('connection', socket));
   tls.on('tlsClientError', (_err, socket) => socket.destroy());
@@ -58,11 +63,12 @@ export function listenForHttpAndHttps(http: HttpServer, credentials: SecureConte
           credentials = next;
           tls.setSecureContext(next);
         },
-        close: () => new Promise<void>((done) => {
-          listener.close(() => done());
-          http.closeAllConnections();
-          for (const socket of sockets) socket.destroy();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            listener.close(() => done());
+            http.closeAllConnections();
+            for (const socket of sockets) socket.destroy();
+          }),
       });
     });
   });

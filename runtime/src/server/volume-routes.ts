@@ -10,7 +10,12 @@ import { VolumeStore } from '../volumes/store';
 import { EntryOwnership, MAX_LIST_DEPTH } from '../volumes/volume-io';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
-export interface VolumeRoute { method: string; pattern: RegExp; handler: Handler; public?: boolean }
+export interface VolumeRoute {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  public?: boolean;
+}
 
 /** `mountedBy(volumeID)`: the sandboxes (running, paused or being created) that mount it. */
 export function volumeRoutes(volumes: VolumeStore, mountedBy: (volumeID: string) => string[]): VolumeRoute[] {
@@ -20,69 +25,102 @@ export function volumeRoutes(volumes: VolumeStore, mountedBy: (volumeID: string)
 
   return [
     {
-      method: 'POST', pattern: /^\/volumes$/, handler: async (req, res) => {
+      method: 'POST',
+      pattern: /^\/volumes$/,
+      handler: async (req, res) => {
         const { volumeID, name, token } = await volumes.create((await readJsonBody(req)).name);
         sendJson(res, 201, { volumeID, name, token });
       },
     },
     {
-      method: 'GET', pattern: /^\/volumes$/, handler: async (_req, res) => {
-        sendJson(res, 200, volumes.list().map(({ volumeID, name }) => ({ volumeID, name })));
+      method: 'GET',
+      pattern: /^\/volumes$/,
+      handler: async (_req, res) => {
+        sendJson(
+          res,
+          200,
+          volumes.list().map(({ volumeID, name }) => ({ volumeID, name })),
+        );
       },
     },
     {
-      method: 'GET', pattern: new RegExp(`^/volumes/${id}$`), handler: async (_req, res, [volumeID]) => {
+      method: 'GET',
+      pattern: new RegExp(`^/volumes/${id}$`),
+      handler: async (_req, res, [volumeID]) => {
         const record = volumes.require(volumeID);
         sendJson(res, 200, { volumeID: record.volumeID, name: record.name, token: record.token });
       },
     },
     {
-      method: 'DELETE', pattern: new RegExp(`^/volumes/${id}$`), handler: async (_req, res, [volumeID]) => {
+      method: 'DELETE',
+      pattern: new RegExp(`^/volumes/${id}$`),
+      handler: async (_req, res, [volumeID]) => {
         const record = volumes.require(volumeID);
         await volumes.destroy(record.volumeID, mountedBy(record.volumeID));
         sendEmpty(res, 204);
       },
     },
     {
-      method: 'GET', pattern: content('dir'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'GET',
+      pattern: content('dir'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         sendJson(res, 200, await files.list(volumePath(url), listDepth(url.searchParams.get('depth'))));
       },
     },
     {
-      method: 'POST', pattern: content('dir'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'POST',
+      pattern: content('dir'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         sendJson(res, 201, await files.makeDir(volumePath(url), ownershipOfQuery(url), flag(url, 'force')));
       },
     },
     {
-      method: 'GET', pattern: content('path'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'GET',
+      pattern: content('path'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         sendJson(res, 200, await files.stat(volumePath(url)));
       },
     },
     {
-      method: 'PATCH', pattern: content('path'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'PATCH',
+      pattern: content('path'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         const body = await readJsonBody(req);
         sendJson(res, 200, await files.updateMetadata(volumePath(url), ownership(body.uid, body.gid, body.mode)));
       },
     },
     {
-      method: 'DELETE', pattern: content('path'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'DELETE',
+      pattern: content('path'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         await files.remove(volumePath(url));
         sendEmpty(res, 204);
       },
     },
     {
-      method: 'GET', pattern: content('file'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'GET',
+      pattern: content('file'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         await files.readFile(volumePath(url), res);
       },
     },
     {
-      method: 'PUT', pattern: content('file'), public: true, handler: async (req, res, [volumeID], url) => {
+      method: 'PUT',
+      pattern: content('file'),
+      public: true,
+      handler: async (req, res, [volumeID], url) => {
         const files = io(req, volumeID);
         const path = volumePath(url);
         if (path === '/') throw invalidInput('path must name a file');
@@ -123,12 +161,14 @@ function ownershipOfQuery(url: URL): EntryOwnership {
 function ownership(uid: unknown, gid: unknown, mode: unknown): EntryOwnership {
   const id = (value: unknown, name: string) => {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= ID_RANGE) throw invalidInput(`${name} must be an integer from 0 to ${ID_RANGE - 1}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= ID_RANGE)
+      throw invalidInput(`${name} must be an integer from 0 to ${ID_RANGE - 1}`);
     return value;
   };
   const result: EntryOwnership = { uid: id(uid, 'uid'), gid: id(gid, 'gid') };
   if (mode !== undefined && mode !== null) {
-    if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw invalidInput('mode must be an integer from 0 to 0o7777');
+    if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)
+      throw invalidInput('mode must be an integer from 0 to 0o7777');
     result.mode = mode;
   }
   return result;

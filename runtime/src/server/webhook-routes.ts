@@ -5,17 +5,31 @@ import { readJsonBody, sendJson } from './http-util';
 import { WebhookStore, webhookView } from '../webhooks/store';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
-export interface WebhookRoute { method: string; pattern: RegExp; handler: Handler }
+export interface WebhookRoute {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
 
 export function webhookRoutes(store: WebhookStore): WebhookRoute[] {
   const one = /^\/events\/webhooks\/([^/]+)$/;
   return [
-    { method: 'POST', pattern: /^\/events\/webhooks$/, handler: async (req, res) => sendJson(res, 201, webhookView(store.create(await readJsonBody(req)))) },
+    {
+      method: 'POST',
+      pattern: /^\/events\/webhooks$/,
+      handler: async (req, res) => sendJson(res, 201, webhookView(store.create(await readJsonBody(req)))),
+    },
     { method: 'GET', pattern: /^\/events\/webhooks$/, handler: async (_req, res) => sendJson(res, 200, store.list().map(webhookView)) },
     { method: 'GET', pattern: one, handler: async (_req, res, [id]) => sendJson(res, 200, webhookView(store.get(id))) },
-    { method: 'PATCH', pattern: one, handler: async (req, res, [id]) => sendJson(res, 200, webhookView(store.update(id, await readJsonBody(req)))) },
     {
-      method: 'DELETE', pattern: one, handler: async (_req, res, [id]) => {
+      method: 'PATCH',
+      pattern: one,
+      handler: async (req, res, [id]) => sendJson(res, 200, webhookView(store.update(id, await readJsonBody(req)))),
+    },
+    {
+      method: 'DELETE',
+      pattern: one,
+      handler: async (_req, res, [id]) => {
         store.delete(id);
         sendJson(res, 200, {});
       },

@@ -15,9 +15,19 @@ import { containerName } from '../container/names';
 import { BuildHost, copyScript, inboxPath, layerIsEmpty, runStepInContainer, StepCommand } from './steps';
 
 export type BuildStatus = 'waiting' | 'building' | 'ready' | 'error';
-export interface BuildLogEntry { timestamp: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; step?: string }
+export interface BuildLogEntry {
+  timestamp: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  step?: string;
+}
 
-export interface BuildStep { type: string; args?: string[]; force?: boolean; filesHash?: string }
+export interface BuildStep {
+  type: string;
+  args?: string[];
+  force?: boolean;
+  filesHash?: string;
+}
 export interface BuildRequest {
   fromImage?: string;
   fromTemplate?: string;
@@ -86,15 +96,26 @@ export class TemplateBuilds {
     const cpuCount = body.cpuCount === undefined ? 2 : Number(body.cpuCount);
     const memoryMB = body.memoryMB === undefined ? 1024 : Number(body.memoryMB);
     if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > 64) throw invalidInput('cpuCount must be an integer from 1 to 64');
-    if (!Number.isInteger(memoryMB) || memoryMB < 128 || memoryMB > 262144) throw invalidInput('memoryMB must be an integer from 128 to 262144');
-    const build: Build = { templateID: name, buildID: randomUUID(), tags, status: 'waiting', cpuCount, memoryMB, entries: [], createdAt: new Date().toISOString() };
+    if (!Number.isInteger(memoryMB) || memoryMB < 128 || memoryMB > 262144)
+      throw invalidInput('memoryMB must be an integer from 128 to 262144');
+    const build: Build = {
+      templateID: name,
+      buildID: randomUUID(),
+      tags,
+      status: 'waiting',
+      cpuCount,
+      memoryMB,
+      entries: [],
+      createdAt: new Date().toISOString(),
+    };
     this.builds.set(build.buildID, build);
     return build;
   }
 
   get(templateID: string, buildID: string): Build {
     const build = this.builds.get(buildID);
-    if (!build || build.templateID !== templateNameOf(templateID)) throw notFound(`build '${buildID}' of template '${templateID}' not found`);
+    if (!build || build.templateID !== templateNameOf(templateID))
+      throw notFound(`build '${buildID}' of template '${templateID}' not found`);
     return build;
   }
 
@@ -105,12 +126,14 @@ export class TemplateBuilds {
     if (body.steps !== undefined && !Array.isArray(body.steps)) throw invalidInput('steps must be an array');
     if (this.closing) throw unavailable('the runtime is shutting down');
     build.status = 'building';
-    const running: Promise<void> = this.run(build, body).catch((err) => {
-      build.status = 'error';
-      build.reason = build.reason ?? { message: (err as Error).message };
-      this.append(build, 'error', `Build failed: ${build.reason.message}`, build.reason.step);
-      this.log(`template ${build.templateID}: build ${build.buildID} failed: ${build.reason.message}`);
-    }).finally(() => this.running.delete(running));
+    const running: Promise<void> = this.run(build, body)
+      .catch((err) => {
+        build.status = 'error';
+        build.reason = build.reason ?? { message: (err as Error).message };
+        this.append(build, 'error', `Build failed: ${build.reason.message}`, build.reason.step);
+        this.log(`template ${build.templateID}: build ${build.buildID} failed: ${build.reason.message}`);
+      })
+      .finally(() => this.running.delete(running));
     this.running.add(running);
   }
 
@@ -145,7 +168,15 @@ export class TemplateBuilds {
         const chosen = this.store.choose(parent, ref.tag);
         if (!chosen) this.fail(build, 'base', new TagNotFoundError(ref.name, ref.tag ?? DEFAULT_TAG).message);
         const b = chosen.build;
-        return { layers: b.layers, baseRootfs: b.baseRootfs, key: hash(['template', b.baseRootfs, ...b.layers]), envs: { ...b.envs }, user: b.user, workdir: b.workdir, start: b.start };
+        return {
+          layers: b.layers,
+          baseRootfs: b.baseRootfs,
+          key: hash(['template', b.baseRootfs, ...b.layers]),
+          envs: { ...b.envs },
+          user: b.user,
+          workdir: b.workdir,
+          start: b.start,
+        };
       }
       if (ref.tag && this.imageExists(ref.name)) this.fail(build, 'base', new TagNotFoundError(ref.name, ref.tag).message);
       return this.imageState(build, ref.name, `template '${ref.name}' not found`);
@@ -153,7 +184,8 @@ export class TemplateBuilds {
     const image = body.fromImage ?? 'e2bdev/base';
     if (!E2B_BASE_IMAGE.test(image)) return this.registryState(build, image, body.fromImageRegistry);
     const local = /code-interpreter/.test(image) && this.imageExists('code-interpreter-v1') ? 'code-interpreter-v1' : 'base';
-    if (image !== 'e2bdev/base') this.append(build, 'info', `base image '${image}' is E2B's: the local image '${local}' stands for it`, 'base');
+    if (image !== 'e2bdev/base')
+      this.append(build, 'info', `base image '${image}' is E2B's: the local image '${local}' stands for it`, 'base');
     return this.imageState(build, local, `base image '${image}' is not available`);
   }
 
@@ -161,7 +193,12 @@ export class TemplateBuilds {
   private async registryState(build: Build, image: string, registry: BuildRequest['fromImageRegistry']): Promise<BuildState> {
     let credentials: RegistryCredentials | undefined;
     if (registry) {
-      if (registry.type !== 'registry') this.fail(build, 'base', `registry credentials of type '${registry.type}' (AWS, GCP) are not supported by the local runtime: use fromImage(image, { username, password })`);
+      if (registry.type !== 'registry')
+        this.fail(
+          build,
+          'base',
+          `registry credentials of type '${registry.type}' (AWS, GCP) are not supported by the local runtime: use fromImage(image, { username, password })`,
+        );
       if (!registry.username || !registry.password) this.fail(build, 'base', 'registry credentials need both a username and a password');
       credentials = { username: registry.username, password: registry.password };
     }
@@ -171,7 +208,12 @@ export class TemplateBuilds {
     } catch (err) {
       if (this.closing) this.fail(build, 'base', 'the runtime is shutting down');
       if (err instanceof RegistryUnreachableError && this.options.offlineFallback) {
-        this.append(build, 'warn', `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`, 'base');
+        this.append(
+          build,
+          'warn',
+          `${err.message}: building on the local Debian image 'base' instead, as the runtime's --offline-fallback asks (this is not the image named)`,
+          'base',
+        );
         return this.imageState(build, 'base', `base image '${image}' is not available`);
       }
       if (err instanceof PullError) this.fail(build, 'base', `cannot pull the base image: ${err.message}`);
@@ -182,13 +224,25 @@ export class TemplateBuilds {
   private imageState(build: Build, name: string, missing: string): BuildState {
     const info = this.imageExists(name) ? readImageInfo(this.host.paths.imageDir(name)) : undefined;
     if (!info) this.fail(build, 'base', missing);
-    return { layers: [], baseRootfs: this.host.paths.imageRootfs(name), key: hash(['image', name, info.fingerprint]), envs: {}, user: 'user', start: info.start };
+    return {
+      layers: [],
+      baseRootfs: this.host.paths.imageRootfs(name),
+      key: hash(['image', name, info.fingerprint]),
+      envs: {},
+      user: 'user',
+      start: info.start,
+    };
   }
 
   private async run(build: Build, body: BuildRequest): Promise<void> {
     const started = Date.now();
     const steps = body.steps ?? [];
-    this.append(build, 'info', `[base] FROM ${body.fromTemplate ? `template ${body.fromTemplate}` : body.fromImage ?? 'e2bdev/base'}`, 'base');
+    this.append(
+      build,
+      'info',
+      `[base] FROM ${body.fromTemplate ? `template ${body.fromTemplate}` : (body.fromImage ?? 'e2bdev/base')}`,
+      'base',
+    );
     const state = await this.baseState(build, body);
     // A forced build (skipCache) invalidates every layer; a forced step that one and all after it.
     let nonce = body.force ? randomUUID() : '';
@@ -215,19 +269,37 @@ export class TemplateBuilds {
           this.fail(build, stepName, `unsupported build step type '${step.type}'`);
       }
       const command = this.commandFor(build, state, step.type, args, step.filesHash, stepName);
-      const key = hash([state.key, step.type, ...args, step.filesHash ?? '', JSON.stringify(state.envs), state.user, state.workdir ?? '', nonce]).slice(0, 24);
+      const key = hash([
+        state.key,
+        step.type,
+        ...args,
+        step.filesHash ?? '',
+        JSON.stringify(state.envs),
+        state.user,
+        state.workdir ?? '',
+        nonce,
+      ]).slice(0, 24);
       const layerDir = this.store.layerDir(key);
       if (existsSync(layerDir) && !nonce) {
         this.append(build, 'info', `CACHED ${label}`, stepName);
       } else {
         this.append(build, 'info', label, stepName);
         const lowers = this.store.rootfsOf(state);
-        if (lowers.length > MAX_LOWERDIR_CHARS) this.fail(build, stepName, 'too many layers: the overlay cannot stack this many steps, merge some RUN steps');
+        if (lowers.length > MAX_LOWERDIR_CHARS)
+          this.fail(build, stepName, 'too many layers: the overlay cannot stack this many steps, merge some RUN steps');
         mkdirSync(this.store.layersDir, { recursive: true });
         const tmpLayer = `${layerDir}.tmp-${randomUUID().slice(0, 8)}`;
         let outcome: { exitCode: number; status: string };
         try {
-          outcome = await runStepInContainer(this.host, lowers, command.run, tmpLayer, (line) => this.append(build, 'info', line, stepName), command.inbox, this.activeContainers);
+          outcome = await runStepInContainer(
+            this.host,
+            lowers,
+            command.run,
+            tmpLayer,
+            (line) => this.append(build, 'info', line, stepName),
+            command.inbox,
+            this.activeContainers,
+          );
         } catch (err) {
           rmSync(tmpLayer, { recursive: true, force: true });
           this.fail(build, stepName, failedStepMessage(step.type, args, { streamError: (err as Error).message }));
@@ -245,8 +317,14 @@ export class TemplateBuilds {
       if (step.type === 'USER') state.user = args[0];
       if (step.type === 'WORKDIR') state.workdir = resolveIn(state.workdir ?? homeOf(state.user), args[0]);
     }
-    if (body.startCmd || body.readyCmd) state.start = { startCmd: body.startCmd || undefined, readyCmd: body.readyCmd || undefined, user: state.user };
-    this.append(build, 'info', `[finalize] ${state.start ? `start command: ${state.start.startCmd ?? '-'}, ready command: ${state.start.readyCmd ?? '-'}` : 'no start command'}`, 'finalize');
+    if (body.startCmd || body.readyCmd)
+      state.start = { startCmd: body.startCmd || undefined, readyCmd: body.readyCmd || undefined, user: state.user };
+    this.append(
+      build,
+      'info',
+      `[finalize] ${state.start ? `start command: ${state.start.startCmd ?? '-'}, ready command: ${state.start.readyCmd ?? '-'}` : 'no start command'}`,
+      'finalize',
+    );
     const record: TemplateBuildRecord = {
       buildID: build.buildID,
       createdAt: new Date().toISOString(),
@@ -261,12 +339,24 @@ export class TemplateBuilds {
     };
     // Only a ready build takes its tags: a failed one leaves them on the build they had.
     this.store.addBuild(build.templateID, record, build.tags);
-    this.append(build, 'info', `Template ${build.templateID} built in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.layers.length} layer(s)), tagged ${build.tags.join(', ')}`, 'finalize');
+    this.append(
+      build,
+      'info',
+      `Template ${build.templateID} built in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.layers.length} layer(s)), tagged ${build.tags.join(', ')}`,
+      'finalize',
+    );
     build.status = 'ready';
     this.log(`template ${build.templateID}: build ${build.buildID} ready`);
   }
 
-  private commandFor(build: Build, state: BuildState, type: string, args: string[], filesHash: string | undefined, stepName: string): { run: StepCommand; inbox: { name: string; source: string }[] } {
+  private commandFor(
+    build: Build,
+    state: BuildState,
+    type: string,
+    args: string[],
+    filesHash: string | undefined,
+    stepName: string,
+  ): { run: StepCommand; inbox: { name: string; source: string }[] } {
     const cwd = state.workdir ?? homeOf(state.user);
     switch (type) {
       case 'RUN':
@@ -279,17 +369,31 @@ export class TemplateBuilds {
         const archive = this.store.fileArchive(filesHash);
         if (!existsSync(archive)) this.fail(build, stepName, `the files of COPY ${src} were not uploaded (hash ${filesHash})`);
         const target = resolveIn(cwd, dest) + (dest.endsWith('/') ? '/' : '');
-        return { run: { cmd: copyScript(inboxPath('files.tar'), src, target, user || state.user, mode ?? ''), user: 'root', envs: {} }, inbox: [{ name: 'files.tar', source: archive }] };
+        return {
+          run: { cmd: copyScript(inboxPath('files.tar'), src, target, user || state.user, mode ?? ''), user: 'root', envs: {} },
+          inbox: [{ name: 'files.tar', source: archive }],
+        };
       }
       case 'WORKDIR': {
         if (!args[0]) this.fail(build, stepName, 'WORKDIR needs a directory');
         const dir = resolveIn(cwd, args[0]);
-        return { run: { cmd: `[ -d ${shellQuote(dir)} ] || { mkdir -p ${shellQuote(dir)} && chown ${shellQuote(state.user)}: ${shellQuote(dir)}; }`, user: 'root', envs: {} }, inbox: [] };
+        return {
+          run: {
+            cmd: `[ -d ${shellQuote(dir)} ] || { mkdir -p ${shellQuote(dir)} && chown ${shellQuote(state.user)}: ${shellQuote(dir)}; }`,
+            user: 'root',
+            envs: {},
+          },
+          inbox: [],
+        };
       }
       case 'USER': {
-        if (!args[0] || !/^[a-z_][a-z0-9_-]*$/.test(args[0])) this.fail(build, stepName, `USER needs a valid user name (got '${args[0] ?? ''}')`);
+        if (!args[0] || !/^[a-z_][a-z0-9_-]*$/.test(args[0]))
+          this.fail(build, stepName, `USER needs a valid user name (got '${args[0] ?? ''}')`);
         const user = shellQuote(args[0]);
-        return { run: { cmd: `id -u ${user} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${user}`, user: 'root', envs: {} }, inbox: [] };
+        return {
+          run: { cmd: `id -u ${user} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${user}`, user: 'root', envs: {} },
+          inbox: [],
+        };
       }
       default:
         this.fail(build, stepName, `unsupported build step type '${type}'`);
@@ -306,7 +410,15 @@ export class TemplateBuilds {
       status: build.status,
       logs: entries.map((e) => `${e.timestamp} ${e.message}`),
       logEntries: entries,
-      ...(build.reason ? { reason: { message: build.reason.message, step: build.reason.step, logEntries: build.entries.filter((e) => e.level === 'error').slice(-20) } } : {}),
+      ...(build.reason
+        ? {
+            reason: {
+              message: build.reason.message,
+              step: build.reason.step,
+              logEntries: build.entries.filter((e) => e.level === 'error').slice(-20),
+            },
+          }
+        : {}),
     };
   }
 
@@ -330,7 +442,8 @@ function buildTarget(raw: string, extraTags: unknown): { name: string; tags: str
   } catch (err) {
     throw invalidInput(`Invalid name: ${(err as Error).message}`);
   }
-  if (extraTags !== undefined && extraTags !== null && !Array.isArray(extraTags)) throw invalidInput('Invalid request body: tags must be an array of strings');
+  if (extraTags !== undefined && extraTags !== null && !Array.isArray(extraTags))
+    throw invalidInput('Invalid request body: tags must be an array of strings');
   let tags: string[];
   try {
     tags = validateTags([...(ref.tag ? [ref.tag] : []), ...((extraTags as unknown[] | null | undefined) ?? [])]);

@@ -12,10 +12,15 @@ export interface StepFailure {
 export function failedStepMessage(type: string, args: string[], failure: StepFailure): string {
   const reason = failure.status ?? `command failed: ${failure.streamError ?? 'unknown error'}`;
   switch (type) {
-    case 'RUN': return `failed to run command '${args[0] ?? ''}': ${reason}`;
-    case 'COPY': return `failed to move files in sandbox: ${reason}`;
-    case 'WORKDIR': return `failed to create workdir: ${reason}`;
-    case 'USER': return `failed to create user: ${reason}`;
-    default: return `${type} failed: ${reason}`;
+    case 'RUN':
+      return `failed to run command '${args[0] ?? ''}': ${reason}`;
+    case 'COPY':
+      return `failed to move files in sandbox: ${reason}`;
+    case 'WORKDIR':
+      return `failed to create workdir: ${reason}`;
+    case 'USER':
+      return `failed to create user: ${reason}`;
+    default:
+      return `${type} failed: ${reason}`;
   }
 }

@@ -39,7 +39,10 @@ const INBOX_IN_SANDBOX = '/run/e2b';
 const RUN_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** How a step's command ended: its exit code and the agent's end status ("exit status 3"). */
-export interface StepOutcome { exitCode: number; status: string }
+export interface StepOutcome {
+  exitCode: number;
+  status: string;
+}
 
 /**
  * Runs `command` in a container over `lowerdirs` and moves its upper dir to `layerDir`.
@@ -82,7 +85,11 @@ export async function runStepInContainer(
     const pid = await host.crun.run(containerName(id), bundle.dir, bundle.logFile);
     await host.network?.attach(id, pid, {});
     await waitForAgent(bundle.socketPath, 20_000);
-    const init = await agentRequest(bundle.socketPath, 'POST', '/init', { envVars: {}, defaultUser: 'root', timestamp: new Date().toISOString() });
+    const init = await agentRequest(bundle.socketPath, 'POST', '/init', {
+      envVars: {},
+      defaultUser: 'root',
+      timestamp: new Date().toISOString(),
+    });
     if (init.status !== 204) throw new Error(`build container agent refused /init: ${init.status} ${init.body}`);
     outcome = await streamCommand(bundle.socketPath, command, onOutput);
   } finally {
@@ -141,7 +148,6 @@ export function copyScript(archive: string, src: string, dest: string, owner: st
     'cd /; rm -rf "$tmp"',
   ].join('\n');
 }
-
 
 /** `bash -l -c cmd` through the agent's process service, its output line by line; → how it ended. */
 async function streamCommand(socketPath: string, command: StepCommand, onLine: (line: string) => void): Promise<StepOutcome> {

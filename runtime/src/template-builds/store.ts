@@ -44,7 +44,11 @@ export interface StoredTemplate {
 }
 
 /** A template and the build a reference to it chose. */
-export interface ChosenBuild { template: StoredTemplate; build: TemplateBuildRecord; tag: string }
+export interface ChosenBuild {
+  template: StoredTemplate;
+  build: TemplateBuildRecord;
+  tag: string;
+}
 
 /** What a sandbox of a built template needs (ResolvedTemplate plus env vars, user and workdir). */
 export interface BuiltResolution {
@@ -71,12 +75,22 @@ export function isValidTemplateName(name: string): boolean {
 export class TemplateStore {
   constructor(private readonly paths: RuntimePaths) {}
 
-  get templatesDir(): string { return join(this.paths.dataDir, 'templates'); }
-  get layersDir(): string { return join(this.paths.dataDir, 'layers'); }
-  get filesDir(): string { return join(this.paths.dataDir, 'template-files'); }
+  get templatesDir(): string {
+    return join(this.paths.dataDir, 'templates');
+  }
+  get layersDir(): string {
+    return join(this.paths.dataDir, 'layers');
+  }
+  get filesDir(): string {
+    return join(this.paths.dataDir, 'template-files');
+  }
 
-  layerDir(key: string): string { return join(this.layersDir, key); }
-  fileArchive(hash: string): string { return join(this.filesDir, hash); }
+  layerDir(key: string): string {
+    return join(this.layersDir, key);
+  }
+  fileArchive(hash: string): string {
+    return join(this.filesDir, hash);
+  }
 
   /** The overlay lower dirs of a build, topmost first. */
   rootfsOf(t: Pick<TemplateBuildRecord, 'layers' | 'baseRootfs'>): string {
@@ -107,8 +121,9 @@ export class TemplateStore {
    */
   choose(template: StoredTemplate, tag: string | undefined): ChosenBuild | undefined {
     const wanted = tag ?? DEFAULT_TAG;
-    const buildID = this.tagsOf(template).buildOf(wanted)
-      ?? (isBuildIdLike(wanted) && template.assignments.some((a) => a.buildID === wanted) ? wanted : undefined);
+    const buildID =
+      this.tagsOf(template).buildOf(wanted) ??
+      (isBuildIdLike(wanted) && template.assignments.some((a) => a.buildID === wanted) ? wanted : undefined);
     const build = buildID ? template.builds[buildID] : undefined;
     return build ? { template, build, tag: wanted } : undefined;
   }
@@ -164,8 +179,9 @@ export class TemplateStore {
 
   /** The build GET /templates shows: the default tag's, else the newest. */
   shownBuild(template: StoredTemplate): TemplateBuildRecord | undefined {
-    return this.choose(template, undefined)?.build
-      ?? Object.values(template.builds).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    return (
+      this.choose(template, undefined)?.build ?? Object.values(template.builds).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
+    );
   }
 
   /**
@@ -206,7 +222,10 @@ export class TemplateStore {
 
 /** The template exists, the tag does not: E2B's 404 text. */
 export class TagNotFoundError extends Error {
-  constructor(readonly templateName: string, readonly tag: string) {
+  constructor(
+    readonly templateName: string,
+    readonly tag: string,
+  ) {
     super(`tag '${tag}' does not exist for template '${templateName}'`);
   }
 }
@@ -219,11 +238,23 @@ function upgradeStoredTemplate(raw: unknown): StoredTemplate | undefined {
   if (typeof t.buildID !== 'string' || !Array.isArray(t.layers)) return undefined;
   const old = t as unknown as TemplateBuildRecord & { templateID: string; updatedAt: string; createdAt: string; buildCount?: number };
   const build: TemplateBuildRecord = {
-    buildID: old.buildID, createdAt: old.updatedAt, cpuCount: old.cpuCount, memoryMB: old.memoryMB, layers: old.layers,
-    baseRootfs: old.baseRootfs, envs: old.envs ?? {}, user: old.user ?? 'user', workdir: old.workdir, start: old.start,
+    buildID: old.buildID,
+    createdAt: old.updatedAt,
+    cpuCount: old.cpuCount,
+    memoryMB: old.memoryMB,
+    layers: old.layers,
+    baseRootfs: old.baseRootfs,
+    envs: old.envs ?? {},
+    user: old.user ?? 'user',
+    workdir: old.workdir,
+    start: old.start,
   };
   return {
-    templateID: old.templateID, createdAt: old.createdAt, updatedAt: old.updatedAt, buildCount: old.buildCount ?? 1,
-    builds: { [build.buildID]: build }, assignments: [{ tag: DEFAULT_TAG, buildID: build.buildID, createdAt: old.updatedAt }],
+    templateID: old.templateID,
+    createdAt: old.createdAt,
+    updatedAt: old.updatedAt,
+    buildCount: old.buildCount ?? 1,
+    builds: { [build.buildID]: build },
+    assignments: [{ tag: DEFAULT_TAG, buildID: build.buildID, createdAt: old.updatedAt }],
   };
 }

@@ -1,7 +1,11 @@
 // A template's tags, read from its assignment history as E2B keeps it: a tag can be assigned
 // many times; it points at the build of its latest assignment, and removing it removes all.
 
-export interface TagAssignment { tag: string; buildID: string; createdAt: string }
+export interface TagAssignment {
+  tag: string;
+  buildID: string;
+  createdAt: string;
+}
 
 export class TemplateTags {
   /** Latest assignment per tag. */
@@ -22,6 +26,8 @@ export class TemplateTags {
 
   /** The tags pointing at a build. */
   of(buildID: string): string[] {
-    return this.list().filter((a) => a.buildID === buildID).map((a) => a.tag);
+    return this.list()
+      .filter((a) => a.buildID === buildID)
+      .map((a) => a.tag);
   }
 }

@@ -6,7 +6,11 @@ import { invalidInput } from '../errors';
 import { VolumeStore } from './store';
 
 /** What a sandbox record keeps of a mount; `name` and `path` are what the API shows. */
-export interface SandboxVolumeMount { name: string; path: string; volumeID: string }
+export interface SandboxVolumeMount {
+  name: string;
+  path: string;
+  volumeID: string;
+}
 
 /** Where a volume would hide or replace what the runtime itself mounts into every sandbox. */
 const RESERVED = ['/proc', '/sys', '/dev', '/run/e2b', '/opt/e2b'];

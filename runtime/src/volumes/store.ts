@@ -38,9 +38,13 @@ export class VolumeStore {
 
   constructor(private readonly options: VolumeStoreOptions) {}
 
-  get dir(): string { return join(this.options.dataDir, 'volumes'); }
+  get dir(): string {
+    return join(this.options.dataDir, 'volumes');
+  }
 
-  private disk(volumeID: string): VolumeDisk { return new VolumeDisk(join(this.dir, volumeID)); }
+  private disk(volumeID: string): VolumeDisk {
+    return new VolumeDisk(join(this.dir, volumeID));
+  }
 
   /** Loads the volumes a previous runtime made, mounts their disks, removes unfinished ones. */
   async restore(): Promise<void> {
@@ -67,7 +71,12 @@ export class VolumeStore {
     if (typeof name !== 'string' || !VALID_NAME.test(name)) throw invalidInput('Invalid volume name: use letters, digits, _ and - only');
     if (this.creating.has(name) || this.byName(name)) throw invalidInput(`Volume with name '${name}' already exists`);
     this.creating.add(name);
-    const record: VolumeRecord = { volumeID: randomUUID(), name, token: randomBytes(32).toString('hex'), createdAt: new Date().toISOString() };
+    const record: VolumeRecord = {
+      volumeID: randomUUID(),
+      name,
+      token: randomBytes(32).toString('hex'),
+      createdAt: new Date().toISOString(),
+    };
     const disk = this.disk(record.volumeID);
     try {
       await disk.create(this.options.sizeMB, HOST_ID_BASE + DEFAULT_OWNER_ID);

@@ -11,8 +11,12 @@ import { removeTree } from '../container/bundle';
 export class VolumeDisk {
   constructor(readonly dir: string) {}
 
-  get image(): string { return join(this.dir, 'disk.img'); }
-  get data(): string { return join(this.dir, 'data'); }
+  get image(): string {
+    return join(this.dir, 'disk.img');
+  }
+  get data(): string {
+    return join(this.dir, 'data');
+  }
 
   /** Makes and mounts a new, empty disk whose root belongs to `rootOwner` (host ids), mode 0777. */
   async create(sizeMB: number, rootOwner: number): Promise<void> {

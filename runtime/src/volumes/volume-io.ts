@@ -25,10 +25,17 @@ export interface VolumeEntryStat {
 }
 
 /** Ownership and mode a caller asked for; undefined fields are left to the defaults. */
-export interface EntryOwnership { uid?: number; gid?: number; mode?: number }
+export interface EntryOwnership {
+  uid?: number;
+  gid?: number;
+  mode?: number;
+}
 
 export class VolumeIo {
-  constructor(private readonly helper: string, private readonly root: string) {}
+  constructor(
+    private readonly helper: string,
+    private readonly root: string,
+  ) {}
 
   stat(path: string): Promise<VolumeEntryStat> {
     return this.run(['stat', path]).then((entries) => entries[0]);
@@ -62,10 +69,15 @@ export class VolumeIo {
       let head = Buffer.alloc(0);
       let started = false;
       let stderr = '';
-      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       child.stdout.on('data', (chunk: Buffer) => {
         if (started) {
-          if (!res.write(chunk)) { child.stdout.pause(); res.once('drain', () => child.stdout.resume()); }
+          if (!res.write(chunk)) {
+            child.stdout.pause();
+            res.once('drain', () => child.stdout.resume());
+          }
           return;
         }
         head = Buffer.concat([head, chunk]);
@@ -82,10 +94,15 @@ export class VolumeIo {
         const rest = head.subarray(newline + 1);
         if (rest.length) res.write(rest);
       });
-      res.on('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+      res.on('close', () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      });
       child.on('error', reject);
       child.on('close', (code) => {
-        if (!started) { reject(errorOf(head.toString().split('\n')[0], path, stderr)); return; }
+        if (!started) {
+          reject(errorOf(head.toString().split('\n')[0], path, stderr));
+          return;
+        }
         // A read that broke off midway must not look like a complete file.
         if (code === 0) res.end();
         else res.destroy();
@@ -95,9 +112,13 @@ export class VolumeIo {
   }
 
   private spawn(args: string[]) {
-    return spawn(this.helper, [this.root, String(HOST_ID_BASE), String(HOST_ID_BASE + DEFAULT_OWNER_ID), String(HOST_ID_BASE + DEFAULT_OWNER_ID), ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    return spawn(
+      this.helper,
+      [this.root, String(HOST_ID_BASE), String(HOST_ID_BASE + DEFAULT_OWNER_ID), String(HOST_ID_BASE + DEFAULT_OWNER_ID), ...args],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
   }
 
   private run(args: string[], input?: IncomingMessage): Promise<VolumeEntryStat[]> {
@@ -106,13 +127,17 @@ export class VolumeIo {
       const out: Buffer[] = [];
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       // The helper may stop reading (an error): the rest of the upload is dropped.
       child.stdin.on('error', () => undefined);
       if (input) {
         input.pipe(child.stdin);
         // An upload the client broke off never ends the helper's stdin: end the helper instead.
-        input.on('close', () => { if (!input.complete && child.exitCode === null) child.kill('SIGKILL'); });
+        input.on('close', () => {
+          if (!input.complete && child.exitCode === null) child.kill('SIGKILL');
+        });
       } else {
         child.stdin.end();
       }
@@ -120,7 +145,10 @@ export class VolumeIo {
       child.on('close', () => {
         if (input) input.unpipe(child.stdin);
         const lines = Buffer.concat(out).toString().split('\n').filter(Boolean);
-        if (lines[0] !== 'ok') { reject(errorOf(lines[0] ?? '', args[1], stderr)); return; }
+        if (lines[0] !== 'ok') {
+          reject(errorOf(lines[0] ?? '', args[1], stderr));
+          return;
+        }
         try {
           resolve(lines.slice(1).map(parseEntry));
         } catch (err) {
@@ -180,18 +208,33 @@ function isoTime(secondsDotNanos: string): string {
 function errorOf(statusLine: string, path: string, stderr: string): Error {
   const code = statusLine.startsWith('err ') ? statusLine.slice(4).trim() : '';
   switch (code) {
-    case 'ENOENT': return notFound(`path '${path}' not found`);
-    case 'EEXIST': return conflict(`path '${path}' already exists`);
-    case 'ENOTDIR': return invalidInput(`a component of the path '${path}' is a file, but must be a directory`);
-    case 'EISDIR': return invalidInput(`path '${path}' is a directory`);
-    case 'EINVAL': return invalidInput(`path '${path}' is not a regular file`);
-    case 'EBUSY': return invalidInput('cannot delete root');
-    case 'ELOOP': return invalidInput(`too many symbolic links in path '${path}'`);
-    case 'ENAMETOOLONG': return invalidInput(`path '${path}' is too long`);
-    case 'ENOTEMPTY': return conflict(`directory '${path}' is not empty`);
-    case 'EACCES': case 'EPERM': return forbidden(`permission denied on '${path}'`);
-    case 'ENOSPC': case 'EDQUOT': return storageFull('the volume is full: remove files from it to make room');
-    case 'ENODEV': return new Error('the volume is not mounted on the host: restart the runtime');
-    default: return new Error(`volume operation failed on '${path}': ${code || stderr.trim() || 'the helper ended without an answer'}`);
+    case 'ENOENT':
+      return notFound(`path '${path}' not found`);
+    case 'EEXIST':
+      return conflict(`path '${path}' already exists`);
+    case 'ENOTDIR':
+      return invalidInput(`a component of the path '${path}' is a file, but must be a directory`);
+    case 'EISDIR':
+      return invalidInput(`path '${path}' is a directory`);
+    case 'EINVAL':
+      return invalidInput(`path '${path}' is not a regular file`);
+    case 'EBUSY':
+      return invalidInput('cannot delete root');
+    case 'ELOOP':
+      return invalidInput(`too many symbolic links in path '${path}'`);
+    case 'ENAMETOOLONG':
+      return invalidInput(`path '${path}' is too long`);
+    case 'ENOTEMPTY':
+      return conflict(`directory '${path}' is not empty`);
+    case 'EACCES':
+    case 'EPERM':
+      return forbidden(`permission denied on '${path}'`);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return storageFull('the volume is full: remove files from it to make room');
+    case 'ENODEV':
+      return new Error('the volume is not mounted on the host: restart the runtime');
+    default:
+      return new Error(`volume operation failed on '${path}': ${code || stderr.trim() || 'the helper ended without an answer'}`);
   }
 }

@@ -14,14 +14,20 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export function webhookSignature(secret: string, body: string): string {
-  return createHash('sha256').update(secret + body).digest('base64url');
+  return createHash('sha256')
+    .update(secret + body)
+    .digest('base64url');
 }
 
 export class WebhookDeliveries {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly store: WebhookStore, events: SandboxEvents, private readonly log: (line: string) => void) {
+  constructor(
+    private readonly store: WebhookStore,
+    events: SandboxEvents,
+    private readonly log: (line: string) => void,
+  ) {
     events.onRecorded((event) => this.dispatch(event));
   }
 

@@ -36,7 +36,9 @@ export class WebhookStore {
       this.webhooks = JSON.parse(readFileSync(file, 'utf8')) as Webhook[];
     } catch (err) {
       // Written atomically, so only a hand edit breaks it: say so rather than drop the secrets.
-      throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix it, or remove it to start with no webhooks`, { cause: err });
+      throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix it, or remove it to start with no webhooks`, {
+        cause: err,
+      });
     }
   }
 
@@ -111,7 +113,8 @@ export function webhookView(webhook: Webhook): object {
 }
 
 function nameOf(value: unknown): string {
-  if (typeof value !== 'string' || !value.trim() || value.length > MAX_NAME) throw invalidInput(`name must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (typeof value !== 'string' || !value.trim() || value.length > MAX_NAME)
+    throw invalidInput(`name must be a non-empty string of at most ${MAX_NAME} characters`);
   return value;
 }
 
@@ -123,7 +126,8 @@ function urlOf(value: unknown): string {
   } catch {
     throw invalidInput(`url is not a valid URL: ${value}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidInput(`url must be an http:// or https:// URL, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalidInput(`url must be an http:// or https:// URL, not ${url.protocol}`);
   if (url.username || url.password) throw invalidInput('url must not carry credentials: check the signature instead');
   return value;
 }
@@ -143,6 +147,7 @@ function eventsOf(value: unknown): string[] {
 }
 
 function secretOf(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) throw invalidInput('signatureSecret must be a non-empty string of at most 1024 characters');
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024)
+    throw invalidInput('signatureSecret must be a non-empty string of at most 1024 characters');
   return value;
 }

@@ -19,13 +19,18 @@ export function sandboxHostPids(sandboxId: string): number[] {
 }
 
 export function mountsUnder(path: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((p) => p && p.startsWith(path));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p) => p && p.startsWith(path));
 }
 
 /** The host uid a process runs as; undefined if it has exited meanwhile. */
 export function hostUidOf(pid: number): number | undefined {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Uid:'))!;
     return Number(line.split(/\s+/)[1]);
   } catch {
     return undefined;

@@ -12,13 +12,22 @@ import { DEFAULT_DATA_DIR, runtimeArguments } from '../../src/contract/local-run
 export const SHARED_IMAGES_DIR = process.env.E2B_TEST_IMAGES_DIR ?? join(DEFAULT_DATA_DIR, 'images');
 const CLI = resolve(__dirname, '../../dist/cli.js');
 
-export interface SdkOptions { apiKey: string; apiUrl: string; sandboxUrl: string; requestTimeoutMs?: number }
+export interface SdkOptions {
+  apiKey: string;
+  apiUrl: string;
+  sandboxUrl: string;
+  requestTimeoutMs?: number;
+}
 
 export class RuntimeProcess {
   private child?: ChildProcess;
   output = '';
 
-  private constructor(readonly dataDir: string, readonly port: number, private readonly extraArgs: string[]) {}
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
   /** Test runtimes keep one warm base sandbox (not the CLI default) unless `--warm-pool` is given. */
   static async start(extraArgs: string[] = []): Promise<RuntimeProcess> {
@@ -28,13 +37,24 @@ export class RuntimeProcess {
     return runtime;
   }
 
-  get url(): string { return `http://127.0.0.1:${this.port}`; }
-  get apiKey(): string { return readFileSync(join(this.dataDir, 'api-key'), 'utf8').trim(); }
-  get sdk(): SdkOptions { return { apiKey: this.apiKey, apiUrl: this.url, sandboxUrl: this.url }; }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get apiKey(): string {
+    return readFileSync(join(this.dataDir, 'api-key'), 'utf8').trim();
+  }
+  get sdk(): SdkOptions {
+    return { apiKey: this.apiKey, apiUrl: this.url, sandboxUrl: this.url };
+  }
 
   async launch(): Promise<void> {
     this.output = '';
-    const args = runtimeArguments({ command: 'up', listen: { host: '127.0.0.1', port: this.port }, dataDir: this.dataDir, imagesDir: SHARED_IMAGES_DIR });
+    const args = runtimeArguments({
+      command: 'up',
+      listen: { host: '127.0.0.1', port: this.port },
+      dataDir: this.dataDir,
+      imagesDir: SHARED_IMAGES_DIR,
+    });
     const child = spawn(process.execPath, [CLI, ...args, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The runtime makes no https calls of its own; an inherited extra CA file only slows node's start (~3x).
@@ -77,7 +97,8 @@ export class RuntimeProcess {
   async waitForOutput(text: string, from: number, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.includes(text, from)) {
-      if (Date.now() > deadline) throw new Error(`the runtime did not log "${text}" within ${timeoutMs} ms:\n${this.output.slice(from).slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`the runtime did not log "${text}" within ${timeoutMs} ms:\n${this.output.slice(from).slice(-2000)}`);
       await sleep(20);
     }
   }
@@ -95,7 +116,10 @@ export class RuntimeProcess {
     await this.destroyAllVolumes();
     await this.stop();
     // Volume disks stay mounted while the runtime is down (sandboxes may use them): never rm into one.
-    for (const point of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((p) => p?.startsWith(`${this.dataDir}/`))) {
+    for (const point of readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((p) => p?.startsWith(`${this.dataDir}/`))) {
       execFileSync('umount', ['--lazy', point]);
     }
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -12,7 +12,9 @@ const [dnsIp, cert, key, ...entries] = process.argv.slice(2);
 const names = new Map(entries.map((e) => e.split('=')).map(([n, ip]) => [n.toLowerCase(), ip]));
 const answer = (req, res) => res.end(`test-host ${req.headers.host ?? ''} at ${req.socket.localAddress}\n`);
 let up = 0;
-const ready = () => { if (++up === 4) console.log('test hosts ready'); };
+const ready = () => {
+  if (++up === 4) console.log('test hosts ready');
+};
 const udp = createSocket('udp4');
 udp.on('message', (msg) => console.log(`udp ${msg.toString('latin1')}`));
 udp.bind(9999, '0.0.0.0', ready);
@@ -23,7 +25,10 @@ const dns = createSocket('udp4');
 dns.on('message', (msg, from) => {
   const labels = [];
   let at = 12;
-  while (at < msg.length && msg[at] !== 0) { labels.push(msg.toString('latin1', at + 1, at + 1 + msg[at])); at += 1 + msg[at]; }
+  while (at < msg.length && msg[at] !== 0) {
+    labels.push(msg.toString('latin1', at + 1, at + 1 + msg[at]));
+    at += 1 + msg[at];
+  }
   const questionEnd = at + 5;
   const type = msg.readUInt16BE(at + 1);
   const ip = names.get(labels.join('.').toLowerCase());
@@ -36,8 +41,14 @@ dns.on('message', (msg, from) => {
   const parts = [header, msg.subarray(12, questionEnd)];
   if (ip && type === 1) {
     const rr = Buffer.alloc(16);
-    rr.writeUInt16BE(0xc00c, 0); rr.writeUInt16BE(1, 2); rr.writeUInt16BE(1, 4); rr.writeUInt32BE(60, 6); rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, i) => { rr[12 + i] = Number(o); });
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(1, 2);
+    rr.writeUInt16BE(1, 4);
+    rr.writeUInt32BE(60, 6);
+    rr.writeUInt16BE(4, 10);
+    ip.split('.').forEach((o, i) => {
+      rr[12 + i] = Number(o);
+    });
     parts.push(rr);
   }
   dns.send(Buffer.concat(parts), from.port, from.address);

@@ -18,12 +18,19 @@ export class TestNetns {
   private servers?: ChildProcess;
   private output = '';
 
-  private constructor(readonly name: string, private readonly certDir: string) {}
+  private constructor(
+    readonly name: string,
+    private readonly certDir: string,
+  ) {}
 
   /** What the test hosts printed (`udp <payload>` for each datagram to port 9999). */
-  get log(): string { return this.output; }
+  get log(): string {
+    return this.output;
+  }
 
-  get uplinkArg(): string[] { return ['--uplink', `netns:${this.name}`]; }
+  get uplinkArg(): string[] {
+    return ['--uplink', `netns:${this.name}`];
+  }
 
   static async create(): Promise<TestNetns> {
     const name = `e2bt-${randomBytes(3).toString('hex')}`;
@@ -37,8 +44,25 @@ export class TestNetns {
       for (const addr of Object.values(TEST_HOSTS)) ip('addr', 'add', `${addr}/32`, 'dev', 'lo');
       mkdirSync(`/etc/netns/${name}`, { recursive: true });
       writeFileSync(`/etc/netns/${name}/resolv.conf`, `nameserver ${TEST_HOSTS.dns}\n`);
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${TEST_NAMES.one}`,
-        '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${TEST_NAMES.one}`,
+          '-keyout',
+          join(certDir, 'key.pem'),
+          '-out',
+          join(certDir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       await netns.startServers();
     } catch (err) {
       netns.remove();
@@ -49,11 +73,29 @@ export class TestNetns {
 
   private async startServers(): Promise<void> {
     const script = resolve(__dirname, 'test-hosts-server.mjs');
-    const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, script, TEST_HOSTS.dns, join(this.certDir, 'cert.pem'), join(this.certDir, 'key.pem'),
-      `${TEST_NAMES.one}=${TEST_HOSTS.one}`, `${TEST_NAMES.two}=${TEST_HOSTS.two}`, `${TEST_NAMES.host}=${HOST_ALIAS_ADDRESS}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.name,
+        process.execPath,
+        script,
+        TEST_HOSTS.dns,
+        join(this.certDir, 'cert.pem'),
+        join(this.certDir, 'key.pem'),
+        `${TEST_NAMES.one}=${TEST_HOSTS.one}`,
+        `${TEST_NAMES.two}=${TEST_HOSTS.two}`,
+        `${TEST_NAMES.host}=${HOST_ALIAS_ADDRESS}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.servers = child;
     await new Promise<void>((done, fail) => {
-      const onData = (c: Buffer) => { this.output += c.toString(); if (this.output.includes('test hosts ready')) done(); };
+      const onData = (c: Buffer) => {
+        this.output += c.toString();
+        if (this.output.includes('test hosts ready')) done();
+      };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
       child.once('exit', (code) => fail(new Error(`the test hosts exited with ${code}: ${this.output}`)));
@@ -63,7 +105,11 @@ export class TestNetns {
   /** Stops the servers and removes the namespace and its files. */
   remove(): void {
     this.servers?.kill('SIGKILL');
-    try { execFileSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' }); } catch { /* already gone */ }
+    try {
+      execFileSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
     rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
     rmSync(this.certDir, { recursive: true, force: true });
   }

@@ -60,7 +60,11 @@ describe('Connect envelopes', () => {
 
   it('refuses a length over the limit from the header, before the payload arrives', () => {
     const decoder = new EnvelopeDecoder(16);
-    assert.deepEqual(plain(decoder.push(encodeEnvelope(0, Buffer.alloc(16, 1)))), [{ flags: 0, data: Buffer.alloc(16, 1) }], 'the limit itself is allowed');
+    assert.deepEqual(
+      plain(decoder.push(encodeEnvelope(0, Buffer.alloc(16, 1)))),
+      [{ flags: 0, data: Buffer.alloc(16, 1) }],
+      'the limit itself is allowed',
+    );
     const header = Buffer.from([0, 0, 0, 0, 17]);
     assert.throws(() => new EnvelopeDecoder(16).push(header), { name: 'RangeError', message: 'message of 17 bytes exceeds the limit' });
     // The largest length the header can carry, split inside the header.

@@ -11,8 +11,20 @@ const query = (text: string) => parseListQuery(new URLSearchParams(text));
 
 function record(id: string, startedAt: string, extra: Partial<SandboxRecord> = {}): SandboxRecord {
   return {
-    sandboxID: id, templateID: 'base', envdVersion: '0.2.0', startedAt, endAt: startedAt, cpuCount: 2, memoryMB: 512, diskSizeMB: 1024,
-    metadata: {}, envVars: {}, state: 'running' as SandboxState, lifecycle: { onTimeout: 'kill', autoResume: false }, allowInternetAccess: true, ...extra,
+    sandboxID: id,
+    templateID: 'base',
+    envdVersion: '0.2.0',
+    startedAt,
+    endAt: startedAt,
+    cpuCount: 2,
+    memoryMB: 512,
+    diskSizeMB: 1024,
+    metadata: {},
+    envVars: {},
+    state: 'running' as SandboxState,
+    lifecycle: { onTimeout: 'kill', autoResume: false },
+    allowInternetAccess: true,
+    ...extra,
   };
 }
 
@@ -20,14 +32,32 @@ const badRequest = (message: string) => (err: unknown) => err instanceof Runtime
 
 describe('sandbox list query', () => {
   it('defaults to running and paused sandboxes, newest first, 100 a page', () => {
-    assert.deepEqual(query(''), { states: ['running', 'paused'], metadata: [], template: undefined, startedAfter: undefined, order: 'desc', limit: 100, nextToken: undefined });
+    assert.deepEqual(query(''), {
+      states: ['running', 'paused'],
+      metadata: [],
+      template: undefined,
+      startedAfter: undefined,
+      order: 'desc',
+      limit: 100,
+      nextToken: undefined,
+    });
   });
 
   it('reads every filter', () => {
-    const q = query('state=paused,%20running&metadata=user%3D42%26team%3Da%2520b&template=code-interpreter-v1&startedAfter=2026-01-02T03:04:05Z&order=asc&limit=5&nextToken=abc');
+    const q = query(
+      'state=paused,%20running&metadata=user%3D42%26team%3Da%2520b&template=code-interpreter-v1&startedAfter=2026-01-02T03:04:05Z&order=asc&limit=5&nextToken=abc',
+    );
     assert.deepEqual(q, {
-      states: ['paused', 'running'], metadata: [['user', '42'], ['team', 'a b']], template: 'code-interpreter-v1',
-      startedAfter: Date.parse('2026-01-02T03:04:05Z'), order: 'asc', limit: 5, nextToken: 'abc',
+      states: ['paused', 'running'],
+      metadata: [
+        ['user', '42'],
+        ['team', 'a b'],
+      ],
+      template: 'code-interpreter-v1',
+      startedAfter: Date.parse('2026-01-02T03:04:05Z'),
+      order: 'asc',
+      limit: 5,
+      nextToken: 'abc',
     });
     assert.deepEqual(query('state=&template=&nextToken=').states, [], 'an empty state list matches nothing');
     assert.equal(query('template=').template, undefined);
@@ -36,21 +66,29 @@ describe('sandbox list query', () => {
   it('refuses values E2B refuses, with its messages', () => {
     assert.throws(() => query('state=running,creating'), badRequest('invalid state "creating"'));
     assert.throws(() => query('order=newest'), badRequest('order must be asc or desc'));
-    for (const limit of ['0', '101', '1.5', 'ten', '']) assert.throws(() => query(`limit=${limit}`), badRequest('limit must be an integer from 1 to 100'), limit);
+    for (const limit of ['0', '101', '1.5', 'ten', ''])
+      assert.throws(() => query(`limit=${limit}`), badRequest('limit must be an integer from 1 to 100'), limit);
     assert.throws(() => query('startedAfter=yesterday'), badRequest('startedAfter must be an RFC 3339 date-time'));
     assert.throws(() => query('metadata=%25E0'), badRequest('metadata filter is not valid URL encoding'));
-    assert.throws(() => query(`metadata=${encodeURIComponent('k=%E0')}`), badRequest('metadata filter is not valid URL encoding'), 'a key or value escaped wrongly');
+    assert.throws(
+      () => query(`metadata=${encodeURIComponent('k=%E0')}`),
+      badRequest('metadata filter is not valid URL encoding'),
+      'a key or value escaped wrongly',
+    );
   });
 
   it('decodes the metadata filter the way the SDK encodes it', () => {
     // The SDK: new URLSearchParams(metadata).toString(), then encodeURIComponent of the whole.
-    const metadata = { 'user id': 'a=b&c', 'ünï': '+ plus' };
+    const metadata = { 'user id': 'a=b&c', ünï: '+ plus' };
     const encoded = encodeURIComponent(new URLSearchParams(metadata).toString());
     assert.deepEqual(parseMetadataFilter(encoded), Object.entries(metadata));
     assert.deepEqual(parseMetadataFilter(null), []);
     assert.deepEqual(parseMetadataFilter(''), []);
     assert.deepEqual(parseMetadataFilter('k'), [['k', '']]);
-    assert.deepEqual(parseMetadataFilter('k%3D%26%26j%3D1'), [['k', ''], ['j', '1']]);
+    assert.deepEqual(parseMetadataFilter('k%3D%26%26j%3D1'), [
+      ['k', ''],
+      ['j', '1'],
+    ]);
   });
 });
 
@@ -100,7 +138,11 @@ describe('sandbox list pages', () => {
   });
 
   it('refuses a token it did not make', () => {
-    for (const token of ['not-a-token', Buffer.from('no-separator').toString('base64url'), Buffer.from('yesterday__a').toString('base64url')]) {
+    for (const token of [
+      'not-a-token',
+      Buffer.from('no-separator').toString('base64url'),
+      Buffer.from('yesterday__a').toString('base64url'),
+    ]) {
       assert.throws(() => selectPage(all, query(`nextToken=${token}`)), badRequest('invalid nextToken'), token);
     }
   });

@@ -7,7 +7,12 @@ import { multipartBoundary, MultipartError, readMultipart } from '../../src/agen
 
 const BOUNDARY = 'xYzZY';
 
-interface ReadPart { headers: Record<string, string>; name?: string; filename?: string; body: string }
+interface ReadPart {
+  headers: Record<string, string>;
+  name?: string;
+  filename?: string;
+  body: string;
+}
 
 async function* chunked(body: Buffer, sizes: (i: number) => number): AsyncGenerator<Buffer> {
   for (let at = 0, i = 0; at < body.length; i++) {
@@ -29,30 +34,44 @@ async function readAll(source: AsyncIterable<Buffer | string>, boundary = BOUNDA
 
 // Body bytes that come close to the delimiter without being one.
 const tricky = `line\r\n--${BOUNDARY.slice(0, 3)}\r\n--${BOUNDARY}x not a boundary\r\n-${BOUNDARY}\r\n\r\n--`;
-const body = Buffer.from([
-  'preamble to ignore\r\n',
-  `--${BOUNDARY}\r\n`,
-  'Content-Disposition: form-data; name="file"; filename="/home/user/dir/a b.txt"\r\n',
-  'Content-Type: application/octet-stream\r\n',
-  '\r\n',
-  tricky,
-  `\r\n--${BOUNDARY}  \r\n`,
-  'content-disposition: form-data; name="empty"\r\n',
-  '\r\n',
-  `\r\n--${BOUNDARY}\r\n`,
-  '\r\n',
-  'no headers at all',
-  `\r\n--${BOUNDARY}--\r\n`,
-  'epilogue to ignore',
-].join(''), 'latin1');
+const body = Buffer.from(
+  [
+    'preamble to ignore\r\n',
+    `--${BOUNDARY}\r\n`,
+    'Content-Disposition: form-data; name="file"; filename="/home/user/dir/a b.txt"\r\n',
+    'Content-Type: application/octet-stream\r\n',
+    '\r\n',
+    tricky,
+    `\r\n--${BOUNDARY}  \r\n`,
+    'content-disposition: form-data; name="empty"\r\n',
+    '\r\n',
+    `\r\n--${BOUNDARY}\r\n`,
+    '\r\n',
+    'no headers at all',
+    `\r\n--${BOUNDARY}--\r\n`,
+    'epilogue to ignore',
+  ].join(''),
+  'latin1',
+);
 const expected: ReadPart[] = [
-  { headers: { 'content-disposition': 'form-data; name="file"; filename="/home/user/dir/a b.txt"', 'content-type': 'application/octet-stream' }, name: 'file', filename: '/home/user/dir/a b.txt', body: tricky },
+  {
+    headers: {
+      'content-disposition': 'form-data; name="file"; filename="/home/user/dir/a b.txt"',
+      'content-type': 'application/octet-stream',
+    },
+    name: 'file',
+    filename: '/home/user/dir/a b.txt',
+    body: tricky,
+  },
   { headers: { 'content-disposition': 'form-data; name="empty"' }, name: 'empty', filename: undefined, body: '' },
   { headers: {}, name: undefined, filename: undefined, body: 'no headers at all' },
 ];
 
 async function rejectsWith(source: AsyncIterable<Buffer | string>, message: string | RegExp): Promise<void> {
-  await assert.rejects(readAll(source), (err: unknown) => err instanceof MultipartError && (typeof message === 'string' ? err.message === message : message.test(err.message)));
+  await assert.rejects(
+    readAll(source),
+    (err: unknown) => err instanceof MultipartError && (typeof message === 'string' ? err.message === message : message.test(err.message)),
+  );
 }
 
 describe('multipart/form-data', () => {
@@ -81,12 +100,23 @@ describe('multipart/form-data', () => {
 
   it('accepts string chunks and bare LF after a boundary', async () => {
     const lf = `--${BOUNDARY}\nContent-Disposition: form-data; name="a"\r\n\r\nA\r\n--${BOUNDARY}--`;
-    assert.deepEqual(await readAll((async function* () { yield lf; })()), [{ headers: { 'content-disposition': 'form-data; name="a"' }, name: 'a', filename: undefined, body: 'A' }]);
+    assert.deepEqual(
+      await readAll(
+        (async function* () {
+          yield lf;
+        })(),
+      ),
+      [{ headers: { 'content-disposition': 'form-data; name="a"' }, name: 'a', filename: undefined, body: 'A' }],
+    );
   });
 
   it('skips what the consumer leaves unread of a part', async () => {
     const names: string[] = [];
-    for await (const part of readMultipart(chunked(body, () => 4), BOUNDARY)) names.push(part.name ?? '(none)');
+    for await (const part of readMultipart(
+      chunked(body, () => 4),
+      BOUNDARY,
+    ))
+      names.push(part.name ?? '(none)');
     assert.deepEqual(names, ['file', 'empty', '(none)']);
   });
 
@@ -105,8 +135,14 @@ describe('multipart/form-data', () => {
   });
 
   it('refuses a preamble or part headers that never end', async () => {
-    await rejectsWith(chunked(Buffer.alloc(65 * 1024, 'a'), () => 4096), 'no multipart boundary found');
+    await rejectsWith(
+      chunked(Buffer.alloc(65 * 1024, 'a'), () => 4096),
+      'no multipart boundary found',
+    );
     const endless = Buffer.concat([Buffer.from(`--${BOUNDARY}\r\n`), Buffer.alloc(65 * 1024, 'h')]);
-    await rejectsWith(chunked(endless, () => 4096), 'part headers too large');
+    await rejectsWith(
+      chunked(endless, () => 4096),
+      'part headers too large',
+    );
   });
 });

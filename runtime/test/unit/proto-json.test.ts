@@ -9,11 +9,22 @@ import { gzipSync } from 'node:zlib';
 import { ConnectError } from '../../src/agent/connect/errors';
 import { encodeEnvelope, EnvelopeDecoder, FLAG_COMPRESSED, FLAG_END_STREAM } from '../../src/agent/connect/envelope';
 import {
-  field, isObject, JsonObject, optionalBool, optionalBytes, optionalEnum, optionalInteger, optionalObject, optionalString, optionalStringArray, optionalStringMap,
+  field,
+  isObject,
+  JsonObject,
+  optionalBool,
+  optionalBytes,
+  optionalEnum,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  optionalStringArray,
+  optionalStringMap,
 } from '../../src/agent/connect/proto-json';
 import { RpcRouter } from '../../src/agent/connect/rpc';
 
-const invalid = (message: string) => (err: unknown) => err instanceof ConnectError && err.code === 'invalid_argument' && err.message === message;
+const invalid = (message: string) => (err: unknown) =>
+  err instanceof ConnectError && err.code === 'invalid_argument' && err.message === message;
 
 describe('proto3 JSON fields', () => {
   it('finds a field by its lowerCamelCase or snake_case name; null is absent', () => {
@@ -57,7 +68,22 @@ describe('proto3 JSON fields', () => {
     assert.equal(optionalInteger({ n: '-3' }, 'n', -5, 5), -3);
     assert.equal(optionalInteger({ n: String(Number.MAX_SAFE_INTEGER) }, 'n'), Number.MAX_SAFE_INTEGER);
     const outOfRange = invalid(`field "pid" must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}`);
-    for (const pid of [1.5, '1.5', '0x10', '1e3', '', 'abc', -1, '-1', true, [], {}, Number.MAX_SAFE_INTEGER + 1, '9007199254740993', Infinity]) {
+    for (const pid of [
+      1.5,
+      '1.5',
+      '0x10',
+      '1e3',
+      '',
+      'abc',
+      -1,
+      '-1',
+      true,
+      [],
+      {},
+      Number.MAX_SAFE_INTEGER + 1,
+      '9007199254740993',
+      Infinity,
+    ]) {
       assert.throws(() => optionalInteger({ pid }, 'pid'), outOfRange, JSON.stringify(pid));
     }
     assert.throws(() => optionalInteger({ size: 70000 }, 'size', 1, 65535), invalid('field "size" must be an integer between 1 and 65535'));
@@ -69,7 +95,8 @@ describe('proto3 JSON fields', () => {
     assert.deepEqual(optionalBytes({ data: bytes.toString('base64url') }, 'data'), bytes);
     assert.deepEqual(optionalBytes({ data: 'aGk' }, 'data'), Buffer.from('hi'));
     assert.deepEqual(optionalBytes({ data: '' }, 'data'), Buffer.alloc(0));
-    for (const data of ['a b', 'aGk===', '*', 1, ['aGk=']]) assert.throws(() => optionalBytes({ data }, 'data'), invalid('field "data" must be base64'), JSON.stringify(data));
+    for (const data of ['a b', 'aGk===', '*', 1, ['aGk=']])
+      assert.throws(() => optionalBytes({ data }, 'data'), invalid('field "data" must be base64'), JSON.stringify(data));
   });
 
   it('reads enums by name or number', () => {
@@ -78,7 +105,8 @@ describe('proto3 JSON fields', () => {
     assert.equal(optionalEnum({ signal: 15 }, 'signal', signals), 15);
     assert.equal(optionalEnum({ signal: 99 }, 'signal', signals), 99, 'an unknown number is kept, as proto3 does');
     const notOne = invalid('field "signal" must be one of SIGNAL_UNSPECIFIED, SIGNAL_SIGTERM, SIGNAL_SIGKILL');
-    for (const signal of ['SIGKILL', 'toString', '__proto__', 1.5, true]) assert.throws(() => optionalEnum({ signal }, 'signal', signals), notOne, String(signal));
+    for (const signal of ['SIGKILL', 'toString', '__proto__', 1.5, true])
+      assert.throws(() => optionalEnum({ signal }, 'signal', signals), notOne, String(signal));
   });
 });
 
@@ -91,7 +119,13 @@ describe('Connect router with malformed requests', () => {
     const router = new RpcRouter();
     router.register('test.Echo', {
       Unary: { kind: 'unary', handle: (message) => ({ got: message }) },
-      Watch: { kind: 'server-stream', handle: (message, _call, stream) => { stream.send({ got: message }); stream.end(); } },
+      Watch: {
+        kind: 'server-stream',
+        handle: (message, _call, stream) => {
+          stream.send({ got: message });
+          stream.end();
+        },
+      },
       Upload: {
         kind: 'client-stream',
         handle: async (messages) => {
@@ -108,17 +142,34 @@ describe('Connect router with malformed requests', () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   const unary = async (body: string | Buffer, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}/test.Echo/Unary`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    const res = await fetch(`${base}/test.Echo/Unary`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
     // A Connect error body, or the echo handler's answer.
     return { status: res.status, body: (await res.json()) as { code: string; message: string; got?: unknown } };
   };
   const streamed = async (method: string, chunks: Buffer[], headers: Record<string, string> = {}) => {
-    const body = new ReadableStream<Uint8Array>({ start(c) { for (const chunk of chunks) c.enqueue(chunk); c.close(); } });
-    const res = await fetch(`${base}/test.Echo/${method}`, { method: 'POST', headers: { 'content-type': 'application/connect+json', ...headers }, body, duplex: 'half' } as RequestInit);
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(chunk);
+        c.close();
+      },
+    });
+    const res = await fetch(`${base}/test.Echo/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+json', ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     const decoder = new EnvelopeDecoder(1 << 20);
     const envelopes = decoder.push(Buffer.from(await res.arrayBuffer()));
     assert.equal(decoder.hasPartial, false, 'the answer ends between envelopes');
-    return { status: res.status, messages: envelopes.map((e) => ({ end: (e.flags & FLAG_END_STREAM) !== 0, json: JSON.parse(e.data.toString()) })) };
+    return {
+      status: res.status,
+      messages: envelopes.map((e) => ({ end: (e.flags & FLAG_END_STREAM) !== 0, json: JSON.parse(e.data.toString()) })),
+    };
   };
   const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -136,24 +187,43 @@ describe('Connect router with malformed requests', () => {
       assert.match(answer.body.message, /^request is not valid JSON: /);
     }
     for (const body of ['[]', '1', '"x"', 'null', 'true']) {
-      assert.deepEqual(await unary(body), { status: 400, body: { code: 'invalid_argument', message: 'request message must be a JSON object' } }, body);
+      assert.deepEqual(
+        await unary(body),
+        { status: 400, body: { code: 'invalid_argument', message: 'request message must be a JSON object' } },
+        body,
+      );
     }
     assert.deepEqual((await unary(Buffer.from('not gzip'), { 'content-encoding': 'gzip' })).body.code, 'invalid_argument');
-    assert.deepEqual((await unary('{}', { 'content-encoding': 'br' })).body, { code: 'unimplemented', message: 'unsupported compression "br"' });
+    assert.deepEqual((await unary('{}', { 'content-encoding': 'br' })).body, {
+      code: 'unimplemented',
+      message: 'unsupported compression "br"',
+    });
   });
 
   it('reads a client stream whose envelopes are split across chunks', async () => {
-    const frames = Buffer.concat([encodeEnvelope(0, json({ n: 1 })), encodeEnvelope(FLAG_COMPRESSED, gzipSync(json({ n: 2 }))), encodeEnvelope(0, json({ n: 3 })), encodeEnvelope(FLAG_END_STREAM, json({}))]);
+    const frames = Buffer.concat([
+      encodeEnvelope(0, json({ n: 1 })),
+      encodeEnvelope(FLAG_COMPRESSED, gzipSync(json({ n: 2 }))),
+      encodeEnvelope(0, json({ n: 3 })),
+      encodeEnvelope(FLAG_END_STREAM, json({})),
+    ]);
     const chunks = [frames.subarray(0, 3), frames.subarray(3, 14), frames.subarray(14, 15), frames.subarray(15)];
     const answer = await streamed('Upload', chunks);
-    assert.deepEqual(answer, { status: 200, messages: [{ end: false, json: { count: 3 } }, { end: true, json: {} }] });
+    assert.deepEqual(answer, {
+      status: 200,
+      messages: [
+        { end: false, json: { count: 3 } },
+        { end: true, json: {} },
+      ],
+    });
     assert.deepEqual(received, [{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
   it('ends a client stream cut inside a message, or carrying malformed JSON, with invalid_argument', async () => {
     const cut = encodeEnvelope(0, json({ n: 1 })).subarray(0, 8);
     assert.deepEqual(await streamed('Upload', [encodeEnvelope(0, json({ n: 0 })), cut]), {
-      status: 200, messages: [{ end: true, json: { error: { code: 'invalid_argument', message: 'request stream ended inside a message' } } }],
+      status: 200,
+      messages: [{ end: true, json: { error: { code: 'invalid_argument', message: 'request stream ended inside a message' } } }],
     });
     const answer = await streamed('Upload', [encodeEnvelope(0, Buffer.from('{"n":'))]);
     assert.equal(answer.messages.length, 1);
@@ -162,8 +232,19 @@ describe('Connect router with malformed requests', () => {
   });
 
   it('wants exactly one message to start a server stream', async () => {
-    assert.deepEqual(await streamed('Watch', [encodeEnvelope(0, json({ w: 1 }))]), { status: 200, messages: [{ end: false, json: { got: { w: 1 } } }, { end: true, json: {} }] });
-    const refused = { status: 200, messages: [{ end: true, json: { error: { code: 'invalid_argument', message: 'a server-streaming request must carry exactly one message' } } }] };
+    assert.deepEqual(await streamed('Watch', [encodeEnvelope(0, json({ w: 1 }))]), {
+      status: 200,
+      messages: [
+        { end: false, json: { got: { w: 1 } } },
+        { end: true, json: {} },
+      ],
+    });
+    const refused = {
+      status: 200,
+      messages: [
+        { end: true, json: { error: { code: 'invalid_argument', message: 'a server-streaming request must carry exactly one message' } } },
+      ],
+    };
     assert.deepEqual(await streamed('Watch', [encodeEnvelope(0, json({})), encodeEnvelope(0, json({}))]), refused);
     assert.deepEqual(await streamed('Watch', [encodeEnvelope(0, json({})).subarray(0, 6)]), refused);
     assert.deepEqual(await streamed('Watch', []), refused);

@@ -46,7 +46,10 @@ const message = (parts: Buffer[]) => Buffer.concat(parts.map((p, i) => frame(i <
 class KernelPeer {
   received = Buffer.alloc(0);
   socket!: Socket;
-  private constructor(readonly server: Server, private readonly connected: Promise<Socket>) {}
+  private constructor(
+    readonly server: Server,
+    private readonly connected: Promise<Socket>,
+  ) {}
 
   static async listen(): Promise<KernelPeer> {
     const server = createServer();
@@ -55,14 +58,20 @@ class KernelPeer {
     const peer = new KernelPeer(server, connected);
     void connected.then((s) => {
       peer.socket = s;
-      s.on('data', (chunk) => { peer.received = Buffer.concat([peer.received, chunk]); });
+      s.on('data', (chunk) => {
+        peer.received = Buffer.concat([peer.received, chunk]);
+      });
       s.on('error', () => undefined);
     });
     return peer;
   }
 
-  get port(): number { return (this.server.address() as AddressInfo).port; }
-  accepted(): Promise<Socket> { return this.connected; }
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+  accepted(): Promise<Socket> {
+    return this.connected;
+  }
 
   /** Resolves once the client has sent at least `n` bytes. */
   async receivedBytes(n: number): Promise<Buffer> {

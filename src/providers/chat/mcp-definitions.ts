@@ -10,7 +10,9 @@ export const MCP_PROVIDER_ID = 'e2b.sandboxMcpGateways';
 export const MCP_TEMPLATE = 'mcp-gateway';
 const MCP_PORT = 50005;
 
-interface GatewayDefinition extends vscode.McpHttpServerDefinition { sandboxId?: string }
+interface GatewayDefinition extends vscode.McpHttpServerDefinition {
+  sandboxId?: string;
+}
 
 export class SandboxMcpDefinitions implements vscode.McpServerDefinitionProvider<vscode.McpHttpServerDefinition> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -42,12 +44,18 @@ export class SandboxMcpDefinitions implements vscode.McpServerDefinitionProvider
   private async gatewayDefinitions(): Promise<vscode.McpHttpServerDefinition[]> {
     const profile = await this.connection.current();
     const page = await this.service.listPage({ states: ['running'] }, 100);
-    return page.items.filter((s) => s.templateId === MCP_TEMPLATE).map((s) => {
-      const { uri, headers } = gatewayEndpoint(profile, s.sandboxId);
-      const definition: GatewayDefinition = new vscode.McpHttpServerDefinition(`E2B sandbox ${s.sandboxId.slice(0, 8)} (MCP gateway)`, uri, headers);
-      definition.sandboxId = s.sandboxId;
-      return definition;
-    });
+    return page.items
+      .filter((s) => s.templateId === MCP_TEMPLATE)
+      .map((s) => {
+        const { uri, headers } = gatewayEndpoint(profile, s.sandboxId);
+        const definition: GatewayDefinition = new vscode.McpHttpServerDefinition(
+          `E2B sandbox ${s.sandboxId.slice(0, 8)} (MCP gateway)`,
+          uri,
+          headers,
+        );
+        definition.sandboxId = s.sandboxId;
+        return definition;
+      });
   }
 
   async resolveMcpServerDefinition(definition: vscode.McpHttpServerDefinition): Promise<vscode.McpHttpServerDefinition> {
@@ -78,7 +86,10 @@ export class SandboxMcpDefinitions implements vscode.McpServerDefinitionProvider
  */
 export function gatewayEndpoint(profile: ConnectionProfile, sandboxId: string): { uri: vscode.Uri; headers: Record<string, string> } {
   if (profile.kind === 'local' && profile.apiUrl) {
-    return { uri: vscode.Uri.parse(`${profile.apiUrl}/mcp`), headers: { 'E2b-Sandbox-Id': sandboxId, 'E2b-Sandbox-Port': String(MCP_PORT) } };
+    return {
+      uri: vscode.Uri.parse(`${profile.apiUrl}/mcp`),
+      headers: { 'E2b-Sandbox-Id': sandboxId, 'E2b-Sandbox-Port': String(MCP_PORT) },
+    };
   }
   return { uri: vscode.Uri.parse(`https://${MCP_PORT}-${sandboxId}.${profile.domain ?? 'e2b.app'}/mcp`), headers: {} };
 }

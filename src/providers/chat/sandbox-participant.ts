@@ -14,13 +14,23 @@ const INSTRUCTIONS = [
 ].join(' ');
 
 export function registerSandboxParticipant(context: vscode.ExtensionContext): vscode.Disposable {
-  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, chatContext, stream, token) => answer(context, request, chatContext, stream, token));
+  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, chatContext, stream, token) =>
+    answer(context, request, chatContext, stream, token),
+  );
   participant.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'e2b.svg');
   return participant;
 }
 
-async function answer(context: vscode.ExtensionContext, request: vscode.ChatRequest, chatContext: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken): Promise<vscode.ChatResult> {
-  const tools = vscode.lm.tools.filter((t) => t.name.startsWith('e2b_')).map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
+async function answer(
+  context: vscode.ExtensionContext,
+  request: vscode.ChatRequest,
+  chatContext: vscode.ChatContext,
+  stream: vscode.ChatResponseStream,
+  token: vscode.CancellationToken,
+): Promise<vscode.ChatResult> {
+  const tools = vscode.lm.tools
+    .filter((t) => t.name.startsWith('e2b_'))
+    .map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
   const history = chatContext.history.flatMap((turn) => {
     if (turn instanceof vscode.ChatRequestTurn) return [vscode.LanguageModelChatMessage.User(turn.prompt)];
     const text = turn.response.map((part) => (part instanceof vscode.ChatResponseMarkdownPart ? part.value.value : '')).join('');
@@ -52,7 +62,11 @@ async function answer(context: vscode.ExtensionContext, request: vscode.ChatRequ
 }
 
 /** Tool output in the response: text as a block, images saved to extension storage and shown. */
-async function showToolResult(context: vscode.ExtensionContext, result: vscode.LanguageModelToolResult, stream: vscode.ChatResponseStream): Promise<void> {
+async function showToolResult(
+  context: vscode.ExtensionContext,
+  result: vscode.LanguageModelToolResult,
+  stream: vscode.ChatResponseStream,
+): Promise<void> {
   for (const part of result.content) {
     if (part instanceof vscode.LanguageModelTextPart) {
       stream.markdown(`\n\`\`\`text\n${part.value.replace(/```/g, "'''")}\n\`\`\`\n`);

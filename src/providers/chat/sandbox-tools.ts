@@ -10,12 +10,29 @@ import { interruptContext } from '../notebook/interrupt';
 import { RUN_SESSION_KEY, runOwner } from '../run/run-in-sandbox';
 import { boundText } from './tool-output';
 
-interface SandboxInput { sandboxId?: string }
-interface RunCodeInput extends SandboxInput { code: string; language?: string }
-interface RunCommandInput extends SandboxInput { command: string; cwd?: string; timeoutSeconds?: number }
-interface ReadFileInput extends SandboxInput { path: string }
-interface WriteFileInput extends SandboxInput { path: string; content: string }
-interface ListDirectoryInput extends SandboxInput { path: string; depth?: number }
+interface SandboxInput {
+  sandboxId?: string;
+}
+interface RunCodeInput extends SandboxInput {
+  code: string;
+  language?: string;
+}
+interface RunCommandInput extends SandboxInput {
+  command: string;
+  cwd?: string;
+  timeoutSeconds?: number;
+}
+interface ReadFileInput extends SandboxInput {
+  path: string;
+}
+interface WriteFileInput extends SandboxInput {
+  path: string;
+  content: string;
+}
+interface ListDirectoryInput extends SandboxInput {
+  path: string;
+  depth?: number;
+}
 
 export const TOOL_NAMES = {
   runCode: 'e2b_runCode',
@@ -28,12 +45,21 @@ export const TOOL_NAMES = {
 const text = (value: string) => new vscode.LanguageModelTextPart(value);
 
 export class SandboxTools {
-  constructor(private readonly sessions: InterpreterSessions, private readonly activeSandboxId: () => string | undefined) {}
+  constructor(
+    private readonly sessions: InterpreterSessions,
+    private readonly activeSandboxId: () => string | undefined,
+  ) {}
 
   register(): vscode.Disposable[] {
     return [
       vscode.lm.registerTool<RunCodeInput>(TOOL_NAMES.runCode, {
-        prepareInvocation: (o) => this.confirm(o.input, `Run ${o.input.language ?? 'python'} in a sandbox`, fence(o.input.code, o.input.language ?? 'python'), true),
+        prepareInvocation: (o) =>
+          this.confirm(
+            o.input,
+            `Run ${o.input.language ?? 'python'} in a sandbox`,
+            fence(o.input.code, o.input.language ?? 'python'),
+            true,
+          ),
         invoke: (o, token) => this.runCode(o.input, token),
       }),
       vscode.lm.registerTool<RunCommandInput>(TOOL_NAMES.runCommand, {
@@ -42,22 +68,31 @@ export class SandboxTools {
       }),
       vscode.lm.registerTool<ReadFileInput>(TOOL_NAMES.readFile, {
         prepareInvocation: (o) => ({ invocationMessage: `Reading ${o.input.path} in a sandbox` }),
-        invoke: (o) => this.withSandbox(o.input, false, async (s) => new vscode.LanguageModelToolResult([text(boundText(await s.files.read(o.input.path)))])),
+        invoke: (o) =>
+          this.withSandbox(
+            o.input,
+            false,
+            async (s) => new vscode.LanguageModelToolResult([text(boundText(await s.files.read(o.input.path)))]),
+          ),
       }),
       vscode.lm.registerTool<WriteFileInput>(TOOL_NAMES.writeFile, {
         prepareInvocation: (o) => this.confirm(o.input, `Write ${o.input.path} in a sandbox`, fence(o.input.content.slice(0, 2000), '')),
-        invoke: (o) => this.withSandbox(o.input, false, async (s) => {
-          const info = await s.files.write(o.input.path, o.input.content);
-          return new vscode.LanguageModelToolResult([text(`Wrote ${o.input.content.length} characters to ${info.path}.`)]);
-        }),
+        invoke: (o) =>
+          this.withSandbox(o.input, false, async (s) => {
+            const info = await s.files.write(o.input.path, o.input.content);
+            return new vscode.LanguageModelToolResult([text(`Wrote ${o.input.content.length} characters to ${info.path}.`)]);
+          }),
       }),
       vscode.lm.registerTool<ListDirectoryInput>(TOOL_NAMES.listDirectory, {
         prepareInvocation: (o) => ({ invocationMessage: `Listing ${o.input.path} in a sandbox` }),
-        invoke: (o) => this.withSandbox(o.input, false, async (s) => {
-          const entries = await s.files.list(o.input.path, { depth: Math.max(1, Math.min(o.input.depth ?? 1, 5)) });
-          const lines = entries.map((e) => `${e.type === 'dir' ? 'dir ' : 'file'} ${e.path}${e.type === 'file' ? ` (${e.size} bytes)` : ''}`);
-          return new vscode.LanguageModelToolResult([text(boundText(lines.join('\n') || '(empty)'))]);
-        }),
+        invoke: (o) =>
+          this.withSandbox(o.input, false, async (s) => {
+            const entries = await s.files.list(o.input.path, { depth: Math.max(1, Math.min(o.input.depth ?? 1, 5)) });
+            const lines = entries.map(
+              (e) => `${e.type === 'dir' ? 'dir ' : 'file'} ${e.path}${e.type === 'file' ? ` (${e.size} bytes)` : ''}`,
+            );
+            return new vscode.LanguageModelToolResult([text(boundText(lines.join('\n') || '(empty)'))]);
+          }),
       }),
     ];
   }
@@ -86,9 +121,15 @@ export class SandboxTools {
         if (logs) parts.push(text(`Output:\n${boundText(logs)}`));
         for (const result of execution.results) {
           if (result.png) parts.push(vscode.LanguageModelDataPart.image(Buffer.from(result.png, 'base64'), 'image/png'));
-          else if (result.text !== undefined) parts.push(text(`${result.isMainResult ? 'Result' : 'Displayed'}: ${boundText(result.text, 5000)}`));
+          else if (result.text !== undefined)
+            parts.push(text(`${result.isMainResult ? 'Result' : 'Displayed'}: ${boundText(result.text, 5000)}`));
         }
-        if (execution.error) parts.push(text(`Error ${execution.error.name}: ${execution.error.value}\n${boundText(execution.error.traceback.replace(/\x1b\[[0-9;]*m/g, ''), 5000)}`));
+        if (execution.error)
+          parts.push(
+            text(
+              `Error ${execution.error.name}: ${execution.error.value}\n${boundText(execution.error.traceback.replace(/\x1b\[[0-9;]*m/g, ''), 5000)}`,
+            ),
+          );
         if (parts.length === 0) parts.push(text('The code ran and produced no output.'));
         return new vscode.LanguageModelToolResult(parts);
       } finally {
@@ -99,14 +140,20 @@ export class SandboxTools {
 
   private async runCommand(input: RunCommandInput, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
     return this.withSandbox(input, false, async (sandbox) => {
-      const handle = await sandbox.commands.run(input.command, { background: true, cwd: input.cwd, timeoutMs: (input.timeoutSeconds ?? 120) * 1000 });
+      const handle = await sandbox.commands.run(input.command, {
+        background: true,
+        cwd: input.cwd,
+        timeoutMs: (input.timeoutSeconds ?? 120) * 1000,
+      });
       const cancel = token.onCancellationRequested(() => void handle.kill().catch(() => undefined));
       try {
         const result = await handle.wait().catch((err: { exitCode?: number; stdout?: string; stderr?: string; message: string }) => {
           if (err.exitCode === undefined) throw err;
           return { exitCode: err.exitCode, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
         });
-        return new vscode.LanguageModelToolResult([text(`Exit code ${result.exitCode}\nstdout:\n${boundText(result.stdout)}\nstderr:\n${boundText(result.stderr, 5000)}`)]);
+        return new vscode.LanguageModelToolResult([
+          text(`Exit code ${result.exitCode}\nstdout:\n${boundText(result.stdout)}\nstderr:\n${boundText(result.stderr, 5000)}`),
+        ]);
       } finally {
         cancel.dispose();
       }
@@ -118,8 +165,12 @@ export class SandboxTools {
     return input.sandboxId ?? (forCode ? undefined : this.activeSandboxId()) ?? this.sessions.sandboxIdOf(RUN_SESSION_KEY);
   }
 
-  private async withSandbox(input: SandboxInput, forCode: boolean, action: (sandbox: Sandbox) => Promise<vscode.LanguageModelToolResult>): Promise<vscode.LanguageModelToolResult> {
-    const sandboxId = this.targetSandboxId(input, forCode) ?? await this.sessions.createFor(RUN_SESSION_KEY, runOwner());
+  private async withSandbox(
+    input: SandboxInput,
+    forCode: boolean,
+    action: (sandbox: Sandbox) => Promise<vscode.LanguageModelToolResult>,
+  ): Promise<vscode.LanguageModelToolResult> {
+    const sandboxId = this.targetSandboxId(input, forCode) ?? (await this.sessions.createFor(RUN_SESSION_KEY, runOwner()));
     return action(await this.sessions.sandbox(sandboxId));
   }
 }

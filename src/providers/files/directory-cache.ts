@@ -4,7 +4,10 @@ import type { EntryInfo } from 'e2b';
 
 const TTL_MS = 5000;
 
-interface CachedListing { entries: EntryInfo[]; at: number }
+interface CachedListing {
+  entries: EntryInfo[];
+  at: number;
+}
 
 export class DirectoryCache {
   private readonly listings = new Map<string, CachedListing>();

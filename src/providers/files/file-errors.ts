@@ -6,7 +6,8 @@ export function toFileSystemError(err: unknown, uri: vscode.Uri): Error {
   if (err instanceof vscode.FileSystemError) return err;
   const name = (err as { name?: string })?.name ?? '';
   const message = err instanceof Error ? err.message : String(err);
-  if (name === 'FileNotFoundError' || (name === 'NotFoundError' && !/sandbox/i.test(message))) return vscode.FileSystemError.FileNotFound(uri);
+  if (name === 'FileNotFoundError' || (name === 'NotFoundError' && !/sandbox/i.test(message)))
+    return vscode.FileSystemError.FileNotFound(uri);
   if (/already exists/i.test(message)) return vscode.FileSystemError.FileExists(uri);
   if (/not a directory/i.test(message)) return vscode.FileSystemError.FileNotADirectory(uri);
   if (/is a directory/i.test(message)) return vscode.FileSystemError.FileIsADirectory(uri);

@@ -19,11 +19,19 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   /** Offers to save edits elsewhere when a save fails because the sandbox is gone. */
   readonly rescue = new UnsavedEditsRescue();
 
-  constructor(private readonly connections: SandboxConnections, log: vscode.LogOutputChannel) {
-    this.watcher = new SandboxWatcher(connections, (sandboxId, path, type) => {
-      this.cache.invalidate(sandboxId, parentPath(path));
-      if (type === vscode.FileChangeType.Deleted) this.cache.invalidateTree(sandboxId, path);
-    }, log, (sandboxId, dir) => this.cache.invalidateTree(sandboxId, dir));
+  constructor(
+    private readonly connections: SandboxConnections,
+    log: vscode.LogOutputChannel,
+  ) {
+    this.watcher = new SandboxWatcher(
+      connections,
+      (sandboxId, path, type) => {
+        this.cache.invalidate(sandboxId, parentPath(path));
+        if (type === vscode.FileChangeType.Deleted) this.cache.invalidateTree(sandboxId, path);
+      },
+      log,
+      (sandboxId, dir) => this.cache.invalidateTree(sandboxId, dir),
+    );
     this.onDidChangeFile = (listener, thisArgs, disposables) => {
       const a = this.watcher.onDidChangeFile(listener, thisArgs);
       const b = this.ownChanges.event(listener, thisArgs);
@@ -37,9 +45,12 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     const { sandboxId, path } = parseSandboxUri(uri);
     let watching: vscode.Disposable | undefined;
     let disposed = false;
-    this.stat(uri).then((stat) => {
-      if (!disposed) watching = this.watcher.watch(sandboxId, path, (stat.type & vscode.FileType.Directory) !== 0, options.recursive);
-    }, () => undefined);
+    this.stat(uri).then(
+      (stat) => {
+        if (!disposed) watching = this.watcher.watch(sandboxId, path, (stat.type & vscode.FileType.Directory) !== 0, options.recursive);
+      },
+      () => undefined,
+    );
     return new vscode.Disposable(() => {
       disposed = true;
       watching?.dispose();
@@ -93,7 +104,9 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     if ((await this.connections.status(sandboxId)) !== 'gone') return err;
     this.forgetSandbox(sandboxId);
     this.rescue.offer(uri);
-    return vscode.FileSystemError.Unavailable(`Sandbox ${sandboxId} is gone (killed or timed out): ${uri.path} cannot be saved there. Your edits are kept; use "Save As…" to save them elsewhere.`);
+    return vscode.FileSystemError.Unavailable(
+      `Sandbox ${sandboxId} is gone (killed or timed out): ${uri.path} cannot be saved there. Your edits are kept; use "Save As…" to save them elsewhere.`,
+    );
   }
 
   private async write(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
@@ -137,7 +150,8 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
     const from = parseSandboxUri(oldUri);
     const to = parseSandboxUri(newUri);
-    if (from.sandboxId !== to.sandboxId) throw vscode.FileSystemError.NoPermissions('Moving files between sandboxes is not supported: copy them instead.');
+    if (from.sandboxId !== to.sandboxId)
+      throw vscode.FileSystemError.NoPermissions('Moving files between sandboxes is not supported: copy them instead.');
     await this.withSandbox(oldUri, async (sandbox) => {
       await this.clearTarget(sandbox, oldUri, newUri, options.overwrite);
       await sandbox.files.rename(from.path, to.path);
@@ -149,7 +163,8 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   async copy(source: vscode.Uri, destination: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
     const from = parseSandboxUri(source);
     const to = parseSandboxUri(destination);
-    if (from.sandboxId !== to.sandboxId) throw vscode.FileSystemError.NoPermissions('Copying between sandboxes goes through VS Code (read and write).');
+    if (from.sandboxId !== to.sandboxId)
+      throw vscode.FileSystemError.NoPermissions('Copying between sandboxes goes through VS Code (read and write).');
     await this.withSandbox(source, async (sandbox) => {
       await this.clearTarget(sandbox, source, destination, options.overwrite);
       await sandbox.commands.run(`cp -a -- ${shellQuote(from.path)} ${shellQuote(to.path)}`);
@@ -172,7 +187,9 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   }
 
   /** Live and reconnecting watch streams (a dropped connection shows as reconnecting). */
-  get watchHealth(): { live: number; reconnecting: number } { return this.watcher.health; }
+  get watchHealth(): { live: number; reconnecting: number } {
+    return this.watcher.health;
+  }
 
   /** Forget everything about a sandbox (it was killed). */
   forgetSandbox(sandboxId: string): void {
@@ -189,7 +206,17 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   /** A path's entry from its parent's cached listing, or from the sandbox; undefined if missing. */
   private async tryEntry(uri: vscode.Uri): Promise<EntryInfo | undefined> {
     const { sandboxId, path } = parseSandboxUri(uri);
-    if (path === '/') return { name: '/', type: 'dir', path: '/', size: 0, mode: 0o755, permissions: 'drwxr-xr-x', owner: 'root', group: 'root' } as EntryInfo;
+    if (path === '/')
+      return {
+        name: '/',
+        type: 'dir',
+        path: '/',
+        size: 0,
+        mode: 0o755,
+        permissions: 'drwxr-xr-x',
+        owner: 'root',
+        group: 'root',
+      } as EntryInfo;
     const listing = this.cache.get(sandboxId, parentPath(path));
     if (listing) return listing.find((e) => e.name === baseName(path));
     return this.withSandbox(uri, async (sandbox) => {
@@ -221,7 +248,10 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
   private changed(sandboxId: string, path: string, type: vscode.FileChangeType): void {
     this.cache.invalidate(sandboxId, parentPath(path));
     if (type === vscode.FileChangeType.Deleted) this.cache.invalidateTree(sandboxId, path);
-    this.ownChanges.fire([{ type, uri: sandboxUri(sandboxId, path) }, { type: vscode.FileChangeType.Changed, uri: sandboxUri(sandboxId, parentPath(path)) }]);
+    this.ownChanges.fire([
+      { type, uri: sandboxUri(sandboxId, path) },
+      { type: vscode.FileChangeType.Changed, uri: sandboxUri(sandboxId, parentPath(path)) },
+    ]);
   }
 
   private async withSandbox<T>(uri: vscode.Uri, action: (sandbox: Sandbox) => Promise<T>): Promise<T> {

@@ -11,7 +11,14 @@ import { parentPath, sandboxUri } from './sandbox-uri';
 
 const BATCH_MS = 5;
 
-interface Stream { handle?: WatchHandle; users: number; stopped: boolean; failures: number; broken: boolean; retry?: ReturnType<typeof setTimeout> }
+interface Stream {
+  handle?: WatchHandle;
+  users: number;
+  stopped: boolean;
+  failures: number;
+  broken: boolean;
+  retry?: ReturnType<typeof setTimeout>;
+}
 
 export class SandboxWatcher implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
@@ -111,9 +118,12 @@ export class SandboxWatcher implements vscode.Disposable {
 
   private onEvent(sandboxId: string, dir: string, event: FilesystemEvent): void {
     const path = `${dir.replace(/\/+$/, '')}/${event.name}`;
-    const type = event.type === 'create' ? vscode.FileChangeType.Created
-      : event.type === 'remove' || event.type === 'rename' ? vscode.FileChangeType.Deleted
-        : vscode.FileChangeType.Changed;
+    const type =
+      event.type === 'create'
+        ? vscode.FileChangeType.Created
+        : event.type === 'remove' || event.type === 'rename'
+          ? vscode.FileChangeType.Deleted
+          : vscode.FileChangeType.Changed;
     this.onChange(sandboxId, path, type);
     this.queue({ type, uri: sandboxUri(sandboxId, path) });
   }

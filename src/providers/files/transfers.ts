@@ -20,14 +20,31 @@ function counting(total: number, report: ProgressReport): Transform {
   });
 }
 
-export async function uploadFile(sandbox: Sandbox, localPath: string, sandboxPath: string, report: ProgressReport, signal?: AbortSignal): Promise<void> {
+export async function uploadFile(
+  sandbox: Sandbox,
+  localPath: string,
+  sandboxPath: string,
+  report: ProgressReport,
+  signal?: AbortSignal,
+): Promise<void> {
   const { size } = await stat(localPath);
   const body = createReadStream(localPath).pipe(counting(size, report));
   await sandbox.files.write(sandboxPath, Readable.toWeb(body) as unknown as ReadableStream, { signal, requestTimeoutMs: 0 });
 }
 
-export async function downloadFile(sandbox: Sandbox, sandboxPath: string, localPath: string, report: ProgressReport, signal?: AbortSignal): Promise<void> {
+export async function downloadFile(
+  sandbox: Sandbox,
+  sandboxPath: string,
+  localPath: string,
+  report: ProgressReport,
+  signal?: AbortSignal,
+): Promise<void> {
   const { size } = await sandbox.files.getInfo(sandboxPath);
   const stream = await sandbox.files.read(sandboxPath, { format: 'stream', signal, requestTimeoutMs: 0 });
-  await pipeline(Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>), counting(size, report), createWriteStream(localPath), { signal });
+  await pipeline(
+    Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>),
+    counting(size, report),
+    createWriteStream(localPath),
+    { signal },
+  );
 }

@@ -6,8 +6,14 @@
 import * as vscode from 'vscode';
 import { baseName, parseSandboxUri } from './sandbox-uri';
 
-export interface RescueOffer { uri: vscode.Uri; sandboxId: string }
-export interface RescueFailure { uri: vscode.Uri; message: string }
+export interface RescueOffer {
+  uri: vscode.Uri;
+  sandboxId: string;
+}
+export interface RescueFailure {
+  uri: vscode.Uri;
+  message: string;
+}
 
 export class UnsavedEditsRescue implements vscode.Disposable {
   private readonly offers = new vscode.EventEmitter<RescueOffer>();
@@ -22,10 +28,12 @@ export class UnsavedEditsRescue implements vscode.Disposable {
     this.offered.add(uri.toString());
     const { sandboxId, path } = parseSandboxUri(uri);
     this.offers.fire({ uri, sandboxId });
-    void vscode.window.showWarningMessage(
-      `Sandbox ${sandboxId} is gone (killed or timed out), so ${path} cannot be saved there. Your unsaved changes are still in the editor.`,
-      'Save As…',
-    ).then((choice) => (choice ? this.rescue(uri) : undefined));
+    void vscode.window
+      .showWarningMessage(
+        `Sandbox ${sandboxId} is gone (killed or timed out), so ${path} cannot be saved there. Your unsaved changes are still in the editor.`,
+        'Save As…',
+      )
+      .then((choice) => (choice ? this.rescue(uri) : undefined));
   }
 
   /**

@@ -34,7 +34,10 @@ export function addingFolderReloads(): boolean {
 }
 
 export class WorkspaceEntryCarrier {
-  constructor(private readonly storage: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly storage: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   private get file(): vscode.Uri {
     return vscode.Uri.joinPath(this.storage, FILE);
@@ -54,7 +57,9 @@ export class WorkspaceEntryCarrier {
     }
     if (!vscode.workspace.updateWorkspaceFolders(existing.length, 0, { uri: folder, name })) {
       await this.clear();
-      throw new Error('VS Code did not add the folder (another change to the workspace folders is still under way). Try again in a moment.');
+      throw new Error(
+        'VS Code did not add the folder (another change to the workspace folders is still under way). Try again in a moment.',
+      );
     }
   }
 
@@ -69,7 +74,9 @@ export class WorkspaceEntryCarrier {
     if (Date.now() - entry.writtenAt > FRESH_MS) return [];
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (!folders.some((f) => f.uri.toString() === entry.folder)) {
-      void vscode.window.showErrorMessage(`The sandbox folder "${entry.folderName}" was not added to this window. Run "E2B: Open Sandbox Files in Workspace…" again.`);
+      void vscode.window.showErrorMessage(
+        `The sandbox folder "${entry.folderName}" was not added to this window. Run "E2B: Open Sandbox Files in Workspace…" again.`,
+      );
     }
     this.log.info(`reopening ${entry.editors.length} editor(s) and ${entry.shells.length} shell(s) carried into this workspace`);
     await this.reopen(entry.editors);
@@ -85,8 +92,11 @@ export class WorkspaceEntryCarrier {
         const uri = tab.input.uri.toString();
         const document = unsaved.get(uri);
         editors.push({
-          uri, viewColumn: group.viewColumn, active: tab.isActive && group.isActive,
-          unsavedText: document?.getText(), languageId: document?.languageId,
+          uri,
+          viewColumn: group.viewColumn,
+          active: tab.isActive && group.isActive,
+          unsavedText: document?.getText(),
+          languageId: document?.languageId,
         });
       }
     }
@@ -102,14 +112,17 @@ export class WorkspaceEntryCarrier {
         await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn, preview: false, preserveFocus: !editor.active });
       } catch (err) {
         this.log.warn(`reopening ${editor.uri}: ${err}`);
-        void vscode.window.showWarningMessage(`Could not reopen ${vscode.Uri.parse(editor.uri).fsPath} after adding the sandbox folder: ${(err as Error).message}`);
+        void vscode.window.showWarningMessage(
+          `Could not reopen ${vscode.Uri.parse(editor.uri).fsPath} after adding the sandbox folder: ${(err as Error).message}`,
+        );
       }
     }
   }
 
   private async openCarried(editor: CarriedEditor): Promise<vscode.TextDocument> {
     const uri = vscode.Uri.parse(editor.uri);
-    if (uri.scheme === 'untitled') return vscode.workspace.openTextDocument({ content: editor.unsavedText ?? '', language: editor.languageId });
+    if (uri.scheme === 'untitled')
+      return vscode.workspace.openTextDocument({ content: editor.unsavedText ?? '', language: editor.languageId });
     const document = await vscode.workspace.openTextDocument(uri);
     if (editor.unsavedText !== undefined && editor.unsavedText !== document.getText()) {
       // The edits come back as edits: the file on disk is left as it was, and the editor is dirty.

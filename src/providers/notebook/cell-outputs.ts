@@ -33,7 +33,10 @@ export class CellOutputWriter {
 
   rich(items: MimeItem[], metadata?: Record<string, unknown>): void {
     if (items.length === 0) return;
-    const output = new vscode.NotebookCellOutput(items.map((i) => new vscode.NotebookCellOutputItem(i.data, i.mime)), metadata);
+    const output = new vscode.NotebookCellOutput(
+      items.map((i) => new vscode.NotebookCellOutputItem(i.data, i.mime)),
+      metadata,
+    );
     this.last = { output };
     this.send(() => this.execution.appendOutput(output));
   }

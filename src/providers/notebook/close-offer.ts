@@ -14,10 +14,16 @@ export class CloseOffer implements vscode.Disposable {
   /** Sessions of closed notebooks, until it is known whether they were saved as a file. */
   private readonly closing = new Map<vscode.NotebookDocument, Promise<StoredSession | undefined>>();
 
-  constructor(private readonly sessions: InterpreterSessions, closings: NotebookClosings, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly sessions: InterpreterSessions,
+    closings: NotebookClosings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.disposables.push(
       closings.onDidClose((notebook) => this.closing.set(notebook, this.closed(notebook))),
-      closings.onDidEnd((end) => void this.ended(end).catch((err) => this.log.warn(`closing ${end.notebook.uri}: ${(err as Error).message}`))),
+      closings.onDidEnd(
+        (end) => void this.ended(end).catch((err) => this.log.warn(`closing ${end.notebook.uri}: ${(err as Error).message}`)),
+      ),
     );
   }
 
@@ -48,7 +54,8 @@ export class CloseOffer implements vscode.Disposable {
     if (setting === 'ask') {
       const answer = await vscode.window.showInformationMessage(
         `${name} is closed, but its sandbox ${sandboxId} keeps running until its timeout. Kill it?`,
-        'Kill', 'Keep',
+        'Kill',
+        'Keep',
       );
       offer.answer = answer ?? 'dismissed';
       if (answer !== 'Kill') return;

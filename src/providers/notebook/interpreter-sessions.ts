@@ -22,7 +22,10 @@ export interface StoredSession {
 }
 
 /** The document a sandbox is created for: shown in the explorer, used to find it again. */
-export interface SandboxOwner { name: string; uri: string }
+export interface SandboxOwner {
+  name: string;
+  uri: string;
+}
 
 export class InterpreterSessions implements vscode.Disposable {
   private readonly assigned = new vscode.EventEmitter<string>();
@@ -36,7 +39,11 @@ export class InterpreterSessions implements vscode.Disposable {
    */
   private readonly seenAlive = new WeakMap<InterpreterSandbox, Map<string, Context>>();
 
-  constructor(private readonly connections: SandboxConnections, private readonly service: SandboxService, private readonly state: vscode.Memento) {
+  constructor(
+    private readonly connections: SandboxConnections,
+    private readonly service: SandboxService,
+    private readonly state: vscode.Memento,
+  ) {
     // A sandbox killed from this window is no document's sandbox any more: the next cell asks again.
     this.disposables.push(service.onDidKill((sandboxId) => void this.unassignSandbox(sandboxId)));
   }
@@ -75,12 +82,13 @@ export class InterpreterSessions implements vscode.Disposable {
   async createFor(key: string, owner: SandboxOwner, envs?: Record<string, string>): Promise<string> {
     const sandbox = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Creating a ${INTERPRETER_TEMPLATE} sandbox for ${owner.name}…` },
-      () => this.service.create({
-        template: INTERPRETER_TEMPLATE,
-        timeoutMs: INTERPRETER_TIMEOUT_MINUTES * 60_000,
-        envs,
-        metadata: { purpose: 'vscode-code-interpreter', [OWNER_METADATA.name]: owner.name, [OWNER_METADATA.uri]: owner.uri },
-      }),
+      () =>
+        this.service.create({
+          template: INTERPRETER_TEMPLATE,
+          timeoutMs: INTERPRETER_TIMEOUT_MINUTES * 60_000,
+          envs,
+          metadata: { purpose: 'vscode-code-interpreter', [OWNER_METADATA.name]: owner.name, [OWNER_METADATA.uri]: owner.uri },
+        }),
     );
     await this.assign(key, sandbox.sandboxId, true);
     return sandbox.sandboxId;
@@ -95,7 +103,12 @@ export class InterpreterSessions implements vscode.Disposable {
    * `unchecked`: one seen alive through this handle before is taken without asking the sandbox
    * again (`checked` is false then); a caller that finds it gone calls contextGone and asks again.
    */
-  async context(key: string, language: string, cwd?: string, unchecked = false): Promise<{ sandbox: InterpreterSandbox; context: Context; checked: boolean }> {
+  async context(
+    key: string,
+    language: string,
+    cwd?: string,
+    unchecked = false,
+  ): Promise<{ sandbox: InterpreterSandbox; context: Context; checked: boolean }> {
     const session = this.stored()[key];
     if (!session) throw new UserFacingError('No sandbox is assigned to this document.');
     const sandbox = await this.sandbox(session.sandboxId);

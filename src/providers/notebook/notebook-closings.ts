@@ -9,7 +9,10 @@ import * as vscode from 'vscode';
 /** How long after an untitled notebook closes its saved file may still open. */
 const SAVE_AS_WINDOW_MS = 2000;
 
-export interface NotebookEnd { notebook: vscode.NotebookDocument; savedAs?: vscode.NotebookDocument }
+export interface NotebookEnd {
+  notebook: vscode.NotebookDocument;
+  savedAs?: vscode.NotebookDocument;
+}
 
 export class NotebookClosings implements vscode.Disposable {
   private readonly closed = new vscode.EventEmitter<vscode.NotebookDocument>();
@@ -71,7 +74,10 @@ export class NotebookClosings implements vscode.Disposable {
         listener.dispose();
         resolve(n);
       });
-      const timer = setTimeout(() => { listener.dispose(); resolve(undefined); }, SAVE_AS_WINDOW_MS);
+      const timer = setTimeout(() => {
+        listener.dispose();
+        resolve(undefined);
+      }, SAVE_AS_WINDOW_MS);
     });
   }
 

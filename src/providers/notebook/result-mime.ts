@@ -16,7 +16,10 @@ export interface ResultLike {
   extra?: Record<string, unknown>;
 }
 
-export interface MimeItem { mime: string; data: Uint8Array }
+export interface MimeItem {
+  mime: string;
+  data: Uint8Array;
+}
 
 const encoder = new TextEncoder();
 const text = (mime: string, value: string): MimeItem => ({ mime, data: encoder.encode(value) });
@@ -51,13 +54,24 @@ export function resultMimeItems(result: ResultLike): MimeItem[] {
 /** Editor language ids → code-interpreter languages. */
 export function interpreterLanguage(languageId: string): string | undefined {
   switch (languageId) {
-    case 'python': return 'python';
-    case 'javascript': case 'javascriptreact': return 'javascript';
-    case 'typescript': case 'typescriptreact': return 'typescript';
-    case 'shellscript': case 'bash': case 'sh': return 'bash';
-    case 'r': return 'r';
-    case 'java': return 'java';
-    default: return undefined;
+    case 'python':
+      return 'python';
+    case 'javascript':
+    case 'javascriptreact':
+      return 'javascript';
+    case 'typescript':
+    case 'typescriptreact':
+      return 'typescript';
+    case 'shellscript':
+    case 'bash':
+    case 'sh':
+      return 'bash';
+    case 'r':
+      return 'r';
+    case 'java':
+      return 'java';
+    default:
+      return undefined;
   }
 }
 

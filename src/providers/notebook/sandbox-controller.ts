@@ -22,7 +22,8 @@ export const CONTROLLER_ID = 'e2b-sandbox';
 const INTERRUPT_GRACE_MS = 5000;
 /** A health check every 3 s while a cell runs; two failures in a row end the cell. */
 const LIVENESS = { intervalMs: 3000, probeTimeoutMs: 4000, failuresAllowed: 1 };
-export const NO_SANDBOX_MESSAGE = 'No sandbox was chosen for this notebook, so its cells did not run. Run a cell again and pick a sandbox (or "New code-interpreter sandbox"), or use "Sandbox…" in the notebook toolbar.';
+export const NO_SANDBOX_MESSAGE =
+  'No sandbox was chosen for this notebook, so its cells did not run. Run a cell again and pick a sandbox (or "New code-interpreter sandbox"), or use "Sandbox…" in the notebook toolbar.';
 
 interface Running {
   execution: vscode.NotebookCellExecution;
@@ -54,7 +55,9 @@ export class SandboxNotebookController implements vscode.Disposable {
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
     this.disposables.push(
       this.controller,
-      this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => { if (selected) void this.kernelSelected(notebook); }),
+      this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => {
+        if (selected) void this.kernelSelected(notebook);
+      }),
       closings.onDidClose((notebook) => this.stopQueue(notebook)),
     );
   }
@@ -127,7 +130,10 @@ export class SandboxNotebookController implements vscode.Disposable {
     writer.clear();
     const language = interpreterLanguage(cell.document.languageId);
     if (!language) {
-      writer.error('UnsupportedLanguage', `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
+      writer.error(
+        'UnsupportedLanguage',
+        `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`,
+      );
       // end() sends the outputs still batched before it: no wait for the window here.
       execution.end(false, Date.now());
       return 'failed';
@@ -155,17 +161,27 @@ export class SandboxNotebookController implements vscode.Disposable {
       const sandbox = first.sandbox;
       const envs = vscode.workspace.getConfiguration('e2b', notebook.uri).get<Record<string, string>>('notebook.envVars', {});
       let stop = () => undefined as void;
-      const done = new Promise<void>((resolve) => { stop = resolve; });
+      const done = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
       const runIn = (target: InterpreterSandbox, context: Context) => {
         this.running.set(key, { execution, sandbox: target, context, stop });
         return target.runCode(code, {
           context,
           envs,
           timeoutMs: 0,
-          onStdout: (m) => { if (live) writer.stream('stdout', m.line); },
-          onStderr: (m) => { if (live) writer.stream('stderr', m.line); },
-          onResult: (r) => { if (live) writer.rich(resultMimeItems(r as never)); },
-          onError: (e) => { if (live) writer.error(e.name, e.value, e.traceback); },
+          onStdout: (m) => {
+            if (live) writer.stream('stdout', m.line);
+          },
+          onStderr: (m) => {
+            if (live) writer.stream('stderr', m.line);
+          },
+          onResult: (r) => {
+            if (live) writer.rich(resultMimeItems(r as never));
+          },
+          onError: (e) => {
+            if (live) writer.error(e.name, e.value, e.traceback);
+          },
         });
       };
       // ...and if it is gone after all, the answer says so before anything ran: check again (a
@@ -184,8 +200,15 @@ export class SandboxNotebookController implements vscode.Disposable {
       // The cell finishes, or an interrupt that did not take gives up on it, or the sandbox stops answering.
       const result = await Promise.race([run, done.then(() => undefined), lost]);
       // Either way the sandbox is not forgotten here: if it is really gone, the next cell finds out.
-      if (result === 'unreachable') throw Object.assign(new Error(`no answer from the sandbox for ${LIVENESS.intervalMs * (LIVENESS.failuresAllowed + 1) / 1000} s or more`), { name: 'ConnectionLost' });
-      if (result === 'gone') throw Object.assign(new Error('the sandbox stopped answering its health checks; it may have been killed or timed out'), { name: 'ConnectionLost' });
+      if (result === 'unreachable')
+        throw Object.assign(
+          new Error(`no answer from the sandbox for ${(LIVENESS.intervalMs * (LIVENESS.failuresAllowed + 1)) / 1000} s or more`),
+          { name: 'ConnectionLost' },
+        );
+      if (result === 'gone')
+        throw Object.assign(new Error('the sandbox stopped answering its health checks; it may have been killed or timed out'), {
+          name: 'ConnectionLost',
+        });
       // The kernel's own count: what its tracebacks say ("Cell In[3]"), per context, 1 after a restart.
       if (result?.executionCount !== undefined) execution.executionOrder = result.executionCount;
       ok = !!result && !result.error;
@@ -215,15 +238,24 @@ export class SandboxNotebookController implements vscode.Disposable {
     switch (verdict) {
       case 'connection':
         // The network dropped or was slow, and the sandbox is still there: keep it and its kernels.
-        writer.error('ConnectionLost', `The connection to the sandbox was lost while this cell ran (${message}), so its output may be incomplete; the code may have gone on running in the kernel. Run the next cell once the connection is back: the sandbox and its variables are kept.`);
+        writer.error(
+          'ConnectionLost',
+          `The connection to the sandbox was lost while this cell ran (${message}), so its output may be incomplete; the code may have gone on running in the kernel. Run the next cell once the connection is back: the sandbox and its variables are kept.`,
+        );
         return;
       case 'gone':
         // A sandbox that timed out or was killed is a state, not a bug: say what happens next.
         await this.sessions.forgetSandbox(sandboxId!);
-        writer.error('SandboxGone', `The sandbox ${sandboxId} of this notebook is gone (killed or timed out). Run the cell again to choose or start a new sandbox; earlier variables are lost.`);
+        writer.error(
+          'SandboxGone',
+          `The sandbox ${sandboxId} of this notebook is gone (killed or timed out). Run the cell again to choose or start a new sandbox; earlier variables are lost.`,
+        );
         return;
       case 'paused':
-        writer.error('SandboxPaused', `The sandbox ${sandboxId} of this notebook is paused: resume it from the Sandbox Explorer, then run the cell again (its variables are kept).`);
+        writer.error(
+          'SandboxPaused',
+          `The sandbox ${sandboxId} of this notebook is paused: resume it from the Sandbox Explorer, then run the cell again (its variables are kept).`,
+        );
         return;
       default:
         writer.error(name, message);
@@ -243,7 +275,11 @@ export class SandboxNotebookController implements vscode.Disposable {
     setTimeout(() => {
       if (this.running.get(key) !== running) return;
       running.stop();
-      void vscode.window.showWarningMessage('The cell did not stop after the interrupt. Restart the kernel to get a responsive notebook again.', 'Restart Kernel')
+      void vscode.window
+        .showWarningMessage(
+          'The cell did not stop after the interrupt. Restart the kernel to get a responsive notebook again.',
+          'Restart Kernel',
+        )
         .then((choice) => choice && vscode.commands.executeCommand('e2b.notebook.restartKernel', notebook.uri));
     }, INTERRUPT_GRACE_MS);
   }
@@ -255,7 +291,9 @@ export class SandboxNotebookController implements vscode.Disposable {
     this.queues.delete(key);
     const running = this.running.get(key);
     if (!running) return;
-    void interruptContext(running.sandbox, running.context.id).catch((err) => this.log.warn(`interrupt on close: ${(err as Error).message}`));
+    void interruptContext(running.sandbox, running.context.id).catch((err) =>
+      this.log.warn(`interrupt on close: ${(err as Error).message}`),
+    );
     running.stop();
   }
 

@@ -8,7 +8,9 @@ import { SandboxService } from '../../connection/sandbox-service';
 import { formatMetadata, formatTimeLeft, OWNER_METADATA, sandboxOwner } from '../../views/sandbox-presentation';
 import { InterpreterSessions, INTERPRETER_TEMPLATE, INTERPRETER_TIMEOUT_MINUTES, SandboxOwner } from './interpreter-sessions';
 
-interface SandboxItem extends vscode.QuickPickItem { sandboxId?: string }
+interface SandboxItem extends vscode.QuickPickItem {
+  sandboxId?: string;
+}
 
 export interface PickerTarget {
   /** The sessions key (the notebook's URI). */
@@ -41,7 +43,9 @@ export class SandboxPicker {
     const listeners: vscode.Disposable[] = [];
     const picked = new Promise<SandboxItem | undefined>((resolve) => {
       listeners.push(
-        quickPick.onDidAccept(() => { if (quickPick.selectedItems[0]) resolve(quickPick.selectedItems[0]); }),
+        quickPick.onDidAccept(() => {
+          if (quickPick.selectedItems[0]) resolve(quickPick.selectedItems[0]);
+        }),
         quickPick.onDidHide(() => resolve(undefined)),
         this.sessions.onDidChangeAssignment((key) => {
           const now = this.sessions.sandboxIdOf(key);
@@ -50,7 +54,10 @@ export class SandboxPicker {
       );
     });
     quickPick.show();
-    void this.items(target).then((items) => { quickPick.items = items; quickPick.busy = false; });
+    void this.items(target).then((items) => {
+      quickPick.items = items;
+      quickPick.busy = false;
+    });
     const choice = await picked;
     for (const l of listeners) l.dispose();
     quickPick.dispose();
@@ -59,18 +66,26 @@ export class SandboxPicker {
       return now !== before ? now : undefined;
     }
     if (choice.sandboxId) {
-      await this.sessions.assign(target.key, choice.sandboxId, choice.sandboxId === before ? this.sessions.owns(target.key) : isOwnedBy(target, choice));
+      await this.sessions.assign(
+        target.key,
+        choice.sandboxId,
+        choice.sandboxId === before ? this.sessions.owns(target.key) : isOwnedBy(target, choice),
+      );
       return choice.sandboxId;
     }
     return this.sessions.createFor(target.key, target.owner, this.createEnvs());
   }
 
   private async items(target: PickerTarget): Promise<SandboxItem[]> {
-    const create: SandboxItem = { label: '$(add) New code-interpreter sandbox', description: `${INTERPRETER_TEMPLATE}, ${INTERPRETER_TIMEOUT_MINUTES} minutes, for ${target.owner.name}` };
+    const create: SandboxItem = {
+      label: '$(add) New code-interpreter sandbox',
+      description: `${INTERPRETER_TEMPLATE}, ${INTERPRETER_TIMEOUT_MINUTES} minutes, for ${target.owner.name}`,
+    };
     let running: SandboxInfo[] = [];
     try {
-      running = (await this.service.listPage({ states: ['running'] }, 100)).items
-        .filter((s) => s.templateId === INTERPRETER_TEMPLATE || s.name === INTERPRETER_TEMPLATE);
+      running = (await this.service.listPage({ states: ['running'] }, 100)).items.filter(
+        (s) => s.templateId === INTERPRETER_TEMPLATE || s.name === INTERPRETER_TEMPLATE,
+      );
     } catch (err) {
       this.log.warn(`sandbox picker: cannot list running sandboxes: ${(err as Error).message}`);
     }
@@ -78,7 +93,9 @@ export class SandboxPicker {
     const others = running.filter((s) => !own.includes(s));
     const item = (s: SandboxInfo, mine: boolean): SandboxItem & { owner?: string } => ({
       label: `$(vm-running) ${s.sandboxId}`,
-      description: [mine ? `this notebook's sandbox` : sandboxOwner(s.metadata) ?? formatMetadata(s.metadata), formatTimeLeft(s.endAt)].filter(Boolean).join(' · '),
+      description: [mine ? `this notebook's sandbox` : (sandboxOwner(s.metadata) ?? formatMetadata(s.metadata)), formatTimeLeft(s.endAt)]
+        .filter(Boolean)
+        .join(' · '),
       sandboxId: s.sandboxId,
       owner: s.metadata[OWNER_METADATA.uri],
     });

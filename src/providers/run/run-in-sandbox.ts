@@ -13,16 +13,26 @@ import { interpreterLanguage, MimeItem, resultMimeItems } from '../notebook/resu
 /** All editors of a workspace share one run sandbox (and one context per language). */
 export const RUN_SESSION_KEY = 'e2b:run-selection';
 
-export interface RunOutcome { stdout: string; stderr: string; results: MimeItem[][]; error?: { name: string; value: string; traceback: string } }
+export interface RunOutcome {
+  stdout: string;
+  stderr: string;
+  results: MimeItem[][];
+  error?: { name: string; value: string; traceback: string };
+}
 
 export class CodeRunner implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('E2B Run');
 
-  constructor(private readonly sessions: InterpreterSessions, private readonly connections: SandboxConnections, private readonly results: ResultsPanel) {}
+  constructor(
+    private readonly sessions: InterpreterSessions,
+    private readonly connections: SandboxConnections,
+    private readonly results: ResultsPanel,
+  ) {}
 
   async run(code: string, languageId: string, title: string): Promise<RunOutcome> {
     const language = interpreterLanguage(languageId);
-    if (!language) throw new UserFacingError(`${languageId} cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
+    if (!language)
+      throw new UserFacingError(`${languageId} cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`);
     if (!code.trim()) throw new UserFacingError('There is no code to run: select some, or run the whole file.');
     if (!this.sessions.sandboxIdOf(RUN_SESSION_KEY)) await this.sessions.createFor(RUN_SESSION_KEY, runOwner());
     const outcome: RunOutcome = { stdout: '', stderr: '', results: [] };
@@ -35,8 +45,14 @@ export class CodeRunner implements vscode.Disposable {
         context,
         envs,
         timeoutMs: 0,
-        onStdout: (m) => { outcome.stdout += m.line; this.output.append(m.line); },
-        onStderr: (m) => { outcome.stderr += m.line; this.output.append(m.line); },
+        onStdout: (m) => {
+          outcome.stdout += m.line;
+          this.output.append(m.line);
+        },
+        onStderr: (m) => {
+          outcome.stderr += m.line;
+          this.output.append(m.line);
+        },
         onResult: (r) => {
           const items = resultMimeItems(r as never);
           outcome.results.push(items);
@@ -51,14 +67,24 @@ export class CodeRunner implements vscode.Disposable {
       const sandboxId = this.sessions.sandboxIdOf(RUN_SESSION_KEY)!;
       const verdict = await this.connections.judge(sandboxId, err);
       if (verdict === 'connection') {
-        throw new UserFacingError(`The connection to the run sandbox ${sandboxId} was lost or too slow (${(err as Error).message}); the sandbox and its variables are kept. Run again once the connection is back.`, ['Retry'], 'unreachable');
+        throw new UserFacingError(
+          `The connection to the run sandbox ${sandboxId} was lost or too slow (${(err as Error).message}); the sandbox and its variables are kept. Run again once the connection is back.`,
+          ['Retry'],
+          'unreachable',
+        );
       }
-      if (verdict === 'paused') throw new UserFacingError(`The run sandbox ${sandboxId} is paused: resume it from the Sandbox Explorer, then run again (its variables are kept).`, ['Refresh']);
+      if (verdict === 'paused')
+        throw new UserFacingError(
+          `The run sandbox ${sandboxId} is paused: resume it from the Sandbox Explorer, then run again (its variables are kept).`,
+          ['Refresh'],
+        );
       if (verdict !== 'gone') throw err;
       // The run sandbox expired or was killed: start a new one, once.
       await this.sessions.forgetSandbox(sandboxId);
       await this.sessions.createFor(RUN_SESSION_KEY, runOwner());
-      this.output.appendLine(`(the previous run sandbox ${sandboxId} is gone: running in a new one, ${this.sessions.sandboxIdOf(RUN_SESSION_KEY)})`);
+      this.output.appendLine(
+        `(the previous run sandbox ${sandboxId} is gone: running in a new one, ${this.sessions.sandboxIdOf(RUN_SESSION_KEY)})`,
+      );
       execution = await run();
     }
     if (execution.error) {
@@ -78,5 +104,8 @@ export class CodeRunner implements vscode.Disposable {
 /** The run sandbox belongs to the workspace's Run Selection (shown in the explorer as its owner). */
 export function runOwner(): SandboxOwner {
   const workspace = vscode.workspace.name ?? 'this window';
-  return { name: `Run Selection (${workspace})`, uri: vscode.workspace.workspaceFile?.toString() ?? vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? RUN_SESSION_KEY };
+  return {
+    name: `Run Selection (${workspace})`,
+    uri: vscode.workspace.workspaceFile?.toString() ?? vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? RUN_SESSION_KEY,
+  };
 }

@@ -26,12 +26,18 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
     /** Asks the API about the sandbox when the stream breaks: gone means stop, anything else means retry. */
     private readonly status: () => Promise<SandboxStatus> = async () => 'unreachable',
   ) {
-    this.exit = new Promise((resolve) => { this.settle = resolve; });
+    this.exit = new Promise((resolve) => {
+      this.settle = resolve;
+    });
   }
 
   /** Resolves with the command's exit code (-1 when killed by a signal). */
-  get exitCode(): Promise<number> { return this.exit; }
-  get pid(): number | undefined { return this.handle?.pid; }
+  get exitCode(): Promise<number> {
+    return this.exit;
+  }
+  get pid(): number | undefined {
+    return this.handle?.pid;
+  }
 
   async open(): Promise<void> {
     const write = (text: string) => this.writes.fire(text.replace(/\r?\n/g, '\r\n'));
@@ -44,7 +50,12 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
         write(`\x1b[2m[attached to pid ${this.command.attachPid}]\x1b[0m\n`);
       } else {
         write(`\x1b[1m$ ${this.command.cmd}\x1b[0m\n`);
-        this.handle = await sandbox.commands.run(this.command.cmd!, { ...callbacks, background: true, envs: this.command.envs, cwd: this.command.cwd });
+        this.handle = await sandbox.commands.run(this.command.cmd!, {
+          ...callbacks,
+          background: true,
+          envs: this.command.envs,
+          cwd: this.command.cwd,
+        });
       }
     } catch (err) {
       write(`\x1b[31m${(err as Error).message}\x1b[0m\n`);
@@ -55,10 +66,14 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
   }
 
   private follow(handle: CommandHandle, write: (text: string) => void, callbacks: Callbacks): void {
-    followStream(handle, {
-      exited: (exitCode) => this.done(exitCode),
-      broke: (problem) => void this.reconnect(handle.pid, write, callbacks, problem),
-    }, 'the command stream ended');
+    followStream(
+      handle,
+      {
+        exited: (exitCode) => this.done(exitCode),
+        broke: (problem) => void this.reconnect(handle.pid, write, callbacks, problem),
+      },
+      'the command stream ended',
+    );
   }
 
   /** Reattaches to the command (it never stopped) once the connection is back. */
@@ -102,7 +117,10 @@ export class CommandPseudoterminal implements vscode.Pseudoterminal {
     // Typing goes to the command's stdin when it has one; Ctrl-C kills it.
     const pid = this.handle?.pid;
     if (pid === undefined) return;
-    if (data === '\x03') void this.sandbox().then((s) => s.commands.kill(pid)).catch(() => undefined);
+    if (data === '\x03')
+      void this.sandbox()
+        .then((s) => s.commands.kill(pid))
+        .catch(() => undefined);
   }
 
   close(): void {

@@ -39,7 +39,9 @@ export function followStream(
   current: () => boolean = () => true,
 ): void {
   handle.wait().then(
-    (result) => { if (current()) on.exited(result.exitCode); },
+    (result) => {
+      if (current()) on.exited(result.exitCode);
+    },
     (err: { exitCode?: number; message?: string }) => {
       if (!current()) return;
       if (err?.exitCode !== undefined) on.exited(err.exitCode);

@@ -9,7 +9,10 @@ import { watchLiveness } from '../../connection/liveness';
 import type { SandboxStatus } from '../../connection/sandbox-connections';
 import { followStream, reattach, reattachThen } from './reattach';
 
-export interface PtySession { sandboxId: string; pid: number }
+export interface PtySession {
+  sandboxId: string;
+  pid: number;
+}
 
 /** An idle shell's stream is silent: a health check every 5 s notices a network that went quiet. */
 const LIVENESS = { intervalMs: 5000, probeTimeoutMs: 4000, failuresAllowed: 1 };
@@ -51,11 +54,17 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     /** Asks the API about the sandbox when the stream breaks: gone means stop, anything else means retry. */
     private readonly status: () => Promise<SandboxStatus> = async () => 'unreachable',
   ) {
-    this.attached = new Promise((resolve) => { this.settleAttached = resolve; });
+    this.attached = new Promise((resolve) => {
+      this.settleAttached = resolve;
+    });
   }
 
-  get pid(): number | undefined { return this.handle?.pid; }
-  get connectionState(): PtyConnectionState { return this.state; }
+  get pid(): number | undefined {
+    return this.handle?.pid;
+  }
+  get connectionState(): PtyConnectionState {
+    return this.state;
+  }
 
   private setState(state: PtyConnectionState): void {
     if (this.state === state) return;
@@ -108,7 +117,12 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     }
     if (!('handle' in outcome)) {
       this.settleAttached(undefined);
-      if (outcome.ended !== 'closed') this.markUnreachable(outcome.ended === 'sandbox gone' ? `sandbox ${this.sandboxId} is gone (killed or timed out)` : `the shell (pid ${pid}) ended while this window was away`);
+      if (outcome.ended !== 'closed')
+        this.markUnreachable(
+          outcome.ended === 'sandbox gone'
+            ? `sandbox ${this.sandboxId} is gone (killed or timed out)`
+            : `the shell (pid ${pid}) ended while this window was away`,
+        );
       return;
     }
     this.handle = outcome.handle;
@@ -126,7 +140,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
 
   /** A failed resize changes nothing the user typed: it is not worth an error. */
   private async resizeTo(pid: number, dimensions: vscode.TerminalDimensions): Promise<void> {
-    await this.sandbox().then((s) => s.pty.resize(pid, { cols: dimensions.columns, rows: dimensions.rows })).catch(() => undefined);
+    await this.sandbox()
+      .then((s) => s.pty.resize(pid, { cols: dimensions.columns, rows: dimensions.rows }))
+      .catch(() => undefined);
   }
 
   /**
@@ -137,7 +153,9 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     this.stopWatching();
     this.setState('closed');
     this.names.fire(`E2B ${this.sandboxId.slice(0, 8)} (gone)`);
-    this.writes.fire(`\r\n\x1b[31m[${problem}: this terminal no longer reaches a shell. Close it; open a new one from the E2B view.]\x1b[0m\r\n`);
+    this.writes.fire(
+      `\r\n\x1b[31m[${problem}: this terminal no longer reaches a shell. Close it; open a new one from the E2B view.]\x1b[0m\r\n`,
+    );
   }
 
   /** Waits for the shell's end on this stream; a stream that breaks without an exit code is a lost connection. */
@@ -146,17 +164,26 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     const current = () => generation === this.generation && !this.closedByUser;
     this.setState('connected');
     this.stopWatching();
-    this.stopWatching = watchLiveness(async (timeoutMs) => (await this.sandbox()).isRunning({ requestTimeoutMs: timeoutMs }), () => {
-      if (!current()) return;
-      // The network went quiet: give up on this stream (it may never end by itself) and reattach.
-      this.generation++;
-      void handle.disconnect().catch(() => undefined);
-      void this.reconnect(session, 'the sandbox stopped answering');
-    }, LIVENESS);
-    followStream(handle, {
-      exited: (exitCode) => this.finish(session, exitCode),
-      broke: (problem) => void this.reconnect(session, problem),
-    }, 'the stream ended', current);
+    this.stopWatching = watchLiveness(
+      async (timeoutMs) => (await this.sandbox()).isRunning({ requestTimeoutMs: timeoutMs }),
+      () => {
+        if (!current()) return;
+        // The network went quiet: give up on this stream (it may never end by itself) and reattach.
+        this.generation++;
+        void handle.disconnect().catch(() => undefined);
+        void this.reconnect(session, 'the sandbox stopped answering');
+      },
+      LIVENESS,
+    );
+    followStream(
+      handle,
+      {
+        exited: (exitCode) => this.finish(session, exitCode),
+        broke: (problem) => void this.reconnect(session, problem),
+      },
+      'the stream ended',
+      current,
+    );
   }
 
   /** Says the connection was lost, then reattaches to the same shell once it is back. */
@@ -165,16 +192,21 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     if (this.closedByUser) return;
     this.setState('reconnecting');
     this.writes.fire(`\r\n\x1b[33m[connection to sandbox ${this.sandboxId} lost (${problem}); reconnecting…]\x1b[0m\r\n`);
-    await reattachThen(() => this.connectTo(session.pid), this.status, () => this.closedByUser, {
-      reattached: async (handle) => {
-        this.handle = handle;
-        this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
-        if (this.dimensions) await this.resizeTo(session.pid, this.dimensions);
-        this.follow(session, handle);
+    await reattachThen(
+      () => this.connectTo(session.pid),
+      this.status,
+      () => this.closedByUser,
+      {
+        reattached: async (handle) => {
+          this.handle = handle;
+          this.writes.fire(`\x1b[32m[reconnected to the shell (pid ${session.pid})]\x1b[0m\r\n`);
+          if (this.dimensions) await this.resizeTo(session.pid, this.dimensions);
+          this.follow(session, handle);
+        },
+        sandboxGone: () => this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`),
+        processEnded: () => this.markUnreachable('the shell ended while the connection was down'),
       },
-      sandboxGone: () => this.markUnreachable(`sandbox ${this.sandboxId} is gone (killed or timed out)`),
-      processEnded: () => this.markUnreachable('the shell ended while the connection was down'),
-    });
+    );
   }
 
   private finish(session: PtySession, exitCode: number | undefined, problem?: string): void {
@@ -191,11 +223,13 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     // One input call at a time, so keystrokes arrive in order; those typed while the terminal
     // still attaches wait for it instead of being dropped.
-    this.input = this.input.then(async () => {
-      const pid = this.handle?.pid ?? await this.attached;
-      if (pid === undefined || this.state === 'closed') return;
-      await (await this.sandbox()).pty.sendInput(pid, this.encoder.encode(data));
-    }).catch(() => undefined);
+    this.input = this.input
+      .then(async () => {
+        const pid = this.handle?.pid ?? (await this.attached);
+        if (pid === undefined || this.state === 'closed') return;
+        await (await this.sandbox()).pty.sendInput(pid, this.encoder.encode(data));
+      })
+      .catch(() => undefined);
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
@@ -221,6 +255,8 @@ export class SandboxPseudoterminal implements vscode.Pseudoterminal {
     const pid = this.handle?.pid ?? this.existingPid;
     if (pid === undefined) return;
     this.sessions.ended({ sandboxId: this.sandboxId, pid });
-    void this.sandbox().then((s) => s.pty.kill(pid)).catch(() => undefined);
+    void this.sandbox()
+      .then((s) => s.pty.kill(pid))
+      .catch(() => undefined);
   }
 }

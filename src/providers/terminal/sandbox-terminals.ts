@@ -12,7 +12,10 @@ const SESSIONS_KEY = 'e2b.terminalSessions';
 export class SandboxTerminals implements vscode.Disposable {
   private readonly closeListener: vscode.Disposable;
 
-  constructor(private readonly connections: SandboxConnections, private readonly state: vscode.Memento) {
+  constructor(
+    private readonly connections: SandboxConnections,
+    private readonly state: vscode.Memento,
+  ) {
     this.closeListener = vscode.window.onDidCloseTerminal((terminal) => {
       const pty = (terminal.creationOptions as vscode.ExtensionTerminalOptions).pty;
       if (!(pty instanceof SandboxPseudoterminal)) return;
@@ -28,7 +31,10 @@ export class SandboxTerminals implements vscode.Disposable {
   }
 
   /** An interactive shell (`bash -i -l` on a PTY). */
-  openShell(sandboxId: string, options: { cwd?: string; envs?: Record<string, string> } = {}): { terminal: vscode.Terminal; pty: SandboxPseudoterminal } {
+  openShell(
+    sandboxId: string,
+    options: { cwd?: string; envs?: Record<string, string> } = {},
+  ): { terminal: vscode.Terminal; pty: SandboxPseudoterminal } {
     const pty = this.shellPty(sandboxId, undefined, options);
     const terminal = vscode.window.createTerminal(this.shellTerminalOptions(sandboxId, pty));
     terminal.show();
@@ -40,24 +46,53 @@ export class SandboxTerminals implements vscode.Disposable {
   }
 
   shellPty(sandboxId: string, pid?: number, options: { cwd?: string; envs?: Record<string, string> } = {}): SandboxPseudoterminal {
-    return new SandboxPseudoterminal(() => this.connections.get(sandboxId), sandboxId, pid, {
-      started: (s) => this.remember(s),
-      ended: (s) => this.forget(s),
-    }, options, () => this.connections.status(sandboxId));
+    return new SandboxPseudoterminal(
+      () => this.connections.get(sandboxId),
+      sandboxId,
+      pid,
+      {
+        started: (s) => this.remember(s),
+        ended: (s) => this.forget(s),
+      },
+      options,
+      () => this.connections.status(sandboxId),
+    );
   }
 
   /** A command whose output streams into a terminal, ending with its exit code. */
-  runCommand(sandboxId: string, cmd: string, options: { cwd?: string; envs?: Record<string, string> } = {}): { terminal: vscode.Terminal; pty: CommandPseudoterminal } {
-    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { cmd, ...options }, () => this.connections.status(sandboxId));
-    const terminal = vscode.window.createTerminal({ name: `E2B: ${cmd.slice(0, 40)}`, pty, iconPath: new vscode.ThemeIcon('play'), isTransient: true });
+  runCommand(
+    sandboxId: string,
+    cmd: string,
+    options: { cwd?: string; envs?: Record<string, string> } = {},
+  ): { terminal: vscode.Terminal; pty: CommandPseudoterminal } {
+    const pty = new CommandPseudoterminal(
+      () => this.connections.get(sandboxId),
+      { cmd, ...options },
+      () => this.connections.status(sandboxId),
+    );
+    const terminal = vscode.window.createTerminal({
+      name: `E2B: ${cmd.slice(0, 40)}`,
+      pty,
+      iconPath: new vscode.ThemeIcon('play'),
+      isTransient: true,
+    });
     terminal.show();
     return { terminal, pty };
   }
 
   /** Streams a running (background) command's further output into a terminal. */
   attach(sandboxId: string, pid: number, label: string): { terminal: vscode.Terminal; pty: CommandPseudoterminal } {
-    const pty = new CommandPseudoterminal(() => this.connections.get(sandboxId), { attachPid: pid }, () => this.connections.status(sandboxId));
-    const terminal = vscode.window.createTerminal({ name: `E2B: ${label.slice(0, 40)}`, pty, iconPath: new vscode.ThemeIcon('debug-console'), isTransient: true });
+    const pty = new CommandPseudoterminal(
+      () => this.connections.get(sandboxId),
+      { attachPid: pid },
+      () => this.connections.status(sandboxId),
+    );
+    const terminal = vscode.window.createTerminal({
+      name: `E2B: ${label.slice(0, 40)}`,
+      pty,
+      iconPath: new vscode.ThemeIcon('debug-console'),
+      isTransient: true,
+    });
     terminal.show();
     return { terminal, pty };
   }
@@ -67,7 +102,9 @@ export class SandboxTerminals implements vscode.Disposable {
    * remembered until each shell ends, so a reload during the reattach loses nothing.
    */
   reattachAll(sessions = this.sessions()): number {
-    const terminals = sessions.map((session) => vscode.window.createTerminal(this.shellTerminalOptions(session.sandboxId, this.shellPty(session.sandboxId, session.pid))));
+    const terminals = sessions.map((session) =>
+      vscode.window.createTerminal(this.shellTerminalOptions(session.sandboxId, this.shellPty(session.sandboxId, session.pid))),
+    );
     const shown = terminals.at(-1);
     if (shown) keepShownThroughStartup(shown);
     return sessions.length;
@@ -89,12 +126,17 @@ export class SandboxTerminals implements vscode.Disposable {
   }
 
   private remember(session: PtySession): void {
-    const sessions = this.state.get<PtySession[]>(SESSIONS_KEY, []).filter((s) => !(s.sandboxId === session.sandboxId && s.pid === session.pid));
+    const sessions = this.state
+      .get<PtySession[]>(SESSIONS_KEY, [])
+      .filter((s) => !(s.sandboxId === session.sandboxId && s.pid === session.pid));
     void this.state.update(SESSIONS_KEY, [...sessions, session]);
   }
 
   private forget(session: PtySession): void {
-    void this.state.update(SESSIONS_KEY, this.state.get<PtySession[]>(SESSIONS_KEY, []).filter((s) => !(s.sandboxId === session.sandboxId && s.pid === session.pid)));
+    void this.state.update(
+      SESSIONS_KEY,
+      this.state.get<PtySession[]>(SESSIONS_KEY, []).filter((s) => !(s.sandboxId === session.sandboxId && s.pid === session.pid)),
+    );
   }
 }
 

@@ -78,7 +78,10 @@ export class VolumeFileSystemProvider implements vscode.FileSystemProvider, vsco
 
   async delete(uri: vscode.Uri): Promise<void> {
     await this.withFiles(uri, async (files, path) => {
-      if (path === '/') throw vscode.FileSystemError.NoPermissions('The root of a volume cannot be deleted: delete the volume from the Volumes view instead.');
+      if (path === '/')
+        throw vscode.FileSystemError.NoPermissions(
+          'The root of a volume cannot be deleted: delete the volume from the Volumes view instead.',
+        );
       await files.remove(path);
       this.fire(uri, vscode.FileChangeType.Deleted);
     });
@@ -87,13 +90,19 @@ export class VolumeFileSystemProvider implements vscode.FileSystemProvider, vsco
   /** The content API cannot move: a file is copied and removed; a folder is refused. */
   async rename(from: vscode.Uri, to: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
     const stat = await this.stat(from);
-    if (stat.type & vscode.FileType.Directory) throw vscode.FileSystemError.NoPermissions('Volumes cannot rename folders (E2B\'s volume API has no move): rename it inside a sandbox that mounts the volume.');
+    if (stat.type & vscode.FileType.Directory)
+      throw vscode.FileSystemError.NoPermissions(
+        "Volumes cannot rename folders (E2B's volume API has no move): rename it inside a sandbox that mounts the volume.",
+      );
     await this.writeFile(to, await this.readFile(from), { create: true, overwrite: options.overwrite });
     await this.delete(from);
   }
 
   private fire(uri: vscode.Uri, type: vscode.FileChangeType): void {
-    this.changes.fire([{ uri, type }, { uri: uri.with({ path: parentOf(uri.path) }), type: vscode.FileChangeType.Changed }]);
+    this.changes.fire([
+      { uri, type },
+      { uri: uri.with({ path: parentOf(uri.path) }), type: vscode.FileChangeType.Changed },
+    ]);
   }
 
   private async withFiles<T>(uri: vscode.Uri, action: (files: VolumeFiles, path: string) => Promise<T>): Promise<T> {
@@ -111,7 +120,8 @@ function isNotFound(err: unknown): boolean {
 }
 
 function toFileStat(entry: VolumeEntryStat): vscode.FileStat {
-  const kind = entry.type === 'directory' ? vscode.FileType.Directory : entry.type === 'file' ? vscode.FileType.File : vscode.FileType.Unknown;
+  const kind =
+    entry.type === 'directory' ? vscode.FileType.Directory : entry.type === 'file' ? vscode.FileType.File : vscode.FileType.Unknown;
   // A link comes typed as what it resolves to, with a target.
   const type = entry.target !== undefined || entry.type === 'symlink' ? kind | vscode.FileType.SymbolicLink : kind;
   return { type, size: entry.size, mtime: entry.mtime.getTime(), ctime: entry.ctime.getTime() };
@@ -127,6 +137,7 @@ function toVolumeFileError(err: unknown, uri: vscode.Uri): Error {
   if (/must be a directory/.test(message)) return vscode.FileSystemError.FileNotADirectory(uri);
   if (/is a directory/.test(message)) return vscode.FileSystemError.FileIsADirectory(uri);
   if (name === 'AuthenticationError' || /^403:/.test(message)) return vscode.FileSystemError.NoPermissions(uri);
-  if (/^507:/.test(message)) return vscode.FileSystemError.NoPermissions(`The volume is full: delete files from it to make room (${uri.path}).`);
+  if (/^507:/.test(message))
+    return vscode.FileSystemError.NoPermissions(`The volume is full: delete files from it to make room (${uri.path}).`);
   return vscode.FileSystemError.Unavailable(`Volume ${uri.authority}: ${message.replace(/^\d{3}: /, '')}`);
 }

@@ -16,7 +16,9 @@ export interface ActivationSample extends ActivationTiming {
 
 /** The extension host's performance marks (VS Code's `vs/base/common/performance` keeps them on globalThis). */
 function vscodeMarks(): Map<string, number> {
-  const marks = (globalThis as { MonacoPerformanceMarks?: { getMarks(): { name: string; startTime: number }[] } }).MonacoPerformanceMarks?.getMarks() ?? [];
+  const marks =
+    (globalThis as { MonacoPerformanceMarks?: { getMarks(): { name: string; startTime: number }[] } }).MonacoPerformanceMarks?.getMarks() ??
+    [];
   return new Map(marks.map((m) => [m.name, m.startTime]));
 }
 

@@ -39,8 +39,14 @@ class RowProbe {
     this.wanted = rows;
     this.counts = counts;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`VS Code asked for ${this.rows} of ${rows} sandbox rows in ${timeoutMs} ms (is the view visible?)`)), timeoutMs);
-      this.done = (at) => { clearTimeout(timer); resolve(at); };
+      const timer = setTimeout(
+        () => reject(new Error(`VS Code asked for ${this.rows} of ${rows} sandbox rows in ${timeoutMs} ms (is the view visible?)`)),
+        timeoutMs,
+      );
+      this.done = (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      };
     });
   }
 
@@ -58,11 +64,13 @@ export async function benchExplorer(api: E2BExtensionApi) {
   let probe: RowProbe | undefined;
   try {
     progress(`explorer: creating ${count} sandboxes`);
-    const creation = await timed(() => pool(count, 6, async (i) => {
-      const sandbox = await Sandbox.create('base', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'explorer', n: String(i) } });
-      ids.push(sandbox.sandboxId);
-      if (ids.length % 100 === 0) progress(`explorer: ${ids.length} sandboxes`);
-    }));
+    const creation = await timed(() =>
+      pool(count, 6, async (i) => {
+        const sandbox = await Sandbox.create('base', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'explorer', n: String(i) } });
+        ids.push(sandbox.sandboxId);
+        if (ids.length % 100 === 0) progress(`explorer: ${ids.length} sandboxes`);
+      }),
+    );
 
     probe = new RowProbe(tree);
     await vscode.commands.executeCommand('workbench.view.extension.e2b');
@@ -136,7 +144,9 @@ export async function benchExplorer(api: E2BExtensionApi) {
   } finally {
     probe?.dispose();
     progress(`explorer: killing ${ids.length} sandboxes`);
-    await pool(ids.length, 8, async (i) => { await Sandbox.kill(ids[i], opts).catch(() => false); });
+    await pool(ids.length, 8, async (i) => {
+      await Sandbox.kill(ids[i], opts).catch(() => false);
+    });
     await tree.refresh();
   }
 }

@@ -12,7 +12,9 @@ import { benchNotebook } from './notebook';
 import { envNumber, progress, round, summary } from './util';
 import { sleep } from '../../sleep';
 
-interface State { activation: ActivationSample[] }
+interface State {
+  activation: ActivationSample[];
+}
 
 export async function run(): Promise<void> {
   const results = process.env.E2B_VSCODE_TEST_RESULTS!;
@@ -42,7 +44,11 @@ export async function run(): Promise<void> {
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   const api = await extensionApi();
   const report: Record<string, unknown> = { activation: activationReport(state.activation) };
-  for (const [name, bench] of [['explorer', benchExplorer], ['files', benchFiles], ['notebook', benchNotebook]] as const) {
+  for (const [name, bench] of [
+    ['explorer', benchExplorer],
+    ['files', benchFiles],
+    ['notebook', benchNotebook],
+  ] as const) {
     if (!wanted(name)) continue;
     progress(`${name}: starting`);
     try {
@@ -69,7 +75,9 @@ function activationReport(samples: ActivationSample[]) {
     observed_first_host_ms: samples[0]?.observedMs === undefined ? undefined : round(samples[0].observedMs),
     // What VS Code measures (its "Running Extensions" view): loading the code (read, compile,
     // evaluate) plus the activate() call; whole milliseconds.
-    vscode_reported: stats((s) => (s.vscodeCodeLoadingMs === undefined || s.vscodeActivateMs === undefined ? undefined : s.vscodeCodeLoadingMs + s.vscodeActivateMs)),
+    vscode_reported: stats((s) =>
+      s.vscodeCodeLoadingMs === undefined || s.vscodeActivateMs === undefined ? undefined : s.vscodeCodeLoadingMs + s.vscodeActivateMs,
+    ),
     vscode_code_loading: stats((s) => s.vscodeCodeLoadingMs),
     // The extension's own clock: from the bundle's first line to the end of activate().
     total: stats((s) => s.totalMs),

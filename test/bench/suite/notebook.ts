@@ -10,7 +10,11 @@ import { envNumber, progress, restore, summary, timeCalls, timed, timedFunction 
 const CHART = 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.title("bench")\nplt.show()';
 
 /** Runs one cell and resolves when VS Code has its final state (success and end time). */
-async function runCell(notebook: vscode.NotebookDocument, index: number, spent: Record<string, number> = {}): Promise<{ ms: number; controllerMs: number; runCodeMs: number; listContextsMs: number; clearOutputMs: number; appendOutputMs: number }> {
+async function runCell(
+  notebook: vscode.NotebookDocument,
+  index: number,
+  spent: Record<string, number> = {},
+): Promise<{ ms: number; controllerMs: number; runCodeMs: number; listContextsMs: number; clearOutputMs: number; appendOutputMs: number }> {
   for (const key of ['runCode', 'listCodeContexts', 'clearOutput', 'appendOutput']) spent[key] = 0;
   const notBefore = Date.now();
   const finished = new Promise<void>((resolve) => {
@@ -21,15 +25,27 @@ async function runCell(notebook: vscode.NotebookDocument, index: number, spent: 
         resolve();
       }
     };
-    const subscription = vscode.workspace.onDidChangeNotebookDocument((e) => { if (e.notebook === notebook) check(); });
+    const subscription = vscode.workspace.onDidChangeNotebookDocument((e) => {
+      if (e.notebook === notebook) check();
+    });
   });
   const started = performance.now();
   await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: index, end: index + 1 }] }, notebook.uri);
   await finished;
   const ms = performance.now() - started;
   const summary = notebook.cellAt(index).executionSummary!;
-  if (!summary.success) throw new Error(`cell ${index} failed: ${JSON.stringify(notebook.cellAt(index).outputs.map((o) => o.items.map((i) => new TextDecoder().decode(i.data))))}`);
-  return { ms, controllerMs: summary.timing!.endTime - summary.timing!.startTime, runCodeMs: spent.runCode, listContextsMs: spent.listCodeContexts, clearOutputMs: spent.clearOutput, appendOutputMs: spent.appendOutput };
+  if (!summary.success)
+    throw new Error(
+      `cell ${index} failed: ${JSON.stringify(notebook.cellAt(index).outputs.map((o) => o.items.map((i) => new TextDecoder().decode(i.data))))}`,
+    );
+  return {
+    ms,
+    controllerMs: summary.timing!.endTime - summary.timing!.startTime,
+    runCodeMs: spent.runCode,
+    listContextsMs: spent.listCodeContexts,
+    clearOutputMs: spent.clearOutput,
+    appendOutputMs: spent.appendOutput,
+  };
 }
 
 function mimes(cell: vscode.NotebookCell): string[] {
@@ -41,7 +57,10 @@ export async function benchNotebook(api: E2BExtensionApi) {
   const opts = await sdkOptions();
   const sandbox = await Sandbox.create('code-interpreter-v1', { ...opts, timeoutMs: 20 * 60_000, metadata: { bench: 'notebook' } });
   try {
-    const cells = [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, '1+1', 'python'), new vscode.NotebookCellData(vscode.NotebookCellKind.Code, CHART, 'python')];
+    const cells = [
+      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, '1+1', 'python'),
+      new vscode.NotebookCellData(vscode.NotebookCellKind.Code, CHART, 'python'),
+    ];
     const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
     await vscode.window.showNotebookDocument(notebook);
     await vscode.commands.executeCommand('notebook.selectKernel', { id: 'e2b-sandbox', extension: 'e2b-local.e2b-sandboxes' });
@@ -49,7 +68,10 @@ export async function benchNotebook(api: E2BExtensionApi) {
     progress('notebook: first cells (kernel start, matplotlib import)');
     const first = await runCell(notebook, 0);
     const firstChart = await runCell(notebook, 1);
-    for (let i = 0; i < 3; i++) { await runCell(notebook, 0); await runCell(notebook, 1); }
+    for (let i = 0; i < 3; i++) {
+      await runCell(notebook, 0);
+      await runCell(notebook, 1);
+    }
     // Where the controller's time goes: the SDK calls it makes on the sandbox it got from the sessions.
     const spent: Record<string, number> = {};
     const connected = await api.sessions.sandbox(sandbox.sandboxId);
@@ -75,7 +97,10 @@ export async function benchNotebook(api: E2BExtensionApi) {
     const onePlusOne: Awaited<ReturnType<typeof runCell>>[] = [];
     for (let i = 0; i < iterations; i++) {
       onePlusOne.push(await runCell(notebook, 0, spent));
-      const out = notebook.cellAt(0).outputs.flatMap((o) => o.items).find((item) => item.mime === 'text/plain');
+      const out = notebook
+        .cellAt(0)
+        .outputs.flatMap((o) => o.items)
+        .find((item) => item.mime === 'text/plain');
       if (!out || new TextDecoder().decode(out.data) !== '2') throw new Error(`1+1 gave ${mimes(notebook.cellAt(0))}`);
     }
     const chart: Awaited<ReturnType<typeof runCell>>[] = [];

@@ -24,9 +24,11 @@ export async function timed<T>(action: () => Promise<T> | Thenable<T>): Promise<
 /** Runs `task` for 0..count-1 with at most `concurrency` at a time. */
 export async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 export const round = (ms: number) => Number(ms.toFixed(2));
@@ -35,7 +37,12 @@ export const round = (ms: number) => Number(ms.toFixed(2));
  * Times every call of the async method `object[method]` into `spent[label]` until disposed (an
  * instance property that callers looking the method up at call time go through).
  */
-export function timeCalls<T extends object>(object: T, method: keyof T & string, spent: Record<string, number>, label: string = method): { dispose(): void } {
+export function timeCalls<T extends object>(
+  object: T,
+  method: keyof T & string,
+  spent: Record<string, number>,
+  label: string = method,
+): { dispose(): void } {
   const own = Object.prototype.hasOwnProperty.call(object, method);
   const unbound = object[method];
   const timedMethod = timedFunction((unbound as unknown as (...args: unknown[]) => unknown).bind(object), spent, label);
@@ -59,7 +66,11 @@ export function restore<T extends object>(object: T, method: keyof T & string, o
 }
 
 /** `fn`, adding the time each call's promise takes into `spent[label]`. */
-export function timedFunction<A extends unknown[], R>(fn: (...args: A) => R, spent: Record<string, number>, label: string): (...args: A) => Promise<Awaited<R>> {
+export function timedFunction<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  spent: Record<string, number>,
+  label: string,
+): (...args: A) => Promise<Awaited<R>> {
   return async (...args: A): Promise<Awaited<R>> => {
     const started = performance.now();
     try {

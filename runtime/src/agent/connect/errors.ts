@@ -2,9 +2,21 @@
 // the end-stream frame for streams.
 
 export type ConnectCode =
-  | 'canceled' | 'unknown' | 'invalid_argument' | 'deadline_exceeded' | 'not_found'
-  | 'already_exists' | 'permission_denied' | 'resource_exhausted' | 'failed_precondition'
-  | 'aborted' | 'out_of_range' | 'unimplemented' | 'internal' | 'unavailable' | 'data_loss'
+  | 'canceled'
+  | 'unknown'
+  | 'invalid_argument'
+  | 'deadline_exceeded'
+  | 'not_found'
+  | 'already_exists'
+  | 'permission_denied'
+  | 'resource_exhausted'
+  | 'failed_precondition'
+  | 'aborted'
+  | 'out_of_range'
+  | 'unimplemented'
+  | 'internal'
+  | 'unavailable'
+  | 'data_loss'
   | 'unauthenticated';
 
 const HTTP_STATUS: Record<ConnectCode, number> = {
@@ -27,7 +39,10 @@ const HTTP_STATUS: Record<ConnectCode, number> = {
 };
 
 export class ConnectError extends Error {
-  constructor(readonly code: ConnectCode, message: string) {
+  constructor(
+    readonly code: ConnectCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ConnectError';
   }

@@ -60,7 +60,25 @@ export function typeByExtension(name: string): string | undefined {
 }
 
 const WHITESPACE = new Set([0x09, 0x0a, 0x0c, 0x0d, 0x20]);
-const HTML_TAGS = ['<!DOCTYPE HTML', '<HTML', '<HEAD', '<SCRIPT', '<IFRAME', '<H1', '<DIV', '<FONT', '<TABLE', '<A', '<STYLE', '<TITLE', '<B', '<BODY', '<BR', '<P', '<!--'];
+const HTML_TAGS = [
+  '<!DOCTYPE HTML',
+  '<HTML',
+  '<HEAD',
+  '<SCRIPT',
+  '<IFRAME',
+  '<H1',
+  '<DIV',
+  '<FONT',
+  '<TABLE',
+  '<A',
+  '<STYLE',
+  '<TITLE',
+  '<B',
+  '<BODY',
+  '<BR',
+  '<P',
+  '<!--',
+];
 
 /** [signature with "?" as a wildcard byte, type]; matched at offset 0. */
 const EXACT: [string, string][] = [
@@ -125,7 +143,8 @@ export function sniffContentType(data: Buffer): string {
   let ws = 0;
   while (ws < data.length && WHITESPACE.has(data[ws])) ws++;
   for (const tag of HTML_TAGS) {
-    if (matchesAt(data, ws, tag, true) && (data[ws + tag.length] === 0x20 || data[ws + tag.length] === 0x3e)) return 'text/html; charset=utf-8';
+    if (matchesAt(data, ws, tag, true) && (data[ws + tag.length] === 0x20 || data[ws + tag.length] === 0x3e))
+      return 'text/html; charset=utf-8';
   }
   if (matchesAt(data, ws, '<?xml')) return 'text/xml; charset=utf-8';
   for (const [sig, type] of EXACT) if (matchesAt(data, 0, sig)) return type;

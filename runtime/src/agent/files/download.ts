@@ -52,7 +52,8 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
   res.setHeader('vary', 'Accept-Encoding');
   const rangeOrConditional = ['range', 'if-modified-since', 'if-none-match', 'if-range'].some((h) => headerValue(req, h));
   if (rangeOrConditional) {
-    if (!identityAcceptable(acceptEncoding)) return sendError(res, 406, 'identity encoding not acceptable for Range or conditional request');
+    if (!identityAcceptable(acceptEncoding))
+      return sendError(res, 406, 'identity encoding not acceptable for Range or conditional request');
     coding = 'identity';
   }
 
@@ -70,7 +71,11 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
       res.setHeader('content-type', typeByExtension(requested) ?? 'application/octet-stream');
       res.writeHead(200);
       if (req.method === 'HEAD') return void res.end();
-      await pipeline(handle.createReadStream({ autoClose: false, highWaterMark: GZIP_CHUNK }), zlib().createGzip({ chunkSize: GZIP_CHUNK }), res);
+      await pipeline(
+        handle.createReadStream({ autoClose: false, highWaterMark: GZIP_CHUNK }),
+        zlib().createGzip({ chunkSize: GZIP_CHUNK }),
+        res,
+      );
       return;
     }
     await serveContent(req, res, { handle, name: requested, size: st.size, mtimeMs: st.mtimeMs, etag: etagOf(st) });

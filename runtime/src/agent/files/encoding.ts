@@ -9,15 +9,18 @@ interface Weighted {
 }
 
 function parseWeighted(header: string): Weighted[] {
-  return header.split(',').map((item) => {
-    const [coding, ...params] = item.split(';');
-    let q = 1;
-    for (const p of params) {
-      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
-      if (m && !Number.isNaN(Number(m[1]))) q = Number(m[1]);
-    }
-    return { coding: coding.trim().toLowerCase(), q };
-  }).filter((w) => w.coding !== '');
+  return header
+    .split(',')
+    .map((item) => {
+      const [coding, ...params] = item.split(';');
+      let q = 1;
+      for (const p of params) {
+        const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
+        if (m && !Number.isNaN(Number(m[1]))) q = Number(m[1]);
+      }
+      return { coding: coding.trim().toLowerCase(), q };
+    })
+    .filter((w) => w.coding !== '');
 }
 
 /** Identity stays acceptable unless "identity;q=0", or "*;q=0" without identity named. */

@@ -100,7 +100,10 @@ class PartBody implements AsyncIterable<Buffer> {
   /** Set when the closing boundary ("--boundary--") ended this part. */
   last = false;
 
-  constructor(private readonly r: Reader, private readonly delimiter: Buffer) {}
+  constructor(
+    private readonly r: Reader,
+    private readonly delimiter: Buffer,
+  ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     // return() does not close the part: the reader skips what is left of it.

@@ -28,7 +28,13 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
  * Checks the token or signature and finds the user; on failure answers 401 and returns undefined.
  * An explicitly empty `username=` names no valid user, as upstream.
  */
-export function authorize(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, operation: FileOperation, ctx: FilesContext): UserAccount | undefined {
+export function authorize(
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  operation: FileOperation,
+  ctx: FilesContext,
+): UserAccount | undefined {
   const authError = filesAuthError(req, query, operation, ctx.settings.accessToken);
   if (authError) {
     sendError(res, 401, authError);

@@ -88,7 +88,10 @@ function checkIfRange(req: IncomingMessage, etag: string, mtimeMs: number): Cond
 }
 
 class RangeError416 extends Error {
-  constructor(message: string, readonly noOverlap: boolean) {
+  constructor(
+    message: string,
+    readonly noOverlap: boolean,
+  ) {
     super(message);
   }
 }
@@ -150,8 +153,14 @@ async function sendRange(res: ServerResponse, file: ServedFile, range: ByteRange
 
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = () => { res.off('close', onClose); resolve(); };
-    const onClose = () => { res.off('drain', onDrain); reject(new Error('the client went away')); };
+    const onDrain = () => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off('drain', onDrain);
+      reject(new Error('the client went away'));
+    };
     res.once('drain', onDrain);
     res.once('close', onClose);
   });

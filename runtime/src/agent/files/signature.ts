@@ -19,7 +19,13 @@ function sameString(a: string, b: string): boolean {
 }
 
 /** Undefined when the request may proceed, else why not (answered with 401). */
-export function filesAuthError(req: IncomingMessage, query: URLSearchParams, operation: FileOperation, accessToken: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): string | undefined {
+export function filesAuthError(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  operation: FileOperation,
+  accessToken: string | undefined,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): string | undefined {
   if (!accessToken) return undefined; // an insecure sandbox
   const header = req.headers['x-access-token'];
   if (header !== undefined && header !== '') {

@@ -31,16 +31,28 @@ interface UploadedEntry {
  */
 function errnoStatus(err: unknown): number {
   switch ((err as NodeJS.ErrnoException).code) {
-    case 'ENOENT': return 404;
-    case 'EACCES': case 'EPERM': case 'EROFS': return 403;
-    case 'ELOOP': case 'ENAMETOOLONG': case 'ENOTDIR': case 'EINVAL': return 400;
-    default: return 500;
+    case 'ENOENT':
+      return 404;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 403;
+    case 'ELOOP':
+    case 'ENAMETOOLONG':
+    case 'ENOTDIR':
+    case 'EINVAL':
+      return 400;
+    default:
+      return 500;
   }
 }
 
 /** A failure answered with `status` (after the rest of the request body is read). */
 class UploadError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -92,7 +104,13 @@ async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
 }
 
 /** Streams `body` into `path` (created or truncated), owned by the user. */
-async function writeFile(path: string, body: AsyncIterable<Buffer>, user: UserAccount, metadata: Metadata, ctx: FilesContext): Promise<UploadedEntry> {
+async function writeFile(
+  path: string,
+  body: AsyncIterable<Buffer>,
+  user: UserAccount,
+  metadata: Metadata,
+  ctx: FilesContext,
+): Promise<UploadedEntry> {
   try {
     await ensureDirs(dirname(path), user.uid, user.gid);
   } catch (err) {
@@ -179,7 +197,11 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ct
   };
 
   const coding = requestCoding(headerValue(req, 'content-encoding'));
-  if (!coding) return fail(400, `error decompressing request body: unsupported Content-Encoding: ${headerValue(req, 'content-encoding')}, supported: [gzip]`);
+  if (!coding)
+    return fail(
+      400,
+      `error decompressing request body: unsupported Content-Encoding: ${headerValue(req, 'content-encoding')}, supported: [gzip]`,
+    );
   const metadata = metadataHeaders(req);
   const invalidMetadata = validateMetadata(metadata);
   if (invalidMetadata) return fail(400, `invalid metadata: ${invalidMetadata}`);
@@ -215,7 +237,10 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ct
         const path = resolve(requested);
         if (uploaded.some((u) => u.path === path)) {
           const others = uploaded.filter((u) => u.path !== path).map((u) => u.path);
-          throw new UploadError(400, `you cannot upload multiple files to the same path '${path}' in one upload request, only the first specified file was uploaded${others.length > 0 ? `, also the following files were uploaded: ${others.join(', ')}` : ''}`);
+          throw new UploadError(
+            400,
+            `you cannot upload multiple files to the same path '${path}' in one upload request, only the first specified file was uploaded${others.length > 0 ? `, also the following files were uploaded: ${others.join(', ')}` : ''}`,
+          );
         }
         uploaded.push(await writeFile(path, part.body, user, metadata, ctx));
       }

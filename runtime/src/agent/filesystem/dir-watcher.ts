@@ -66,7 +66,9 @@ export class DirWatcher {
         else reject(err);
       };
       child.stdin.on('error', () => {});
-      child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000); });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+      });
       child.on('error', (err) => fail(new Error(`cannot start the watcher: ${err.message}`)));
       child.on('exit', (code, signal) => {
         if (!watcher.closed) fail(new Error(`the watcher stopped (${signal ?? `exit ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));

@@ -60,10 +60,14 @@ export function goModeString(mode: number): string {
 
 function fileType(mode: number): FileTypeName {
   switch (mode & S_IFMT) {
-    case S_IFREG: return 'FILE_TYPE_FILE';
-    case S_IFDIR: return 'FILE_TYPE_DIRECTORY';
-    case S_IFLNK: return 'FILE_TYPE_SYMLINK';
-    default: return 'FILE_TYPE_UNSPECIFIED';
+    case S_IFREG:
+      return 'FILE_TYPE_FILE';
+    case S_IFDIR:
+      return 'FILE_TYPE_DIRECTORY';
+    case S_IFLNK:
+      return 'FILE_TYPE_SYMLINK';
+    default:
+      return 'FILE_TYPE_UNSPECIFIED';
   }
 }
 

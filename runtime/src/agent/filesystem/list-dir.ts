@@ -33,11 +33,20 @@ export async function walkDir(requestedDir: string, resolvedDir: string, depth: 
     // Looked up in parallel batches, reported in order.
     const found: (EntryInfoJson | undefined)[] = [];
     for (let i = 0; i < rels.length; i += LOOKUP_BATCH) {
-      found.push(...await Promise.all(rels.slice(i, i + LOOKUP_BATCH).map((childRel, j) =>
-        entryWithoutMetadata(join(resolvedDir, childRel), users, Buffer.concat([Buffer.from(`${resolvedDir}/`), relsBytes[i + j]])).catch((err: unknown) => {
-          if (err instanceof ConnectError && err.code === 'not_found') return undefined; // gone in between
-          throw err;
-        }))));
+      found.push(
+        ...(await Promise.all(
+          rels.slice(i, i + LOOKUP_BATCH).map((childRel, j) =>
+            entryWithoutMetadata(
+              join(resolvedDir, childRel),
+              users,
+              Buffer.concat([Buffer.from(`${resolvedDir}/`), relsBytes[i + j]]),
+            ).catch((err: unknown) => {
+              if (err instanceof ConnectError && err.code === 'not_found') return undefined; // gone in between
+              throw err;
+            }),
+          ),
+        )),
+      );
     }
     for (const [i, child] of children.entries()) {
       const entry = found[i];

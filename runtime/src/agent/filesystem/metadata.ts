@@ -33,9 +33,7 @@ export function validateMetadata(metadata: Metadata): string | undefined {
   return undefined;
 }
 
-type Pending =
-  | { kind: 'get'; lines: string[]; resolve(value: Metadata | undefined): void }
-  | { kind: 'set'; resolve(value: number): void };
+type Pending = { kind: 'get'; lines: string[]; resolve(value: Metadata | undefined): void } | { kind: 'set'; resolve(value: number): void };
 
 export class MetadataStore {
   private child?: ChildProcessWithoutNullStreams;
@@ -52,10 +50,13 @@ export class MetadataStore {
   async read(paths: string[]): Promise<(Metadata | undefined)[]> {
     if (!this.helperPath || paths.length === 0) return paths.map(() => undefined);
     const child = this.ensureChild();
-    const results = paths.map((path) => new Promise<Metadata | undefined>((resolve) => {
-      this.pending.push({ kind: 'get', lines: [], resolve });
-      child.stdin.write(`G\0${path}\0`);
-    }));
+    const results = paths.map(
+      (path) =>
+        new Promise<Metadata | undefined>((resolve) => {
+          this.pending.push({ kind: 'get', lines: [], resolve });
+          child.stdin.write(`G\0${path}\0`);
+        }),
+    );
     return Promise.all(results);
   }
 

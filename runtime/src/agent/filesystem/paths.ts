@@ -25,9 +25,13 @@ const PATH_MAX = 4096;
 const NAME_MAX = 255;
 
 function checkLength(path: string): string {
-  if (Buffer.byteLength(path) >= PATH_MAX) throw new InvalidPathError(`path is too long: ${Buffer.byteLength(path)} bytes, at most ${PATH_MAX - 1}`);
+  if (Buffer.byteLength(path) >= PATH_MAX)
+    throw new InvalidPathError(`path is too long: ${Buffer.byteLength(path)} bytes, at most ${PATH_MAX - 1}`);
   const long = path.split('/').find((name) => Buffer.byteLength(name) > NAME_MAX);
-  if (long) throw new InvalidPathError(`a file name in the path is too long: ${Buffer.byteLength(long)} bytes, at most ${NAME_MAX} ("${long.slice(0, 20)}…")`);
+  if (long)
+    throw new InvalidPathError(
+      `a file name in the path is too long: ${Buffer.byteLength(long)} bytes, at most ${NAME_MAX} ("${long.slice(0, 20)}…")`,
+    );
   return path;
 }
 

@@ -100,7 +100,10 @@ export function registerFilesystemService(router: RpcRouter, { settings, users, 
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || code === 'ENOTDIR') {
             // ENOTDIR: a parent is a file, or the path itself ends in "/" — a file then.
-            const isFile = await stat(requested.replace(/\/+$/, '')).then((s) => !s.isDirectory(), () => false);
+            const isFile = await stat(requested.replace(/\/+$/, '')).then(
+              (s) => !s.isDirectory(),
+              () => false,
+            );
             if (isFile) throw new ConnectError('invalid_argument', `path is not a directory: ${requested}`);
             throw new ConnectError('not_found', `path not found: ${requested}`);
           }

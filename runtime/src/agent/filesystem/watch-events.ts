@@ -24,7 +24,12 @@ const ORDER: [number, EventTypeName][] = [
 
 const CARRIES_ENTRY = OP_CREATE | OP_WRITE | OP_CHMOD;
 
-export async function toFilesystemEvents(raw: RawFsEvent, root: string, includeEntry: boolean, deps: EntryDeps): Promise<FilesystemEventJson[]> {
+export async function toFilesystemEvents(
+  raw: RawFsEvent,
+  root: string,
+  includeEntry: boolean,
+  deps: EntryDeps,
+): Promise<FilesystemEventJson[]> {
   const name = relative(root, raw.path) || '.';
   let entry: EntryInfoJson | undefined;
   if (includeEntry && raw.ops & CARRIES_ENTRY) {
@@ -71,7 +76,9 @@ export function pipeWatcher(
       if (inFlight === MAX_IN_FLIGHT) watcher.pause('entries');
       chain = chain
         .then(() => toFilesystemEvents(raw, root, includeEntry, deps))
-        .then((events) => { if (!stopped) deliver(events); })
+        .then((events) => {
+          if (!stopped) deliver(events);
+        })
         .finally(() => {
           inFlight--;
           if (inFlight === MAX_IN_FLIGHT / 10) watcher.resume('entries');
@@ -80,7 +87,9 @@ export function pipeWatcher(
     error(err) {
       if (stopped) return;
       // Events converted before the break still go out first.
-      void chain.then(() => { if (!stopped) fail(err); });
+      void chain.then(() => {
+        if (!stopped) fail(err);
+      });
     },
   });
   return () => {

@@ -87,12 +87,19 @@ export async function streamWatch(
     stream.end(error);
   };
   stream.onDrain(() => watcher.resume('drain'));
-  const stop = pipeWatcher(watcher, request.path, request.includeEntry, deps, (events: FilesystemEventJson[]) => {
-    for (const event of events) {
-      if (!stream.send({ filesystem: event })) watcher.pause('drain');
-    }
-    if (events.length > 0) keepalive.refresh();
-  }, (err) => finish(new ConnectError('internal', `watcher error: ${err.message}`)));
+  const stop = pipeWatcher(
+    watcher,
+    request.path,
+    request.includeEntry,
+    deps,
+    (events: FilesystemEventJson[]) => {
+      for (const event of events) {
+        if (!stream.send({ filesystem: event })) watcher.pause('drain');
+      }
+      if (events.length > 0) keepalive.refresh();
+    },
+    (err) => finish(new ConnectError('internal', `watcher error: ${err.message}`)),
+  );
 
   stream.onClientGone(() => finish());
   if (call.timeoutMs !== undefined) {

@@ -18,23 +18,33 @@ interface PollingWatcher {
 export class WatcherRegistry {
   private readonly watchers = new Map<string, PollingWatcher>();
 
-  constructor(private readonly helperPath: string | undefined, private readonly deps: EntryDeps) {}
+  constructor(
+    private readonly helperPath: string | undefined,
+    private readonly deps: EntryDeps,
+  ) {}
 
   async create(request: WatchRequest): Promise<string> {
     const watcher = await startWatcher(this.helperPath, request);
     const id = `w${randomBytes(12).toString('hex')}`;
     const entry: PollingWatcher = { events: [], stop: () => {} };
-    entry.stop = pipeWatcher(watcher, request.path, request.includeEntry, this.deps, (events) => {
-      if (entry.error) return;
-      entry.events.push(...events);
-      if (entry.events.length > MAX_UNREAD_EVENTS) {
-        entry.error = new ConnectError('resource_exhausted', `more than ${MAX_UNREAD_EVENTS} unread events: the watcher stopped`);
-        entry.events = [];
-        entry.stop();
-      }
-    }, (err) => {
-      entry.error ??= new ConnectError('internal', `watcher error: ${err.message}`);
-    });
+    entry.stop = pipeWatcher(
+      watcher,
+      request.path,
+      request.includeEntry,
+      this.deps,
+      (events) => {
+        if (entry.error) return;
+        entry.events.push(...events);
+        if (entry.events.length > MAX_UNREAD_EVENTS) {
+          entry.error = new ConnectError('resource_exhausted', `more than ${MAX_UNREAD_EVENTS} unread events: the watcher stopped`);
+          entry.events = [];
+          entry.stop();
+        }
+      },
+      (err) => {
+        entry.error ??= new ConnectError('internal', `watcher error: ${err.message}`);
+      },
+    );
     this.watchers.set(id, entry);
     return id;
   }

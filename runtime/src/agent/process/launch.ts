@@ -74,7 +74,11 @@ export function resolveWorkdir(requested: string | undefined, defaultWorkdir: st
 }
 
 /** Base variables, then the sandbox-wide ones from /init, then the request's; later ones win. */
-export function processEnvironment(user: UserAccount, sandboxEnv: Record<string, string>, requestEnv: Record<string, string>): Record<string, string> {
+export function processEnvironment(
+  user: UserAccount,
+  sandboxEnv: Record<string, string>,
+  requestEnv: Record<string, string>,
+): Record<string, string> {
   return {
     PATH: DEFAULT_PATH,
     HOME: user.home,

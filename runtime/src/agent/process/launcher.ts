@@ -43,14 +43,26 @@ function commandLine(command: CommandSpec): string {
 function encodeRequest(id: number, command: CommandSpec): string {
   const env = Object.entries(command.env).map(([key, value]) => `${key}=${value}`);
   const fields = [
-    String(id), command.pty ? 'pty' : 'pipes', command.stdin ? '1' : '0',
-    String(command.pty?.cols ?? 0), String(command.pty?.rows ?? 0),
-    command.identity ? '1' : '0', String(command.identity?.uid ?? 0), String(command.identity?.gid ?? 0),
-    (command.identity?.groups ?? []).join(','), command.cwd,
-    String(command.argv.length), ...command.argv, String(env.length), ...env,
+    String(id),
+    command.pty ? 'pty' : 'pipes',
+    command.stdin ? '1' : '0',
+    String(command.pty?.cols ?? 0),
+    String(command.pty?.rows ?? 0),
+    command.identity ? '1' : '0',
+    String(command.identity?.uid ?? 0),
+    String(command.identity?.gid ?? 0),
+    (command.identity?.groups ?? []).join(','),
+    command.cwd,
+    String(command.argv.length),
+    ...command.argv,
+    String(env.length),
+    ...env,
   ];
   if (fields.some((field) => field.includes('\0'))) {
-    throw new ConnectError('internal', `error starting process '${commandLine(command)}': arguments and environment must be strings without null bytes`);
+    throw new ConnectError(
+      'internal',
+      `error starting process '${commandLine(command)}': arguments and environment must be strings without null bytes`,
+    );
   }
   return Buffer.from(`${fields.join('\0')}\0`).toString('hex');
 }
@@ -63,7 +75,12 @@ export class LaunchedCommand extends StreamCommandIo {
     const io = sockets.get('io')!;
     const err = sockets.get('err');
     const ctl = sockets.get('ctl')!;
-    const outputs: [Readable, OutputKind][] = command.pty ? [[io, 'pty']] : [[io, 'stdout'], [err!, 'stderr']];
+    const outputs: [Readable, OutputKind][] = command.pty
+      ? [[io, 'pty']]
+      : [
+          [io, 'stdout'],
+          [err!, 'stderr'],
+        ];
     const input = command.pty || command.stdin ? io : undefined;
     super(pid, input, outputs, command.pty ? ctl : undefined);
     ctlLines.on('data', (line: string) => {
@@ -160,7 +177,12 @@ export class CommandLauncher {
         start.resolve(new LaunchedCommand(Number(rest[0]), start.command, start.sockets, ctlLines));
       } else {
         for (const socket of start.sockets.values()) socket.destroy();
-        start.reject(new ConnectError('invalid_argument', `error starting process '${commandLine(start.command)}': ${word === 'error' ? rest.join(' ') : line}`));
+        start.reject(
+          new ConnectError(
+            'invalid_argument',
+            `error starting process '${commandLine(start.command)}': ${word === 'error' ? rest.join(' ') : line}`,
+          ),
+        );
       }
     });
     handle.once('close', () => ctlLines.push(null));

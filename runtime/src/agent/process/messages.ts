@@ -1,8 +1,15 @@
 // process.Process messages in proto3 JSON: request parsing and the events the streams carry.
 import { ConnectError } from '../connect/errors';
 import {
-  JsonObject, optionalBool, optionalBytes, optionalEnum, optionalInteger, optionalObject, optionalString,
-  optionalStringArray, optionalStringMap,
+  JsonObject,
+  optionalBool,
+  optionalBytes,
+  optionalEnum,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  optionalStringArray,
+  optionalStringMap,
 } from '../connect/proto-json';
 import { EndEvent, endEventJson } from './exit-status';
 import { LaunchRequest, ProcessConfig, PtySize } from './launch';

@@ -9,8 +9,16 @@ import { AgentSettings } from '../settings';
 import { planLaunch } from './launch';
 import { ManagedProcess, ProcessSink } from './managed-process';
 import {
-  KEEPALIVE_EVENT, dataEvent, endEvent, parseInput, parsePty, parseSelector, parseSignal, parseStartRequest,
-  processInfo, startEvent,
+  KEEPALIVE_EVENT,
+  dataEvent,
+  endEvent,
+  parseInput,
+  parsePty,
+  parseSelector,
+  parseSignal,
+  parseStartRequest,
+  processInfo,
+  startEvent,
 } from './messages';
 import { ProcessRegistry } from './registry';
 import { CommandStarter } from './starter';
@@ -119,7 +127,11 @@ export function registerProcessService(router: RpcRouter, { settings, registry, 
         const proc = registry.findLive(selector);
         if (proc) return streamProcess(proc, stream, call, call.timeoutMs);
         const exited = registry.findExited(selector);
-        if (!exited) throw new ConnectError('not_found', `${'pid' in selector ? `process with pid ${selector.pid}` : `process with tag ${selector.tag}`} not found`);
+        if (!exited)
+          throw new ConnectError(
+            'not_found',
+            `${'pid' in selector ? `process with pid ${selector.pid}` : `process with tag ${selector.tag}`} not found`,
+          );
         stream.send(startEvent(exited.pid));
         stream.send(endEvent(exited.end));
         stream.end();

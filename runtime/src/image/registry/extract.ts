@@ -23,7 +23,10 @@ const SPACE_CHECK_EVERY_ENTRIES = 4096;
 const KEEP_FREE_BYTES = 2 * 1024 * 1024 * 1024;
 const KEEP_FREE_INODES = 100_000;
 
-export interface LayerOutcome { entries: number; skipped: string[] }
+export interface LayerOutcome {
+  entries: number;
+  skipped: string[];
+}
 
 export class LayerError extends Error {}
 
@@ -44,10 +47,14 @@ export async function openLayer(blobPath: string): Promise<{ stream: AsyncIterab
     // Node 20's zlib has no zstd; Debian's zstd binary does it (scripts/setup.sh installs it).
     const child = spawn('zstd', ['-d', '-c', '-q', '--', blobPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     const exited = new Promise<void>((resolve, reject) => {
       child.on('error', (err) => reject(new LayerError(`cannot run zstd to unpack a zstd layer (${err.message}): run scripts/setup.sh`)));
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new LayerError(`zstd could not unpack the layer: ${stderr.trim() || `exit ${code}`}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new LayerError(`zstd could not unpack the layer: ${stderr.trim() || `exit ${code}`}`)),
+      );
     });
     exited.catch(() => undefined);
     return { stream: child.stdout as Readable, finished: () => exited };
@@ -59,7 +66,12 @@ export async function openLayer(blobPath: string): Promise<{ stream: AsyncIterab
  * Unpacks one layer blob onto `root`; `diffId` (the config's sha256 of the uncompressed tar) is
  * checked when given. Throws LayerError / UnsafePathError on anything it refuses.
  */
-export async function applyLayer(root: string, blobPath: string, diffId: string | undefined, warn: (message: string) => void): Promise<LayerOutcome> {
+export async function applyLayer(
+  root: string,
+  blobPath: string,
+  diffId: string | undefined,
+  warn: (message: string) => void,
+): Promise<LayerOutcome> {
   const { stream, finished } = await openLayer(blobPath);
   const hash = createHash('sha256');
   const iterator = stream[Symbol.asyncIterator]();
@@ -96,15 +108,21 @@ export async function applyLayer(root: string, blobPath: string, diffId: string 
     throw new LayerError(`cannot unpack the layer: ${(err as Error).message}`);
   }
   const digest = `sha256:${hash.digest('hex')}`;
-  if (diffId && digest !== diffId) throw new LayerError(`the layer's content does not match the image config (diff id ${diffId}, got ${digest})`);
-  if (skipped.length > 0) warn(`skipped ${skipped.length} device node(s) and FIFO(s) the layer holds (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}): a sandbox's /dev is its own`);
+  if (diffId && digest !== diffId)
+    throw new LayerError(`the layer's content does not match the image config (diff id ${diffId}, got ${digest})`);
+  if (skipped.length > 0)
+    warn(
+      `skipped ${skipped.length} device node(s) and FIFO(s) the layer holds (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}): a sandbox's /dev is its own`,
+    );
   return { entries, skipped };
 }
 
 async function checkSpace(root: string, next: number): Promise<void> {
   const fs = await statfs(root);
   if (fs.bavail * fs.bsize - next < KEEP_FREE_BYTES || fs.ffree < KEEP_FREE_INODES) {
-    throw new LayerError(`the disk holding ${root.replace(/\/images\/[^/]+\/rootfs$/, '')} is nearly full (the image is larger than the space left, or a layer expands without end)`);
+    throw new LayerError(
+      `the disk holding ${root.replace(/\/images\/[^/]+\/rootfs$/, '')} is nearly full (the image is larger than the space left, or a layer expands without end)`,
+    );
   }
 }
 

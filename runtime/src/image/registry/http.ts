@@ -5,7 +5,12 @@
 import { IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-export interface HttpResponse { status: number; headers: IncomingMessage['headers']; body: IncomingMessage; url: URL }
+export interface HttpResponse {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: IncomingMessage;
+  url: URL;
+}
 
 const MAX_REDIRECTS = 5;
 const IDLE_TIMEOUT_MS = 60_000;
@@ -67,7 +72,12 @@ export class RegistryHttp {
   }
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, active: Set<{ destroy(err: Error): void }>): Promise<HttpResponse> {
+function once(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  active: Set<{ destroy(err: Error): void }>,
+): Promise<HttpResponse> {
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, { method, headers: { 'user-agent': 'e2b-local-runtime', ...headers } }, (res) => {
@@ -78,7 +88,9 @@ function once(url: URL, method: string, headers: Record<string, string>, active:
     });
     active.add(req);
     req.once('close', () => active.delete(req));
-    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`${url.host} did not answer within ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.setTimeout(IDLE_TIMEOUT_MS, () =>
+      req.destroy(Object.assign(new Error(`${url.host} did not answer within ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end();
   });

@@ -12,7 +12,9 @@ export const BUNDLED_LIBC_MARKER = '/opt/e2b/.use-bundled-libc';
 
 export async function prepareSandboxRoot(root: string, display: string): Promise<void> {
   if (!(await isExecutableInRoot(root, '/bin/bash'))) {
-    throw new PullError(`image '${display}' has no /bin/bash: sandbox commands run with bash (as on E2B), so use an image that has it (most Debian, Ubuntu and language images do)`);
+    throw new PullError(
+      `image '${display}' has no /bin/bash: sandbox commands run with bash (as on E2B), so use an image that has it (most Debian, Ubuntu and language images do)`,
+    );
   }
   for (const dir of ['/etc', '/proc', '/sys', '/dev', '/run', '/opt/e2b', '/home']) await ensureDirInRoot(root, dir, 0o755);
   await ensureDirInRoot(root, '/tmp', 0o1777);
@@ -38,7 +40,8 @@ export async function prepareSandboxRoot(root: string, display: string): Promise
     passwdOut = appendLine(passwdOut, `${SANDBOX_USER}:x:${uid}:${gid}::/home/${SANDBOX_USER}:/bin/bash`);
     if (!groups.has(SANDBOX_USER)) groupOut = appendLine(groupOut, `${SANDBOX_USER}:x:${gid}:`);
     const shadow = await readInRoot(root, '/etc/shadow');
-    if (shadow !== undefined && !parseColonFile(shadow).has(SANDBOX_USER)) await writeInRoot(root, '/etc/shadow', appendLine(shadow, `${SANDBOX_USER}:!:19000:0:99999:7:::`), 0o640);
+    if (shadow !== undefined && !parseColonFile(shadow).has(SANDBOX_USER))
+      await writeInRoot(root, '/etc/shadow', appendLine(shadow, `${SANDBOX_USER}:!:19000:0:99999:7:::`), 0o640);
   }
   if (passwdOut !== passwd) await writeInRoot(root, '/etc/passwd', passwdOut, 0o644);
   if (groupOut !== group) await writeInRoot(root, '/etc/group', groupOut, 0o644);
@@ -49,7 +52,8 @@ export async function prepareSandboxRoot(root: string, display: string): Promise
   }
   await writeInRoot(root, '/etc/hostname', 'e2b.local\n', 0o644);
   const hosts = (await readInRoot(root, '/etc/hosts')) ?? '';
-  if (!/\be2b\.local\b/.test(hosts)) await writeInRoot(root, '/etc/hosts', '127.0.0.1 localhost e2b.local\n::1 localhost ip6-localhost ip6-loopback\n', 0o644);
+  if (!/\be2b\.local\b/.test(hosts))
+    await writeInRoot(root, '/etc/hosts', '127.0.0.1 localhost e2b.local\n::1 localhost ip6-localhost ip6-loopback\n', 0o644);
   await writeInRoot(root, BUNDLED_LIBC_MARKER, '', 0o644);
 }
 

@@ -8,7 +8,18 @@
 // temporary name and renamed into place once complete and verified, so a failed pull leaves no
 // half-written blob or image behind. Progress (layers, bytes) goes to `log`, for the build log.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+  chownSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -40,7 +51,12 @@ export interface PulledImage {
 
 export type PullLog = (level: 'info' | 'warn', message: string) => void;
 
-interface ImageConfig { architecture?: string; os?: string; config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string }; rootfs?: { diff_ids?: string[] } }
+interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string };
+  rootfs?: { diff_ids?: string[] };
+}
 
 export class ImagePuller {
   private readonly blobsInFlight = new Map<string, Promise<void>>();
@@ -72,9 +88,15 @@ export class ImagePuller {
     }
   }
 
-  get blobsDir(): string { return join(this.dir, 'blobs', 'sha256'); }
-  get imagesDir(): string { return join(this.dir, 'images'); }
-  blobPath(digest: string): string { return join(this.blobsDir, digest.slice('sha256:'.length)); }
+  get blobsDir(): string {
+    return join(this.dir, 'blobs', 'sha256');
+  }
+  get imagesDir(): string {
+    return join(this.dir, 'images');
+  }
+  blobPath(digest: string): string {
+    return join(this.blobsDir, digest.slice('sha256:'.length));
+  }
 
   async pull(image: string, credentials: RegistryCredentials | undefined, log: PullLog): Promise<PulledImage> {
     let ref: ImageReference;
@@ -98,7 +120,9 @@ export class ImagePuller {
     await this.fetchBlob(client, ref, manifest.config, undefined);
     const config = this.readConfig(manifest.config.digest);
     if (config.architecture && config.architecture !== platform.architecture) {
-      throw new PullError(`image '${ref.display}' is for ${config.os ?? 'linux'}/${config.architecture}, not this machine's ${platform.os}/${platform.architecture}`);
+      throw new PullError(
+        `image '${ref.display}' is for ${config.os ?? 'linux'}/${config.architecture}, not this machine's ${platform.os}/${platform.architecture}`,
+      );
     }
     const cached = this.unpackedImage(manifest.config.digest, ref);
     if (cached) {
@@ -106,8 +130,11 @@ export class ImagePuller {
     } else {
       const total = manifest.layers.reduce((sum, l) => sum + l.size, 0);
       log('info', `${manifest.layers.length} layer(s), ${formatBytes(total)}`);
-      for (const [i, layer] of manifest.layers.entries()) await this.fetchBlob(client, ref, layer, { index: i + 1, count: manifest.layers.length, log });
-      await this.once(this.imagesInFlight, imageKey(manifest.config.digest), () => this.unpack(join(this.imagesDir, imageKey(manifest.config.digest)), ref, manifest.layers, config, log));
+      for (const [i, layer] of manifest.layers.entries())
+        await this.fetchBlob(client, ref, layer, { index: i + 1, count: manifest.layers.length, log });
+      await this.once(this.imagesInFlight, imageKey(manifest.config.digest), () =>
+        this.unpack(join(this.imagesDir, imageKey(manifest.config.digest)), ref, manifest.layers, config, log),
+      );
     }
     if (ref.digest) this.pin(ref.digest, manifest.config.digest);
     return this.unpackedImage(manifest.config.digest, ref)!;
@@ -126,7 +153,9 @@ export class ImagePuller {
     return { rootfs: join(imageDir, 'rootfs'), id: configDigest, envs, display: ref.display };
   }
 
-  private pinnedFile(digest: string): string { return join(this.dir, 'pinned', digest.slice('sha256:'.length)); }
+  private pinnedFile(digest: string): string {
+    return join(this.dir, 'pinned', digest.slice('sha256:'.length));
+  }
 
   private pinnedConfig(digest: string): string | undefined {
     try {
@@ -155,7 +184,12 @@ export class ImagePuller {
   }
 
   /** Downloads a blob into the cache (verified) unless it is there; progress for layers. */
-  private async fetchBlob(client: RegistryClient, ref: ImageReference, blob: Descriptor, progress: { index: number; count: number; log: PullLog } | undefined): Promise<void> {
+  private async fetchBlob(
+    client: RegistryClient,
+    ref: ImageReference,
+    blob: Descriptor,
+    progress: { index: number; count: number; log: PullLog } | undefined,
+  ): Promise<void> {
     const target = this.blobPath(blob.digest);
     const label = progress ? `layer ${progress.index}/${progress.count} ${blob.digest.slice(7, 19)}` : '';
     if (existsSync(target)) {
@@ -208,20 +242,38 @@ export class ImagePuller {
       for (const [i, layer] of layers.entries()) {
         if (this.closed) throw new PullError('the runtime is shutting down');
         log('info', `unpacking layer ${i + 1}/${layers.length} ${layer.digest.slice(7, 19)}`);
-        await applyLayer(rootfs, this.blobPath(layer.digest), config.rootfs?.diff_ids?.[i], (message) => log('warn', `layer ${i + 1}/${layers.length}: ${message}`));
+        await applyLayer(rootfs, this.blobPath(layer.digest), config.rootfs?.diff_ids?.[i], (message) =>
+          log('warn', `layer ${i + 1}/${layers.length}: ${message}`),
+        );
       }
       await prepareSandboxRoot(rootfs, ref.display);
       // What the image itself would run (unused by templates, which have their start command; kept
       // for running catalog MCP server images later).
       const { Entrypoint, Cmd, WorkingDir, User } = config.config ?? {};
-      writeFileSync(join(work, 'image.json'), JSON.stringify({ reference: ref.display, layers: layers.map((l) => l.digest), pulledAt: new Date().toISOString(), entrypoint: Entrypoint, cmd: Cmd, workingDir: WorkingDir, user: User }, null, 2));
+      writeFileSync(
+        join(work, 'image.json'),
+        JSON.stringify(
+          {
+            reference: ref.display,
+            layers: layers.map((l) => l.digest),
+            pulledAt: new Date().toISOString(),
+            entrypoint: Entrypoint,
+            cmd: Cmd,
+            workingDir: WorkingDir,
+            user: User,
+          },
+          null,
+          2,
+        ),
+      );
       // Another unpacking may have finished first: keep that one (sandboxes may run on it).
       if (existsSync(imageDir)) await removeTree(work);
       else renameSync(work, imageDir);
       log('info', `image ${ref.display} unpacked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (err) {
       await removeTree(work);
-      if (err instanceof UnsafePathError || err instanceof LayerError) throw new PullError(`image '${ref.display}' was refused: ${err.message}`);
+      if (err instanceof UnsafePathError || err instanceof LayerError)
+        throw new PullError(`image '${ref.display}' was refused: ${err.message}`);
       throw err;
     }
   }

@@ -52,7 +52,9 @@ export function parseImageReference(input: string): ImageReference {
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p))) {
-    throw new ImageReferenceError(`invalid image reference '${raw}': repository names are lowercase letters, digits and separators (. _ -)`);
+    throw new ImageReferenceError(
+      `invalid image reference '${raw}': repository names are lowercase letters, digits and separators (. _ -)`,
+    );
   }
   const repository = parts.join('/');
   if (!tag && !digest) tag = 'latest';

@@ -35,7 +35,11 @@ export async function lstatOrUndefined(path: string) {
  * missing component is made a directory; without, the walk stops at the first missing one (the
  * rest is appended as it is).
  */
-export async function resolveInRoot(root: string, components: string[], options: { followLast: boolean; createDirs?: boolean }): Promise<string> {
+export async function resolveInRoot(
+  root: string,
+  components: string[],
+  options: { followLast: boolean; createDirs?: boolean },
+): Promise<string> {
   const out: string[] = [];
   let queue = [...components];
   let links = 0;

@@ -87,14 +87,25 @@ function checksumOk(header: Buffer): boolean {
 
 function typeOf(flag: string): TarEntryType {
   switch (flag) {
-    case '0': case '\0': case '': case '7': return 'file';
-    case '1': return 'hardlink';
-    case '2': return 'symlink';
-    case '3': return 'char-device';
-    case '4': return 'block-device';
-    case '5': return 'directory';
-    case '6': return 'fifo';
-    default: return 'other';
+    case '0':
+    case '\0':
+    case '':
+    case '7':
+      return 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '3':
+      return 'char-device';
+    case '4':
+      return 'block-device';
+    case '5':
+      return 'directory';
+    case '6':
+      return 'fifo';
+    default:
+      return 'other';
   }
 }
 
