@@ -1,6 +1,7 @@
 // How a sandbox reads in the explorer and the status bar. Pure functions: no VS Code API here,
 // so they are unit-tested directly.
-import { describeNetwork, NetworkRules } from './network-rules';
+import type { CreateSandboxOptions } from '../connection/sandbox-service';
+import { describeNetwork } from './network-rules';
 export interface SandboxSummary {
   sandboxId: string;
   templateId: string;
@@ -147,15 +148,7 @@ export function sandboxContextValue(state: string): string {
 }
 
 /** What a sandbox about to be created will be, in one line (the wizard's first choice and summary). */
-export function describeNewSandbox(o: {
-  template: string;
-  timeoutMs: number;
-  metadata?: Record<string, string>;
-  envs?: Record<string, string>;
-  autoPause?: boolean;
-  volumeMounts?: Record<string, string>;
-  network?: NetworkRules;
-}): string {
+export function describeNewSandbox(o: CreateSandboxOptions): string {
   const minutes = Math.round((o.timeoutMs / 60_000) * 10) / 10;
   const parts = [o.template, `${minutes} min`, o.autoPause ? 'paused on timeout' : 'killed on timeout'];
   const meta = formatMetadata(o.metadata ?? {});
