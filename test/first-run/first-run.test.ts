@@ -35,13 +35,13 @@ describe('First run of the packaged extension', () => {
       .map((d) => relative(root, join(d.parentPath, d.name)))
       .sort();
     const shipped =
-      /^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|\.vsixmanifest|dist\/extension\.js|media\/.+|runtime\/dist\/(cli|agent|interpreter)\.js|runtime\/native\/[\w-]+\.c)$/;
+      /^(package\.json|readme\.md|changelog\.md|LICENSE\.txt|\.vsixmanifest|dist\/extension\.js|media\/.+|runtime\/dist\/(cli|agent|interpreter)\.js|runtime\/native\/[\w-]+\.[ch])$/;
     assert.deepEqual(
       files.filter((f) => !shipped.test(f)),
       [],
       'nothing else is installed',
     );
-    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js'])
+    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js', 'runtime/native/relay.h'])
       assert.ok(files.includes(f), `${f} is there`);
     const bytes = files.reduce((sum, f) => sum + statSync(join(root, f)).size, 0);
     assert.ok(bytes < 3_000_000, `installed size ${bytes} bytes`);
