@@ -41,7 +41,13 @@ describe('First run of the packaged extension', () => {
       [],
       'nothing else is installed',
     );
-    for (const f of ['dist/extension.js', 'runtime/dist/cli.js', 'runtime/dist/agent.js', 'runtime/dist/interpreter.js', 'runtime/native/relay.h'])
+    for (const f of [
+      'dist/extension.js',
+      'runtime/dist/cli.js',
+      'runtime/dist/agent.js',
+      'runtime/dist/interpreter.js',
+      'runtime/native/relay.h',
+    ])
       assert.ok(files.includes(f), `${f} is there`);
     const bytes = files.reduce((sum, f) => sum + statSync(join(root, f)).size, 0);
     assert.ok(bytes < 3_000_000, `installed size ${bytes} bytes`);
