@@ -110,6 +110,9 @@ const ms = (v) =>
       ? `${(v / 1000).toFixed(2)} s`
       : `${Number(v).toFixed(Math.abs(v) < 10 ? 1 : 0)} ms`;
 const mb = (v) => (v === undefined || Number.isNaN(v) ? '' : `${Number(v).toFixed(1)} MB`);
+// Host memory growth divided by the count: other work freeing memory meanwhile can make it
+// negative, and then it measured nothing.
+const hostMb = (v) => (typeof v === 'number' && v <= 0 ? 'below the noise' : mb(v));
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : Number((a / b).toFixed(2)));
 const times = (r) => (r === undefined ? '' : `${r}×`);
 const asSummary = (v) => (typeof v === 'number' ? { p50: v, p95: undefined } : v);
@@ -158,7 +161,7 @@ function memoryRows() {
   const ownLabel = "Memory of an idle sandbox's own processes (Podman: container cgroup + conmon RSS)";
   if (!memory) {
     return [
-      `| ${hostLabel} | ${target} | not measured | | | | ${mb(p?.host_memory_per_container)} | | | |`,
+      `| ${hostLabel} | ${target} | not measured | | | | ${hostMb(p?.host_memory_per_container)} | | | |`,
       `| ${ownLabel} | | not measured | | | | ${mb(p?.conmon_plus_cgroup_per_container)} | | | |`,
     ];
   }
@@ -189,7 +192,7 @@ function memoryRows() {
     ratio_to_podman: ownRatio,
   });
   return [
-    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)} | | | | ${mb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
+    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)} | | | | ${hostMb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
     `| ${ownLabel} | | ${mb(own)} | | | | ${mb(p?.conmon_plus_cgroup_per_container)} | ${times(ownRatio)} | | |`,
   ];
 }
@@ -217,7 +220,7 @@ function podmanTable() {
   }
   const m = podman.idle_memory;
   lines.push(
-    `| Idle container (${m.containers}): host memory / conmon RSS / container cgroup | ${mb(m.host_memory_per_container)} / ${mb(m.conmon_rss_mean)} / ${mb(m.cgroup_memory_per_container_mean)} | |`,
+    `| Idle container (${m.containers}): host memory / conmon RSS / container cgroup | ${hostMb(m.host_memory_per_container)} / ${mb(m.conmon_rss_mean)} / ${mb(m.cgroup_memory_per_container_mean)} | |`,
   );
   return lines;
 }

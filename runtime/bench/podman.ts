@@ -142,6 +142,8 @@ async function measure(podman: Podman): Promise<object> {
 
   const burst = await Promise.all(Array.from({ length: BURST }, () => timed(runTrue)));
 
+  // The burst's memory is still being handed back: let the host settle before the baseline.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = usedHostMemoryMB();
   const idle: string[] = [];
   const started = performance.now();
