@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellQuote } from '../shell-quote';
 
 /** Where a runtime keeps its state unless told otherwise (also e2b.local.dataDir's default). */
 export const DEFAULT_DATA_DIR = '/var/lib/e2b-local';
@@ -86,7 +87,7 @@ export interface TrustFiles {
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 export function shellQuoteValue(value: string): string {
-  return SHELL_SAFE.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  return SHELL_SAFE.test(value) ? value : shellQuote(value);
 }
 
 /** The env file's text: `export` lines a shell can source, which parseEnvFile reads back. */
