@@ -10,6 +10,7 @@ import { SandboxManager } from '../sandbox/manager';
 import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
 import { sendJson } from './http-util';
+import { relayResponse } from './response-relay';
 
 export interface SandboxTarget {
   sandboxId: string;
@@ -77,12 +78,7 @@ export class SandboxGateway {
         path: req.url,
         headers: this.headersFor(req, target),
       });
-      upstream.on('response', (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes));
-        res.flushHeaders();
-        upRes.pipe(res);
-        upRes.on('error', () => res.destroy());
-      });
+      upstream.on('response', (upRes) => relayResponse(upRes, res, endToEndHeaders(upRes)));
       upstream.on('error', (err) => this.fail(req, res, target, err));
       // A client that goes away must be seen inside the sandbox (a command stream ends, a cell is interrupted).
       res.on('close', () => {

@@ -43,6 +43,10 @@ export class RuntimeProcess {
   get apiKey(): string {
     return readFileSync(join(this.dataDir, 'api-key'), 'utf8').trim();
   }
+  /** The runtime process's pid (for benchmarks that read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   get sdk(): SdkOptions {
     return { apiKey: this.apiKey, apiUrl: this.url, sandboxUrl: this.url };
   }

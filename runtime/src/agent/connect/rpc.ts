@@ -34,7 +34,7 @@ export interface ClientStreamMethod {
 }
 export type RpcMethod = UnaryMethod | ServerStreamMethod | ClientStreamMethod;
 
-/** The response side of a server-streaming call: envelopes flushed one by one (chunked encoding). */
+/** The response side of a server-streaming call: envelopes flushed as they are sent (chunked encoding). */
 export class ServerStream {
   private ended = false;
   private gone = false;
@@ -46,8 +46,9 @@ export class ServerStream {
       this.gone = true;
       for (const listener of this.goneListeners.splice(0)) listener();
     });
+    // Not flushed on their own: the headers go out with the first message (or the end), as
+    // connect-go sends them; a separate write would cost a syscall here and a read at every hop.
     res.writeHead(200, { 'content-type': 'application/connect+json' });
-    res.flushHeaders();
   }
 
   /** False once ended or once the client went away: further sends are dropped. */
