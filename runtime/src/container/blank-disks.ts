@@ -1,7 +1,8 @@
 // One formatted, empty ext4 image per disk size, made once per runtime process; every sandbox's
-// disk is a sparse copy of it. A copy is one `cp` of the ~4 MB mkfs wrote, where truncate + mkfs
-// was two execs and mkfs's own work on every create. Made afresh by each runtime process, so a
-// change of the mkfs options below always takes effect (and the file system UUID is per process).
+// disk is a sparse copy of it (the ~4 MB mkfs wrote, copied by native/sandbox-disk.c), where
+// truncate + mkfs was two execs and mkfs's own work on every create. Made afresh by each runtime
+// process, so a change of the mkfs options below always takes effect (and the file system UUID is
+// per process).
 import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,12 +16,8 @@ export class BlankDisks {
 
   constructor(private readonly dir: string) {}
 
-  /** Writes a new, empty disk of `sizeMB` at `target` (sparse: it costs the host what is written). */
-  async copyTo(sizeMB: number, target: string): Promise<void> {
-    await run('cp', ['--sparse=always', await this.blank(sizeMB), target]);
-  }
-
-  private blank(sizeMB: number): Promise<string> {
+  /** The blank disk of `sizeMB`, made on first use; sandbox disks are sparse copies of it. */
+  path(sizeMB: number): Promise<string> {
     let image = this.images.get(sizeMB);
     if (!image) {
       image = this.make(sizeMB);

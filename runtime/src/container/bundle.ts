@@ -47,36 +47,30 @@ export class SandboxBundle {
    * Makes the sandbox's disk (when `disk` is given: a copy of the blank one of its size) and the
    * layer dirs, and mounts the overlay; the image stays untouched underneath. On a bundle that has
    * them already (a sandbox booted again after a filesystem-only pause) it mounts what is not
-   * mounted and keeps the files.
+   * mounted and keeps the files. The disk and mount steps are one exec of `diskTool`
+   * (native/sandbox-disk.c), not one host tool each.
    */
-  async prepare(imageRootfs: string, ociSpec: object, disk?: { sizeMB: number; blanks: BlankDisks }): Promise<void> {
+  async prepare(imageRootfs: string, ociSpec: object, diskTool: string, disk?: { sizeMB: number; blanks: BlankDisks }): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    if (disk?.sizeMB) await this.makeDisk(disk.sizeMB, disk.blanks);
-    for (const dir of [this.upper, this.work, this.rootfs, this.socketDir]) mkdirSync(dir, { recursive: true });
+    const steps: string[] = [];
+    const onDisk = disk?.sizeMB ? true : existsSync(this.diskImage);
+    if (disk?.sizeMB) {
+      // Sparse, so it costs the host only what is written.
+      if (!existsSync(this.diskImage)) steps.push('copy', await disk.blanks.path(disk.sizeMB), this.diskImage);
+      mkdirSync(this.disk, { recursive: true });
+      // discard (the tool's loop mount has it): space freed inside is handed back to the host's disk.
+      if (!isMountPoint(this.disk)) steps.push('loop', this.diskImage, this.disk);
+    }
+    const upper = join(onDisk ? this.disk : this.dir, 'upper');
+    const work = join(onDisk ? this.disk : this.dir, 'work');
+    for (const dir of [this.rootfs, this.socketDir]) mkdirSync(dir, { recursive: true });
     // The merged root takes the upper dir's owner: make it the sandbox's root.
-    chownSync(this.upper, HOST_ID_BASE, HOST_ID_BASE);
-    chmodSync(this.upper, 0o755);
+    steps.push('dir', upper, String(HOST_ID_BASE), '755', 'dir', work, '-', '-');
     chownSync(this.socketDir, HOST_ID_BASE, HOST_ID_BASE);
     chmodSync(this.socketDir, 0o700);
     writeFileSync(this.configFile, JSON.stringify(ociSpec));
-    if (isMountPoint(this.rootfs)) return;
-    await run('mount', [
-      '-t',
-      'overlay',
-      'overlay',
-      '-o',
-      `lowerdir=${imageRootfs},upperdir=${this.upper},workdir=${this.work}`,
-      this.rootfs,
-    ]);
-  }
-
-  /** Sparse, so it costs the host only what is written. */
-  private async makeDisk(sizeMB: number, blanks: BlankDisks): Promise<void> {
-    if (!existsSync(this.diskImage)) await blanks.copyTo(sizeMB, this.diskImage);
-    mkdirSync(this.disk, { recursive: true });
-    if (isMountPoint(this.disk)) return;
-    // discard: space freed inside is handed back to the host's disk.
-    await run('mount', ['-o', 'loop,nosuid,nodev,discard', this.diskImage, this.disk]);
+    if (!isMountPoint(this.rootfs)) steps.push('overlay', imageRootfs, upper, work, this.rootfs);
+    await run(diskTool, steps);
   }
 
   /** Unmounts and deletes everything; safe to call on a half-made or already removed bundle. */

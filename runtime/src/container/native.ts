@@ -1,16 +1,22 @@
 // The small C programs of the runtime, compiled statically on first use so they run in any image
 // whatever its libc: every sandbox's init and PTY helper / command launcher, and the host-side
-// volume file helper.
+// volume file helper and sandbox disk tool.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimePackageDir } from '../paths';
 
-export const NATIVE_PROGRAMS = { init: 'e2b-init', ptyexec: 'e2b-ptyexec', volumeIo: 'e2b-volume-io' } as const;
+export const NATIVE_PROGRAMS = {
+  init: 'e2b-init',
+  ptyexec: 'e2b-ptyexec',
+  volumeIo: 'e2b-volume-io',
+  sandboxDisk: 'e2b-sandbox-disk',
+} as const;
 const SOURCES: Record<string, string[]> = {
   'e2b-init': ['init.c'],
   'e2b-ptyexec': ['ptyexec.c', 'relay.c', 'launcher.c'],
   'e2b-volume-io': ['volume-io.c'],
+  'e2b-sandbox-disk': ['sandbox-disk.c'],
 };
 
 export function ensureNativePrograms(binDir: string): void {

@@ -3,10 +3,12 @@
 // or removes its container. It knows nothing of records, deadlines or callers' requests: the
 // manager decides when, this does how.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BlankDisks } from '../container/blank-disks';
 import { Crun } from '../container/crun';
 import { SandboxBundle } from '../container/bundle';
 import { cgroupPathOf, containerName } from '../container/names';
+import { NATIVE_PROGRAMS } from '../container/native';
 import { sandboxOciSpec } from '../container/oci-spec';
 import { agentRequest, waitForAgent } from '../envd/agent-link';
 import { CommandOutcome, runInSandbox } from '../envd/agent-process';
@@ -48,6 +50,10 @@ export class SandboxContainers {
     private readonly options: ContainerOptions,
   ) {
     this.blankDisks = new BlankDisks(paths.blankDisksDir);
+  }
+
+  private get diskTool(): string {
+    return join(this.paths.binDir, NATIVE_PROGRAMS.sandboxDisk);
   }
 
   bundle(id: string): SandboxBundle {
@@ -99,7 +105,7 @@ export class SandboxContainers {
         ...(this.options.network?.prepare(id, bundle.dir) ?? []),
       ],
     });
-    await bundle.prepare(rootfs, spec, { sizeMB: template.diskSizeMB, blanks: this.blankDisks });
+    await bundle.prepare(rootfs, spec, this.diskTool, { sizeMB: template.diskSizeMB, blanks: this.blankDisks });
     const pid = await this.crun.run(containerName(id), bundle.dir, bundle.logFile);
     this.initPids.set(id, pid);
     await this.options.network?.attach(id, pid, record ?? {});

@@ -15,6 +15,7 @@ import { agentRequest, waitForAgent } from '../envd/agent-link';
 import { startInSandbox } from '../envd/agent-process';
 import { shellQuote } from '../shell-quote';
 import { cgroupPathOf, containerName } from '../container/names';
+import { NATIVE_PROGRAMS } from '../container/native';
 
 export interface BuildHost {
   paths: RuntimePaths;
@@ -81,7 +82,7 @@ export async function runStepInContainer(
       noNewPrivileges: host.noNewPrivileges,
       extraMounts: host.network?.prepare(id, bundle.dir) ?? [],
     });
-    await bundle.prepare(lowerdirs, spec);
+    await bundle.prepare(lowerdirs, spec, join(host.paths.binDir, NATIVE_PROGRAMS.sandboxDisk));
     const pid = await host.crun.run(containerName(id), bundle.dir, bundle.logFile);
     await host.network?.attach(id, pid, {});
     await waitForAgent(bundle.socketPath, 20_000);
