@@ -10,6 +10,7 @@ import { readBody } from '../http-body';
 import { CodeContext, ContextInfo } from './context';
 import { DEFAULT_CWD, languageSupport, normalizeLanguage } from './languages';
 import { stringifyKeepingFloats } from './json-floats';
+import { NdjsonStream } from './ndjson-stream';
 import { OutputLine } from './output';
 
 const ENVD_URL = { host: '127.0.0.1', port: 49983 };
@@ -178,11 +179,12 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
     if (!res.writableFinished) client.abort();
   });
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  res.flushHeaders();
+  const stream = new NdjsonStream(res);
+  client.signal.addEventListener('abort', () => stream.cancel(), { once: true });
   let keepalive: NodeJS.Timeout | undefined;
   const write = (line: OutputLine) => {
     if (client.signal.aborted || res.writableEnded) return;
-    res.write(`${stringifyKeepingFloats(line)}\n`);
+    stream.write(stringifyKeepingFloats(line));
     clearTimeout(keepalive);
     keepalive = setTimeout(() => write({ type: 'keepalive' }), KEEPALIVE_MS);
   };
@@ -206,7 +208,7 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
     });
   } finally {
     clearTimeout(keepalive);
-    if (!res.writableEnded && !client.signal.aborted) res.end(`${JSON.stringify({ type: 'end_of_execution' })}\n`);
+    if (!res.writableEnded && !client.signal.aborted) stream.end(JSON.stringify({ type: 'end_of_execution' }));
   }
 }
 
