@@ -79,6 +79,7 @@ export class SandboxGateway {
       });
       upstream.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes));
+        coalesceThisTurn(res);
         res.flushHeaders();
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
@@ -284,6 +285,19 @@ function errorPage(target: SandboxTarget, status: number, err: unknown): ErrorPa
     explanation: html`The gateway could not reach port ${port} of the sandbox <code>${sandboxId}</code>: ${(err as Error).message}.`,
     advice: 'check that a server listens on that port and that the request carries what the sandbox requires, then reload this page.',
   };
+}
+
+/**
+ * Holds what `res` writes until the event loop's current turn is over: headers, body and end that
+ * arrived from the sandbox in one read then leave in one write instead of three (each one a
+ * wakeup and a read for the client). The socket itself is corked, and uncorked by the same
+ * reference, so the count stays balanced even if the response finishes and lets go of it first.
+ */
+function coalesceThisTurn(res: ServerResponse): void {
+  const socket = res.socket;
+  if (!socket) return;
+  socket.cork();
+  setImmediate(() => socket.uncork());
 }
 
 /** A message's headers minus the hop-by-hop ones, which describe one connection, not the message. */
