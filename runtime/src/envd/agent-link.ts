@@ -4,7 +4,9 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { sleep } from '../sleep';
+import { portSocketName } from './port-sockets';
 
 export const ENVD_PORT = 49983;
 
@@ -23,7 +25,7 @@ export function connectAgentSocket(socketPath: string): Socket {
   let fd: number | undefined;
   try {
     fd = openSync(socketPath, O_PATH | constants.O_NOFOLLOW);
-    if (!fstatSync(fd).isSocket()) throw new Error(`${socketPath} is not the agent's socket`);
+    if (!fstatSync(fd).isSocket()) throw new Error(`${socketPath} is not a socket`);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     const failed = new Socket();
@@ -38,6 +40,26 @@ export function connectAgentSocket(socketPath: string): Socket {
   socket.once('connect', release);
   socket.once('close', release);
   return socket;
+}
+
+/**
+ * A connection to `port` in the sandbox: straight to the socket of the service on that port when
+ * it offers one (port-sockets.ts), else through the agent's tunnel. envd's port is always the
+ * agent itself.
+ */
+export function openPortSocket(agentSocketPath: string, port: number): Promise<Socket> {
+  if (port === ENVD_PORT) return openSandboxSocket(agentSocketPath, port);
+  const direct = connectAgentSocket(join(dirname(agentSocketPath), portSocketName(port)));
+  return new Promise<Socket>((resolve, reject) => {
+    direct.once('connect', () => {
+      direct.off('error', reject);
+      resolve(direct);
+    });
+    direct.once('error', reject);
+  }).catch(() => {
+    direct.destroy();
+    return openSandboxSocket(agentSocketPath, port);
+  });
 }
 
 export function openSandboxSocket(socketPath: string, port: number): Promise<Socket> {

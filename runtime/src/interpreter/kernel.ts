@@ -81,7 +81,8 @@ interface PendingRequest {
   sawReply: boolean;
   /** A user-visible execution of a kernel with `flushCode`: flushed before it finishes. */
   flush: boolean;
-  flushing?: boolean;
+  /** Such an execution's idle + reply arrived: its flush decides when it finishes. */
+  onSettled?: () => void;
   /** Finished by its owner, not by idle + reply (a flush waits for its marker). */
   manual?: boolean;
   finish: (end: ExecutionEnd) => void;
@@ -347,14 +348,23 @@ export class Kernel extends EventEmitter {
     const parts = [JSON.stringify(header), '{}', '{}', JSON.stringify(content)].map((p) => Buffer.from(p));
     const socket = channel === 'shell' ? this.shell! : this.control!;
     socket.send([DELIMITER, Buffer.from(this.sign(parts)), ...parts]);
+    if (pending.flush) this.flushBehind(pending);
     return { msgId, finished };
   }
 
-  /** Runs the kernel's flush code after `cell`; passes on the cell's late output until the marker. */
-  private flush(cell: PendingRequest): void {
-    cell.flushing = true;
+  /**
+   * Sends the kernel's flush code right behind `cell`: the kernel runs requests one after the
+   * other, so it runs once the cell is done, without waiting for a round trip to us first. The cell
+   * finishes when its idle + reply and the marker have arrived; what comes before the marker
+   * belongs to the cell. Without any message for FLUSH_IDLE_TIMEOUT_MS after the cell settled,
+   * late output is given up on.
+   */
+  private flushBehind(cell: PendingRequest): void {
     const marker = `E2B-FLUSH-${randomUUID()}`;
+    let markerSeen = false;
     let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = () => cell.sawIdle && cell.sawReply;
     const finish = () => {
       if (done) return;
       done = true;
@@ -362,7 +372,13 @@ export class Kernel extends EventEmitter {
       this.pending.get(flushRequest.msgId)?.finish('done');
       cell.finish('done');
     };
-    let timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
+    const progress = () => {
+      if (!settled()) return;
+      if (markerSeen) return finish();
+      clearTimeout(timer);
+      timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
+    };
+    cell.onSettled = progress;
     const flushRequest = this.request(
       'shell',
       'execute_request',
@@ -375,18 +391,17 @@ export class Kernel extends EventEmitter {
         stop_on_error: false,
       },
       (msg) => {
-        if (done) return;
-        clearTimeout(timer);
-        timer = setTimeout(finish, FLUSH_IDLE_TIMEOUT_MS);
+        if (done || markerSeen) return;
         const type = msg.header.msg_type;
         const text: unknown = msg.content?.text;
         if (type === 'stream' && typeof text === 'string' && text.includes(marker)) {
           const before = text.slice(0, text.indexOf(marker));
           if (before) cell.onMessage?.({ ...msg, content: { ...msg.content, text: before } });
-          finish();
+          markerSeen = true;
         } else if (type === 'stream' || type === 'display_data' || type === 'execute_result' || type === 'error') {
           cell.onMessage?.(msg);
         }
+        progress();
       },
     );
     const flushPending = this.pending.get(flushRequest.msgId);
@@ -438,7 +453,7 @@ export class Kernel extends EventEmitter {
     if (pending.sawIdle && pending.sawReply) {
       if (pending.manual) return;
       if (!pending.flush) return pending.finish('done');
-      if (!pending.flushing) this.flush(pending);
+      pending.onSettled?.();
     }
   }
 }

@@ -5,11 +5,15 @@
 // context answers, with the default JavaScript one on its way.
 //
 // Run: /opt/e2b/node /opt/e2b/interpreter.js [--port 49999] [--host 0.0.0.0]
-import { createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, IncomingMessage, request as httpRequest, RequestListener, Server, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { portSocketName, SOCKET_DIR_IN_SANDBOX } from '../envd/port-sockets';
 import { readBody } from '../http-body';
 import { CodeContext, ContextInfo } from './context';
 import { DEFAULT_CWD, languageSupport, normalizeLanguage } from './languages';
 import { stringifyKeepingFloats } from './json-floats';
+import { NdjsonStream } from './ndjson-stream';
 import { OutputLine } from './output';
 
 const ENVD_URL = { host: '127.0.0.1', port: 49983 };
@@ -178,11 +182,12 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
     if (!res.writableFinished) client.abort();
   });
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  res.flushHeaders();
+  const stream = new NdjsonStream(res);
+  client.signal.addEventListener('abort', () => stream.cancel(), { once: true });
   let keepalive: NodeJS.Timeout | undefined;
   const write = (line: OutputLine) => {
     if (client.signal.aborted || res.writableEnded) return;
-    res.write(`${stringifyKeepingFloats(line)}\n`);
+    stream.write(stringifyKeepingFloats(line));
     clearTimeout(keepalive);
     keepalive = setTimeout(() => write({ type: 'keepalive' }), KEEPALIVE_MS);
   };
@@ -206,7 +211,7 @@ async function execute(interpreter: Interpreter, req: IncomingMessage, res: Serv
     });
   } finally {
     clearTimeout(keepalive);
-    if (!res.writableEnded && !client.signal.aborted) res.end(`${JSON.stringify({ type: 'end_of_execution' })}\n`);
+    if (!res.writableEnded && !client.signal.aborted) stream.end(JSON.stringify({ type: 'end_of_execution' }));
   }
 }
 
@@ -254,6 +259,29 @@ async function route(interpreter: Interpreter, req: IncomingMessage, res: Server
   throw new HttpError(404, 'Not Found');
 }
 
+/** An HTTP server for `handle` on a TCP port or on a unix socket (a stale socket there is replaced). */
+async function listen(handle: RequestListener, where: { port: number; host: string } | { path: string }): Promise<Server> {
+  if ('path' in where) removeStaleSocket(where.path);
+  const server = createServer(handle);
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 640_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => resolve());
+  });
+  if ('path' in where) chmodSync(where.path, 0o600);
+  return server;
+}
+
+/** A socket left by a previous run (that did not close its server) would make listen fail. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there.
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   let port = 49999;
   let host = '0.0.0.0';
@@ -275,7 +303,7 @@ async function main(argv: string[]): Promise<void> {
   await (await python).warmUp();
   log(`default python context ready after ${Date.now() - started} ms`);
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-allow-methods', '*');
     res.setHeader('access-control-allow-headers', '*');
@@ -288,16 +316,17 @@ async function main(argv: string[]): Promise<void> {
       if (status === 500 && !(err instanceof HttpError)) log(`${req.method} ${req.url}: ${String(err)}`);
       sendText(res, status, (err as Error).message);
     });
-  });
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 640_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  log(`code interpreter listening on ${host}:${port}`);
+  };
+  const server = await listen(handle, { port, host });
+  // The host's gateway comes in here directly (port-sockets.ts); TCP stays for everyone else.
+  const socketPath = join(SOCKET_DIR_IN_SANDBOX, portSocketName(port));
+  const direct = existsSync(SOCKET_DIR_IN_SANDBOX)
+    ? await listen(handle, { path: socketPath }).catch((err) => log(`not serving on ${socketPath}: ${String(err)}`))
+    : undefined;
+  log(`code interpreter listening on ${host}:${port}${direct ? ` and ${socketPath}` : ''}`);
   const stop = () => {
     server.close();
+    direct?.close();
     void interpreter.shutdown().finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);

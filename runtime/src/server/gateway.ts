@@ -5,7 +5,7 @@
 import { Agent, IncomingMessage, OutgoingHttpHeaders, request, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
-import { ENVD_PORT, openSandboxSocket, PortClosedError } from '../envd/agent-link';
+import { ENVD_PORT, openPortSocket, openSandboxSocket, PortClosedError } from '../envd/agent-link';
 import { SandboxManager } from '../sandbox/manager';
 import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
@@ -195,12 +195,13 @@ export class SandboxGateway {
     if (!agent) {
       const socketPath = this.sandboxes.socketPath(target.sandboxId);
       agent = new Agent({ keepAlive: true, maxFreeSockets: 16 });
-      // Connections go through the sandbox agent's unix socket, not TCP.
+      // Connections go through unix sockets in the sandbox's socket dir (the port's own, or the
+      // agent's tunnel), never TCP; pooled per sandbox and port, so never shared between sandboxes.
       (agent as unknown as { createConnection: unknown }).createConnection = (
         _opts: unknown,
         callback: (err: Error | null, socket?: Duplex) => void,
       ) => {
-        openSandboxSocket(socketPath, target.port).then(
+        openPortSocket(socketPath, target.port).then(
           (s) => callback(null, s),
           (err) => callback(err),
         );
