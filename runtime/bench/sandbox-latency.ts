@@ -2,7 +2,8 @@
 // once, from a warm pool and cold (no pool); and the commands.run('true') round trip. Through the
 // official SDK against a real runtime, and every row also against the SDK's floor (a loopback
 // endpoint that answers at once), so each reports the runtime's share. Prints one JSON object.
-// BENCH_SEQUENTIAL (30) and BENCH_COMMANDS (300) set the other sample counts.
+// BENCH_SEQUENTIAL (30) and BENCH_COMMANDS (300) set the other sample counts; BENCH_ROWS (a comma
+// list of row names, e.g. create_to_first_command_at_once_warm_pool) runs only those rows.
 import { Sandbox } from 'e2b';
 import { RuntimeProcess, SdkOptions } from '../test/helpers/runtime-process';
 import { withSdkFloor } from './sdk-floor';
@@ -63,23 +64,40 @@ async function onRuntime(poolSize: number, measure: (sdk: SdkOptions, pool?: Poo
   }
 }
 
+const ONLY_ROWS = process.env.BENCH_ROWS?.split(',').map((r) => r.trim());
+
+/** The rows that run: every row, or those BENCH_ROWS names (in this order either way). */
+async function selectedRows(rows: [string, () => Promise<object>][]): Promise<Record<string, object>> {
+  const results: Record<string, object> = {};
+  for (const [name, row] of rows) if (!ONLY_ROWS || ONLY_ROWS.includes(name)) results[name] = await row();
+  return results;
+}
+
 async function main(): Promise<void> {
   await withSdkFloor(async (floor) =>
     report('runtime-sandbox-latency', {
       unit: 'ms',
       at_once: BURST,
-      create_to_first_command_warm: await floor.row(sequentialOn, () =>
-        onRuntime(2, (sdk, pool) => sequentialOn(sdk, () => pool!.waitFull())),
-      ),
-      create_to_first_command_cold: await floor.row(sequentialOn, () => onRuntime(0, (sdk) => sequentialOn(sdk))),
-      create_to_first_command_at_once_warm_pool: await floor.row(burstOn, () =>
-        onRuntime(BURST, async (sdk, pool) => {
-          await pool!.waitFull();
-          return burstOn(sdk);
-        }),
-      ),
-      create_to_first_command_at_once_cold: await floor.row(burstOn, () => onRuntime(0, burstOn)),
-      command_run_true: await floor.row(commandRoundTripOn, () => onRuntime(0, commandRoundTripOn)),
+      ...(await selectedRows([
+        [
+          'create_to_first_command_warm',
+          () => floor.row(sequentialOn, () => onRuntime(2, (sdk, pool) => sequentialOn(sdk, () => pool!.waitFull()))),
+        ],
+        ['create_to_first_command_cold', () => floor.row(sequentialOn, () => onRuntime(0, (sdk) => sequentialOn(sdk)))],
+        [
+          'create_to_first_command_at_once_warm_pool',
+          () =>
+            floor.row(burstOn, () =>
+              onRuntime(BURST, async (sdk, pool) => {
+                // The whole burst is served from the pool: it holds BURST ready sandboxes first.
+                await pool!.waitFull();
+                return burstOn(sdk);
+              }),
+            ),
+        ],
+        ['create_to_first_command_at_once_cold', () => floor.row(burstOn, () => onRuntime(0, burstOn))],
+        ['command_run_true', () => floor.row(commandRoundTripOn, () => onRuntime(0, commandRoundTripOn))],
+      ])),
     }),
   );
 }

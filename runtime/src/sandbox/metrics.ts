@@ -1,9 +1,9 @@
 // Sandbox metrics sampled every 5 s from the sandbox's cgroups (CPU, memory) and its writable
 // layer (disk), kept for an hour, in the shape of E2B's SandboxMetric.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupLayout } from '../container/cgroups';
+import { layerBytesUsed, SandboxLayer } from './disk-usage';
 
 export interface SandboxMetric {
   timestamp: string;
@@ -22,7 +22,7 @@ export interface MeteredSandbox {
   cpuCount: number;
   memoryMB: number;
   diskSizeMB: number;
-  upperDir: string;
+  layer: SandboxLayer;
   cgroupPath: string;
 }
 
@@ -90,7 +90,7 @@ export class MetricsSampler {
     }
     series.lastCpuNs = cpuNs;
     series.lastAt = now;
-    if (series.tick++ % DISK_EVERY_SAMPLES === 0) series.diskUsed = await diskUsage(sandbox.upperDir);
+    if (series.tick++ % DISK_EVERY_SAMPLES === 0) series.diskUsed = await layerBytesUsed(sandbox.layer);
     const memory = readMemory(sandbox.cgroupPath);
     series.samples.push({
       timestamp: new Date(now).toISOString(),
@@ -152,10 +152,4 @@ function readMemory(cgroupPath: string): { used: number; cache: number } {
   const stat = readStat(cgroupFile('memory', cgroupPath, 'memory.stat'));
   const usage = readNumber(cgroupFile('memory', cgroupPath, 'memory.usage_in_bytes')) ?? 0;
   return { used: Math.max(0, usage - (stat.total_cache ?? stat.cache ?? 0)), cache: stat.total_cache ?? stat.cache ?? 0 };
-}
-
-function diskUsage(dir: string): Promise<number> {
-  return new Promise((resolve) => {
-    execFile('du', ['-s', '--block-size=1', dir], (err, stdout) => resolve(err && !stdout ? 0 : Number(stdout.split(/\s/)[0]) || 0));
-  });
 }

@@ -1,6 +1,7 @@
 // What the runtime knows about one sandbox, persisted as <sandboxDir>/sandbox.json so that a
 // restarted runtime picks up where it left off.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SandboxNetwork } from './network-config';
 import type { SandboxVolumeMount } from '../volumes/mounts';
@@ -43,6 +44,13 @@ export function writeRecord(sandboxDir: string, record: SandboxRecord): void {
   const file = join(sandboxDir, RECORD_FILE);
   writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
   renameSync(`${file}.tmp`, file);
+}
+
+/** writeRecord off the event loop (for a caller that holds the sandbox's operation lock: one write at a time). */
+export async function saveRecord(sandboxDir: string, record: SandboxRecord): Promise<void> {
+  const file = join(sandboxDir, RECORD_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2));
+  await rename(`${file}.tmp`, file);
 }
 
 export function readRecord(sandboxDir: string): SandboxRecord | undefined {

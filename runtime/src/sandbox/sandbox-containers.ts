@@ -19,6 +19,7 @@ import { sleep } from '../sleep';
 import { VolumeStore } from '../volumes/store';
 import { volumeOciMounts } from '../volumes/mounts';
 import { writeBootTemplate } from './boot-template';
+import { SandboxLayer } from './disk-usage';
 import { SandboxRecord } from './record';
 import { sandboxEnv } from './settings';
 import { ResolvedTemplate } from './template-source';
@@ -62,6 +63,12 @@ export class SandboxContainers {
 
   socketPath(id: string): string {
     return this.bundle(id).socketPath;
+  }
+
+  /** Where the sandbox's writable layer is, for its disk metrics. */
+  layerOf(id: string): SandboxLayer {
+    const bundle = this.bundle(id);
+    return existsSync(bundle.diskImage) ? { upperDir: bundle.upper, diskDir: bundle.disk } : { upperDir: bundle.upper };
   }
 
   /** A container found running at start (re-adopted): its init pid, for liveness checks. */
