@@ -49,8 +49,10 @@ export function writeRecord(sandboxDir: string, record: SandboxRecord): void {
 /** writeRecord off the event loop (for a caller that holds the sandbox's operation lock: one write at a time). */
 export async function saveRecord(sandboxDir: string, record: SandboxRecord): Promise<void> {
   const file = join(sandboxDir, RECORD_FILE);
-  await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2));
-  await rename(`${file}.tmp`, file);
+  // Its own temporary name: a sync writeRecord that runs meanwhile cannot truncate or take it.
+  const partial = `${file}.saving.tmp`;
+  await writeFile(partial, JSON.stringify(record, null, 2));
+  await rename(partial, file);
 }
 
 export function readRecord(sandboxDir: string): SandboxRecord | undefined {
