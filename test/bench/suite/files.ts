@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../../src/extension';
 import { sdkOptions } from '../../suite/helpers';
-import { envNumber, progress, summary, timeCalls, timed } from './util';
+import { envNumber, progress, restore, summary, timeCalls, timed } from './util';
 
 const SIZE = 10 * 1024 * 1024;
 
@@ -12,6 +12,26 @@ function tenMegabytes(): string {
   const line = `${'0123456789abcdef'.repeat(6)}bench\n`; // 102 bytes
   const text = line.repeat(Math.ceil(SIZE / line.length));
   return text.slice(0, SIZE - 1) + '\n';
+}
+
+/** Logs each call of `methods` on `object` (its path, and what it answered or threw) into `log`. */
+function recordCalls<T extends object>(object: T, methods: (keyof T & string)[], log: string[]): { dispose(): void } {
+  const saved = methods.map((method) => [method, Object.prototype.hasOwnProperty.call(object, method), object[method]] as const);
+  for (const [method, , original] of saved) {
+    const call = original as unknown as (uri: vscode.Uri, ...rest: unknown[]) => Promise<unknown>;
+    (object as Record<string, unknown>)[method] = async (uri: vscode.Uri, ...rest: unknown[]) => {
+      try {
+        const answer = await call.call(object, uri, ...rest);
+        const stat = answer as vscode.FileStat | undefined;
+        log.push(`${method} ${uri.path} -> ${stat && 'mtime' in stat ? `mtime ${stat.mtime} size ${stat.size}` : 'ok'}`);
+        return answer;
+      } catch (err) {
+        log.push(`${method} ${uri.path} threw ${(err as Error).name}: ${(err as Error).message}`);
+        throw err;
+      }
+    };
+  }
+  return { dispose: () => saved.reverse().forEach(([method, own, original]) => restore(object, method, own, original)) };
 }
 
 export async function benchFiles(api: E2BExtensionApi) {
@@ -32,6 +52,10 @@ export async function benchFiles(api: E2BExtensionApi) {
   const sdkRead: number[] = [];
   const spent: Record<string, number> = {};
   const probes = [timeCalls(api.services.files, 'readFile', spent), timeCalls(api.services.files, 'writeFile', spent)];
+  // What the provider was asked and answered during a save: says why one fails (VS Code's own
+  // refusal, e.g. a "file is newer" conflict after a stat, or the provider's error).
+  const calls: string[] = [];
+  probes.push(recordCalls(api.services.files, ['stat', 'writeFile'], calls));
   try {
     progress(`files: writing ${2 * (iterations + 1)} files of 10 MB`);
     for (let i = 0; i <= iterations; i++) {
@@ -52,9 +76,10 @@ export async function benchFiles(api: E2BExtensionApi) {
       const shown = await timed(() => vscode.window.showTextDocument(doc, { preview: false }));
       await shown.value.edit((edit) => edit.insert(new vscode.Position(0, 0), 'edited\n'));
       spent.writeFile = 0;
+      calls.length = 0;
       const saved = await timed(() => doc.save());
       const saveProvider = spent.writeFile;
-      if (!saved.value) throw new Error('save failed');
+      if (!saved.value) throw new Error(`save failed (sample ${i}, dirty ${doc.isDirty}); the provider saw: ${calls.join('; ') || 'no calls'}`);
       const info = await sandbox.files.getInfo(`/home/user/open-${i}.txt`);
       if (info.size !== SIZE + 'edited\n'.length) throw new Error(`the saved file has ${info.size} bytes`);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -78,7 +103,7 @@ export async function benchFiles(api: E2BExtensionApi) {
       sdk_files_write: summary(sdkWrite.slice(1)),
     };
   } finally {
-    for (const probe of probes) probe.dispose();
+    for (const probe of probes.reverse()) probe.dispose();
     await sandbox.kill().catch(() => false);
   }
 }
