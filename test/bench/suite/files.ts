@@ -79,7 +79,8 @@ export async function benchFiles(api: E2BExtensionApi) {
       calls.length = 0;
       const saved = await timed(() => doc.save());
       const saveProvider = spent.writeFile;
-      if (!saved.value) throw new Error(`save failed (sample ${i}, dirty ${doc.isDirty}); the provider saw: ${calls.join('; ') || 'no calls'}`);
+      if (!saved.value)
+        throw new Error(`save failed (sample ${i}, dirty ${doc.isDirty}); the provider saw: ${calls.join('; ') || 'no calls'}`);
       const info = await sandbox.files.getInfo(`/home/user/open-${i}.txt`);
       if (info.size !== SIZE + 'edited\n'.length) throw new Error(`the saved file has ${info.size} bytes`);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
