@@ -37,7 +37,11 @@
 
 #define BLOCK 4096
 #define CHUNK (64 * BLOCK)
-#define LOOP_ATTACH_TRIES 16
+/* Every attach that starts at the same moment is handed the same free device and only one wins
+ * it: with N creates at once the last one loses up to N-1 times (util-linux retries without end).
+ * After the first rounds each retry waits a millisecond, so a burst spreads out; ~2 s at most. */
+#define LOOP_ATTACH_TRIES 2048
+#define LOOP_QUICK_TRIES 64
 
 static void die(const char *step, const char *what) {
     fprintf(stderr, "e2b-sandbox-disk %s: %s: %s\n", step, what, strerror(errno));
@@ -124,6 +128,7 @@ static int attach_loop(const char *image, int image_fd) {
         /* Another process took this device between GET_FREE and CONFIGURE: take the next. */
         if (errno != EBUSY) die("loop", "LOOP_CONFIGURE");
         close(loop);
+        if (attempt >= LOOP_QUICK_TRIES) usleep(1000);
     }
     errno = EBUSY;
     die("loop", "no free loop device");

@@ -179,4 +179,16 @@ describe('sandbox lifecycle', () => {
     assert.equal((await fetch(`${runtime.url}/v2/sandboxes/aaaaaaaaaaaaaaaaaaaa/logs`, { headers })).status, 404);
     await sandbox.kill();
   });
+  it('starts many cold sandboxes at once, each on its own disk (they race for loop devices)', { timeout: 300_000 }, async () => {
+    // More than the pool holds: most of these boot cold, and every one attaches a loop device
+    // at the same moment as the others.
+    const sandboxes = await Promise.all(Array.from({ length: 40 }, () => Sandbox.create({ ...runtime.sdk, timeoutMs: 300_000 })));
+    try {
+      const results = await Promise.all(sandboxes.map((s) => s.commands.run('df --output=size -m / | tail -1')));
+      for (const result of results) assert.equal(result.exitCode, 0);
+      assert.equal(new Set(sandboxes.map((s) => s.sandboxId)).size, 40);
+    } finally {
+      await Promise.all(sandboxes.map((s) => s.kill().catch(() => false)));
+    }
+  });
 });
