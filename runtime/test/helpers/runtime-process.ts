@@ -119,6 +119,9 @@ export class RuntimeProcess {
     await this.killAllSandboxes();
     await this.destroyAllVolumes();
     await this.stop();
+    // What the API does not list (the warm pool's sandboxes, ones still booting) still runs:
+    // end every container of this runtime's crun root, so no sandbox outlives its runtime.
+    this.deleteLeftContainers();
     // Volume disks stay mounted while the runtime is down (sandboxes may use them): never rm into one.
     for (const point of readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
@@ -138,6 +141,17 @@ export class RuntimeProcess {
     } catch {
       // The runtime may already be gone.
     }
+  }
+
+  private deleteLeftContainers(): void {
+    const root = join(this.dataDir, 'crun');
+    let ids: string[];
+    try {
+      ids = execFileSync('crun', ['--root', root, 'list', '-q']).toString().split('\n').filter(Boolean);
+    } catch {
+      return; // no crun root: nothing ever started
+    }
+    for (const id of ids) execFileSync('crun', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
   }
 
   private hasSandboxDirs(): boolean {
