@@ -4,7 +4,7 @@
 // ratios; then the other measures, then Podman's own rows. Prints the tables and keeps the same
 // rows as JSON in .cache/bench/comparison.json; with --write, replaces them in README.md between
 // the <!-- bench-table --> markers.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,10 +90,25 @@ const PODMAN_ROWS = [
   ['`podman run --rm … true`, N at once', 'run_rm_true_at_once'],
 ];
 
+// Set by scripts/bench.sh: a result file older than this run was kept from an earlier one (its
+// benchmark failed or was not selected), and its rows say so.
+const RUN_STARTED = Number(process.env.BENCH_STARTED) || 0;
+
 function load(name) {
   const file = join(RESULTS, `${name}.json`);
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
+
+/** ' (earlier run, <date>)' for a result this run did not write, else ''. */
+function earlier(name) {
+  const file = join(RESULTS, `${name}.json`);
+  if (!RUN_STARTED || !existsSync(file)) return '';
+  const { mtimeMs, mtime } = statSync(file);
+  return mtimeMs < RUN_STARTED ? ` (earlier run, ${mtime.toISOString().slice(0, 16).replace('T', ' ')})` : '';
+}
+
+/** A part of a benchmark that failed keeps { error } in place of its numbers. */
+const failure = (v) => (v && typeof v === 'object' && 'error' in v ? `failed: ${String(v.error).split('\n')[0].slice(0, 80)}` : undefined);
 
 function at(object, paths) {
   for (const path of paths.split('|')) {
@@ -123,14 +138,16 @@ const comparison = [];
 
 function targetRow([what, file, path, target, check, podmanPath]) {
   const result = load(file);
-  const s = result && asSummary(at(result, path));
+  const value = result && at(result, path);
+  const failed = failure(value);
+  const s = !failed && value !== undefined ? asSummary(value) : undefined;
   const atOnce = result?.at_once ?? 100;
   const label = what.replace(/\bN\b/g, String(atOnce));
   // A burst compares only with one of the same size.
   const p = podmanRan && podmanPath && !(what.includes('N at once') && podman.at_once !== atOnce) ? at(podman, podmanPath) : undefined;
   if (!s) {
-    comparison.push({ what: label, target, measured: null });
-    return `| ${label} | ${target} | not measured | | | | ${ms(p?.p50)} | | | |`;
+    comparison.push({ what: label, target, measured: null, ...(failed && { failed }) });
+    return `| ${label} | ${target} | ${failed ?? 'not measured'} | | | | ${ms(p?.p50)} | | | |`;
   }
   const met = check ? (check(s.p50, s) ? 'yes' : 'no') : '';
   const row = {
@@ -145,7 +162,7 @@ function targetRow([what, file, path, target, check, podmanPath]) {
     ratio_to_floor: s.ratio_to_floor,
   };
   comparison.push(row);
-  return `| ${label} | ${target} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.floor?.p50)} | ${ms(s.runtime_share?.p50)} | ${ms(p?.p50)} | ${times(row.ratio_to_podman?.p50)} | ${times(s.ratio_to_floor?.p50)} | ${met} |`;
+  return `| ${label} | ${target} | ${ms(s.p50)}${earlier(file)} | ${ms(s.p95)} | ${ms(s.floor?.p50)} | ${ms(s.runtime_share?.p50)} | ${ms(p?.p50)} | ${times(row.ratio_to_podman?.p50)} | ${times(s.ratio_to_floor?.p50)} | ${met} |`;
 }
 
 /**
@@ -192,7 +209,7 @@ function memoryRows() {
     ratio_to_podman: ownRatio,
   });
   return [
-    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)} | | | | ${hostMb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
+    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)}${earlier(MEMORY)} | | | | ${hostMb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
     `| ${ownLabel} | | ${mb(own)} | | | | ${mb(p?.conmon_plus_cgroup_per_container)} | ${times(ownRatio)} | | |`,
   ];
 }
@@ -200,9 +217,11 @@ function memoryRows() {
 function otherRow([what, file, path, target = '', check]) {
   const value = at(load(file), path);
   if (!value) return `| ${what} | not measured | | ${target} | |`;
+  const failed = failure(value);
+  if (failed) return `| ${what} | ${failed} | | ${target} | |`;
   const s = asSummary(value);
   const met = check ? (check(s.p50, s) ? 'yes' : 'no') : '';
-  return `| ${what} | ${ms(s.p50)} | ${ms(s.p95)} | ${target} | ${met} |`;
+  return `| ${what} | ${ms(s.p50)}${earlier(file)} | ${ms(s.p95)} | ${target} | ${met} |`;
 }
 
 function podmanTable() {

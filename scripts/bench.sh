@@ -40,8 +40,17 @@ ensure_podman() {
 bash scripts/setup.sh
 node runtime/dist/cli.js build --images-dir "${E2B_TEST_IMAGES_DIR:-/var/lib/e2b-local/images}" --image base --image code-interpreter-v1 --image mcp-gateway
 if selected podman; then ensure_podman; fi
+# A benchmark that fails does not stop the others: the table marks its rows (a result kept from an
+# earlier run says so), and the run exits non-zero at the end.
+BENCH_STARTED=$(date +%s%3N)
+export BENCH_STARTED
+failed=()
 for bench in "${RUNTIME_BENCHES[@]}"; do
-  if selected "$bench"; then (cd runtime && node --import tsx "bench/$bench.ts"); fi
+  if selected "$bench"; then (cd runtime && node --import tsx "bench/$bench.ts") || failed+=("$bench"); fi
 done
-if selected extension; then npx tsx test/bench/extension-bench.ts; fi
+if selected extension; then npx tsx test/bench/extension-bench.ts || failed+=(extension); fi
 node scripts/bench-table.mjs "$@"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "bench: these benchmarks failed (their output above says why): ${failed[*]}" >&2
+  exit 1
+fi
