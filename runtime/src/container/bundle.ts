@@ -9,7 +9,7 @@ import { chownSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { BlankDisks } from './blank-disks';
 import { HOST_ID_BASE } from './idmap';
-import { isMountPoint } from './mounts';
+import { hasOwnFileSystem } from './mounts';
 
 export class SandboxBundle {
   constructor(readonly dir: string) {}
@@ -59,7 +59,7 @@ export class SandboxBundle {
       if (!existsSync(this.diskImage)) steps.push('copy', await disk.blanks.path(disk.sizeMB), this.diskImage);
       mkdirSync(this.disk, { recursive: true });
       // discard (the tool's loop mount has it): space freed inside is handed back to the host's disk.
-      if (!isMountPoint(this.disk)) steps.push('loop', this.diskImage, this.disk);
+      if (!(await hasOwnFileSystem(this.disk))) steps.push('loop', this.diskImage, this.disk);
     }
     const upper = join(onDisk ? this.disk : this.dir, 'upper');
     const work = join(onDisk ? this.disk : this.dir, 'work');
@@ -69,7 +69,7 @@ export class SandboxBundle {
     chownSync(this.socketDir, HOST_ID_BASE, HOST_ID_BASE);
     chmodSync(this.socketDir, 0o700);
     writeFileSync(this.configFile, JSON.stringify(ociSpec));
-    if (!isMountPoint(this.rootfs)) steps.push('overlay', imageRootfs, upper, work, this.rootfs);
+    if (!(await hasOwnFileSystem(this.rootfs))) steps.push('overlay', imageRootfs, upper, work, this.rootfs);
     await run(diskTool, steps);
   }
 
@@ -83,7 +83,7 @@ export class SandboxBundle {
   /** Unmounts the merged root, then the sandbox's disk (lazily if something still holds them); the layers stay. */
   async unmount(): Promise<void> {
     for (const point of [this.rootfs, this.disk]) {
-      if (!isMountPoint(point)) continue;
+      if (!(await hasOwnFileSystem(point))) continue;
       try {
         await run('umount', [point]);
       } catch {
