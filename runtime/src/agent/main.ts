@@ -14,7 +14,6 @@ import { dirname } from 'node:path';
 import { RpcRouter } from './connect/rpc';
 import { filesRoutes } from './files/routes';
 import { MetadataStore } from './filesystem/metadata';
-import { registerFilesystemService } from './filesystem/service';
 import { coreRoutes, createRequestHandler, Listener, RequestHandlerOptions } from './http-handler';
 import { log } from './log';
 import { registerProcessService } from './process/service';
@@ -101,7 +100,12 @@ async function main(): Promise<void> {
   const starter = new CommandStarter(config.helperPath);
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath, starter });
   const metadata = new MetadataStore(config.helperPath);
-  registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
+  // Loaded on its first call, as the /files routes are: start-up and first commands need neither.
+  rpc.registerLazy('filesystem.Filesystem', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a static import would load it at start-up
+    const { registerFilesystemService } = require('./filesystem/service') as typeof import('./filesystem/service');
+    registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
+  });
   const routes = [...coreRoutes(settings, process.env.E2B_AGENT_LOG?.trim() || undefined), ...filesRoutes({ settings, users, metadata })];
   const options: RequestHandlerOptions = { settings, rpc, routes };
 
