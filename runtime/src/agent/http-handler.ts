@@ -65,7 +65,8 @@ async function readLogTail(file: string): Promise<Buffer> {
   }
 }
 
-export function coreRoutes(settings: AgentSettings, logFile?: string): PlainRoute[] {
+/** `afterInit` runs once each /init was answered. */
+export function coreRoutes(settings: AgentSettings, logFile: string | undefined, afterInit: () => void): PlainRoute[] {
   return [
     {
       method: 'GET',
@@ -104,6 +105,7 @@ export function coreRoutes(settings: AgentSettings, logFile?: string): PlainRout
         }
         res.writeHead(204);
         res.end();
+        afterInit();
       },
     },
     {
