@@ -1,6 +1,6 @@
 // The agent's HTTP surface, shared by its two listeners: plain routes (/health, /init, /envs) and
 // the Connect services. The unix socket (the host) is "trusted": only it may call /init.
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http-body';
 import { hasValidAccessToken } from './auth';
@@ -46,7 +46,10 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 const LOG_TAIL_BYTES = 1024 * 1024;
 
 async function readLogTail(file: string): Promise<Buffer> {
-  let handle;
+  // Loaded here, not at start-up: only this rarely used route needs it among the agent's first ones.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { open } = require('node:fs/promises') as typeof import('node:fs/promises');
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch {
@@ -62,7 +65,8 @@ async function readLogTail(file: string): Promise<Buffer> {
   }
 }
 
-export function coreRoutes(settings: AgentSettings, logFile?: string): PlainRoute[] {
+/** `afterInit` runs once each /init was answered. */
+export function coreRoutes(settings: AgentSettings, logFile: string | undefined, afterInit: () => void): PlainRoute[] {
   return [
     {
       method: 'GET',
@@ -101,6 +105,7 @@ export function coreRoutes(settings: AgentSettings, logFile?: string): PlainRout
         }
         res.writeHead(204);
         res.end();
+        afterInit();
       },
     },
     {

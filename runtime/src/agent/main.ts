@@ -14,11 +14,11 @@ import { dirname } from 'node:path';
 import { RpcRouter } from './connect/rpc';
 import { filesRoutes } from './files/routes';
 import { MetadataStore } from './filesystem/metadata';
-import { registerFilesystemService } from './filesystem/service';
 import { coreRoutes, createRequestHandler, Listener, RequestHandlerOptions } from './http-handler';
 import { log } from './log';
 import { registerProcessService } from './process/service';
 import { ProcessRegistry } from './process/registry';
+import { rehearseStart } from './process/rehearsal';
 import { CommandStarter } from './process/starter';
 import { AgentSettings } from './settings';
 import { handleTunnel } from './tunnel';
@@ -101,8 +101,26 @@ async function main(): Promise<void> {
   const starter = new CommandStarter(config.helperPath);
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath, starter });
   const metadata = new MetadataStore(config.helperPath);
-  registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
-  const routes = [...coreRoutes(settings, process.env.E2B_AGENT_LOG?.trim() || undefined), ...filesRoutes({ settings, users, metadata })];
+  // Loaded on its first call, as the /files routes are: start-up and first commands need neither.
+  rpc.registerLazy('filesystem.Filesystem', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a static import would load it at start-up
+    const { registerFilesystemService } = require('./filesystem/service') as typeof import('./filesystem/service');
+    registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
+  });
+  // What the first command needs is made ready while the agent waits for it: once the host sent
+  // /init (the create's answer and the SDK's call take a while then), not at listen time, where
+  // it would hold up /health and /init. An agent that init started again gets no /init.
+  let warmedUp = false;
+  const warmUp = () => {
+    if (warmedUp) return;
+    warmedUp = true;
+    setImmediate(() => {
+      starter.warmUp();
+      rehearseStart(settings, config.helperPath);
+    });
+  };
+  const logFile = process.env.E2B_AGENT_LOG?.trim() || undefined;
+  const routes = [...coreRoutes(settings, logFile, warmUp), ...filesRoutes({ settings, users, metadata })];
   const options: RequestHandlerOptions = { settings, rpc, routes };
 
   const servers: Server[] = [];
@@ -125,8 +143,7 @@ async function main(): Promise<void> {
   }
   if (servers.length === 0) throw new Error('no listener could be opened');
   log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
-  // After listening, so the agent is ready that much sooner; the first command finds it running.
-  setImmediate(() => starter.warmUp());
+  if (settings.restored) warmUp();
 
   const shutdown = () => {
     for (const server of servers) server.close();

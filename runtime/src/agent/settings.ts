@@ -13,25 +13,28 @@ export class AgentSettings {
   accessToken: string | undefined;
   defaultUser: string | undefined;
   defaultWorkdir: string | undefined;
+  /** True when the settings came from the state file: an agent that init started again. */
+  readonly restored: boolean;
 
   constructor(
     private readonly users: UserDatabase,
     private readonly stateFile?: string,
   ) {
-    if (stateFile) this.load(stateFile);
+    this.restored = stateFile !== undefined && this.load(stateFile);
   }
 
-  private load(file: string): void {
+  private load(file: string): boolean {
     let saved: Partial<Pick<AgentSettings, 'envVars' | 'accessToken' | 'defaultUser' | 'defaultWorkdir'>>;
     try {
       saved = JSON.parse(readFileSync(file, 'utf8'));
     } catch {
-      return; // first start
+      return false; // first start
     }
     this.envVars = saved.envVars ?? {};
     this.accessToken = saved.accessToken;
     this.defaultUser = saved.defaultUser;
     this.defaultWorkdir = saved.defaultWorkdir;
+    return true;
   }
 
   private save(file: string): void {

@@ -84,14 +84,30 @@ export class ServerStream {
 
 export class RpcRouter {
   private readonly methods = new Map<string, RpcMethod>();
+  /** "/<service>/" → what registers that service, for services loaded on their first call. */
+  private readonly lazyServices = new Map<string, () => void>();
 
   /** `service` is the fully qualified name, e.g. "process.Process". */
   register(service: string, methods: Record<string, RpcMethod>): void {
     for (const [name, method] of Object.entries(methods)) this.methods.set(`/${service}/${name}`, method);
   }
 
+  /** A service whose code loads on the first call to it: `load` must register() it. */
+  registerLazy(service: string, load: () => void): void {
+    this.lazyServices.set(`/${service}/`, load);
+  }
+
   has(path: string): boolean {
+    if (!this.methods.has(path)) this.loadServiceOf(path);
     return this.methods.has(path);
+  }
+
+  private loadServiceOf(path: string): void {
+    for (const [prefix, load] of this.lazyServices) {
+      if (!path.startsWith(prefix)) continue;
+      this.lazyServices.delete(prefix);
+      load();
+    }
   }
 
   async serve(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

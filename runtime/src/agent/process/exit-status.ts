@@ -1,6 +1,6 @@
 // How a finished process is reported: envd fills EndEvent from Go's os.ProcessState, so the texts
 // are Go's ("exit status 1", "signal: killed").
-import { constants } from 'node:os';
+import type * as Os from 'node:os';
 
 export interface EndEvent {
   exitCode: number;
@@ -44,8 +44,15 @@ const GO_SIGNAL_NAMES: Record<number, string> = {
   31: 'bad system call',
 };
 
+/** Only Node's spawn reports signals by name; node:os loads then, not at every agent's start-up. */
+function signalNumber(name: NodeJS.Signals): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { constants } = require('node:os') as typeof Os;
+  return (constants.signals as Record<string, number>)[name];
+}
+
 function signalText(signal: NodeJS.Signals | number): string {
-  const num = typeof signal === 'number' ? signal : (constants.signals as Record<string, number>)[signal];
+  const num = typeof signal === 'number' ? signal : signalNumber(signal);
   return GO_SIGNAL_NAMES[num] ?? (num !== undefined ? `signal ${num}` : String(signal));
 }
 

@@ -40,7 +40,7 @@ function commandLine(command: CommandSpec): string {
 }
 
 /** The request fields, NUL-ended, as native/launcher.c reads them. */
-function encodeRequest(id: number, command: CommandSpec): string {
+export function encodeRequest(id: number, command: CommandSpec): string {
   const env = Object.entries(command.env).map(([key, value]) => `${key}=${value}`);
   const fields = [
     String(id),
