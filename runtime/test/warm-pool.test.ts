@@ -58,14 +58,7 @@ describe('warm pool', () => {
   it('hands out a pooled sandbox that needs no token to a caller who asks for none', async () => {
     await runtime.waitForOutput(FULL, 0);
     const pooled = containerIds(runtime);
-    // The SDK always asks for a secure sandbox; the API still takes secure:false.
-    const created = await fetch(`${runtime.url}/sandboxes`, {
-      method: 'POST',
-      headers: { 'X-API-KEY': runtime.apiKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ templateID: 'base', secure: false }),
-    });
-    assert.equal(created.status, 201);
-    const { sandboxID } = (await created.json()) as { sandboxID: string };
+    const sandboxID = await runtime.createInsecureSandbox();
     assert.ok(pooled.includes(sandboxID), 'the sandbox came from the pool');
 
     // The pool's warm-up ran its command with a token of its own: neither is left.
