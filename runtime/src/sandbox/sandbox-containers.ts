@@ -19,7 +19,6 @@ import { sleep } from '../sleep';
 import { VolumeStore } from '../volumes/store';
 import { volumeOciMounts } from '../volumes/mounts';
 import { writeBootTemplate } from './boot-template';
-import { newAccessToken } from './ids';
 import { SandboxLayer } from './disk-usage';
 import { SandboxRecord } from './record';
 import { sandboxEnv } from './settings';
@@ -131,23 +130,16 @@ export class SandboxContainers {
     await this.options.network?.apply(record.sandboxID, record);
     await this.initAgent(this.socketPath(record.sandboxID), {
       envVars: sandboxEnv(record.sandboxID, template, record.envVars),
-      // null: no token at all (secure: false), never one left from the warm-up.
-      accessToken: record.envdAccessToken ?? null,
+      accessToken: record.envdAccessToken,
       defaultUser: template.defaultUser ?? 'user',
       defaultWorkdir: template.defaultWorkdir,
       timestamp: new Date().toISOString(),
     });
   }
 
-  /**
-   * One command through the agent's whole path (token check, users, spawn, shell), so the next one
-   * finds it all loaded: the first token check alone costs the agent ~1.8 ms of CPU (OpenSSL's
-   * start). The token is the pool's own, known to no one else; the hand-out replaces it.
-   */
+  /** One command through the agent's whole path (users, spawn, shell), so the next one finds it all loaded. */
   async warmUp(id: string): Promise<void> {
-    const token = newAccessToken();
-    await this.initAgent(this.socketPath(id), { accessToken: token });
-    await runInSandbox(this.socketPath(id), token, { cmd: 'true' }, true, 10_000);
+    await runInSandbox(this.socketPath(id), undefined, { cmd: 'true' }, true, 10_000);
   }
 
   /** Freezes every process (cgroup freezer); resolves once the freezer says so. */
