@@ -61,7 +61,7 @@ describe('warm pool', () => {
     const sandboxID = await runtime.createInsecureSandbox();
     assert.ok(pooled.includes(sandboxID), 'the sandbox came from the pool');
 
-    // The pool's warm-up ran its command with a token of its own: neither is left.
+    // Nothing of the pool is left: no token, and not the warm-up's command.
     const listed = await fetch(`${runtime.url}/process.Process/List`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'e2b-sandbox-id': sandboxID, 'e2b-sandbox-port': '49983' },
