@@ -380,15 +380,7 @@ describe('files and filesystem', () => {
   });
 
   it('needs no token or signature on an insecure sandbox', async () => {
-    // The SDK always asks for a secure sandbox now; the API still takes secure:false.
-    const created = await fetch(`${runtime.url}/sandboxes`, {
-      method: 'POST',
-      headers: { 'X-API-KEY': runtime.apiKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ templateID: 'base', secure: false }),
-    });
-    assert.equal(created.status, 201);
-    const { sandboxID } = (await created.json()) as { sandboxID: string };
-    const open = await Sandbox.connect(sandboxID, runtime.sdk);
+    const open = await Sandbox.connect(await runtime.createInsecureSandbox(), runtime.sdk);
     try {
       await open.files.write('/home/user/open.txt', 'no auth here');
       const url = await open.downloadUrl('/home/user/open.txt');

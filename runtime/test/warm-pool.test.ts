@@ -55,6 +55,25 @@ describe('warm pool', () => {
     await sandbox.kill();
   });
 
+  it('hands out a pooled sandbox that needs no token to a caller who asks for none', async () => {
+    await runtime.waitForOutput(FULL, 0);
+    const pooled = containerIds(runtime);
+    const sandboxID = await runtime.createInsecureSandbox();
+    assert.ok(pooled.includes(sandboxID), 'the sandbox came from the pool');
+
+    // Nothing of the pool is left: no token, and not the warm-up's command.
+    const listed = await fetch(`${runtime.url}/process.Process/List`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'e2b-sandbox-id': sandboxID, 'e2b-sandbox-port': '49983' },
+      body: '{}',
+    });
+    assert.equal(listed.status, 200, 'no token is needed');
+    const { processes } = (await listed.json()) as { processes: { config: { cmd: string; args?: string[] } }[] };
+    assert.ok(!processes.some((p) => p.config.args?.join(' ') === '-l -c true'), `the warm-up is not listed: ${JSON.stringify(processes)}`);
+    const killed = await fetch(`${runtime.url}/sandboxes/${sandboxID}`, { method: 'DELETE', headers: { 'X-API-KEY': runtime.apiKey } });
+    assert.equal(killed.status, 204);
+  });
+
   it('never hands out the same sandbox twice', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 4; i++) {

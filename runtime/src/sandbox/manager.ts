@@ -11,7 +11,7 @@ import { conflict, notFound } from '../errors';
 import { SandboxEvents } from './events';
 import { MetricsSampler } from './metrics';
 import { newSandboxId } from './ids';
-import { readRecord, saveRecord, SandboxRecord, writeRecord } from './record';
+import { readRecord, SandboxRecord, stageRecord, writeRecord } from './record';
 import { readBootTemplate } from './boot-template';
 import { PooledSandbox, WarmPool } from './warm-pool';
 import { VolumeStore } from '../volumes/store';
@@ -206,10 +206,15 @@ export class SandboxManager {
     return this.lock.run(id, async () => {
       try {
         if (!pooled) await this.containers.boot(id, template, record);
-        await this.containers.handOut(record, template);
+        // Written (off the event loop) while the agent takes the caller's settings; the record turns
+        // 'running' on disk, one rename, only once they are applied: a crash before still removes it.
+        const staged = stageRecord(dir, { ...record, state: 'running' });
+        await this.containers.handOut(record, template).catch(async (err: unknown) => {
+          await staged.settled;
+          throw err;
+        });
         record.state = 'running';
-        // Off the event loop: a burst of creates waited on each other's synchronous writes.
-        await saveRecord(dir, record);
+        await staged.commit();
         this.events.record('created', record);
         return record;
       } catch (err) {

@@ -46,13 +46,26 @@ export function writeRecord(sandboxDir: string, record: SandboxRecord): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** writeRecord off the event loop (for a caller that holds the sandbox's operation lock: one write at a time). */
-export async function saveRecord(sandboxDir: string, record: SandboxRecord): Promise<void> {
+/**
+ * writeRecord off the event loop, in two steps, for a record that holds only once some work is
+ * done (for a caller that holds the sandbox's operation lock: one write at a time): its content is
+ * written now, while that work runs, and becomes the record only at commit (one rename); until
+ * then the record on disk is the one before. `settled` resolves once nothing is being written.
+ */
+export function stageRecord(sandboxDir: string, record: SandboxRecord): { commit(): Promise<void>; settled: Promise<void> } {
   const file = join(sandboxDir, RECORD_FILE);
   // Its own temporary name: a sync writeRecord that runs meanwhile cannot truncate or take it.
   const partial = `${file}.saving.tmp`;
-  await writeFile(partial, JSON.stringify(record, null, 2));
-  await rename(partial, file);
+  const written = writeFile(partial, JSON.stringify(record, null, 2));
+  const settled = written.then(
+    () => undefined,
+    () => undefined,
+  );
+  const commit = async () => {
+    await written;
+    await rename(partial, file);
+  };
+  return { commit, settled };
 }
 
 export function readRecord(sandboxDir: string): SandboxRecord | undefined {

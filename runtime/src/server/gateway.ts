@@ -5,7 +5,7 @@
 import { Agent, IncomingMessage, OutgoingHttpHeaders, request, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
-import { ENVD_PORT, openPortSocket, openSandboxSocket, PortClosedError } from '../envd/agent-link';
+import { connectAgentSocket, ENVD_PORT, openPortSocket, openSandboxSocket, PortClosedError } from '../envd/agent-link';
 import { SandboxManager } from '../sandbox/manager';
 import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
@@ -201,6 +201,9 @@ export class SandboxGateway {
         _opts: unknown,
         callback: (err: Error | null, socket?: Duplex) => void,
       ) => {
+        // envd's port is the agent's socket itself: returned at once, the request is written as it
+        // connects (a failure reaches the request as the socket's error), without waiting a turn.
+        if (target.port === ENVD_PORT) return connectAgentSocket(socketPath);
         openPortSocket(socketPath, target.port).then(
           (s) => callback(null, s),
           (err) => callback(err),

@@ -132,6 +132,17 @@ export class RuntimeProcess {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** A base sandbox without an envd access token (secure: false: the SDK always asks for one now, the API still takes it); its id. */
+  async createInsecureSandbox(): Promise<string> {
+    const created = await fetch(`${this.url}/sandboxes`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': this.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ templateID: 'base', secure: false }),
+    });
+    if (created.status !== 201) throw new Error(`create with secure:false answered ${created.status}: ${await created.text()}`);
+    return ((await created.json()) as { sandboxID: string }).sandboxID;
+  }
+
   async destroyAllVolumes(): Promise<void> {
     try {
       const res = await fetch(`${this.url}/volumes`, { headers: { 'X-API-KEY': this.apiKey } });
