@@ -7,9 +7,16 @@ import { isMountPoint, mountTable } from './mounts';
 
 export type CgroupLayout = 'v2' | 'hybrid' | 'v1';
 
+let detectedLayout: CgroupLayout | undefined;
+
+/** The host's layout, looked up once: metrics ask per cgroup file read, 1000 times a tick with 500 sandboxes. */
 export function cgroupLayout(): CgroupLayout {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'v2';
-  return existsSync('/sys/fs/cgroup/unified/cgroup.controllers') ? 'hybrid' : 'v1';
+  detectedLayout ??= existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? 'v2'
+    : existsSync('/sys/fs/cgroup/unified/cgroup.controllers')
+      ? 'hybrid'
+      : 'v1';
+  return detectedLayout;
 }
 
 export function prepareCgroupsForCrun(log: (line: string) => void): void {

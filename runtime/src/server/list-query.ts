@@ -67,6 +67,12 @@ interface Cursor {
   sandboxID: string;
 }
 
+/** A position in the order: the start time parsed once, not in every comparison of the sort. */
+interface Position {
+  startedAtMs: number;
+  sandboxID: string;
+}
+
 function encodeCursor(record: SandboxRecord): string {
   return Buffer.from(`${record.startedAt}__${record.sandboxID}`).toString('base64url');
 }
@@ -77,20 +83,26 @@ function decodeCursor(token: string): Cursor {
   return { startedAt, sandboxID };
 }
 
-function compare(a: Cursor, b: Cursor): number {
-  return Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.sandboxID < b.sandboxID ? -1 : a.sandboxID > b.sandboxID ? 1 : 0);
+function positionOf(at: Cursor): Position {
+  return { startedAtMs: Date.parse(at.startedAt), sandboxID: at.sandboxID };
+}
+
+function compare(a: Position, b: Position): number {
+  return a.startedAtMs - b.startedAtMs || (a.sandboxID < b.sandboxID ? -1 : a.sandboxID > b.sandboxID ? 1 : 0);
 }
 
 export function selectPage(all: SandboxRecord[], query: ListQuery): { page: SandboxRecord[]; nextToken?: string } {
   const direction = query.order === 'asc' ? 1 : -1;
-  const cursor = query.nextToken ? decodeCursor(query.nextToken) : undefined;
+  const cursor = query.nextToken ? positionOf(decodeCursor(query.nextToken)) : undefined;
   const matching = all
     .filter((s) => query.states.includes(s.state))
     .filter((s) => query.metadata.every(([k, v]) => s.metadata[k] === v))
     .filter((s) => !query.template || s.templateID === query.template || s.alias === query.template)
-    .filter((s) => query.startedAfter === undefined || Date.parse(s.startedAt) >= query.startedAfter)
-    .filter((s) => !cursor || compare(s, cursor) * direction > 0)
-    .sort((a, b) => compare(a, b) * direction);
+    .map((record) => ({ record, position: positionOf(record) }))
+    .filter(({ position }) => query.startedAfter === undefined || position.startedAtMs >= query.startedAfter)
+    .filter(({ position }) => !cursor || compare(position, cursor) * direction > 0)
+    .sort((a, b) => compare(a.position, b.position) * direction)
+    .map(({ record }) => record);
   const page = matching.slice(0, query.limit);
   const more = matching.length > query.limit;
   return { page, nextToken: more ? encodeCursor(page[page.length - 1]) : undefined };
