@@ -60,7 +60,8 @@ async function main(): Promise<void> {
       runtime_cpu_per_list: summary(cpu),
     });
   } finally {
-    for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => Sandbox.kill(id, runtime.sdk).catch(() => false)));
+    for (let i = 0; i < ids.length; i += 20)
+      await Promise.all(ids.slice(i, i + 20).map((id) => Sandbox.kill(id, runtime.sdk).catch(() => false)));
     await runtime.dispose();
   }
 }
