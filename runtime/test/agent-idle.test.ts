@@ -28,7 +28,9 @@ function procFile(pid: number, name: string): string {
 /** Host pid of the sandbox's agent, or undefined while it sleeps. */
 function agentPid(sandboxId: string): number | undefined {
   // init's own command line ends with the agent's too.
-  return sandboxHostPids(sandboxId).find((pid) => procFile(pid, 'comm') !== 'e2b-init' && procFile(pid, 'cmdline').endsWith('/opt/e2b/agent.js'));
+  return sandboxHostPids(sandboxId).find(
+    (pid) => procFile(pid, 'comm') !== 'e2b-init' && procFile(pid, 'cmdline').endsWith('/opt/e2b/agent.js'),
+  );
 }
 
 function initPid(sandboxId: string): number {

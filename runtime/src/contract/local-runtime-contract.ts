@@ -328,7 +328,8 @@ export function parseRuntimeArguments(argv: readonly string[]): RuntimeCommandLi
         break;
       case '--agent-idle-exit': {
         const seconds = Number(value());
-        if (!Number.isFinite(seconds) || seconds < 0) throw new RuntimeArgumentError('--agent-idle-exit takes a number of seconds, 0 or more');
+        if (!Number.isFinite(seconds) || seconds < 0)
+          throw new RuntimeArgumentError('--agent-idle-exit takes a number of seconds, 0 or more');
         line.agentIdleExitSeconds = seconds;
         break;
       }
