@@ -72,6 +72,8 @@ const OTHERS = [
   ['`runCode` matplotlib chart', INTERPRETER, 'run_code_matplotlib_chart'],
   ['Create → first `runCode` result, warm pool', INTERPRETER, 'create_to_first_result_warm'],
   ['Create → first `runCode` result, cold', INTERPRETER, 'create_to_first_result_cold'],
+  ["`commands.run('true')` as the first request after the agent slept (it starts again)", MEMORY, 'first_command_after_agent_slept'],
+  ['… and the next one, agent awake', MEMORY, 'second_command_after_wake'],
   ['Pause (cgroup freezer)', 'runtime-pause-resume-latency', 'pause'],
   ['Resume', 'runtime-pause-resume-latency', 'resume'],
   ['`createSnapshot` of a fresh sandbox (it is frozen meanwhile)', 'runtime-snapshot-latency', 'create_snapshot_fresh'],
@@ -222,7 +224,7 @@ function memoryRows() {
     ratio_to_podman: ownRatio,
   });
   return [
-    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.answering} answering) | ${target} | ${mb(host)}${earlier(MEMORY)} | | | | ${hostMb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
+    `| ${hostLabel} (${memory.sandboxes} idle, ${memory.agents_asleep ?? 0} agents asleep, ${memory.answering} answering) | ${target} | ${mb(host)}${earlier(MEMORY)} | | | | ${hostMb(p?.host_memory_per_container)} | ${times(hostRatio)} | | ${met ? 'yes' : 'no'} |`,
     `| ${ownLabel} | | ${mb(own)} | | | | ${mb(p?.conmon_plus_cgroup_per_container)} | ${times(ownRatio)} | | |`,
   ];
 }

@@ -7,14 +7,26 @@
  *
  * The agent's output and init's own go to LOG_FILE on the sandbox's /run tmpfs, never to the file
  * the host gave crun as stdio: what a sandbox writes stays inside its own limits.
+ *
+ * Init holds the agent's listeners (the unix socket E2B_AGENT_SOCKET and TCP E2B_AGENT_PORT) and
+ * hands them to the agent as fds AGENT_SOCKET_FD and AGENT_PORT_FD. An agent with nothing to do
+ * exits with AGENT_SLEEP_STATUS (it was told to, in /init): init then waits until a listener has a
+ * connection waiting and starts the agent again, which accepts it. An idle sandbox so costs init's
+ * memory only, not the agent's.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +42,17 @@
 #define BUNDLED_LIBC_MARKER "/opt/e2b/.use-bundled-libc"
 #define BUNDLED_LIBS "/opt/e2b/bin/node-libs"
 #define BUNDLED_LOADER BUNDLED_LIBS "/ld.so"
+#define DEFAULT_AGENT_PORT 49983
+/* Where the agent finds the listeners (see agent/main.ts); both above stdio, never CLOEXEC there. */
+#define AGENT_SOCKET_FD 3
+#define AGENT_PORT_FD 4
+/* Init keeps its own copies out of the way of those numbers. */
+#define HELD_FD_MIN 10
+/* The agent's "idle: start me on the next connection" status (agent/idle-exit.ts). */
+#define AGENT_SLEEP_STATUS 75
+
+static int unix_listener = -1;
+static int tcp_listener = -1;
 
 static volatile pid_t agent_pid = 0;
 static volatile sig_atomic_t stopping = 0;
@@ -69,6 +92,96 @@ static void redirect_output(void) {
     close(fd);
 }
 
+static void nothing(int sig) { (void)sig; }
+
+/* fd moved to HELD_FD_MIN or above, close-on-exec (init itself execs nothing); -1 stays -1. */
+static int hold(int fd) {
+    if (fd < 0) return -1;
+    int held = fcntl(fd, F_DUPFD_CLOEXEC, HELD_FD_MIN);
+    close(fd);
+    return held;
+}
+
+static int listen_unix(const char *path) {
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof addr.sun_path) { log_line("socket path too long: %s", path); return -1; }
+    strcpy(addr.sun_path, path);
+    char dir[sizeof addr.sun_path];
+    strcpy(dir, path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) { *slash = 0; mkdir(dir, 0755); }
+    if (unlink(path) < 0 && errno != ENOENT) { log_line("cannot remove a stale %s: %s", path, strerror(errno)); return -1; }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { log_line("socket: %s", strerror(errno)); return -1; }
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+        log_line("cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 0.0.0.0:port for the sandbox's own callers; a failure is logged, not fatal (the host needs only the socket). */
+static int listen_tcp(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { log_line("socket: %s", strerror(errno)); return -1; }
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, SOMAXCONN) < 0) {
+        log_line("cannot listen on 0.0.0.0:%d: %s", port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The listeners from the agent's environment. Without the socket, the agent binds its own as before. */
+static void open_listeners(void) {
+    const char *path = getenv("E2B_AGENT_SOCKET");
+    if (!path || !*path) return;
+    unix_listener = hold(listen_unix(path));
+    if (unix_listener < 0) return;
+    const char *port_text = getenv("E2B_AGENT_PORT");
+    int port = port_text && *port_text ? atoi(port_text) : DEFAULT_AGENT_PORT;
+    if (port > 0 && port < 65536) tcp_listener = hold(listen_tcp(port));
+}
+
+/* In the agent's child: the listeners at their fixed numbers, named in its environment. */
+static void pass_listeners(void) {
+    if (unix_listener < 0) return;
+    if (dup2(unix_listener, AGENT_SOCKET_FD) < 0) { perror("e2b-init: dup2"); _exit(127); }
+    setenv("E2B_AGENT_SOCKET_FD", "3", 1);
+    if (tcp_listener >= 0) {
+        if (dup2(tcp_listener, AGENT_PORT_FD) < 0) { perror("e2b-init: dup2"); _exit(127); }
+        setenv("E2B_AGENT_PORT_FD", "4", 1);
+    }
+}
+
+/*
+ * The agent sleeps: reap orphans and wait for a connection on a listener. Signals stay blocked
+ * but while in ppoll, so none is missed between the checks and the wait. 1 when one is waiting.
+ */
+static int sleep_until_connection(void) {
+    sigset_t block, previous;
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &previous);
+    struct pollfd fds[2] = { { .fd = unix_listener, .events = POLLIN }, { .fd = tcp_listener, .events = POLLIN } };
+    int woken = 0;
+    while (!stopping) {
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        int ready = ppoll(fds, tcp_listener >= 0 ? 2 : 1, NULL, &previous);
+        if (ready > 0) { woken = 1; break; }
+        if (ready < 0 && errno != EINTR) { log_line("poll: %s", strerror(errno)); woken = 1; break; }
+    }
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    return woken;
+}
+
 static pid_t start_agent(char **argv) {
     pid_t pid = fork();
     if (pid < 0) { perror("e2b-init: fork"); return -1; }
@@ -76,6 +189,7 @@ static pid_t start_agent(char **argv) {
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
+        pass_listeners();
         /*
          * The OOM killer must take anything before init (a fork bomb once took init, and with it
          * the sandbox and its files). Lowering init's score needs a capability the host may not
@@ -110,6 +224,9 @@ int main(int argc, char **argv) {
     signal(SIGTERM, forward);
     signal(SIGINT, forward);
     signal(SIGHUP, forward);
+    /* A handler, not SIG_DFL, so that a child's exit ends ppoll() while the agent sleeps. */
+    signal(SIGCHLD, nothing);
+    open_listeners();
 
     double started = now_seconds();
     unsigned delay_ms = 50;
@@ -124,6 +241,15 @@ int main(int argc, char **argv) {
         }
         if (pid != agent_pid) continue;
         if (stopping) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (unix_listener >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == AGENT_SLEEP_STATUS) {
+            agent_pid = 0;
+            if (!sleep_until_connection()) return 0;
+            delay_ms = 50;
+            started = now_seconds();
+            agent_pid = start_agent(argv);
+            if (agent_pid < 0) return 1;
+            continue;
+        }
         /* Back off while it keeps dying at once; a run of a minute resets the pause. */
         if (now_seconds() - started > 60) delay_ms = 50;
         if (WIFSIGNALED(status)) log_line("the agent was killed by signal %d: starting it again", WTERMSIG(status));

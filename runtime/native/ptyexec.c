@@ -473,7 +473,21 @@ static int watch_main(int argc, char **argv) {
     }
 }
 
+/*
+ * The agent runs on listeners e2b-init holds for it (fds 3 and 4, see init.c), and Node passes
+ * them on to every child. No command needs them: a listening socket found here is closed, so no
+ * command (nor a relay) holds the agent's sockets.
+ */
+static void close_inherited_listeners(void) {
+    for (int fd = 3; fd <= 4; fd++) {
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) close(fd);
+    }
+}
+
 int main(int argc, char **argv) {
+    close_inherited_listeners();
     if (argc >= 2 && strcmp(argv[1], "--fs-server") == 0) return fs_server();
     if (argc >= 2 && strcmp(argv[1], "--watch") == 0) return watch_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "--launcher") == 0) return launcher_main();

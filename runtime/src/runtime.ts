@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   warmPool: Map<string, number>;
   /** Where sandbox traffic leaves the host (none: sandboxes have loopback only). */
   uplink: Uplink;
+  /** A handed-out sandbox's agent exits after this many idle seconds (0: never); see ContainerOptions. */
+  agentIdleExitSeconds?: number;
   log: (line: string) => void;
 }
 
@@ -122,6 +124,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
     noNewPrivileges: options.noNewPrivileges,
     diskSizeMB: options.diskSizeMB,
     warmPool: options.warmPool,
+    agentIdleExitMs: Math.round((options.agentIdleExitSeconds ?? 0) * 1000),
     log,
     events,
     volumes,

@@ -3,6 +3,9 @@
 //
 //   E2B_AGENT_SOCKET  unix socket for the host (the only listener that accepts /init and CONNECT)
 //   E2B_AGENT_PORT    TCP port on 0.0.0.0 (default 49983; 0 disables it)
+//   E2B_AGENT_SOCKET_FD, E2B_AGENT_PORT_FD
+//                     the same listeners, opened by e2b-init and inherited (init holds them so the
+//                     agent may exit when idle: see idle-exit.ts); given, the agent binds nothing
 //   E2B_AGENT_LOG     where init sends the agent's output (served to the host as GET /logs)
 //   E2B_AGENT_STATE   file that keeps /init's settings across a restart of the agent
 //   E2B_PTYEXEC       path of the e2b-ptyexec helper (the command launcher, PTYs, real pipes,
@@ -21,6 +24,7 @@ import { ProcessRegistry } from './process/registry';
 import { rehearseStart } from './process/rehearsal';
 import { CommandStarter } from './process/starter';
 import { AgentSettings } from './settings';
+import { IDLE_EXIT_STATUS, IdleExit } from './idle-exit';
 import { handleTunnel } from './tunnel';
 import { UserDatabase } from './users';
 
@@ -30,6 +34,16 @@ interface AgentConfig {
   socketPath: string | undefined;
   port: number;
   helperPath: string | undefined;
+  /** Listeners e2b-init opened: the socket's fd, and the port's (undefined: it has none). */
+  inherited: { socketFd: number; portFd: number | undefined } | undefined;
+}
+
+function fdFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const fd = Number(raw);
+  if (!Number.isInteger(fd) || fd < 3) throw new Error(`invalid ${name} "${raw}"`);
+  return fd;
 }
 
 function readConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -45,7 +59,9 @@ function readConfig(env: NodeJS.ProcessEnv): AgentConfig {
       helperPath = undefined;
     }
   }
-  return { socketPath: env.E2B_AGENT_SOCKET?.trim() || undefined, port, helperPath };
+  const socketFd = fdFrom(env, 'E2B_AGENT_SOCKET_FD');
+  const inherited = socketFd === undefined ? undefined : { socketFd, portFd: fdFrom(env, 'E2B_AGENT_PORT_FD') };
+  return { socketPath: env.E2B_AGENT_SOCKET?.trim() || undefined, port, helperPath, inherited };
 }
 
 function makeServer(options: RequestHandlerOptions, listener: Listener): Server {
@@ -83,13 +99,27 @@ function listenUnix(server: Server, path: string): Promise<void> {
 }
 
 function listenTcp(server: Server, port: number): Promise<void> {
+  return listenOn(server, { port, host: '0.0.0.0' });
+}
+
+function listenOn(server: Server, options: { fd: number } | { port: number; host: string }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => {
+    server.listen(options, () => {
       server.off('error', reject);
       resolve();
     });
   });
+}
+
+/** The listeners e2b-init holds for the agent; it logged already when the port could not be bound. */
+async function listenInherited(options: RequestHandlerOptions, inherited: NonNullable<AgentConfig['inherited']>): Promise<Server[]> {
+  const socketServer = makeServer(options, { trusted: true });
+  await listenOn(socketServer, { fd: inherited.socketFd });
+  if (inherited.portFd === undefined) return [socketServer];
+  const portServer = makeServer(options, { trusted: false });
+  await listenOn(portServer, { fd: inherited.portFd });
+  return [socketServer, portServer];
 }
 
 async function main(): Promise<void> {
@@ -102,10 +132,11 @@ async function main(): Promise<void> {
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath, starter });
   const metadata = new MetadataStore(config.helperPath);
   // Loaded on its first call, as the /files routes are: start-up and first commands need neither.
+  let watchers: { readonly size: number } | undefined;
   rpc.registerLazy('filesystem.Filesystem', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a static import would load it at start-up
     const { registerFilesystemService } = require('./filesystem/service') as typeof import('./filesystem/service');
-    registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
+    watchers = registerFilesystemService(rpc, { settings, users, metadata, helperPath: config.helperPath });
   });
   // What the first command needs is made ready while the agent waits for it: once the host sent
   // /init (the create's answer and the SDK's call take a while then), not at listen time, where
@@ -123,15 +154,25 @@ async function main(): Promise<void> {
   const routes = [...coreRoutes(settings, logFile, warmUp), ...filesRoutes({ settings, users, metadata })];
   const options: RequestHandlerOptions = { settings, rpc, routes };
 
-  const servers: Server[] = [];
-  if (config.socketPath) {
+  const servers: Server[] = config.inherited ? await listenInherited(options, config.inherited) : [];
+  if (config.inherited) {
+    // Only init can start a sleeping agent again, so only an agent with init's listeners sleeps.
+    const idle = new IdleExit(
+      servers,
+      () => registry.list().length > 0 || (watchers?.size ?? 0) > 0,
+      () => settings.idleExitMs,
+      () => process.exit(IDLE_EXIT_STATUS),
+    );
+    settings.onChange(() => idle.update());
+    idle.update();
+  } else if (config.socketPath) {
     const server = makeServer(options, { trusted: true });
     await listenUnix(server, config.socketPath);
     servers.push(server);
   } else {
     log('E2B_AGENT_SOCKET is not set: /init and tunnels are unavailable');
   }
-  if (config.port !== 0) {
+  if (!config.inherited && config.port !== 0) {
     const server = makeServer(options, { trusted: false });
     try {
       await listenTcp(server, config.port);
@@ -142,7 +183,9 @@ async function main(): Promise<void> {
     }
   }
   if (servers.length === 0) throw new Error('no listener could be opened');
-  log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
+  // A woken agent says nothing: its log (GET /logs) tells of starts and crashes, not of every sleep.
+  if (!config.inherited || !settings.initialized)
+    log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
   if (settings.restored) warmUp();
 
   const shutdown = () => {

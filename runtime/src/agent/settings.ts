@@ -1,7 +1,8 @@
 // Sandbox-wide settings the host delivers through POST /init: env vars for every process, the
 // access token, the default user and working directory. /init may come again (e.g. on resume).
 // Kept in a root-only file on the sandbox's /run tmpfs too, so that an agent restarted by init
-// (after it was killed) serves with the same token at once, never open for a moment.
+// (after it was killed, or woken after it slept when idle) serves with the same token at once,
+// never open for a moment.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConnectError } from './connect/errors';
@@ -15,6 +16,11 @@ export class AgentSettings {
   defaultWorkdir: string | undefined;
   /** True when the settings came from the state file: an agent that init started again. */
   readonly restored: boolean;
+  /** Exit after this long with nothing to do (idle-exit.ts); undefined: never. Only the host sets it. */
+  idleExitMs: number | undefined;
+  /** Whether an /init came (in this run of the agent or, through the state file, an earlier one). */
+  initialized = false;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly users: UserDatabase,
@@ -24,7 +30,7 @@ export class AgentSettings {
   }
 
   private load(file: string): boolean {
-    let saved: Partial<Pick<AgentSettings, 'envVars' | 'accessToken' | 'defaultUser' | 'defaultWorkdir'>>;
+    let saved: Partial<Pick<AgentSettings, 'envVars' | 'accessToken' | 'defaultUser' | 'defaultWorkdir' | 'idleExitMs'>>;
     try {
       saved = JSON.parse(readFileSync(file, 'utf8'));
     } catch {
@@ -34,7 +40,14 @@ export class AgentSettings {
     this.accessToken = saved.accessToken;
     this.defaultUser = saved.defaultUser;
     this.defaultWorkdir = saved.defaultWorkdir;
+    this.idleExitMs = saved.idleExitMs;
+    this.initialized = true;
     return true;
+  }
+
+  /** Calls `listener` after every /init. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   private save(file: string): void {
@@ -44,6 +57,7 @@ export class AgentSettings {
       accessToken: this.accessToken,
       defaultUser: this.defaultUser,
       defaultWorkdir: this.defaultWorkdir,
+      idleExitMs: this.idleExitMs,
     };
     writeFileSync(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
@@ -56,6 +70,7 @@ export class AgentSettings {
       accessToken: this.accessToken,
       defaultUser: this.defaultUser,
       defaultWorkdir: this.defaultWorkdir,
+      idleExitMs: this.idleExitMs,
     };
     if ('envVars' in body && body.envVars !== undefined) {
       if (body.envVars === null) next.envVars = {};
@@ -68,8 +83,11 @@ export class AgentSettings {
     if ('defaultUser' in body && body.defaultUser !== undefined) next.defaultUser = stringOrUnset(body.defaultUser, 'defaultUser');
     if ('defaultWorkdir' in body && body.defaultWorkdir !== undefined)
       next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
-    Object.assign(this, next);
+    // 0 or null: never exit when idle (a pool sandbox's boot, a template build).
+    if ('idleExitMs' in body && body.idleExitMs !== undefined) next.idleExitMs = millisecondsOrUnset(body.idleExitMs, 'idleExitMs');
+    Object.assign(this, next, { initialized: true });
     if (this.stateFile) this.save(this.stateFile);
+    for (const listener of this.listeners) listener();
   }
 
   /** The account a request runs as: the named one, else the default user. */
@@ -90,5 +108,11 @@ export class AgentSettings {
 function stringOrUnset(value: unknown, name: string): string | undefined {
   if (value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new Error(`${name} must be a string`);
+  return value;
+}
+
+function millisecondsOrUnset(value: unknown, name: string): number | undefined {
+  if (value === null || value === 0) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of milliseconds`);
   return value;
 }

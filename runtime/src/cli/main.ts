@@ -17,6 +17,7 @@ import { parsePoolSizes } from '../sandbox/warm-pool';
 const DEFAULT_IMAGES = ['base', 'code-interpreter-v1', 'mcp-gateway'];
 // Sandboxes kept booted and ready to hand out (an idle base sandbox costs ~7 MB of host memory).
 const DEFAULT_WARM_POOL = 'base=2,code-interpreter-v1=1';
+const DEFAULT_AGENT_IDLE_EXIT_SECONDS = 30;
 
 const USAGE = `usage: npm run runtime -- up [options]     start the runtime
        npm run runtime -- build [options]  build missing images, then exit
@@ -31,6 +32,8 @@ const USAGE = `usage: npm run runtime -- up [options]     start the runtime
   --volume-size-mb N   the size cap of each new volume (10240; sparse: costs what is written)
   --offline-fallback   a template whose image registry cannot be reached is built on the local
                        base image instead of failing (its build log says so)
+  --agent-idle-exit S  a sandbox's agent exits after S idle seconds and starts again on the next
+                       request, so an idle sandbox holds no agent memory (default ${DEFAULT_AGENT_IDLE_EXIT_SECONDS}; 0 = never)
   --uplink U           where sandbox traffic goes out: host (the host's routing), none (loopback
                        only), netns:NAME (a network namespace; for tests). Default $E2B_RUNTIME_UPLINK or host`;
 
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
     log,
     uplink: uplinkFrom(args.uplink),
     warmPool: parsePoolSizes(args.warmPool ?? [DEFAULT_WARM_POOL]),
+    agentIdleExitSeconds: args.agentIdleExitSeconds ?? DEFAULT_AGENT_IDLE_EXIT_SECONDS,
   });
   const shutdown = () => {
     log('stopping (sandboxes keep running and are re-adopted on the next start)');

@@ -228,6 +228,8 @@ export interface RuntimeCommandLine {
   diskSizeMB?: number;
   volumeSizeMB?: number;
   uplink?: string;
+  /** --agent-idle-exit: seconds (fractions allowed) before an idle sandbox's agent exits; 0 = never. */
+  agentIdleExitSeconds?: number;
 }
 
 /** A command line that parseRuntimeArguments cannot read; `showUsage` for options it does not know. */
@@ -270,6 +272,7 @@ export function runtimeArguments(line: RuntimeCommandLine): string[] {
   option('--disk-size-mb', line.diskSizeMB);
   option('--volume-size-mb', line.volumeSizeMB);
   option('--uplink', line.uplink);
+  option('--agent-idle-exit', line.agentIdleExitSeconds);
   return args;
 }
 
@@ -323,6 +326,13 @@ export function parseRuntimeArguments(argv: readonly string[]): RuntimeCommandLi
       case '--uplink':
         line.uplink = value();
         break;
+      case '--agent-idle-exit': {
+        const seconds = Number(value());
+        if (!Number.isFinite(seconds) || seconds < 0)
+          throw new RuntimeArgumentError('--agent-idle-exit takes a number of seconds, 0 or more');
+        line.agentIdleExitSeconds = seconds;
+        break;
+      }
       default:
         throw new RuntimeArgumentError(`unknown option ${rest[i]}`, true);
     }

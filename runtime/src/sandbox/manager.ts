@@ -32,6 +32,8 @@ const LIVENESS_SWEEP_GROUPS = 5;
 
 export interface ManagerOptions {
   nodeBinary: string;
+  /** See ContainerOptions.agentIdleExitMs. */
+  agentIdleExitMs?: number;
   agentScript: string;
   interpreterScript: string;
   noNewPrivileges: boolean;

@@ -37,6 +37,11 @@ export interface ContainerOptions {
   volumes?: VolumeStore;
   /** Each sandbox's link to the host and its egress rules (none: loopback only). */
   network?: SandboxNetworks;
+  /**
+   * A handed-out sandbox's agent exits after this long with nothing to do, and e2b-init starts it
+   * again on the next connection (native/init.c); 0 or unset: never. A pool sandbox never sleeps.
+   */
+  agentIdleExitMs?: number;
 }
 
 export class SandboxContainers {
@@ -133,6 +138,7 @@ export class SandboxContainers {
       accessToken: record.envdAccessToken,
       defaultUser: template.defaultUser ?? 'user',
       defaultWorkdir: template.defaultWorkdir,
+      idleExitMs: this.options.agentIdleExitMs ?? 0,
       timestamp: new Date().toISOString(),
     });
   }

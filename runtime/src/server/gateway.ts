@@ -9,6 +9,7 @@ import { connectAgentSocket, ENVD_PORT, openPortSocket, openSandboxSocket, PortC
 import { SandboxManager } from '../sandbox/manager';
 import { maskedHost } from '../sandbox/network-config';
 import { ErrorPage, html, sendErrorPage, wantsHtml } from './error-page';
+import { IdleSocketAgent } from './idle-socket-agent';
 import { sendJson } from './http-util';
 import { relayResponse } from './response-relay';
 
@@ -194,7 +195,7 @@ export class SandboxGateway {
     let agent = this.agents.get(key);
     if (!agent) {
       const socketPath = this.sandboxes.socketPath(target.sandboxId);
-      agent = new Agent({ keepAlive: true, maxFreeSockets: 16 });
+      agent = new IdleSocketAgent();
       // Connections go through unix sockets in the sandbox's socket dir (the port's own, or the
       // agent's tunnel), never TCP; pooled per sandbox and port, so never shared between sandboxes.
       (agent as unknown as { createConnection: unknown }).createConnection = (

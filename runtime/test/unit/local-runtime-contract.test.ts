@@ -255,6 +255,7 @@ describe('the runtime command line', () => {
       diskSizeMB: 2048,
       volumeSizeMB: 64,
       uplink: 'netns:e2b-test',
+      agentIdleExitSeconds: 1.5,
     };
     assert.deepEqual(parseRuntimeArguments(runtimeArguments(line)), line);
     const build: RuntimeCommandLine = { command: 'build', imagesDir: '/i', images: ['base'] };
@@ -288,6 +289,7 @@ describe('the runtime command line', () => {
     fails(['up', '--image', 'base', '--listen'], '--listen needs a value');
     fails(['up', '--disk-size-mb', '15'], '--disk-size-mb takes a whole number of MB, at least 16');
     fails(['up', '--volume-size-mb', '1.5'], '--volume-size-mb takes a whole number of MB, at least 16');
+    fails(['up', '--agent-idle-exit', '-1'], '--agent-idle-exit takes a number of seconds, 0 or more');
     fails(['up', '--listen', 'a:b:c'], '--listen: cannot parse "a:b:c"');
   });
 });

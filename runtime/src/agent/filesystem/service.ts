@@ -27,7 +27,11 @@ export interface FilesystemServiceOptions {
 
 const UINT32_MAX = 0xffffffff;
 
-export function registerFilesystemService(router: RpcRouter, { settings, users, metadata, helperPath }: FilesystemServiceOptions): void {
+/** Registers the service; returns its polling watchers (while there are any, the agent stays up). */
+export function registerFilesystemService(
+  router: RpcRouter,
+  { settings, users, metadata, helperPath }: FilesystemServiceOptions,
+): WatcherRegistry {
   const deps = { users, metadata };
   const watchers = new WatcherRegistry(helperPath, deps);
 
@@ -166,6 +170,7 @@ export function registerFilesystemService(router: RpcRouter, { settings, users, 
       },
     },
   });
+  return watchers;
 }
 
 async function ensureDirsOrFail(path: string, user: UserAccount): Promise<void> {

@@ -23,6 +23,11 @@ export class WatcherRegistry {
     private readonly deps: EntryDeps,
   ) {}
 
+  /** Watchers not removed yet. */
+  get size(): number {
+    return this.watchers.size;
+  }
+
   async create(request: WatchRequest): Promise<string> {
     const watcher = await startWatcher(this.helperPath, request);
     const id = `w${randomBytes(12).toString('hex')}`;
