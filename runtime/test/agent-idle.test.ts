@@ -79,6 +79,20 @@ describe('agent idle exit', () => {
     }
   });
 
+  it('still answers a Connect to a command that ended before the sleep with its exit', async () => {
+    const sandbox = await Sandbox.create(runtime.sdk);
+    try {
+      const ended = await sandbox.commands.run('exit 3', { background: true });
+      await assert.rejects(ended.wait(), (err: { exitCode?: number }) => err.exitCode === 3);
+      await waitForSleep(sandbox.sandboxId);
+      // envd replays start + end of a recently exited process to a late Connect.
+      const again = await sandbox.commands.connect(ended.pid);
+      await assert.rejects(again.wait(), (err: { exitCode?: number }) => err.exitCode === 3);
+    } finally {
+      await sandbox.kill();
+    }
+  });
+
   it('stays up while a background command or a PTY runs without a connection', async () => {
     const sandbox = await Sandbox.create(runtime.sdk);
     try {

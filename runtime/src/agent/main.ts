@@ -125,8 +125,12 @@ async function listenInherited(options: RequestHandlerOptions, inherited: NonNul
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const users = new UserDatabase();
-  const settings = new AgentSettings(users, process.env.E2B_AGENT_STATE?.trim() || undefined);
+  const stateFile = process.env.E2B_AGENT_STATE?.trim() || undefined;
+  const settings = new AgentSettings(users, stateFile);
   const registry = new ProcessRegistry();
+  // Recently exited processes, kept over a sleep (envd replays them to a late Connect).
+  const exitedFile = config.inherited && stateFile ? `${stateFile}.exited` : undefined;
+  if (exitedFile) registry.loadExited(exitedFile);
   const rpc = new RpcRouter();
   const starter = new CommandStarter(config.helperPath);
   registerProcessService(rpc, { settings, registry, helperPath: config.helperPath, starter });
@@ -161,7 +165,10 @@ async function main(): Promise<void> {
       servers,
       () => registry.list().length > 0 || (watchers?.size ?? 0) > 0,
       () => settings.idleExitMs,
-      () => process.exit(IDLE_EXIT_STATUS),
+      () => {
+        if (exitedFile) registry.saveExited(exitedFile);
+        process.exit(IDLE_EXIT_STATUS);
+      },
     );
     settings.onChange(() => idle.update());
     idle.update();

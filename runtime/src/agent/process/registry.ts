@@ -1,5 +1,7 @@
 // Live processes by pid and tag, plus a short memory of recently exited ones so a late Connect
-// still gets start + end instead of not_found.
+// still gets start + end instead of not_found, as envd does. That memory outlives a sleep of the
+// agent (idle-exit.ts) through a root-only file beside its state file.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ConnectError } from '../connect/errors';
 import { EndEvent } from './exit-status';
 import { ProcessConfig } from './launch';
@@ -59,6 +61,39 @@ export class ProcessRegistry {
       if ('pid' in selector ? p.pid === selector.pid : p.tag === selector.tag) return p;
     }
     return undefined;
+  }
+
+  /** Keeps the exited processes' memory for the next run of the agent (it is about to sleep). */
+  saveExited(file: string): void {
+    this.prune();
+    if (this.exited.length === 0) return;
+    writeFileSync(`${file}.tmp`, JSON.stringify(this.exited), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** Takes back what an earlier run saved; a file that does not parse as that is dropped. */
+  loadExited(file: string): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+      unlinkSync(file);
+    } catch {
+      return; // none saved
+    }
+    if (!Array.isArray(saved)) return;
+    this.exited = saved.filter(
+      (p): p is ExitedProcess =>
+        typeof p === 'object' &&
+        p !== null &&
+        Number.isInteger(p.pid) &&
+        (p.tag === undefined || typeof p.tag === 'string') &&
+        typeof p.config === 'object' &&
+        p.config !== null &&
+        typeof p.end === 'object' &&
+        p.end !== null &&
+        typeof p.exitedAt === 'number',
+    );
+    this.prune();
   }
 
   private prune(): void {
