@@ -5,7 +5,7 @@
 // second runtime from that build runs beside this one and the two are sampled alternately (an
 // A/B on a loaded machine). Prints one JSON object.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Sandbox } from 'e2b';
@@ -29,6 +29,7 @@ class Side {
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
+    private readonly dataDir: string,
     readonly sandbox: Sandbox,
     private readonly agentPid: number,
   ) {}
@@ -54,7 +55,7 @@ class Side {
     const apiKey = readFileSync(join(dataDir, 'api-key'), 'utf8').trim();
     const url = `http://127.0.0.1:${port}`;
     const sandbox = await Sandbox.create('base', { apiKey, apiUrl: url, sandboxUrl: url, timeoutMs: 30 * 60_000 });
-    return new Side(name, child, sandbox, agentHostPid(sandbox.sandboxId));
+    return new Side(name, child, dataDir, sandbox, agentHostPid(sandbox.sandboxId));
   }
 
   async sample(kind: 'read' | 'write', content: Uint8Array, record: boolean): Promise<void> {
@@ -90,6 +91,8 @@ class Side {
       this.child.once('exit', () => done());
       this.child.kill('SIGTERM');
     });
+    // The killed sandbox left no mounts behind; one still mounted keeps the dir (never rm into it).
+    if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${this.dataDir}/`)) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
