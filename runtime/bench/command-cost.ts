@@ -8,39 +8,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
-import { sandboxCgroupDirs, sandboxHostPids } from '../test/helpers/host-traces';
+import { sandboxCgroupDirs } from '../test/helpers/host-traces';
+import { agentHostPid, processCpuMs } from './process-cpu';
 import { report, summary } from './stats';
 
 const WARMUP = 30;
 const RUNS = Number(process.env.BENCH_COMMAND_RUNS ?? 300);
-const MS_PER_CLOCK_TICK = 10; // USER_HZ is 100 on Linux
 
 /** Nanoseconds of CPU the sandbox's processes used so far. */
 function sandboxCpuNs(sandboxId: string): number {
   const dir = sandboxCgroupDirs(sandboxId).find((d) => d.includes('/cpuacct'));
   if (!dir) throw new Error('no cpuacct cgroup for the sandbox');
   return Number(readFileSync(join(dir, 'cpuacct.usage'), 'utf8'));
-}
-
-function agentHostPid(sandboxId: string): number {
-  const pid = sandboxHostPids(sandboxId).find((p) => {
-    try {
-      // Not e2b-init, whose command line names the agent too.
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      return argv.includes('/opt/e2b/agent.js') && !argv[0].endsWith('e2b-init');
-    } catch {
-      return false;
-    }
-  });
-  if (pid === undefined) throw new Error('the agent process was not found');
-  return pid;
-}
-
-/** utime + stime of one process, in milliseconds. */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * MS_PER_CLOCK_TICK;
 }
 
 async function main(): Promise<void> {
