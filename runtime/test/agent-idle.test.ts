@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox } from 'e2b';
+import { Sandbox, SandboxOpts } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { sandboxHostPids } from './helpers/host-traces';
 import { sleep, waitUntil } from './helpers/wait';
@@ -39,6 +39,16 @@ function initPid(sandboxId: string): number {
   return pid;
 }
 
+/** Runs `body` with a new sandbox, which is killed after it whatever happens. */
+async function withSandbox(options: SandboxOpts, body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+  const sandbox = await Sandbox.create(options);
+  try {
+    await body(sandbox);
+  } finally {
+    await sandbox.kill();
+  }
+}
+
 const waitForSleep = (sandboxId: string) => waitUntil('the agent to exit when idle', () => agentPid(sandboxId) === undefined, 30_000);
 
 describe('agent idle exit', () => {
@@ -51,8 +61,7 @@ describe('agent idle exit', () => {
   });
 
   it('exits when idle and wakes for the next request with the same envs and access token', async () => {
-    const sandbox = await Sandbox.create({ ...runtime.sdk, envs: { IDLE_TEST: 'kept' }, secure: true });
-    try {
+    await withSandbox({ ...runtime.sdk, envs: { IDLE_TEST: 'kept' }, secure: true }, async (sandbox) => {
       await waitForSleep(sandbox.sandboxId);
       // init still holds the in-sandbox listener on 49983 (C33F) while the agent sleeps.
       const tcp = readFileSync(`/proc/${initPid(sandbox.sandboxId)}/net/tcp`, 'utf8');
@@ -74,28 +83,22 @@ describe('agent idle exit', () => {
       assert.equal(logs.status, 200);
       const lines = ((await logs.json()) as { logs: { message: string }[] }).logs.map((l) => JSON.stringify(l)).join('\n');
       assert.doesNotMatch(lines, /starting it again|exited with/, 'sleeping is not logged as a crash');
-    } finally {
-      await sandbox.kill();
-    }
+    });
   });
 
   it('still answers a Connect to a command that ended before the sleep with its exit', async () => {
-    const sandbox = await Sandbox.create(runtime.sdk);
-    try {
+    await withSandbox(runtime.sdk, async (sandbox) => {
       const ended = await sandbox.commands.run('exit 3', { background: true });
       await assert.rejects(ended.wait(), (err: { exitCode?: number }) => err.exitCode === 3);
       await waitForSleep(sandbox.sandboxId);
       // envd replays start + end of a recently exited process to a late Connect.
       const again = await sandbox.commands.connect(ended.pid);
       await assert.rejects(again.wait(), (err: { exitCode?: number }) => err.exitCode === 3);
-    } finally {
-      await sandbox.kill();
-    }
+    });
   });
 
   it('stays up while a background command or a PTY runs without a connection', async () => {
-    const sandbox = await Sandbox.create(runtime.sdk);
-    try {
+    await withSandbox(runtime.sdk, async (sandbox) => {
       const background = await sandbox.commands.run('sleep 9', { background: true });
       await background.disconnect();
       await sleep(LONGER_THAN_IDLE_MS);
@@ -108,14 +111,11 @@ describe('agent idle exit', () => {
       assert.ok(agentPid(sandbox.sandboxId), 'a PTY keeps the agent up');
       await sandbox.pty.kill(pty.pid);
       await waitForSleep(sandbox.sandboxId);
-    } finally {
-      await sandbox.kill();
-    }
+    });
   });
 
   it('stays up while a filesystem watch is open', async () => {
-    const sandbox = await Sandbox.create(runtime.sdk);
-    try {
+    await withSandbox(runtime.sdk, async (sandbox) => {
       const events: string[] = [];
       const watch = await sandbox.files.watchDir('/tmp', (event) => {
         events.push(event.name);
@@ -126,9 +126,7 @@ describe('agent idle exit', () => {
       await waitUntil('the watch event', () => events.includes('seen'));
       await watch.stop();
       await waitForSleep(sandbox.sandboxId);
-    } finally {
-      await sandbox.kill();
-    }
+    });
   });
 
   it('never puts a pool sandbox waiting for hand-out to sleep', async () => {
@@ -142,8 +140,7 @@ describe('agent idle exit', () => {
   });
 
   it('still restarts an agent that was killed', async () => {
-    const sandbox = await Sandbox.create(runtime.sdk);
-    try {
+    await withSandbox(runtime.sdk, async (sandbox) => {
       const first = agentPid(sandbox.sandboxId);
       assert.ok(first);
       process.kill(first, 'SIGKILL');
@@ -153,8 +150,6 @@ describe('agent idle exit', () => {
       });
       assert.notEqual(second, first);
       assert.equal((await sandbox.commands.run('echo back')).stdout, 'back\n');
-    } finally {
-      await sandbox.kill();
-    }
+    });
   });
 });
