@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   }
   if (servers.length === 0) throw new Error('no listener could be opened');
   // A woken agent says nothing: its log (GET /logs) tells of starts and crashes, not of every sleep.
-  if (!config.inherited || !settings.initialized)
+  if (!config.inherited || !settings.restored)
     log(`ready (socket ${config.socketPath ?? '-'}, port ${config.port || '-'}, pty helper ${config.helperPath ?? '-'})`);
   if (settings.restored) warmUp();
 

@@ -18,8 +18,6 @@ export class AgentSettings {
   readonly restored: boolean;
   /** Exit after this long with nothing to do (idle-exit.ts); undefined: never. Only the host sets it. */
   idleExitMs: number | undefined;
-  /** Whether an /init came (in this run of the agent or, through the state file, an earlier one). */
-  initialized = false;
   private readonly listeners: (() => void)[] = [];
 
   constructor(
@@ -41,7 +39,6 @@ export class AgentSettings {
     this.defaultUser = saved.defaultUser;
     this.defaultWorkdir = saved.defaultWorkdir;
     this.idleExitMs = saved.idleExitMs;
-    this.initialized = true;
     return true;
   }
 
@@ -85,7 +82,7 @@ export class AgentSettings {
       next.defaultWorkdir = stringOrUnset(body.defaultWorkdir, 'defaultWorkdir');
     // 0 or null: never exit when idle (a pool sandbox's boot, a template build).
     if ('idleExitMs' in body && body.idleExitMs !== undefined) next.idleExitMs = millisecondsOrUnset(body.idleExitMs, 'idleExitMs');
-    Object.assign(this, next, { initialized: true });
+    Object.assign(this, next);
     if (this.stateFile) this.save(this.stateFile);
     for (const listener of this.listeners) listener();
   }
