@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Sandbox } from 'e2b';
 import { RuntimeProcess } from '../test/helpers/runtime-process';
-import { sandboxCgroupDirs, sandboxHostPids } from '../test/helpers/host-traces';
+import { agentHostPidOf, sandboxCgroupDirs } from '../test/helpers/host-traces';
 import { usedHostMemoryMB } from './host-memory';
 import { report, summary } from './stats';
 import { sleep } from '../test/helpers/wait';
@@ -23,15 +23,7 @@ const FREE_SOCKET_MS = 4000;
 const WAKE_SAMPLES = Math.min(COUNT, 30);
 
 /** Whether the sandbox's agent process runs (read from the host: asking the sandbox would wake it). */
-function agentRuns(sandboxId: string): boolean {
-  return sandboxHostPids(sandboxId).some((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
-    } catch {
-      return false;
-    }
-  });
-}
+const agentRuns = (sandboxId: string) => agentHostPidOf(sandboxId) !== undefined;
 
 /** ms of `commands.run('true')` on sandboxes whose agent slept, and of a second one right after. */
 async function wakeUpCost(sandboxes: Sandbox[]): Promise<{ asleep: number[]; awake: number[] }> {

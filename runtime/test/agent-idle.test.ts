@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, SandboxOpts } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
-import { sandboxHostPids } from './helpers/host-traces';
+import { agentHostPidOf, sandboxHostPids } from './helpers/host-traces';
 import { sleep, waitUntil } from './helpers/wait';
 
 const IDLE_EXIT_SECONDS = 1;
@@ -26,12 +26,7 @@ function procFile(pid: number, name: string): string {
 }
 
 /** Host pid of the sandbox's agent, or undefined while it sleeps. */
-function agentPid(sandboxId: string): number | undefined {
-  // init's own command line ends with the agent's too.
-  return sandboxHostPids(sandboxId).find(
-    (pid) => procFile(pid, 'comm') !== 'e2b-init' && procFile(pid, 'cmdline').endsWith('/opt/e2b/agent.js'),
-  );
-}
+const agentPid = agentHostPidOf;
 
 function initPid(sandboxId: string): number {
   const pid = sandboxHostPids(sandboxId).find((p) => procFile(p, 'comm') === 'e2b-init');

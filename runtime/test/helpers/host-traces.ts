@@ -18,6 +18,22 @@ export function sandboxHostPids(sandboxId: string): number[] {
   return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
 }
 
+/**
+ * Host pid of the sandbox's agent (the Node process serving envd's API), or undefined while none
+ * runs (it sleeps, or restarts). Read from the host: asking the sandbox would wake its agent.
+ */
+export function agentHostPidOf(sandboxId: string): number | undefined {
+  return sandboxHostPids(sandboxId).find((pid) => {
+    try {
+      // Not e2b-init, whose command line names the agent too.
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('/opt/e2b/agent.js') && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'e2b-init';
+    } catch {
+      return false; // it just ended
+    }
+  });
+}
+
 export function mountsUnder(path: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
