@@ -106,10 +106,18 @@ export class Workbench {
       const picture = join(FAILURES, `journey-${what.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`);
       await this.page.screenshot({ path: picture }).catch(() => undefined);
       throw new Error(
-        `${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nscreenshot: ${picture}`,
+        `${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nExplorer roots: ${JSON.stringify(await this.explorerRoots().catch(() => []))}\nwindow text:\n${await this.windowText()}\nscreenshot: ${picture}`,
         { cause: err },
       );
     }
+  }
+
+  /** The window's visible text, in short: the picture of a failure that a CI log keeps. */
+  private async windowText(): Promise<string> {
+    const text = await this.page
+      .evaluate(() => (document.querySelector('.monaco-workbench') as HTMLElement | null)?.innerText ?? '(no workbench)')
+      .catch((err: Error) => `(unreadable: ${err.message})`);
+    return text.replace(/\n{2,}/g, '\n').slice(0, 2000);
   }
 
   /** What the extension wrote to its "E2B" output channel, in every window so far. */
