@@ -74,6 +74,9 @@ export class WorkspaceEntryCarrier {
     if (Date.now() - entry.writtenAt > FRESH_MS) return [];
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (!folders.some((f) => f.uri.toString() === entry.folder)) {
+      this.log.warn(
+        `the sandbox folder ${entry.folder} is not among this window's folders: ${folders.map((f) => f.uri.toString()).join(', ')}`,
+      );
       void vscode.window.showErrorMessage(
         `The sandbox folder "${entry.folderName}" was not added to this window. Run "E2B: Open Sandbox Files in Workspace…" again.`,
       );
