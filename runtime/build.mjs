@@ -6,7 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+// Paths in the bundles' comments are relative to this directory, not to where the build was run
+// from: the mcp-gateway image copies a bundle in, and a bundle that differs by a comment makes the
+// cached image stale and rebuilt.
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  absWorkingDir: here,
+};
 await Promise.all([
   build({ ...common, entryPoints: [join(here, 'src/cli/main.ts')], outfile: join(here, 'dist/cli.js') }),
   build({ ...common, entryPoints: [join(here, 'src/agent/main.ts')], outfile: join(here, 'dist/agent.js') }),
