@@ -207,11 +207,12 @@ export class SandboxManager {
     this.sandboxes.set(id, record);
     return this.lock.run(id, async () => {
       try {
-        if (!pooled) await this.containers.boot(id, template, record);
-        // Written (off the event loop) while the agent takes the caller's settings; the record turns
-        // 'running' on disk, one rename, only once they are applied: a crash before still removes it.
+        // Written (off the event loop) while the sandbox boots or the agent takes the caller's
+        // settings; the record turns 'running' on disk, one rename, only once they are applied: a
+        // crash before still removes it.
         const staged = stageRecord(dir, { ...record, state: 'running' });
-        await this.containers.handOut(record, template).catch(async (err: unknown) => {
+        const start = pooled ? this.containers.handOut(record, template) : this.containers.bootFor(record, template);
+        await start.catch(async (err: unknown) => {
           await staged.settled;
           throw err;
         });
@@ -351,8 +352,7 @@ export class SandboxManager {
     const template = readBootTemplate(this.paths.sandboxDir(id));
     if (!template) throw new Error(`sandbox ${id} has no boot.json (started by an older runtime): it cannot boot again from its files`);
     await this.containers.stop(id);
-    await this.containers.boot(id, template, record);
-    await this.containers.handOut(record, template);
+    await this.containers.bootFor(record, template);
   }
 
   /**

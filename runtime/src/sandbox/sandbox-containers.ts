@@ -94,9 +94,10 @@ export class SandboxContainers {
    * Everything that does not depend on the caller: the container, its agent, and the template's
    * start command (which, as in E2B where it ran when the template was built, sees the template's
    * env vars but not the caller's). `record`: the sandbox's, for its volumes and network (a pooled
-   * sandbox has none yet and gets the defaults until it is handed out).
+   * sandbox has none yet and gets the defaults until it is handed out). `agentInit`: what the
+   * agent's first /init carries, the template's settings unless the caller's are given.
    */
-  async boot(id: string, template: ResolvedTemplate, record: SandboxRecord | undefined): Promise<void> {
+  async boot(id: string, template: ResolvedTemplate, record: SandboxRecord | undefined, agentInit?: object): Promise<void> {
     const { rootfs, limits } = template;
     const bundle = this.bundle(id);
     // Before anything async: from now on snapshot clean-up sees the layers this sandbox stacks on.
@@ -122,25 +123,48 @@ export class SandboxContainers {
     this.initPids.set(id, pid);
     await this.options.network?.attach(id, pid, record ?? {});
     await waitForAgent(bundle.socketPath, AGENT_START_TIMEOUT_MS);
-    await this.initAgent(bundle.socketPath, {
-      envVars: sandboxEnv(id, template, {}),
-      defaultUser: template.defaultUser ?? 'user',
-      defaultWorkdir: template.defaultWorkdir,
-    });
+    await this.initAgent(
+      bundle.socketPath,
+      agentInit ?? {
+        envVars: sandboxEnv(id, template, {}),
+        defaultUser: template.defaultUser ?? 'user',
+        defaultWorkdir: template.defaultWorkdir,
+      },
+    );
     if (template.start) await this.runStartCommands(bundle.socketPath, template.start);
+  }
+
+  /**
+   * Boots a sandbox for its caller. Without a start command nothing runs between boot and hand-out,
+   * so the agent's first /init carries the caller's settings: one /init, and the agent's warm-up
+   * for the first command (which follows the first /init) does not hold up a second one.
+   */
+  async bootFor(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
+    if (template.start) {
+      await this.boot(record.sandboxID, template, record);
+      await this.handOut(record, template);
+      return;
+    }
+    // The network link is attached with the record's egress rules already.
+    await this.boot(record.sandboxID, template, record, this.callerInit(record, template));
   }
 
   /** Gives a booted sandbox to its caller: their egress rules, env vars and access token. */
   async handOut(record: SandboxRecord, template: ResolvedTemplate): Promise<void> {
     await this.options.network?.apply(record.sandboxID, record);
-    await this.initAgent(this.socketPath(record.sandboxID), {
+    await this.initAgent(this.socketPath(record.sandboxID), this.callerInit(record, template));
+  }
+
+  /** The /init that gives the agent its caller's env vars, access token and idle exit. */
+  private callerInit(record: SandboxRecord, template: ResolvedTemplate): object {
+    return {
       envVars: sandboxEnv(record.sandboxID, template, record.envVars),
       accessToken: record.envdAccessToken,
       defaultUser: template.defaultUser ?? 'user',
       defaultWorkdir: template.defaultWorkdir,
       idleExitMs: this.options.agentIdleExitMs ?? 0,
       timestamp: new Date().toISOString(),
-    });
+    };
   }
 
   /** One command through the agent's whole path (users, spawn, shell), so the next one finds it all loaded. */
