@@ -150,8 +150,12 @@ export class DirectFiles {
   }
 }
 
+/** Set to 1, the SDK's own calls are used: the benchmark's A/B, and a way out should this break. */
+export const VIA_SDK_ENV = 'E2B_FILES_VIA_SDK';
+
 /** A direct /files client for `sandbox`, or undefined where only the SDK's own path is right. */
 export function directFiles(sandbox: Sandbox): DirectFiles | undefined {
+  if (process.env[VIA_SDK_ENV] === '1') return undefined;
   const sdk = sandbox as unknown as SdkEnvdFields;
   const version = sdk.envdApi?.version;
   const config = sdk.connectionConfig;
