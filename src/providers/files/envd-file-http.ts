@@ -1,13 +1,14 @@
 // A whole sandbox file read or written over envd's GET/POST /files with node:http(s): the body
 // lands in (or leaves from) one Buffer. The SDK's files.read goes through fetch, which asks for
 // gzip (envd then compresses and the client inflates) and collects the body chunk by chunk;
-// for 10 MB that cost the extension host ~5x the CPU of this. The request is the SDK's own:
-// the same URL, query (`path`, `username` as the SDK sets it), headers and access token, and
-// failures become the same SDK errors. Where it cannot be the same request (an SDK without
+// for 10 MB that cost the extension host ~5x the CPU of this. The request is the SDK's own
+// (the same URL, query with `path` and `username` as the SDK sets it, headers and access
+// token) but asks for identity coding; failures become the same SDK errors. Where it cannot be the same request (an SDK without
 // these fields, a proxy, an envd without raw uploads) `directFiles` answers undefined and the
 // caller uses the SDK.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { gunzipSync } from 'node:zlib';
 import {
   AuthenticationError,
   FileNotFoundError,
@@ -82,8 +83,10 @@ export class DirectFiles {
   /** The file's bytes (identity coding, so exactly what is on the sandbox's disk). */
   async read(path: string): Promise<Uint8Array> {
     return this.request('GET', path, undefined, (res, done) => {
+      const coding = (res.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (coding !== 'identity' && coding !== 'gzip') return void res.destroy(new Error(`envd answered with Content-Encoding ${coding}`));
       const length = Number(res.headers['content-length']);
-      if (Number.isSafeInteger(length) && length >= 0 && res.headers['content-encoding'] === undefined) {
+      if (Number.isSafeInteger(length) && length >= 0 && coding === 'identity') {
         const bytes = Buffer.allocUnsafe(length);
         let filled = 0;
         res.on('data', (chunk: Buffer) => {
@@ -96,7 +99,14 @@ export class DirectFiles {
       }
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(Buffer.concat(chunks)));
+      // Not asked for, but a proxy on the way may still compress.
+      res.on('end', () => {
+        try {
+          done(coding === 'gzip' ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks));
+        } catch (err) {
+          done(err as Error);
+        }
+      });
     });
   }
 
@@ -118,7 +128,8 @@ export class DirectFiles {
     if (this.username !== undefined) query += `&username=${encodeURIComponent(this.username)}`;
     const url = new URL(`${this.baseUrl.pathname.replace(/\/$/, '')}/files?${query}`, this.baseUrl);
     const secure = url.protocol === 'https:';
-    const headers: Record<string, string | number> = { ...this.headers };
+    // Identity: what fetch's default "gzip, deflate" costs is what this module is for.
+    const headers: Record<string, string | number> = { ...this.headers, 'Accept-Encoding': 'identity' };
     if (body) {
       headers['Content-Type'] = 'application/octet-stream';
       headers['Content-Length'] = body.byteLength;
