@@ -1,7 +1,7 @@
-// Benchmark: a 10 MB file through the SDK's files.read / files.write (raw octet-stream body, as
-// the e2b: provider sends it) against a base sandbox: wall time p50/p95, and the CPU each hop
-// takes per transfer: this client (the SDK), the runtime process (its gateway relays the bytes)
-// and the sandbox's agent. With BENCH_FILES_OTHER_CLI set to another build's dist/cli.js, a
+// Benchmark: a 10 MB file through the SDK's files.read / files.write (raw octet-stream body) and
+// through the e2b: provider's direct /files requests (envd-file-http.ts) against a base sandbox:
+// wall time p50/p95, and the CPU each hop takes per transfer: this client, the runtime process
+// (its gateway relays the bytes) and the sandbox's agent. With BENCH_FILES_OTHER_CLI set to another build's dist/cli.js, a
 // second runtime from that build runs beside this one and the two are sampled alternately (an
 // A/B on a loaded machine). Prints one JSON object.
 import { ChildProcess, spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Sandbox } from 'e2b';
+import { DirectFiles, directFiles } from '../../src/providers/files/envd-file-http';
 import { runtimeArguments } from '../src/contract/local-runtime-contract';
 import { freePort, SHARED_IMAGES_DIR } from '../test/helpers/runtime-process';
 import { agentHostPid, processCpuMs } from './process-cpu';
@@ -23,16 +24,23 @@ function clientCpuMs(): number {
 }
 
 /** One runtime started from `cli` with its own data dir and one base sandbox in it. */
+type Kind = 'read' | 'write' | 'direct_read' | 'direct_write';
+const KINDS: Kind[] = ['write', 'direct_write', 'read', 'direct_read'];
+
 class Side {
-  readonly wall = { read: [] as number[], write: [] as number[] };
-  readonly cpu = { read: { client: 0, runtime: 0, agent: 0 }, write: { client: 0, runtime: 0, agent: 0 } };
+  readonly wall = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as unknown as Record<Kind, number[]>;
+  readonly cpu = Object.fromEntries(KINDS.map((k) => [k, { client: 0, runtime: 0, agent: 0 }])) as unknown as Record<Kind, Record<string, number>>;
+  private readonly direct: DirectFiles;
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
     private readonly dataDir: string,
     readonly sandbox: Sandbox,
-    private readonly agentPid: number,
-  ) {}
+  ) {
+    const direct = directFiles(sandbox);
+    if (!direct) throw new Error('the SDK exposes no envd URL for direct /files requests');
+    this.direct = direct;
+  }
 
   static async start(name: string, cli: string): Promise<Side> {
     const dataDir = mkdtempSync(join(tmpdir(), 'e2b-bench-files-'));
@@ -55,16 +63,22 @@ class Side {
     const apiKey = readFileSync(join(dataDir, 'api-key'), 'utf8').trim();
     const url = `http://127.0.0.1:${port}`;
     const sandbox = await Sandbox.create('base', { apiKey, apiUrl: url, sandboxUrl: url, timeoutMs: 30 * 60_000 });
-    return new Side(name, child, dataDir, sandbox, agentHostPid(sandbox.sandboxId));
+    return new Side(name, child, dataDir, sandbox);
   }
 
-  async sample(kind: 'read' | 'write', content: Uint8Array, record: boolean): Promise<void> {
-    const before = { client: clientCpuMs(), runtime: processCpuMs(this.child.pid!), agent: processCpuMs(this.agentPid) };
+  async sample(kind: Kind, content: Uint8Array, record: boolean): Promise<void> {
+    // The agent sleeps (exits) when idle, e.g. while the other side samples: wake it first.
+    await this.sandbox.files.exists('/home/user');
+    const agentPid = agentHostPid(this.sandbox.sandboxId);
+    const before = { client: clientCpuMs(), runtime: processCpuMs(this.child.pid!), agent: processCpuMs(agentPid) };
     const started = performance.now();
     if (kind === 'write') {
       await this.sandbox.files.write('/home/user/big.bin', new Blob([content as Uint8Array<ArrayBuffer>]), { useOctetStream: true });
+    } else if (kind === 'direct_write') {
+      await this.direct.write('/home/user/big.bin', content);
     } else {
-      const bytes = await this.sandbox.files.read('/home/user/big.bin', { format: 'bytes' });
+      const path = '/home/user/big.bin';
+      const bytes = kind === 'read' ? await this.sandbox.files.read(path, { format: 'bytes' }) : await this.direct.read(path);
       if (bytes.byteLength !== SIZE || bytes[SIZE - 1] !== content[SIZE - 1]) throw new Error(`read ${bytes.byteLength} bytes`);
     }
     const ms = performance.now() - started;
@@ -72,16 +86,13 @@ class Side {
     this.wall[kind].push(ms);
     this.cpu[kind].client += clientCpuMs() - before.client;
     this.cpu[kind].runtime += processCpuMs(this.child.pid!) - before.runtime;
-    this.cpu[kind].agent += processCpuMs(this.agentPid) - before.agent;
+    this.cpu[kind].agent += processCpuMs(agentPid) - before.agent;
   }
 
   report() {
     const perTransfer = (cpu: Record<string, number>) =>
       Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Number((v / RUNS).toFixed(1))]));
-    return {
-      read: { ...summary(this.wall.read), cpu_ms: perTransfer(this.cpu.read) },
-      write: { ...summary(this.wall.write), cpu_ms: perTransfer(this.cpu.write) },
-    };
+    return Object.fromEntries(KINDS.map((k) => [k, { ...summary(this.wall[k]), cpu_ms: perTransfer(this.cpu[k]) }]));
   }
 
   async dispose(): Promise<void> {
@@ -107,8 +118,7 @@ async function main(): Promise<void> {
     for (let i = -3; i < RUNS; i++) {
       // Alternate which side goes first, so neither always follows the other's garbage.
       const order = i % 2 === 0 ? sides : [...sides].reverse();
-      for (const side of order) await side.sample('write', content, i >= 0);
-      for (const side of order) await side.sample('read', content, i >= 0);
+      for (const kind of KINDS) for (const side of order) await side.sample(kind, content, i >= 0);
     }
     const result = Object.fromEntries(sides.map((side) => [side.name, side.report()]));
     console.log(JSON.stringify({ benchmark: 'file-transfer', unit: 'ms', bytes: SIZE, runs: RUNS, ...result }, null, 2));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FileNotFoundError, FilesystemEvent, FilesystemEventType, FileType, InvalidArgumentError, NotEnoughSpaceError, Sandbox } from 'e2b';
+import { directFiles } from '../../src/providers/files/envd-file-http';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { sleep } from './helpers/wait';
 
@@ -274,6 +275,32 @@ describe('files and filesystem', () => {
     const big = await transfer(200 * MB);
     t.diagnostic(`agent peak RSS grew by ${small.toFixed(1)} MB for 50 MB, ${big.toFixed(1)} MB for 200 MB`);
     assert.ok(big - small < 75, `the agent's peak RSS grew by ${small.toFixed(1)} MB for 50 MB but ${big.toFixed(1)} MB for 200 MB`);
+  });
+
+  it("answers the e2b: provider's direct /files requests as the SDK's: same bytes, owner, errors", async () => {
+    const direct = directFiles(sandbox);
+    assert.ok(direct, 'the SDK still has the fields the direct requests copy (else the provider falls back to it)');
+    const bytes = Buffer.allocUnsafe(3 * MB + 17);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + (i >> 10)) & 0xff;
+    await direct.write('/home/user/direct/nested.bin', bytes);
+    assert.ok(Buffer.from(await sandbox.files.read('/home/user/direct/nested.bin', { format: 'bytes' })).equals(bytes));
+    assert.ok(Buffer.from(await direct.read('/home/user/direct/nested.bin')).equals(bytes));
+    assert.equal((await sandbox.files.getInfo('/home/user/direct/nested.bin')).owner, 'user');
+    await direct.write('/home/user/direct/empty', new Uint8Array(0));
+    assert.equal((await direct.read('/home/user/direct/empty')).byteLength, 0);
+
+    const failure = (call: Promise<unknown>) =>
+      call.then(
+        () => assert.fail('expected a failure'),
+        (err: Error) => ({ name: err.name, message: err.message }),
+      );
+    for (const path of ['/home/user/direct/missing', '/home/user/direct', '']) {
+      assert.deepEqual(await failure(direct.read(path)), await failure(sandbox.files.read(path, { format: 'bytes' })), path);
+    }
+    for (const path of ['/home/user/direct/nested.bin/below', '/home/user/direct', '']) {
+      const viaSdk = failure(sandbox.files.write(path, new Blob([bytes.subarray(0, 10)]), { useOctetStream: true }));
+      assert.deepEqual(await failure(direct.write(path, bytes.subarray(0, 10))), await viaSdk, path);
+    }
   });
 
   it('serves ranges, conditional requests and gzip on GET /files', async () => {

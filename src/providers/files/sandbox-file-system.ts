@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { EntryInfo, Sandbox } from 'e2b';
 import { SandboxConnections } from '../../connection/sandbox-connections';
 import { DirectoryCache } from './directory-cache';
+import { directFiles } from './envd-file-http';
 import { toFileSystemError } from './file-errors';
 import { baseName, parentPath, parseSandboxUri, sandboxUri } from './sandbox-uri';
 import { SandboxWatcher } from './sandbox-watcher';
@@ -76,7 +77,7 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
     return this.withSandbox(uri, async (sandbox) => {
       // The bytes are asked for beside the check, not after it (one round trip less); a
       // directory's read just fails, unread, while the check answers.
-      const bytes = sandbox.files.read(path, { format: 'bytes' });
+      const bytes = directFiles(sandbox)?.read(path) ?? sandbox.files.read(path, { format: 'bytes' });
       bytes.catch(() => undefined);
       const entry = await this.entry(uri);
       if (entry.type === 'dir') throw vscode.FileSystemError.FileIsADirectory(uri);
@@ -117,10 +118,13 @@ export class SandboxFileSystemProvider implements vscode.FileSystemProvider, vsc
       if (existing && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
       if (existing?.type === 'dir') throw vscode.FileSystemError.FileIsADirectory(uri);
       if (!existing) await this.requireDirectory(sandboxUri(sandboxId, parentPath(path)));
-      // A Blob keeps the bytes exact (it copies them: VS Code may reuse its buffer); sent as
-      // the raw body (octet-stream), not multipart form data that both ends must frame and
-      // scan. The SDK falls back to multipart where the sandbox's envd is too old for it.
-      await sandbox.files.write(path, new Blob([content as Uint8Array<ArrayBuffer>]), { useOctetStream: true });
+      // Sent as the raw body (octet-stream), not multipart form data that both ends must frame
+      // and scan; written before this returns, so VS Code reusing its buffer afterwards is
+      // harmless. The SDK (with a Blob: it copies the bytes) where the direct request cannot be
+      // the SDK's own; it falls back to multipart where the sandbox's envd is too old for raw.
+      const direct = directFiles(sandbox);
+      if (direct) await direct.write(path, content);
+      else await sandbox.files.write(path, new Blob([content as Uint8Array<ArrayBuffer>]), { useOctetStream: true });
       this.changed(sandboxId, path, existing ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created);
     });
   }

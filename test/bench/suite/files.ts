@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import type { E2BExtensionApi } from '../../../src/extension';
+import { VIA_SDK_ENV } from '../../../src/providers/files/envd-file-http';
 import { sdkOptions } from '../../suite/helpers';
 import { envNumber, progress, restore, summary, timeCalls, timed } from './util';
 
@@ -50,6 +51,10 @@ export async function benchFiles(api: E2BExtensionApi) {
   // The same transfers straight through the SDK, for comparison.
   const sdkWrite: number[] = [];
   const sdkRead: number[] = [];
+  // workspace.fs through the provider's direct /files requests and, alternating with them, through
+  // the SDK's calls (what the provider used before): the same run's A/B.
+  const fsRead = { direct: [] as number[], sdk: [] as number[] };
+  const fsWrite = { direct: [] as number[], sdk: [] as number[] };
   const spent: Record<string, number> = {};
   const probes = [timeCalls(api.services.files, 'readFile', spent), timeCalls(api.services.files, 'writeFile', spent)];
   // What the provider was asked and answered during a save: says why one fails (VS Code's own
@@ -84,6 +89,19 @@ export async function benchFiles(api: E2BExtensionApi) {
       const info = await sandbox.files.getInfo(`/home/user/open-${i}.txt`);
       if (info.size !== SIZE + 'edited\n'.length) throw new Error(`the saved file has ${info.size} bytes`);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const bytes = read.value;
+      for (const via of i % 2 === 0 ? (['direct', 'sdk'] as const) : (['sdk', 'direct'] as const)) {
+        if (via === 'sdk') process.env[VIA_SDK_ENV] = '1';
+        try {
+          const again = await timed(() => vscode.workspace.fs.readFile(uri(`/home/user/read-${i}.txt`)));
+          if (again.value.byteLength !== SIZE) throw new Error(`read ${again.value.byteLength} bytes`);
+          const written = await timed(() => vscode.workspace.fs.writeFile(uri(`/home/user/write-${via}-${i}.txt`), bytes));
+          if (i > 0) fsRead[via].push(again.ms);
+          if (i > 0) fsWrite[via].push(written.ms);
+        } finally {
+          delete process.env[VIA_SDK_ENV];
+        }
+      }
       if (i === 0) continue;
       readFile.push(read.ms);
       openDocument.push(open.ms);
@@ -100,6 +118,10 @@ export async function benchFiles(api: E2BExtensionApi) {
       show_text_document: summary(showEditor),
       save: summary(save),
       save_provider_write: summary(providerWrite),
+      fs_read_file_direct: summary(fsRead.direct),
+      fs_read_file_via_sdk: summary(fsRead.sdk),
+      fs_write_file_direct: summary(fsWrite.direct),
+      fs_write_file_via_sdk: summary(fsWrite.sdk),
       sdk_files_read: summary(sdkRead.slice(1)),
       sdk_files_write: summary(sdkWrite.slice(1)),
     };

@@ -1,7 +1,8 @@
 // Serving one open file the way Go's http.ServeContent does (what envd's GET /files uses):
 // Last-Modified/ETag with If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since and
 // If-Range; single and multiple byte ranges (206, multipart/byteranges) and 416; Content-Type
-// by extension or sniffing. The bytes are streamed from the file, never buffered whole.
+// by extension or sniffing. A file up to WHOLE_READ_MAX goes out as one read and one write (far
+// less CPU than 64 KiB stream chunks); larger ones and byte ranges are streamed.
 import { randomBytes } from 'node:crypto';
 import { FileHandle } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +25,8 @@ interface ByteRange {
 }
 
 type Condition = 'none' | 'true' | 'false';
+
+const WHOLE_READ_MAX = 16 * 1024 * 1024;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -151,6 +154,18 @@ async function sendRange(res: ServerResponse, file: ServedFile, range: ByteRange
   await pipeline(stream, res, { end: false });
 }
 
+/** The file's `size` bytes (fewer if it shrank meanwhile: the response then ends short, as a stream's would). */
+async function readWhole(file: ServedFile): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(file.size);
+  let filled = 0;
+  while (filled < file.size) {
+    const { bytesRead } = await file.handle.read(bytes, filled, file.size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return bytes.subarray(0, filled);
+}
+
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = () => {
@@ -210,6 +225,7 @@ export async function serveContent(req: IncomingMessage, res: ServerResponse, fi
     res.setHeader('content-length', file.size);
     res.writeHead(200);
     if (req.method === 'HEAD') return void res.end();
+    if (file.size <= WHOLE_READ_MAX) return void res.end(await readWhole(file));
     await sendRange(res, file, { start: 0, length: file.size });
     res.end();
     return;
