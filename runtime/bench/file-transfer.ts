@@ -29,7 +29,10 @@ const KINDS: Kind[] = ['write', 'direct_write', 'read', 'direct_read'];
 
 class Side {
   readonly wall = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as unknown as Record<Kind, number[]>;
-  readonly cpu = Object.fromEntries(KINDS.map((k) => [k, { client: 0, runtime: 0, agent: 0 }])) as unknown as Record<Kind, Record<string, number>>;
+  readonly cpu = Object.fromEntries(KINDS.map((k) => [k, { client: 0, runtime: 0, agent: 0 }])) as unknown as Record<
+    Kind,
+    Record<string, number>
+  >;
   private readonly direct: DirectFiles;
   private constructor(
     readonly name: string,

@@ -46,7 +46,7 @@ function versionBelow(version: string, than: string): boolean {
 
 /** The SDK's mapping of a failed envd HTTP answer to an error (404 is a missing file). */
 function sdkError(status: number, statusText: string, body: string): Error {
-  let message = '';
+  let message: string;
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
     message = typeof parsed?.message === 'string' ? parsed.message : '';
