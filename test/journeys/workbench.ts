@@ -35,6 +35,9 @@ function extensionVsix(): string {
 }
 
 export class Workbench {
+  /** The workbench's last console errors and warnings and its navigations: what a failure prints. */
+  private readonly consoleLines: string[] = [];
+
   private constructor(
     readonly runtime: RuntimeProcess,
     readonly dirs: WorkbenchDirs,
@@ -72,6 +75,14 @@ export class Workbench {
     const browser = await launchBrowser();
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const workbench = new Workbench(runtime, dirs, work, codeServer, browser, page);
+    page.on('console', (message) => {
+      if (message.type() !== 'error' && message.type() !== 'warning') return;
+      workbench.consoleLines.push(`${new Date().toISOString()} ${message.type()}: ${message.text().slice(0, 400)}`);
+      workbench.consoleLines.splice(0, workbench.consoleLines.length - 30);
+    });
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) workbench.consoleLines.push(`${new Date().toISOString()} navigated to ${frame.url()}`);
+    });
     await page.goto(`${codeServer.url}/${workbench.query(start)}`);
     await workbench.ready();
     return workbench;
@@ -105,10 +116,21 @@ export class Workbench {
     } catch (err) {
       const picture = join(FAILURES, `journey-${what.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`);
       await this.page.screenshot({ path: picture }).catch(() => undefined);
-      throw new Error(
-        `${(err as Error).message}\nE2B log:\n${this.extensionLog()}\nterminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}\nterminal text:\n${await this.terminalText().catch(() => '')}\nExplorer roots: ${JSON.stringify(await this.explorerRoots().catch(() => []))}\nwindow text:\n${await this.windowText()}\nscreenshot: ${picture}`,
-        { cause: err },
-      );
+      // The short facts first: a CI log may keep only the start of a long message.
+      const facts = [
+        (err as Error).message,
+        `page: ${this.page.url()}`,
+        `Explorer roots: ${JSON.stringify(await this.explorerRoots().catch(() => []))}`,
+        `terminals: ${JSON.stringify(await this.terminalNames().catch(() => []))}`,
+        `console and navigations:\n${this.consoleLines.join('\n')}`,
+        `untitled workspaces:\n${this.untitledWorkspaces()}`,
+        `E2B log:\n${this.extensionLog()}`,
+        `code-server:\n${this.codeServer.output().slice(-1500)}`,
+        `terminal text:\n${await this.terminalText().catch(() => '')}`,
+        `window text:\n${await this.windowText()}`,
+        `screenshot: ${picture}`,
+      ];
+      throw new Error(facts.join('\n'), { cause: err });
     }
   }
 
@@ -118,6 +140,18 @@ export class Workbench {
       .evaluate(() => (document.querySelector('.monaco-workbench') as HTMLElement | null)?.innerText ?? '(no workbench)')
       .catch((err: Error) => `(unreadable: ${err.message})`);
     return text.replace(/\n{2,}/g, '\n').slice(0, 2000);
+  }
+
+  /** The workspace files VS Code created for windows that became multi-root, with their text. */
+  private untitledWorkspaces(): string {
+    const home = join(this.dirs.userDataDir, 'User', 'Workspaces');
+    try {
+      return readdirSync(home)
+        .map((name) => `${name}: ${readFileSync(join(home, name), 'utf8')}`)
+        .join('\n');
+    } catch (err) {
+      return `(${(err as Error).message})`;
+    }
   }
 
   /** What the extension wrote to its "E2B" output channel, in every window so far. */
@@ -176,6 +210,12 @@ export class Workbench {
         (row as HTMLElement).innerText.trim(),
       ),
     );
+  }
+
+  /** Loads the workspace file `file` in this window, as VS Code does when it enters a workspace. */
+  async enterWorkspaceFile(file: string): Promise<void> {
+    await this.page.goto(`${this.codeServer.url}/?workspace=${encodeURIComponent(file)}`);
+    await this.ready();
   }
 
   /** Developer: Reload Window, then waits for the workbench to load again. */
