@@ -1,10 +1,14 @@
 // "Open Sandbox Files in Workspace…" from every window a user starts in, driven through the
 // workbench. From an empty window or a folder VS Code reloads into a new workspace: the sandbox
 // folder must be there afterwards, beside the local one, with the open editors, their unsaved
-// text and the sandbox terminal. From a saved workspace the folder is added in place.
+// text and the sandbox terminal. From a saved workspace the folder is added in place. A window
+// that VS Code brings back without the folders gets them back.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sandbox } from 'e2b';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { StartingPoint, Workbench } from './workbench';
 
 async function openSandboxFiles(workbench: Workbench, sandboxId: string): Promise<void> {
@@ -86,4 +90,48 @@ describe('Open Sandbox Files in Workspace', () => {
       },
     );
   }
+
+  it('a window that VS Code brings back without its folders gets them back, with the editors', { timeout: 300_000 }, async () => {
+    await workbench?.close();
+    workbench = await Workbench.open('folder');
+    const wb = workbench;
+    const sandbox = await Sandbox.create({ ...wb.runtime.sdk, timeoutMs: 300_000 });
+    await sandbox.files.write('/home/user/from-the-sandbox.txt', 'hello');
+    const sandboxFolder = `E2B ${sandbox.sandboxId.slice(0, 8)}: /home/user`;
+    // What the extension writes down before adding the sandbox folder reloads the window...
+    const storage = join(wb.dirs.userDataDir, 'User', 'globalStorage', 'e2b-local.e2b-sandboxes');
+    mkdirSync(storage, { recursive: true });
+    writeFileSync(
+      join(storage, 'workspace-entry.json'),
+      JSON.stringify({
+        folder: `e2b://${sandbox.sandboxId}/home/user`,
+        folderName: sandboxFolder,
+        folders: [{ uri: pathToFileURL(wb.dirs.workspace).toString(), name: 'workspace' }],
+        writtenAt: Date.now(),
+        editors: [{ uri: 'untitled:Untitled-1', viewColumn: 1, active: true, unsavedText: 'draft never saved', languageId: 'plaintext' }],
+        shells: [],
+      }),
+    );
+    // ...and the new workspace as VS Code sometimes brings it back: "No Folder Opened".
+    const workspaceFile = join(wb.dirs.userDataDir, 'User', 'Workspaces', 'Untitled-1.code-workspace');
+    mkdirSync(dirname(workspaceFile), { recursive: true });
+    writeFileSync(workspaceFile, JSON.stringify({ folders: [] }));
+    await wb.enterWorkspaceFile(workspaceFile);
+
+    await wb.waitFor(
+      'both folders back in the Explorer',
+      async () => JSON.stringify(await wb.explorerRoots()) === JSON.stringify(['workspace', sandboxFolder]),
+    );
+    // Putting the first folder back restarted the window once more: the editor comes back in the
+    // window after that, where the sandbox folder shows collapsed.
+    await wb.waitFor('the editor back', async () => (await wb.tabs()).length === 1);
+    await wb.page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: sandboxFolder }).click();
+    await wb.waitFor(
+      'the sandbox folder listed',
+      async () => (await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-the-sandbox.txt' }).count()) > 0,
+    );
+    assert.equal(await wb.editorText('Untitled'), 'draft never saved');
+    const saved = JSON.parse(readFileSync(workspaceFile, 'utf8')) as { folders: unknown[] };
+    assert.equal(saved.folders.length, 2, `the workspace file lists both folders: ${JSON.stringify(saved)}`);
+  });
 });

@@ -10,6 +10,15 @@ import type { PtySession } from '../terminal/sandbox-pty';
 const FILE = 'workspace-entry.json';
 /** A record older than this belongs to an entry that never came back: it is only reported. */
 const FRESH_MS = 5 * 60_000;
+/** How long the window that came back may take to list its folders before they are put back. */
+const FOLDERS_GRACE_MS = 10_000;
+/** Folders put back at most this often for one entry: a window that keeps dropping them is reported. */
+const MAX_REPAIRS = 2;
+
+interface CarriedFolder {
+  uri: string;
+  name: string;
+}
 
 interface CarriedEditor {
   uri: string;
@@ -23,6 +32,10 @@ interface CarriedEditor {
 interface WorkspaceEntry {
   folder: string;
   folderName: string;
+  /** The folders the window had before: the new workspace holds them first, then `folder`. */
+  folders?: CarriedFolder[];
+  /** How often the window came back without the folders and they were put back. */
+  repairs?: number;
   writtenAt: number;
   editors: CarriedEditor[];
   shells: PtySession[];
@@ -53,7 +66,8 @@ export class WorkspaceEntryCarrier {
     if (addingFolderReloads()) {
       const editors = this.openEditors();
       this.log.info(`adding ${folder} reloads the window: carrying ${editors.length} editor(s) and ${shells.length} shell(s) across`);
-      await this.write({ folder: folder.toString(), folderName: name, writtenAt: Date.now(), editors, shells });
+      const folders = existing.map((f) => ({ uri: f.uri.toString(), name: f.name }));
+      await this.write({ folder: folder.toString(), folderName: name, folders, writtenAt: Date.now(), editors, shells });
     }
     if (!vscode.workspace.updateWorkspaceFolders(existing.length, 0, { uri: folder, name })) {
       await this.clear();
@@ -72,11 +86,7 @@ export class WorkspaceEntryCarrier {
     if (!entry) return [];
     await this.clear();
     if (Date.now() - entry.writtenAt > FRESH_MS) return [];
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    if (!folders.some((f) => f.uri.toString() === entry.folder)) {
-      this.log.warn(
-        `the sandbox folder ${entry.folder} is not among this window's folders: ${folders.map((f) => f.uri.toString()).join(', ')}`,
-      );
+    if (!(await this.foldersBack(entry))) {
       void vscode.window.showErrorMessage(
         `The sandbox folder "${entry.folderName}" was not added to this window. Run "E2B: Open Sandbox Files in Workspace…" again.`,
       );
@@ -84,6 +94,41 @@ export class WorkspaceEntryCarrier {
     this.log.info(`reopening ${entry.editors.length} editor(s) and ${entry.shells.length} shell(s) carried into this workspace`);
     await this.reopen(entry.editors);
     return entry.shells;
+  }
+
+  /**
+   * Whether the window that came back holds the carried folders. VS Code can bring the new
+   * workspace back without its folders (seen in code-server, about one reload in fifteen: the
+   * window says "No Folder Opened"); then they are put back. Adding the first folder of a
+   * workspace restarts the extensions (in a browser, the window), so the record is written
+   * again first and the window after that reopens the editors.
+   */
+  private async foldersBack(entry: WorkspaceEntry): Promise<boolean> {
+    const wanted = [...(entry.folders ?? []), { uri: entry.folder, name: entry.folderName }];
+    const missing = () => {
+      const present = new Set((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()));
+      return wanted.filter((f) => !present.has(f.uri));
+    };
+    if (missing().length > 0) await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
+    const absent = missing();
+    if (absent.length === 0) return true;
+    const listed = vscode.workspace.workspaceFolders ?? [];
+    const repairs = entry.repairs ?? 0;
+    this.log.warn(
+      `this window came back without ${absent.map((f) => f.uri).join(', ')} (it has [${listed.map((f) => f.uri.toString()).join(', ')}], workspace file ${vscode.workspace.workspaceFile ?? 'none'})${repairs < MAX_REPAIRS ? ': adding them again' : ''}`,
+    );
+    if (addingFolderReloads() || repairs >= MAX_REPAIRS) return false;
+    const restarts = listed.length === 0;
+    if (restarts) await this.write({ ...entry, writtenAt: Date.now(), repairs: repairs + 1 });
+    const added = vscode.workspace.updateWorkspaceFolders(
+      listed.length,
+      0,
+      ...absent.map((f) => ({ uri: vscode.Uri.parse(f.uri), name: f.name })),
+    );
+    if (added) await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
+    // Still running: the change did not restart this extension host, so this window goes on.
+    if (restarts) await this.clear();
+    return missing().length === 0;
   }
 
   private openEditors(): CarriedEditor[] {
@@ -152,4 +197,19 @@ export class WorkspaceEntryCarrier {
   private async clear(): Promise<void> {
     await vscode.workspace.fs.delete(this.file).then(undefined, () => undefined);
   }
+}
+
+/** Resolves once `done()` holds after a change of the workspace folders, or after `timeoutMs`. */
+function foldersChange(timeoutMs: number, done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      listener.dispose();
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    const listener = vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      if (done()) finish();
+    });
+  });
 }
