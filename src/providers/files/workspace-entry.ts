@@ -98,7 +98,7 @@ export class WorkspaceEntryCarrier {
 
   /**
    * Whether the window that came back holds the carried folders. VS Code can bring the new
-   * workspace back without its folders (seen in code-server, about one reload in fifteen: the
+   * workspace back without its folders (seen in code-server, about one reload in twenty: the
    * window says "No Folder Opened"); then they are put back. Adding the first folder of a
    * workspace restarts the extensions (in a browser, the window), so the record is written
    * again first and the window after that reopens the editors.
