@@ -86,7 +86,10 @@ export class WorkspaceEntryCarrier {
     if (!entry) return [];
     await this.clear();
     if (Date.now() - entry.writtenAt > FRESH_MS) return [];
-    if (!(await this.foldersBack(entry))) {
+    const folders = await this.foldersBack(entry);
+    // The extensions restart with the folders put back; the record goes to the next activation.
+    if (folders === 'restarting') return [];
+    if (folders === 'missing') {
       void vscode.window.showErrorMessage(
         `The sandbox folder "${entry.folderName}" was not added to this window. Run "E2B: Open Sandbox Files in Workspace…" again.`,
       );
@@ -100,10 +103,11 @@ export class WorkspaceEntryCarrier {
    * Whether the window that came back holds the carried folders. VS Code can bring the new
    * workspace back without its folders (seen in code-server, about one reload in twenty: the
    * window says "No Folder Opened"); then they are put back. Adding the first folder of a
-   * workspace restarts the extensions (in a browser, the window), so the record is written
-   * again first and the window after that reopens the editors.
+   * workspace restarts the extensions (VS Code's documented behaviour; in a browser, the whole
+   * window), so then the record is written again first, and the next activation reopens the
+   * editors: this one could be ended at any moment.
    */
-  private async foldersBack(entry: WorkspaceEntry): Promise<boolean> {
+  private async foldersBack(entry: WorkspaceEntry): Promise<'present' | 'missing' | 'restarting'> {
     const wanted = [...(entry.folders ?? []), { uri: entry.folder, name: entry.folderName }];
     const missing = () => {
       const present = new Set((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()));
@@ -111,13 +115,13 @@ export class WorkspaceEntryCarrier {
     };
     if (missing().length > 0) await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
     const absent = missing();
-    if (absent.length === 0) return true;
+    if (absent.length === 0) return 'present';
     const listed = vscode.workspace.workspaceFolders ?? [];
     const repairs = entry.repairs ?? 0;
     this.log.warn(
       `this window came back without ${absent.map((f) => f.uri).join(', ')} (it has [${listed.map((f) => f.uri.toString()).join(', ')}], workspace file ${vscode.workspace.workspaceFile ?? 'none'})${repairs < MAX_REPAIRS ? ': adding them again' : ''}`,
     );
-    if (addingFolderReloads() || repairs >= MAX_REPAIRS) return false;
+    if (addingFolderReloads() || repairs >= MAX_REPAIRS) return 'missing';
     const restarts = listed.length === 0;
     if (restarts) await this.write({ ...entry, writtenAt: Date.now(), repairs: repairs + 1 });
     const added = vscode.workspace.updateWorkspaceFolders(
@@ -125,10 +129,13 @@ export class WorkspaceEntryCarrier {
       0,
       ...absent.map((f) => ({ uri: vscode.Uri.parse(f.uri), name: f.name })),
     );
-    if (added) await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
-    // Still running: the change did not restart this extension host, so this window goes on.
-    if (restarts) await this.clear();
-    return missing().length === 0;
+    if (!added) {
+      if (restarts) await this.clear();
+      return 'missing';
+    }
+    if (restarts) return 'restarting';
+    await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
+    return missing().length === 0 ? 'present' : 'missing';
   }
 
   private openEditors(): CarriedEditor[] {
