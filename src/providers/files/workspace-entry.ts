@@ -6,6 +6,7 @@
 // checks that the folder is there, saying so if it is not.
 import * as vscode from 'vscode';
 import type { PtySession } from '../terminal/sandbox-pty';
+import { nextEvent } from '../../util/next-event';
 
 const FILE = 'workspace-entry.json';
 /** A record older than this belongs to an entry that never came back: it is only reported. */
@@ -113,7 +114,7 @@ export class WorkspaceEntryCarrier {
       const present = new Set((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()));
       return wanted.filter((f) => !present.has(f.uri));
     };
-    if (missing().length > 0) await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
+    if (missing().length > 0) await nextEvent(vscode.workspace.onDidChangeWorkspaceFolders, () => missing().length === 0, FOLDERS_GRACE_MS);
     const absent = missing();
     if (absent.length === 0) return 'present';
     const listed = vscode.workspace.workspaceFolders ?? [];
@@ -134,7 +135,7 @@ export class WorkspaceEntryCarrier {
       return 'missing';
     }
     if (restarts) return 'restarting';
-    await foldersChange(FOLDERS_GRACE_MS, () => missing().length === 0);
+    await nextEvent(vscode.workspace.onDidChangeWorkspaceFolders, () => missing().length === 0, FOLDERS_GRACE_MS);
     return missing().length === 0 ? 'present' : 'missing';
   }
 
@@ -204,19 +205,4 @@ export class WorkspaceEntryCarrier {
   private async clear(): Promise<void> {
     await vscode.workspace.fs.delete(this.file).then(undefined, () => undefined);
   }
-}
-
-/** Resolves once `done()` holds after a change of the workspace folders, or after `timeoutMs`. */
-function foldersChange(timeoutMs: number, done: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const finish = () => {
-      clearTimeout(timer);
-      listener.dispose();
-      resolve();
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    const listener = vscode.workspace.onDidChangeWorkspaceFolders(() => {
-      if (done()) finish();
-    });
-  });
 }

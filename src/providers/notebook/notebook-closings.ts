@@ -5,6 +5,7 @@
 // as the file: that is told apart (a file notebook with the same cells opens around then), so its
 // sandbox can follow it instead of being offered for killing.
 import * as vscode from 'vscode';
+import { nextEvent } from '../../util/next-event';
 
 /** How long after an untitled notebook closes its saved file may still open. */
 const SAVE_AS_WINDOW_MS = 2000;
@@ -67,18 +68,7 @@ export class NotebookClosings implements vscode.Disposable {
     const matches = (n: vscode.NotebookDocument) => !n.isUntitled && !n.isClosed && sameTexts(cellTexts(n), cells);
     const recent = this.recentlyOpened.find((r) => Date.now() - r.at < SAVE_AS_WINDOW_MS * 2 && matches(r.notebook));
     if (recent) return Promise.resolve(recent.notebook);
-    return new Promise((resolve) => {
-      const listener = vscode.workspace.onDidOpenNotebookDocument((n) => {
-        if (!matches(n)) return;
-        clearTimeout(timer);
-        listener.dispose();
-        resolve(n);
-      });
-      const timer = setTimeout(() => {
-        listener.dispose();
-        resolve(undefined);
-      }, SAVE_AS_WINDOW_MS);
-    });
+    return nextEvent(vscode.workspace.onDidOpenNotebookDocument, matches, SAVE_AS_WINDOW_MS);
   }
 
   dispose(): void {
