@@ -10,6 +10,7 @@ import type { Prompt } from '../../src/commands/inputs';
 import type { Services } from '../../src/commands/services';
 import type { ExplorerNode } from '../../src/views/sandbox-tree';
 import { sleep } from '../sleep';
+import { nextEvent } from '../../src/util/next-event';
 
 export const EXTENSION_ID = 'e2b-local.e2b-sandboxes';
 
@@ -150,4 +151,19 @@ export async function sandboxRow(services: Services, sandboxId: string): Promise
     if (node?.kind === 'sandbox') return node;
   }
   throw new Error(`${sandboxId} is not listed`);
+}
+
+// The suites are loaded from the checkout's out/, inside no installed extension, so VS Code gives
+// them the API of its placeholder extension: a controller they make is filed under this id.
+const SUITE_EXTENSION_ID = 'nullExtensionDescription';
+
+/** Makes `notebook` run on a controller the suite (or benchmark) itself created. */
+export async function selectSuiteController(controller: vscode.NotebookController, notebook: vscode.NotebookDocument): Promise<void> {
+  // A controller just made reaches the window a moment later: ask again until it is selected.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const selected = nextEvent(controller.onDidChangeSelectedNotebooks, (e) => e.notebook === notebook && e.selected, 500);
+    await vscode.commands.executeCommand('notebook.selectKernel', { id: controller.id, extension: SUITE_EXTENSION_ID });
+    if (await selected) return;
+  }
+  throw new Error(`the controller ${controller.id} could not be selected for ${notebook.uri}`);
 }

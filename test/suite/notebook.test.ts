@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { Sandbox } from 'e2b';
 import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import type { E2BExtensionApi } from '../../src/extension';
-import { extensionApi, screenshot, sdkOptions, waitFor } from './helpers';
+import { CellOutputWriter } from '../../src/providers/notebook/cell-outputs';
+import { extensionApi, screenshot, sdkOptions, selectSuiteController, waitFor } from './helpers';
 import { sleep } from '../sleep';
 
 const decode = (item: vscode.NotebookCellOutputItem) => new TextDecoder().decode(item.data);
@@ -38,6 +39,8 @@ describe('Notebooks on sandbox kernels', () => {
       ['python', 'import time\nwhile True:\n    time.sleep(0.1)'],
       ['python', 'x'],
       ['java', 'int n = 6;\nSystem.out.println("java says " + n * 7);\nn * 7'],
+      ['python', 'import os\nif not os.path.exists("/tmp/said-once"):\n    open("/tmp/said-once", "w").close()\n    print("first run")'],
+      ['python', 'import time\nslow_runs = globals().get("slow_runs", 0) + 1\ntime.sleep(1.5)\nprint(f"slow run {slow_runs}")'],
     ].map(([language, code]) => new vscode.NotebookCellData(vscode.NotebookCellKind.Code, code, language));
     notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData(cells));
     await vscode.window.showNotebookDocument(notebook);
@@ -210,6 +213,32 @@ describe('Notebooks on sandbox kernels', () => {
     assert.notEqual(api.sessions.sessionOf(key)!.contexts.python, removed);
   });
 
+  it("a re-run removes the last run's outputs: a silent cell ends with none, a slow one loses them while it runs", async () => {
+    await runCells(notebook, [11]);
+    assert.equal(decode(notebook.cellAt(11).outputs[0].items[0]), 'first run\n');
+    await runCells(notebook, [11]);
+    assert.equal(notebook.cellAt(11).outputs.length, 0, 'the second run printed nothing');
+
+    await runCells(notebook, [12]);
+    const seen: string[] = [];
+    const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
+      for (const change of e.cellChanges)
+        if (change.cell.index === 12 && change.outputs)
+          seen.push(
+            change.cell.outputs
+              .flatMap((o) => o.items)
+              .map(decode)
+              .join(''),
+          );
+    });
+    try {
+      await runCells(notebook, [12]);
+    } finally {
+      listener.dispose();
+    }
+    assert.deepEqual(seen, ['', 'slow run 2\n'], 'cleared while it slept, then its own output');
+  });
+
   it('says so in the cell when the sandbox is gone', async () => {
     await sandbox.kill();
     await runCells(notebook, [0]);
@@ -223,6 +252,56 @@ describe('Notebooks on sandbox kernels', () => {
       /gone \(killed or timed out\)/,
     );
     assert.equal(api.sessions.sandboxIdOf(notebook.uri.toString()), undefined);
+  });
+});
+
+describe("A cell's outputs between runs", () => {
+  it("a run's first output takes the old outputs' place in one update (no empty cell between)", async () => {
+    // The E2B controller's writer on a controller of our own: its output comes 30 ms after the
+    // start, as a quick runCode's does, and no sandbox's timing can make the test flaky.
+    let runs = 0;
+    const controller = vscode.notebooks.createNotebookController('e2b-test-writer', 'jupyter-notebook', 'Output writer test');
+    controller.supportedLanguages = ['python'];
+    controller.executeHandler = async ([cell]) => {
+      const execution = controller.createNotebookCellExecution(cell);
+      execution.start(Date.now());
+      const writer = new CellOutputWriter(execution);
+      writer.clear();
+      await sleep(30);
+      writer.rich([{ mime: 'text/plain', data: new TextEncoder().encode(`run ${++runs}`) }]);
+      writer.finish();
+      execution.end(true, Date.now());
+    };
+    try {
+      const notebook = await vscode.workspace.openNotebookDocument(
+        'jupyter-notebook',
+        new vscode.NotebookData([new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'anything', 'python')]),
+      );
+      await vscode.window.showNotebookDocument(notebook);
+      await selectSuiteController(controller, notebook);
+      await runCells(notebook, [0]);
+      const seen: string[] = [];
+      const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
+        for (const change of e.cellChanges)
+          if (change.outputs)
+            seen.push(
+              change.cell.outputs
+                .flatMap((o) => o.items)
+                .map(decode)
+                .join(''),
+            );
+      });
+      try {
+        await runCells(notebook, [0]);
+        await waitFor('the second run', () => runs === 2 && seen.includes('run 2'), 10_000);
+      } finally {
+        listener.dispose();
+      }
+      assert.deepEqual(seen, ['run 2']);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      controller.dispose();
+    }
   });
 });
 

@@ -134,6 +134,7 @@ export class SandboxNotebookController implements vscode.Disposable {
         'UnsupportedLanguage',
         `${cell.document.languageId} cells cannot run in an E2B sandbox: use Python, JavaScript, TypeScript, Bash, R or Java.`,
       );
+      writer.finish();
       // end() sends the outputs still batched before it: no wait for the window here.
       execution.end(false, Date.now());
       return 'failed';
@@ -220,6 +221,7 @@ export class SandboxNotebookController implements vscode.Disposable {
       live = false;
       stopWatching();
       this.running.delete(key);
+      writer.finish();
       try {
         // Outputs still batched go out before the end: no wait for the window first.
         execution.end(finished ? ok : false, Date.now());
