@@ -268,7 +268,7 @@ export function benchTable() {
     ...memoryRows(),
     ...TARGETS.slice(5).map(targetRow),
     '',
-    "The SDK floor is the same SDK call against a benchmark-only loopback endpoint that answers at once (`runtime/bench/sdk-floor-server.ts`); the runtime's share is p50 − floor p50. Podman's cold create is `podman run --rm … true`, its command `podman exec … true` (the CLI, which is what a user runs).",
+    "The SDK floor is the same SDK call against a benchmark-only loopback endpoint that answers at once (`runtime/bench/sdk-floor-server.ts`); the runtime's share is p50 − floor p50. The notebook cell's floor is VS Code's own: the same cell on a benchmark-only controller that answers at once with the same output (`test/bench/suite/notebook-floor.ts`), so its share is the extension's and the sandbox's. Podman's cold create is `podman run --rm … true`, its command `podman exec … true` (the CLI, which is what a user runs).",
     '',
     '| what | p50 | p95 | target | met |',
     '|---|---|---|---|---|',

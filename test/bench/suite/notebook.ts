@@ -5,6 +5,8 @@ import { Sandbox } from 'e2b';
 import { Sandbox as InterpreterSandbox } from '@e2b/code-interpreter';
 import type { E2BExtensionApi } from '../../../src/extension';
 import { sdkOptions } from '../../suite/helpers';
+import { withFloor } from '../../../runtime/bench/stats';
+import { floorKernel } from './notebook-floor';
 import { envNumber, progress, restore, summary, timeCalls, timed, timedFunction } from './util';
 
 const CHART = 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.title("bench")\nplt.show()';
@@ -14,8 +16,19 @@ async function runCell(
   notebook: vscode.NotebookDocument,
   index: number,
   spent: Record<string, number> = {},
-): Promise<{ ms: number; controllerMs: number; runCodeMs: number; listContextsMs: number; clearOutputMs: number; appendOutputMs: number }> {
-  for (const key of ['runCode', 'listCodeContexts', 'clearOutput', 'appendOutput']) spent[key] = 0;
+): Promise<{
+  ms: number;
+  /** From the execute command to the controller's start(), and from its end() to the final state. */
+  beforeStartMs: number;
+  afterEndMs: number;
+  controllerMs: number;
+  runCodeMs: number;
+  listContextsMs: number;
+  clearOutputMs: number;
+  replaceOutputMs: number;
+  appendOutputMs: number;
+}> {
+  for (const key of ['runCode', 'listCodeContexts', 'clearOutput', 'replaceOutput', 'appendOutput']) spent[key] = 0;
   const notBefore = Date.now();
   const finished = new Promise<void>((resolve) => {
     const check = () => {
@@ -33,6 +46,7 @@ async function runCell(
   await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: index, end: index + 1 }] }, notebook.uri);
   await finished;
   const ms = performance.now() - started;
+  const finishedAt = Date.now();
   const summary = notebook.cellAt(index).executionSummary!;
   if (!summary.success)
     throw new Error(
@@ -40,10 +54,13 @@ async function runCell(
     );
   return {
     ms,
+    beforeStartMs: summary.timing!.startTime - notBefore,
+    afterEndMs: finishedAt - summary.timing!.endTime,
     controllerMs: summary.timing!.endTime - summary.timing!.startTime,
     runCodeMs: spent.runCode,
     listContextsMs: spent.listCodeContexts,
     clearOutputMs: spent.clearOutput,
+    replaceOutputMs: spent.replaceOutput,
     appendOutputMs: spent.appendOutput,
   };
 }
@@ -86,6 +103,7 @@ export async function benchNotebook(api: E2BExtensionApi) {
         const execution = createExecution.call(controller, cell);
         return Object.create(execution, {
           clearOutput: { value: timedFunction(execution.clearOutput, spent, 'clearOutput') },
+          replaceOutput: { value: timedFunction(execution.replaceOutput, spent, 'replaceOutput') },
           appendOutput: { value: timedFunction(execution.appendOutput, spent, 'appendOutput') },
         }) as vscode.NotebookCellExecution;
       };
@@ -111,6 +129,18 @@ export async function benchNotebook(api: E2BExtensionApi) {
     for (const probe of probes) probe.dispose();
     const notTimed = Object.keys(spent).filter((k) => k.endsWith('_not_timed'));
 
+    // The same cell on a kernel that answers at once: what VS Code itself costs here.
+    const floor = floorKernel();
+    const floorOnePlusOne: Awaited<ReturnType<typeof runCell>>[] = [];
+    try {
+      await floor.select(notebook);
+      for (let i = 0; i < 3; i++) await runCell(notebook, 0);
+      for (let i = 0; i < iterations; i++) floorOnePlusOne.push(await runCell(notebook, 0));
+      if (floor.executed !== iterations + 3) throw new Error(`the floor kernel ran ${floor.executed} of ${iterations + 3} cells`);
+    } finally {
+      floor.dispose();
+    }
+
     // The same code straight through the SDK (no VS Code, no controller), in its own context.
     const direct = await InterpreterSandbox.connect(sandbox.sandboxId, opts);
     const context = await direct.createCodeContext({ language: 'python' });
@@ -125,11 +155,23 @@ export async function benchNotebook(api: E2BExtensionApi) {
     return {
       first_cell_ms: Number(first.ms.toFixed(2)),
       first_chart_cell_ms: Number(firstChart.ms.toFixed(2)),
-      cell_1_plus_1: summary(onePlusOne.map((r) => r.ms)),
+      cell_1_plus_1: withFloor(
+        onePlusOne.map((r) => r.ms),
+        floorOnePlusOne.map((r) => r.ms),
+      ),
+      cell_1_plus_1_before_start: withFloor(
+        onePlusOne.map((r) => r.beforeStartMs),
+        floorOnePlusOne.map((r) => r.beforeStartMs),
+      ),
+      cell_1_plus_1_after_end: withFloor(
+        onePlusOne.map((r) => r.afterEndMs),
+        floorOnePlusOne.map((r) => r.afterEndMs),
+      ),
       cell_1_plus_1_controller: summary(onePlusOne.map((r) => r.controllerMs)),
       cell_1_plus_1_controller_run_code: summary(onePlusOne.map((r) => r.runCodeMs)),
       cell_1_plus_1_controller_list_contexts: summary(onePlusOne.map((r) => r.listContextsMs)),
       cell_1_plus_1_controller_clear_output: summary(onePlusOne.map((r) => r.clearOutputMs)),
+      cell_1_plus_1_controller_replace_output: summary(onePlusOne.map((r) => r.replaceOutputMs)),
       cell_1_plus_1_controller_append_output: summary(onePlusOne.map((r) => r.appendOutputMs)),
       cell_chart: summary(chart.map((r) => r.ms)),
       cell_chart_controller: summary(chart.map((r) => r.controllerMs)),
