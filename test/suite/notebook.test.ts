@@ -19,6 +19,29 @@ function mimes(cell: vscode.NotebookCell): string[] {
   return cell.outputs.flatMap((o) => o.items.map((i) => i.mime));
 }
 
+/** All of a cell's output items as text, in order. */
+function outputText(cell: vscode.NotebookCell): string {
+  return cell.outputs
+    .flatMap((o) => o.items)
+    .map(decode)
+    .join('');
+}
+
+/** The cell's output text after each change to its outputs while `run` runs. */
+async function outputTextsDuring(notebook: vscode.NotebookDocument, index: number, run: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
+    for (const change of e.cellChanges)
+      if (e.notebook === notebook && change.cell.index === index && change.outputs) seen.push(outputText(change.cell));
+  });
+  try {
+    await run();
+  } finally {
+    listener.dispose();
+  }
+  return seen;
+}
+
 describe('Notebooks on sandbox kernels', () => {
   let api: E2BExtensionApi;
   let sandbox: Sandbox;
@@ -108,14 +131,7 @@ describe('Notebooks on sandbox kernels', () => {
       ),
       /1024/,
     );
-    assert.match(
-      notebook
-        .cellAt(6)
-        .outputs.flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      /bash in user/,
-    );
+    assert.match(outputText(notebook.cellAt(6)), /bash in user/);
   });
 
   it('runs Java cells in the Java kernel', async () => {
@@ -128,35 +144,13 @@ describe('Notebooks on sandbox kernels', () => {
   });
 
   it('streams output into the cell while it runs', async () => {
-    const seen: number[] = [];
-    const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
-      for (const change of e.cellChanges)
-        if (change.cell.index === 7 && change.outputs)
-          seen.push(
-            change.cell.outputs
-              .flatMap((o) => o.items)
-              .map(decode)
-              .join('')
-              .split('tick').length - 1,
-          );
-    });
-    try {
-      await runCells(notebook, [7]);
-    } finally {
-      listener.dispose();
-    }
+    const seen = await outputTextsDuring(notebook, 7, () => runCells(notebook, [7]));
+    const ticks = seen.map((text) => text.split('tick').length - 1);
     assert.ok(
-      seen.some((ticks) => ticks > 0 && ticks < 3),
-      `output arrived in steps: ${seen}`,
+      ticks.some((n) => n > 0 && n < 3),
+      `output arrived in steps: ${ticks}`,
     );
-    assert.equal(
-      notebook
-        .cellAt(7)
-        .outputs.flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      'tick 0\ntick 1\ntick 2\n',
-    );
+    assert.equal(outputText(notebook.cellAt(7)), 'tick 0\ntick 1\ntick 2\n');
   });
 
   it('interrupts a running cell and keeps the kernel state', async () => {
@@ -166,14 +160,7 @@ describe('Notebooks on sandbox kernels', () => {
     await run;
     await waitFor('the interrupted cell to end', () => notebook.cellAt(8).executionSummary?.success !== undefined, 30_000);
     assert.equal(notebook.cellAt(8).executionSummary?.success, false);
-    assert.match(
-      notebook
-        .cellAt(8)
-        .outputs.flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      /KeyboardInterrupt/,
-    );
+    assert.match(outputText(notebook.cellAt(8)), /KeyboardInterrupt/);
     await runCells(notebook, [9]);
     assert.equal(decode(notebook.cellAt(9).outputs[0].items[0]), '41');
   });
@@ -185,13 +172,7 @@ describe('Notebooks on sandbox kernels', () => {
     const cell = notebook.cellAt(9);
     assert.equal(cell.executionSummary?.success, false);
     assert.equal(cell.executionSummary?.executionOrder, 1);
-    assert.match(
-      cell.outputs
-        .flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      /NameError/,
-    );
+    assert.match(outputText(cell), /NameError/);
   });
 
   it('runs in a new kernel when its kernel was removed behind its back', async () => {
@@ -201,14 +182,7 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [9]);
     const cell = notebook.cellAt(9);
     assert.equal(cell.executionSummary?.success, false);
-    assert.match(
-      cell.outputs
-        .flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      /NameError/,
-      'a fresh kernel: x is not defined',
-    );
+    assert.match(outputText(cell), /NameError/, 'a fresh kernel: x is not defined');
     assert.equal(cell.executionSummary?.executionOrder, 1);
     assert.notEqual(api.sessions.sessionOf(key)!.contexts.python, removed);
   });
@@ -220,22 +194,7 @@ describe('Notebooks on sandbox kernels', () => {
     assert.equal(notebook.cellAt(11).outputs.length, 0, 'the second run printed nothing');
 
     await runCells(notebook, [12]);
-    const seen: string[] = [];
-    const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
-      for (const change of e.cellChanges)
-        if (change.cell.index === 12 && change.outputs)
-          seen.push(
-            change.cell.outputs
-              .flatMap((o) => o.items)
-              .map(decode)
-              .join(''),
-          );
-    });
-    try {
-      await runCells(notebook, [12]);
-    } finally {
-      listener.dispose();
-    }
+    const seen = await outputTextsDuring(notebook, 12, () => runCells(notebook, [12]));
     assert.deepEqual(seen, ['', 'slow run 2\n'], 'cleared while it slept, then its own output');
   });
 
@@ -244,13 +203,7 @@ describe('Notebooks on sandbox kernels', () => {
     await runCells(notebook, [0]);
     const cell = notebook.cellAt(0);
     assert.equal(cell.executionSummary?.success, false);
-    assert.match(
-      cell.outputs
-        .flatMap((o) => o.items)
-        .map(decode)
-        .join(''),
-      /gone \(killed or timed out\)/,
-    );
+    assert.match(outputText(cell), /gone \(killed or timed out\)/);
     assert.equal(api.sessions.sandboxIdOf(notebook.uri.toString()), undefined);
   });
 });
@@ -280,23 +233,10 @@ describe("A cell's outputs between runs", () => {
       await vscode.window.showNotebookDocument(notebook);
       await selectSuiteController(controller, notebook);
       await runCells(notebook, [0]);
-      const seen: string[] = [];
-      const listener = vscode.workspace.onDidChangeNotebookDocument((e) => {
-        for (const change of e.cellChanges)
-          if (change.outputs)
-            seen.push(
-              change.cell.outputs
-                .flatMap((o) => o.items)
-                .map(decode)
-                .join(''),
-            );
-      });
-      try {
+      const seen = await outputTextsDuring(notebook, 0, async () => {
         await runCells(notebook, [0]);
-        await waitFor('the second run', () => runs === 2 && seen.includes('run 2'), 10_000);
-      } finally {
-        listener.dispose();
-      }
+        await waitFor('the second run', () => runs === 2 && outputText(notebook.cellAt(0)) === 'run 2', 10_000);
+      });
       assert.deepEqual(seen, ['run 2']);
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     } finally {
