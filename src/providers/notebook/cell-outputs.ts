@@ -13,7 +13,7 @@ type Stream = 'stdout' | 'stderr';
  * first output replaces them in one update (one render in the window, no blank frame between);
  * a cell still silent after this has them cleared, as Jupyter clears them when a cell starts.
  */
-export const CLEAR_AFTER_MS = 100;
+const CLEAR_AFTER_MS = 100;
 
 export class CellOutputWriter {
   private last?: { stream?: Stream; output: vscode.NotebookCellOutput };

@@ -93,7 +93,7 @@ export async function benchNotebook(api: E2BExtensionApi) {
     const spent: Record<string, number> = {};
     const connected = await api.sessions.sandbox(sandbox.sandboxId);
     const probes = [timeCalls(connected, 'runCode', spent), timeCalls(connected, 'listCodeContexts', spent)];
-    // ...and the round trips to the window it awaits: clearing and appending outputs.
+    // ...and the writes to the window it makes: clearing, replacing and appending outputs.
     const controller = api.notebooks.controller;
     const own = Object.prototype.hasOwnProperty.call(controller, 'createNotebookCellExecution');
     const createExecution = controller.createNotebookCellExecution;
