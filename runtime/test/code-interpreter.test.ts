@@ -98,6 +98,22 @@ describe('code interpreter', () => {
     assert.ok(spread > 400, `the lines arrived within ${spread} ms: output is not streamed`);
   });
 
+  it('delivers output nobody flushed (print, write, a child process) with its cell, before the result', async () => {
+    // The kernel skips flushes with nothing to send: one that had text must still go out at the
+    // cell's end, not 0.2 s later on ipykernel's timer (after the cell has finished).
+    const execution = await sandbox.runCode(
+      'import os, sys\nprint("a")\nsys.stdout.write("b\\n")\nos.system("echo c; echo e >&2")\nprint("d", file=sys.stderr)\n6 * 7',
+    );
+    assert.equal(execution.text, '42');
+    assert.equal(execution.logs.stdout.join(''), 'a\nb\nc\n');
+    assert.equal(execution.logs.stderr.join('').split('\n').sort().join(','), ',d,e');
+    // A cell that prints nothing has no logs, and the next cell's output is its own.
+    const quiet = await sandbox.runCode('x = 1');
+    assert.deepEqual(quiet.logs, { stdout: [], stderr: [] });
+    const next = await sandbox.runCode('print(x + 1, end="")');
+    assert.deepEqual(next.logs.stdout, ['2']);
+  });
+
   it('turns a matplotlib bar chart into a PNG and chart elements', async () => {
     const execution = await sandbox.runCode(`
 import matplotlib.pyplot as plt

@@ -53,6 +53,9 @@ const python: LanguageSupport = {
       '--InteractiveShell.colors=NoColor',
       '--PlainTextFormatter.max_seq_length=0',
       '--HistoryManager.hist_file=:memory:',
+      // ipykernel sleeps 0.5 ms after each cell so IOPub catches up before the reply; a cell here
+      // finishes on both "idle" and the reply, whichever comes last.
+      '--IPythonKernel._execute_sleep=0',
     ],
     // Figures appear as PNG (and e2b/chart) without plt.show().
     env: { MPLBACKEND: 'module://matplotlib_inline.backend_inline', PYDEVD_DISABLE_FILE_VALIDATION: '1' },
