@@ -119,6 +119,26 @@ describe('files and filesystem', () => {
     assert.equal(check.stdout, 'AC7000\n');
   });
 
+  it('overwrites a file whole: shorter or empty content leaves nothing of the old; a FIFO is written, not cut', async () => {
+    // The agent writes over the old content and cuts the file to length (no O_TRUNC, which makes
+    // ext4 flush on close): nothing of the old tail may survive, and the inode stays the same.
+    await sandbox.files.write('over.txt', 'x'.repeat(3 * MB));
+    const inode = (await sandbox.commands.run('stat -c %i over.txt')).stdout;
+    await sandbox.files.write('over.txt', 'short');
+    assert.equal(await sandbox.files.read('over.txt'), 'short');
+    await directFiles(sandbox)!.write('/home/user/over.txt', new TextEncoder().encode('direct'));
+    assert.equal(await sandbox.files.read('over.txt'), 'direct');
+    assert.equal((await sandbox.commands.run('stat -c %i over.txt')).stdout, inode);
+    await sandbox.files.write('over.txt', '');
+    assert.equal((await sandbox.files.getInfo('over.txt')).size, 0);
+    // A FIFO cannot be truncated: its reader gets the upload, and the upload succeeds.
+    await sandbox.commands.run('mkfifo /home/user/pipe');
+    const reader = await sandbox.commands.run('cat /home/user/pipe', { background: true });
+    await sandbox.files.write('pipe', 'through the pipe');
+    const done = await reader.wait();
+    assert.equal(done.stdout, 'through the pipe');
+  });
+
   it('lists with depth, tells existence, reports entry details', async () => {
     await sandbox.commands.run(
       'mkdir -p /home/user/tree/sub/subsub && echo 1 > /home/user/tree/one && echo 22 > /home/user/tree/sub/two && touch /home/user/tree/sub/subsub/three && chmod 640 /home/user/tree/one && ln -s /home/user/tree/sub /home/user/tree/link',

@@ -2,6 +2,7 @@
 // path) or application/octet-stream with ?path=, optionally gzip-encoded. Bodies are streamed
 // to disk in bounded batches; parents are created and everything chowned to the user;
 // X-Metadata-* headers replace the file's metadata.
+import { constants } from 'node:fs';
 import { FileHandle, open, stat } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
@@ -129,7 +130,10 @@ async function writeFile(
 
   let handle: FileHandle;
   try {
-    handle = await open(path, 'w', 0o666);
+    // Not O_TRUNC: ext4 flushes a file truncated to zero when it is closed (auto_da_alloc, its
+    // guard for programs that rewrite files without fsync), tens of ms of the request for a
+    // 10 MB save. The new content is written over the old, and the file cut to its length after.
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o666);
   } catch (err) {
     if (isNoSpace(err)) throw new UploadError(507, `not enough inodes available: ${(err as Error).message}`);
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new UploadError(400, `path is a directory: ${path}`);
@@ -137,6 +141,9 @@ async function writeFile(
   }
   try {
     await handle.chown(user.uid, user.gid);
+    // A FIFO or a device cannot be cut to length (O_TRUNC left them alone too).
+    const regular = (await handle.stat()).isFile();
+    let written = 0;
     let batch: Buffer[] = [];
     let batchBytes = 0;
     try {
@@ -145,12 +152,17 @@ async function writeFile(
         batchBytes += chunk.length;
         if (batchBytes >= WRITE_BATCH_BYTES) {
           await writeAll(handle, batch);
+          written += batchBytes;
           batch = [];
           batchBytes = 0;
         }
       }
       await writeAll(handle, batch);
+      written += batchBytes;
+      if (regular) await handle.truncate(written);
     } catch (err) {
+      // As O_TRUNC would have left it: what was written, and none of the old content after it.
+      if (regular) await handle.truncate(written).catch(() => {});
       if (isNoSpace(err)) throw new UploadError(507, `not enough disk space available: ${(err as Error).message}`);
       if (isBadBody(err)) throw new UploadError(400, `error reading the request body: ${(err as Error).message}`);
       if (isAborted(err)) throw new ClientGoneError('the client went away');
