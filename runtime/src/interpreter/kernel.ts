@@ -6,10 +6,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeepingFloats } from './json-floats';
+import { releasePorts, reservePorts } from './kernel-ports';
 import { ZmqSocket } from './zmtp';
 import { sleep } from '../sleep';
 
@@ -101,6 +101,8 @@ export class Kernel extends EventEmitter {
   private iopub?: ZmqSocket;
   private readonly pending = new Map<string, PendingRequest>();
   private dir?: string;
+  /** Its connection file's ports, handed out to it until it is gone. */
+  private ports: number[] = [];
   private exited = false;
   stopping = false;
   info?: Record<string, unknown>;
@@ -127,7 +129,8 @@ export class Kernel extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const ports = await freePorts(5);
+    const ports = await reservePorts(5);
+    this.ports = ports;
     this.dir = mkdtempSync(join(tmpdir(), 'e2b-kernel-'));
     const connectionFile = join(this.dir, `kernel-${this.kernelId}.json`);
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = ports;
@@ -292,6 +295,8 @@ export class Kernel extends EventEmitter {
     for (const socket of [this.shell, this.control, this.iopub]) socket?.close();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+    releasePorts(this.ports);
+    this.ports = [];
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -456,22 +461,4 @@ export class Kernel extends EventEmitter {
       pending.onSettled?.();
     }
   }
-}
-
-/** Ports that were free a moment ago (the kernel binds them right after). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<import('node:net').Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, HOST, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
