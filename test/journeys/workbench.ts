@@ -203,6 +203,18 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /**
+   * Waits until the Explorer lists `entry` in the folder `root`, which it expands as a user would
+   * when the window came back with it collapsed (VS Code restores each folder's own state).
+   */
+  async waitForListed(root: string, entry: string, what: string): Promise<void> {
+    const rootRow = this.page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: root });
+    await this.waitFor(what, async () => {
+      if ((await rootRow.getAttribute('aria-expanded', { timeout: 1000 })) === 'false') await rootRow.click();
+      return (await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: entry }).count()) > 0;
+    });
+  }
+
   /** The names of the workspace's folders as the Explorer shows them. */
   async explorerRoots(): Promise<string[]> {
     return this.page.evaluate(() =>

@@ -68,10 +68,7 @@ describe('Open Sandbox Files in Workspace', () => {
           async () => JSON.stringify(await wb.explorerRoots()) === JSON.stringify(expected),
           120_000,
         );
-        await wb.waitFor(
-          'the sandbox folder listed',
-          async () => (await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-the-sandbox.txt' }).count()) > 0,
-        );
+        await wb.waitForListed(sandboxFolder, 'from-the-sandbox.txt', 'the sandbox folder listed');
         await wb.waitFor('the editors back', async () => (await wb.tabs()).length === (hasLocalFolder ? 2 : 1), 60_000);
         const tabs = await wb.tabs();
         assert.ok(
@@ -125,11 +122,7 @@ describe('Open Sandbox Files in Workspace', () => {
     // Putting the first folder back restarted the window once more: the editor comes back in the
     // window after that, where the sandbox folder shows collapsed.
     await wb.waitFor('the editor back', async () => (await wb.tabs()).length === 1);
-    await wb.page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: sandboxFolder }).click();
-    await wb.waitFor(
-      'the sandbox folder listed',
-      async () => (await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-the-sandbox.txt' }).count()) > 0,
-    );
+    await wb.waitForListed(sandboxFolder, 'from-the-sandbox.txt', 'the sandbox folder listed');
     assert.equal(await wb.editorText('Untitled'), 'draft never saved');
     const saved = JSON.parse(readFileSync(workspaceFile, 'utf8')) as { folders: unknown[] };
     assert.equal(saved.folders.length, 2, `the workspace file lists both folders: ${JSON.stringify(saved)}`);
