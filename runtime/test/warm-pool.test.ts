@@ -88,6 +88,29 @@ describe('warm pool', () => {
     }
   });
 
+  it('boots nothing for the pool while creates run, and refills once they are over', async () => {
+    await runtime.waitForOutput(FULL, 0);
+    const pooled = new Set(containerIds(runtime));
+    // Two take the pooled sandboxes, the rest boot cold: the burst runs well past its last take.
+    const burst = Promise.all(Array.from({ length: 20 }, () => Sandbox.create(runtime.sdk)));
+    const seen = new Set<string>();
+    let over = false;
+    void burst.finally(() => (over = true)).catch(() => undefined);
+    while (!over) {
+      for (const id of containerIds(runtime)) seen.add(id);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const sandboxes = await burst;
+    for (const id of containerIds(runtime)) seen.add(id);
+    const created = new Set(sandboxes.map((s) => s.sandboxId));
+    const refills = [...seen].filter((id) => !pooled.has(id) && !created.has(id));
+    assert.deepEqual(refills, [], 'no pool sandbox was booted while the creates ran');
+
+    const mark = runtime.output.length;
+    await runtime.waitForOutput(FULL, mark);
+    await Promise.all(sandboxes.map((s) => s.kill()));
+  });
+
   it('removes its pooled sandboxes when the runtime stops, and after a crash on the next start', async () => {
     await runtime.waitForOutput(FULL, 0);
     await runtime.stop();

@@ -192,7 +192,11 @@ export class SandboxManager {
   }
 
   /** A new sandbox of `template` (see template()) with the caller's checked settings. */
-  async create(template: ResolvedTemplate, settings: SandboxSettings): Promise<SandboxRecord> {
+  create(template: ResolvedTemplate, settings: SandboxSettings): Promise<SandboxRecord> {
+    return this.pool.whileCreating(() => this.createNow(template, settings));
+  }
+
+  private async createNow(template: ResolvedTemplate, settings: SandboxSettings): Promise<SandboxRecord> {
     // A pooled sandbox is already booted: its mounts and layers cannot change any more.
     const pooled = settings.volumeMounts.length || template.fromSnapshot ? undefined : this.pool.take(template.templateID, template.rootfs);
     const record = newRecord(pooled?.id ?? newSandboxId(), template, settings);

@@ -1,7 +1,8 @@
 // Ready-started sandboxes per template, so that a create only has to hand one out: the container,
 // its agent and the template's start command are already up; the caller's env vars, metadata and
 // access token are applied at hand-out. A pooled sandbox is handed out once and never reused; the
-// pool refills in the background, one boot at a time, so it never competes hard with real creates.
+// pool refills in the background, one boot at a time, and only once no create has run for a
+// moment, so it never competes with real creates (a burst's hand-outs go on long after its takes).
 
 export interface PooledSandbox {
   id: string;
@@ -38,7 +39,7 @@ export function parsePoolSizes(values: string[]): Map<string, number> {
 }
 
 const RETRY_AFTER_FAILURE_MS = 30_000;
-/** Refills wait this long after the last hand-out, so a burst of creates has the cores to itself. */
+/** Refills wait this long after the last create ended, so a burst of creates has the cores to itself. */
 const REFILL_DELAY_MS = 500;
 
 export class WarmPool {
@@ -46,6 +47,9 @@ export class WarmPool {
   private readonly filling = new Set<string>();
   private readonly failedAt = new Map<string, number>();
   private readonly refillTimers = new Map<string, NodeJS.Timeout>();
+  /** Templates whose pool is short, waiting for the creates in flight to end. */
+  private readonly wanted = new Set<string>();
+  private creating = 0;
   private stopped = false;
   private current: Promise<unknown> = Promise.resolve();
 
@@ -73,14 +77,29 @@ export class WarmPool {
       if (entry.rootfs === rootfs && this.backend.isAlive(entry.id)) taken = entry;
       else void this.backend.discard(entry.id).catch((err) => this.backend.log(`warm pool: discarding ${entry.id}: ${String(err)}`));
     }
-    this.refillSoon(templateID);
+    this.wanted.add(templateID);
+    if (this.creating === 0) this.refillSoon(templateID);
     return taken;
+  }
+
+  /** Runs a create, warm or cold: the pool boots nothing while any runs. */
+  async whileCreating<T>(create: () => Promise<T>): Promise<T> {
+    this.creating++;
+    for (const timer of this.refillTimers.values()) clearTimeout(timer);
+    this.refillTimers.clear();
+    try {
+      return await create();
+    } finally {
+      this.creating--;
+      if (this.creating === 0) for (const templateID of this.wanted) this.refillSoon(templateID);
+    }
   }
 
   private refillSoon(templateID: string): void {
     clearTimeout(this.refillTimers.get(templateID));
     const timer = setTimeout(() => {
       this.refillTimers.delete(templateID);
+      this.wanted.delete(templateID);
       this.refill(templateID);
     }, REFILL_DELAY_MS);
     timer.unref();
@@ -106,6 +125,11 @@ export class WarmPool {
     const run = this.current
       .then(async () => {
         while (!this.stopped && this.readyCount(templateID) < target) {
+          // A create came meanwhile: the rest waits until it is over.
+          if (this.creating > 0) {
+            this.wanted.add(templateID);
+            return;
+          }
           const entry = await this.backend.boot(templateID);
           if (!entry) return;
           if (this.stopped) {
