@@ -27,6 +27,12 @@ import { ResolvedTemplate } from './template-source';
 const AGENT_START_TIMEOUT_MS = 20000;
 const READY_TIMEOUT_MS = 120_000;
 const READY_POLL_MS = 50;
+/**
+ * A fresh agent runs its code as bytecode until V8 has seen it a few times: this many commands
+ * bring a pooled sandbox's first command closer to the speed of later ones (warm create → first
+ * command 12.2 → 11.5 ms p50 over five interleaved runs here; one warm-up only loads the path).
+ */
+const WARM_UP_COMMANDS = 10;
 
 export interface ContainerOptions {
   nodeBinary: string;
@@ -167,9 +173,9 @@ export class SandboxContainers {
     };
   }
 
-  /** One command through the agent's whole path (users, spawn, shell), so the next one finds it all loaded. */
+  /** Commands through the agent's whole path (users, spawn, shell), so the next one finds it all loaded and compiled. */
   async warmUp(id: string): Promise<void> {
-    await runInSandbox(this.socketPath(id), undefined, { cmd: 'true' }, true, 10_000);
+    for (let i = 0; i < WARM_UP_COMMANDS; i++) await runInSandbox(this.socketPath(id), undefined, { cmd: 'true' }, true, 10_000);
   }
 
   /** Freezes every process (cgroup freezer); resolves once the freezer says so. */
