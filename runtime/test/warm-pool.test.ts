@@ -3,7 +3,7 @@
 // behind when the runtime stops or dies.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox } from 'e2b';
+import { Sandbox, Template } from 'e2b';
 import { RuntimeProcess } from './helpers/runtime-process';
 import { crunContainers, mountsUnder } from './helpers/host-traces';
 
@@ -109,6 +109,21 @@ describe('warm pool', () => {
     const mark = runtime.output.length;
     await runtime.waitForOutput(FULL, mark);
     await Promise.all(sandboxes.map((s) => s.kill()));
+  });
+
+  it('refills while a create waits on a slow ready command', { timeout: 120_000 }, async () => {
+    // Ready 12 s after it starts: refills stop waiting for such a create after 5 s.
+    const slow = Template().fromTemplate('base').setStartCmd('sleep 12; touch /tmp/ready; sleep infinity', 'test -f /tmp/ready');
+    await Template.build(slow, 'pool-slow-ready', { ...runtime.sdk });
+    await runtime.waitForOutput(FULL, 0);
+    const mark = runtime.output.length;
+    let slowCreated = false;
+    const slowCreate = Sandbox.create('pool-slow-ready', { ...runtime.sdk }).finally(() => (slowCreated = true));
+    // Both pooled sandboxes taken while the slow create runs.
+    const taken = await Promise.all([Sandbox.create(runtime.sdk), Sandbox.create(runtime.sdk)]);
+    await runtime.waitForOutput(FULL, mark, 60_000);
+    assert.equal(slowCreated, false, 'the pool waited for the slow create to be ready');
+    await Promise.all([...taken, await slowCreate].map((s) => s.kill()));
   });
 
   it('removes its pooled sandboxes when the runtime stops, and after a crash on the next start', async () => {

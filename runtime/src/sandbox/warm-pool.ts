@@ -41,6 +41,11 @@ export function parsePoolSizes(values: string[]): Map<string, number> {
 const RETRY_AFTER_FAILURE_MS = 30_000;
 /** Refills wait this long after the last create ended, so a burst of creates has the cores to itself. */
 const REFILL_DELAY_MS = 500;
+/**
+ * A create still running after this long waits on its own work (a template's ready command), not
+ * on the cores: refills stop waiting for it, so one slow create does not leave the pools empty.
+ */
+const CREATE_HOLDS_REFILLS_MS = 5000;
 
 export class WarmPool {
   private readonly ready = new Map<string, PooledSandbox[]>();
@@ -82,16 +87,25 @@ export class WarmPool {
     return taken;
   }
 
-  /** Runs a create, warm or cold: the pool boots nothing while any runs. */
+  /** Runs a create, warm or cold: the pool boots nothing while any runs (up to CREATE_HOLDS_REFILLS_MS). */
   async whileCreating<T>(create: () => Promise<T>): Promise<T> {
     this.creating++;
     for (const timer of this.refillTimers.values()) clearTimeout(timer);
     this.refillTimers.clear();
+    let holding = true;
+    const release = () => {
+      if (!holding) return;
+      holding = false;
+      this.creating--;
+      if (this.creating === 0) for (const templateID of this.wanted) this.refillSoon(templateID);
+    };
+    const cap = setTimeout(release, CREATE_HOLDS_REFILLS_MS);
+    cap.unref();
     try {
       return await create();
     } finally {
-      this.creating--;
-      if (this.creating === 0) for (const templateID of this.wanted) this.refillSoon(templateID);
+      clearTimeout(cap);
+      release();
     }
   }
 
