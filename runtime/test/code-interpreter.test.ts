@@ -300,6 +300,31 @@ df
     await assert.rejects(sandbox.removeCodeContext(context.id), NotFoundError);
   });
 
+  it('starts a kernel that exits while it starts once more, for a new context and a restart', async () => {
+    // The next Python to start exits at once (as a kernel does when a process took one of its
+    // ports between the pick and its bind), once per marker file. Kernels run as root.
+    const hook = '/root/.local/lib/python3.11/site-packages/usercustomize.py';
+    const marker = '/tmp/kernel-start-failed';
+    await sandbox.files.write(
+      hook,
+      `import os\nif not os.path.exists("${marker}"):\n    open("${marker}", "w").close()\n    os._exit(3)\n`,
+      { user: 'root' },
+    );
+    try {
+      const context = await sandbox.createCodeContext({ language: 'python' });
+      assert.ok(await sandbox.files.exists(marker), 'the first start exited');
+      await sandbox.runCode('kept = 1', { context });
+      await sandbox.files.remove(marker, { user: 'root' });
+      await sandbox.restartCodeContext(context);
+      assert.ok(await sandbox.files.exists(marker), "the restart's first start exited");
+      assert.equal((await sandbox.runCode('40 + 2', { context })).text, '42');
+      assert.equal((await sandbox.runCode('kept', { context })).error?.name, 'NameError', 'a new kernel');
+      await sandbox.removeCodeContext(context);
+    } finally {
+      await sandbox.files.remove(hook, { user: 'root' });
+    }
+  });
+
   it('rejects a context and a language together, and unknown languages', async () => {
     const context = (await sandbox.listCodeContexts())[0];
     await assert.rejects(sandbox.runCode('1', { context, language: 'python' } as never), InvalidArgumentError);

@@ -12,6 +12,8 @@ const INTERRUPT_GRACE_MS = 5000;
 const UNINTERRUPTIBLE_GRACE_MS = 1000;
 /** A kernel that keeps dying right after start is not restarted forever. */
 const MAX_QUICK_RESTARTS = 3;
+/** Starts of a kernel that exits by itself while starting (a port a process took meanwhile). */
+const START_ATTEMPTS = 2;
 
 export interface ContextInfo {
   id: string;
@@ -84,12 +86,25 @@ export class CodeContext {
     } catch (err) {
       throw new Error(`cannot use ${this.cwd} as the working directory: ${(err as Error).message}`, { cause: err });
     }
-    const kernel = new Kernel(this.support.spec(), this.cwd, this.id);
-    this.kernel = kernel;
-    this.globalEnvs = undefined;
-    const started = Date.now();
-    kernel.once('exit', (code, signal) => this.onKernelExit(kernel, started, code, signal));
-    await kernel.start();
+    for (let attempt = 1; ; attempt++) {
+      const kernel = new Kernel(this.support.spec(), this.cwd, this.id);
+      this.kernel = kernel;
+      this.globalEnvs = undefined;
+      const started = Date.now();
+      try {
+        await kernel.start();
+      } catch (err) {
+        if (attempt < START_ATTEMPTS && kernel.exitedWhileStarting && !this.removed && this.kernel === kernel) {
+          this.log(`context ${this.id} (${this.language}): ${(err as Error).message}; starting it again`);
+          continue;
+        }
+        throw err;
+      }
+      // Only a kernel that came up is restarted when it dies: one that dies while starting is
+      // this start's to retry or report, once.
+      kernel.once('exit', (code, signal) => this.onKernelExit(kernel, started, code, signal));
+      return;
+    }
   }
 
   private onKernelExit(kernel: Kernel, started: number, code: number | null, signal: string | null): void {

@@ -104,6 +104,9 @@ export class Kernel extends EventEmitter {
   /** Its connection file's ports, handed out to it until it is gone. */
   private ports: number[] = [];
   private exited = false;
+  /** It exited by itself before it answered (start() then fails). */
+  exitedWhileStarting = false;
+  private ready = false;
   stopping = false;
   info?: Record<string, unknown>;
   /** The end of what the kernel wrote to stderr, for diagnostics. */
@@ -187,6 +190,10 @@ export class Kernel extends EventEmitter {
       const connected = Date.now();
       await this.waitForReady(deadline, abort);
       if (this.spec.setupCode) await this.execute(this.spec.setupCode, { silent: true }).finished;
+      // A kernel that died during its setup code ends that execution; it did not start.
+      const died = abort();
+      if (died) throw died;
+      this.ready = true;
       if (DEBUG)
         process.stderr.write(
           `kernel ${this.pid} (${argv[0]}): sockets after ${connected - spawned} ms, ready after ${Date.now() - spawned} ms\n`,
@@ -302,6 +309,7 @@ export class Kernel extends EventEmitter {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exited) return;
     this.exited = true;
+    if (!this.ready && !this.stopping) this.exitedWhileStarting = true;
     // Anything left in the group (a cell's subprocesses) goes with the kernel.
     if (this.child?.pid)
       try {
