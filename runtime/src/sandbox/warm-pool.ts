@@ -73,7 +73,7 @@ export class WarmPool {
     return this.ready.get(templateID)?.length ?? 0;
   }
 
-  /** A ready sandbox of the template booted from `rootfs`, or undefined (then create cold). */
+  /** A ready sandbox of the template booted from `rootfs`, or undefined (then create cold); called within whileCreating. */
   take(templateID: string, rootfs: string): PooledSandbox | undefined {
     const entries = this.ready.get(templateID) ?? [];
     let taken: PooledSandbox | undefined;
@@ -82,8 +82,8 @@ export class WarmPool {
       if (entry.rootfs === rootfs && this.backend.isAlive(entry.id)) taken = entry;
       else void this.backend.discard(entry.id).catch((err) => this.backend.log(`warm pool: discarding ${entry.id}: ${String(err)}`));
     }
+    // Refilled once the create taking it (whileCreating) and any others are over.
     this.wanted.add(templateID);
-    if (this.creating === 0) this.refillSoon(templateID);
     return taken;
   }
 
