@@ -6,7 +6,7 @@ import { formatListen, isApiKey, newApiKey, writeEnvFile, writeLaunchFile } from
 import { Server } from 'node:http';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { prepareCgroupsForCrun } from './container/cgroups';
+import { favorCgroupMigrations, prepareCgroupsForCrun } from './container/cgroups';
 import { Crun } from './container/crun';
 import { ensureNativePrograms } from './container/native';
 import { ensureBundledLibc } from './image/registry/bundled-libc';
@@ -65,6 +65,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   const paths = new RuntimePaths(options.dataDir, options.imagesDir);
   mkdirSync(paths.dataDir, { recursive: true });
   prepareCgroupsForCrun(log);
+  favorCgroupMigrations(log);
   ensureNativePrograms(paths.binDir);
   ensureBundledLibc(paths.binDir, process.execPath);
   await buildMissingImages(paths, options.images, log);
