@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { favorCgroupMigrations, prepareCgroupsForCrun } from './container/cgroups';
 import { Crun } from './container/crun';
 import { ensureNativePrograms } from './container/native';
+import { useSpawner } from './host-command';
 import { ensureBundledLibc } from './image/registry/bundled-libc';
 import { buildImage, imageIsCurrent } from './image/build';
 import { IMAGE_RECIPES } from './image/recipes';
@@ -67,6 +68,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RunningRunt
   prepareCgroupsForCrun(log);
   favorCgroupMigrations(log);
   ensureNativePrograms(paths.binDir);
+  useSpawner(join(paths.binDir, NATIVE_PROGRAMS.spawner));
   ensureBundledLibc(paths.binDir, process.execPath);
   await buildMissingImages(paths, options.images, log);
 

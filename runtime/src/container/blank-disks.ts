@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from './bundle';
+import { runHostCommand } from '../host-command';
 
 /** No journal (a sandbox's disk is scratch); inode tables initialised lazily by the kernel. */
 const MKFS_ARGS = ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard'];
@@ -38,7 +38,7 @@ export class BlankDisks {
     } finally {
       await file.close();
     }
-    await run('mkfs.ext4', [...MKFS_ARGS, partial]);
+    await runHostCommand('mkfs.ext4', [...MKFS_ARGS, partial]);
     await rename(partial, image);
     return image;
   }

@@ -4,9 +4,9 @@
 // sandbox that writes without end gets ENOSPC inside instead of filling the host's disk.
 // (Template build steps keep their layer in the bundle: it becomes a cached layer afterwards.)
 // Everything in that one directory is removed when the sandbox dies.
-import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runHostCommand } from '../host-command';
 import type { BlankDisks } from './blank-disks';
 import { HOST_ID_BASE } from './idmap';
 import { hasOwnFileSystem } from './mounts';
@@ -70,7 +70,7 @@ export class SandboxBundle {
     chmodSync(this.socketDir, 0o700);
     writeFileSync(this.configFile, JSON.stringify(ociSpec));
     if (!(await hasOwnFileSystem(this.rootfs))) steps.push('overlay', imageRootfs, upper, work, this.rootfs);
-    await run(diskTool, steps);
+    await runHostCommand(diskTool, steps);
   }
 
   /** Unmounts and deletes everything; safe to call on a half-made or already removed bundle. */
@@ -85,9 +85,9 @@ export class SandboxBundle {
     for (const point of [this.rootfs, this.disk]) {
       if (!(await hasOwnFileSystem(point))) continue;
       try {
-        await run('umount', [point]);
+        await runHostCommand('umount', [point]);
       } catch {
-        await run('umount', ['--lazy', point]);
+        await runHostCommand('umount', ['--lazy', point]);
       }
     }
   }
@@ -98,13 +98,6 @@ export class SandboxBundle {
  * than any path can name: Node's rm fails there with ENAMETOOLONG, rm walks it by handle). It stays
  * on this file system: a mount left below is not followed.
  */
-export function removeTree(path: string): Promise<void> {
-  return run('rm', ['-rf', '--one-file-system', '--', path]);
-}
-
-/** Runs a host tool off the event loop; its stderr says why it failed. */
-export function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
+export async function removeTree(path: string): Promise<void> {
+  await runHostCommand('rm', ['-rf', '--one-file-system', '--', path]);
 }

@@ -1,8 +1,8 @@
 // A thin, async wrapper around the crun CLI. Each runtime keeps crun's state in its own root so
 // runtimes (and tests) never see each other's containers.
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HostCommandError, runHostCommand } from '../host-command';
 
 export interface ContainerState {
   id: string;
@@ -22,18 +22,14 @@ export class Crun {
    * stdio off that host file at once (native/init.c), so a sandbox never writes there.
    */
   async run(id: string, bundle: string, logFile: string): Promise<number> {
-    const out = openSync(logFile, 'a');
     const pidFile = join(bundle, 'init.pid');
     try {
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(this.binary, ['--root', this.root, 'run', '--detach', '--pid-file', pidFile, '--bundle', bundle, id], {
-          stdio: ['ignore', out, out],
-        });
-        child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`crun run exited with ${code} (see ${logFile})`))));
+      await runHostCommand(this.binary, ['--root', this.root, 'run', '--detach', '--pid-file', pidFile, '--bundle', bundle, id], {
+        outputFile: logFile,
       });
-    } finally {
-      closeSync(out);
+    } catch (err) {
+      if (!(err instanceof HostCommandError)) throw err;
+      throw new Error(`crun run exited with ${err.status} (see ${logFile})`, { cause: err });
     }
     return Number(readFileSync(pidFile, 'utf8'));
   }
@@ -67,12 +63,12 @@ export class Crun {
     await this.exec(['resume', id]);
   }
 
-  private exec(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.binary, ['--root', this.root, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`crun ${args[0]}: ${stderr.trim() || err.message}`));
-        else resolve(stdout);
-      });
-    });
+  private async exec(args: string[]): Promise<string> {
+    try {
+      return await runHostCommand(this.binary, ['--root', this.root, ...args]);
+    } catch (err) {
+      const why = err instanceof HostCommandError ? err.stderr.trim() || err.message : (err as Error).message;
+      throw new Error(`crun ${args[0]}: ${why}`, { cause: err });
+    }
   }
 }

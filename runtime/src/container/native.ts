@@ -1,6 +1,6 @@
 // The small C programs of the runtime, compiled statically on first use so they run in any image
 // whatever its libc: every sandbox's init and PTY helper / command launcher, and the host-side
-// volume file helper and sandbox disk tool.
+// volume file helper, sandbox disk tool and the spawner that runs the runtime's host tools.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +11,14 @@ export const NATIVE_PROGRAMS = {
   ptyexec: 'e2b-ptyexec',
   volumeIo: 'e2b-volume-io',
   sandboxDisk: 'e2b-sandbox-disk',
+  spawner: 'e2b-spawner',
 } as const;
 const SOURCES: Record<string, string[]> = {
   'e2b-init': ['init.c'],
   'e2b-ptyexec': ['ptyexec.c', 'relay.c', 'launcher.c'],
   'e2b-volume-io': ['volume-io.c'],
   'e2b-sandbox-disk': ['sandbox-disk.c'],
+  'e2b-spawner': ['spawner.c'],
 };
 
 export function ensureNativePrograms(binDir: string): void {

@@ -1,15 +1,14 @@
 // Runs the host's network tools (ip, nft, sysctl files) as the runtime, and says why when they fail.
-import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { HostCommandError, runHostCommand } from '../host-command';
 
-export function run(command: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
+export async function run(command: string, args: string[], input?: string): Promise<string> {
+  try {
+    return await runHostCommand(command, args, { input, timeoutMs: 15_000 });
+  } catch (err) {
+    const why = err instanceof HostCommandError ? err.stderr.trim() || err.message : (err as Error).message;
+    throw new Error(`${command} ${args.join(' ')}: ${why}`, { cause: err });
+  }
 }
 
 export function ifaceExists(name: string): boolean {

@@ -3,9 +3,9 @@
 // a layer without one (none is made that way now) is walked by `du`, one at a time: a `du` per
 // sandbox at once (a burst of new sandboxes all sampled together) meant a spawn each, and spawns
 // block the runtime's event loop (~1.9 s measured for 100 new sandboxes).
-import { execFile } from 'node:child_process';
 import { statfs } from 'node:fs/promises';
 import { hasOwnFileSystem } from '../container/mounts';
+import { HostCommandError, runHostCommand } from '../host-command';
 
 export interface SandboxLayer {
   /** The sandbox's writable layer (overlayfs upper dir). */
@@ -26,8 +26,10 @@ export async function layerBytesUsed(layer: SandboxLayer): Promise<number> {
   return next;
 }
 
-function du(dir: string): Promise<number> {
-  return new Promise((resolve) => {
-    execFile('du', ['-s', '--block-size=1', dir], (err, stdout) => resolve(err && !stdout ? 0 : Number(stdout.split(/\s/)[0]) || 0));
-  });
+/** du's total; it still prints one when some entries could not be read (and exits 1). */
+async function du(dir: string): Promise<number> {
+  const stdout = await runHostCommand('du', ['-s', '--block-size=1', dir]).catch((err: unknown) =>
+    err instanceof HostCommandError ? err.stdout : '',
+  );
+  return Number(stdout.split(/\s/)[0]) || 0;
 }

@@ -5,11 +5,11 @@
 //   <dataDir>/snapshots/templates/<templateID>.json   a snapshot template: its name, tag → build
 //   <dataDir>/snapshots/layers/<buildID>/             one build's files (an overlay upper dir)
 // A layer outlives its snapshot while any sandbox (boot.json) or other snapshot stacks on it.
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { removeTree } from '../container/bundle';
+import { HostCommandError, runHostCommand } from '../host-command';
 import { RuntimePaths } from '../paths';
 import { lowerDirsOf, readBootTemplate } from './boot-template';
 import { invalidInput } from '../errors';
@@ -294,10 +294,12 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`${command}: ${stderr.trim().split('\n').slice(0, 3).join('; ') || err.message}`)) : resolve(),
-    );
-  });
+/** A failed copy can complain about every file: its first three lines say enough. */
+async function run(command: string, args: string[]): Promise<void> {
+  try {
+    await runHostCommand(command, args);
+  } catch (err) {
+    if (!(err instanceof HostCommandError) || !err.stderr.trim()) throw err;
+    throw new Error(`${command}: ${err.stderr.trim().split('\n').slice(0, 3).join('; ')}`, { cause: err });
+  }
 }

@@ -2,11 +2,11 @@
 // sandbox that fills it gets ENOSPC, not the host) loop-mounted at data/, which is what sandboxes
 // get bind-mounted and what the content API chroots into. Unlike a sandbox's scratch disk it keeps
 // its journal: a volume's files are meant to last.
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMountPoint } from '../container/mounts';
 import { removeTree } from '../container/bundle';
+import { runHostCommand as run } from '../host-command';
 
 export class VolumeDisk {
   constructor(readonly dir: string) {}
@@ -53,10 +53,4 @@ export class VolumeDisk {
     }
     if (existsSync(this.dir)) await removeTree(this.dir);
   }
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, (err, _stdout, stderr) => (err ? reject(new Error(`${command}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
 }
