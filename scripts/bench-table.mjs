@@ -88,6 +88,7 @@ const OTHERS = [
   ],
   ['HTTP request from a sandbox to a test host (NAT)', 'runtime-network-latency', 'http_request_through_nat'],
   ['HTTP request to an allowed domain (through the domain proxy)', 'runtime-network-latency', 'http_request_through_domain_proxy'],
+  ["The API's `/health` while N sandboxes are created and killed at once, cold", 'runtime-noisy-neighbour', 'api_health_during_cold_burst'],
   [
     "A neighbour's `commands.run('echo')` during a fork bomb in another sandbox",
     'runtime-noisy-neighbour',
