@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "launcher.h"
+#include "fd-io.h"
 #include "relay.h"
 
 #include <errno.h>
@@ -65,15 +66,6 @@ struct request {
 
 static int channel_fd = -1;
 
-static void write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
 
 /* ---------------------------------------------------------------- the supervisor (one per command) */
 

@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd-io.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -67,28 +69,6 @@ static void append_u32(struct buffer *b, uint32_t v) {
 
 static uint32_t read_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int read_full(int fd, void *p, size_t n) {
-    char *at = p;
-    while (n > 0) {
-        ssize_t r = read(fd, at, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        at += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static void write_full(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        p += w;
-        n -= (size_t)w;
-    }
 }
 
 static long long now_ms(void) {
@@ -136,7 +116,7 @@ static void exec_command(const struct request *req, int in_fd, int out_fd, int e
     /* Everything else of ours is O_CLOEXEC (main() closed what it inherited). */
     if (dup2(in_fd, 0) >= 0 && dup2(out_fd, 1) >= 0 && dup2(err_fd, 2) >= 0) execvp(req->argv[0], req->argv);
     int err = errno;
-    write_full(exec_fd, (char *)&err, sizeof err);
+    write_all(exec_fd, (char *)&err, sizeof err);
     _exit(127);
 }
 
@@ -171,7 +151,7 @@ static void send_answer(const char *lock_path, uint32_t id, int status, int time
     for (int i = 0; i < 4; i++) msg.data[i] = (char)((len >> (8 * i)) & 0xff);
     int lock_fd = open(lock_path, O_RDONLY | O_CLOEXEC);
     if (lock_fd >= 0) flock(lock_fd, LOCK_EX);
-    write_full(1, msg.data, msg.len);
+    write_all(1, msg.data, msg.len);
     if (lock_fd >= 0) close(lock_fd);
     free(msg.data);
 }
@@ -222,7 +202,7 @@ static void run_request(const struct request *req, const char *lock_path) {
     close(in_fd);
     if (in_pipe[1] >= 0) {
         signal(SIGPIPE, SIG_IGN); /* a command that does not read its input is no error of ours */
-        write_full(in_pipe[1], req->input, req->input_len);
+        write_all(in_pipe[1], req->input, req->input_len);
         close(in_pipe[1]);
     }
     int exec_errno = 0;
