@@ -27,7 +27,16 @@ export class HostCommandError extends Error {
   ) {
     const why = timedOut ? 'timed out' : status < 0 ? `was killed by signal ${-status}` : `exited with ${status}`;
     super(`${command}: ${stderr.trim() || why}`);
+    this.reason = stderr.trim() || why;
   }
+
+  /** What the command said on stderr, else how it ended. */
+  readonly reason: string;
+}
+
+/** Why a host command failed, for a caller's own message. */
+export function whyFailed(err: unknown): string {
+  return err instanceof HostCommandError ? err.reason : (err as Error).message;
 }
 
 const MAX_INPUT = 64 * 1024;

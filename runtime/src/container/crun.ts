@@ -2,7 +2,7 @@
 // runtimes (and tests) never see each other's containers.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostCommandError, runHostCommand } from '../host-command';
+import { HostCommandError, runHostCommand, whyFailed } from '../host-command';
 
 export interface ContainerState {
   id: string;
@@ -67,8 +67,7 @@ export class Crun {
     try {
       return await runHostCommand(this.binary, ['--root', this.root, ...args]);
     } catch (err) {
-      const why = err instanceof HostCommandError ? err.stderr.trim() || err.message : (err as Error).message;
-      throw new Error(`crun ${args[0]}: ${why}`, { cause: err });
+      throw new Error(`crun ${args[0]}: ${whyFailed(err)}`, { cause: err });
     }
   }
 }

@@ -1,13 +1,12 @@
 // Runs the host's network tools (ip, nft, sysctl files) as the runtime, and says why when they fail.
 import { existsSync, writeFileSync } from 'node:fs';
-import { HostCommandError, runHostCommand } from '../host-command';
+import { runHostCommand, whyFailed } from '../host-command';
 
 export async function run(command: string, args: string[], input?: string): Promise<string> {
   try {
     return await runHostCommand(command, args, { input, timeoutMs: 15_000 });
   } catch (err) {
-    const why = err instanceof HostCommandError ? err.stderr.trim() || err.message : (err as Error).message;
-    throw new Error(`${command} ${args.join(' ')}: ${why}`, { cause: err });
+    throw new Error(`${command} ${args.join(' ')}: ${whyFailed(err)}`, { cause: err });
   }
 }
 

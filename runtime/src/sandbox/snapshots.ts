@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { removeTree } from '../container/bundle';
-import { HostCommandError, runHostCommand } from '../host-command';
+import { runHostCommand, whyFailed } from '../host-command';
 import { RuntimePaths } from '../paths';
 import { lowerDirsOf, readBootTemplate } from './boot-template';
 import { invalidInput } from '../errors';
@@ -299,7 +299,6 @@ async function run(command: string, args: string[]): Promise<void> {
   try {
     await runHostCommand(command, args);
   } catch (err) {
-    if (!(err instanceof HostCommandError) || !err.stderr.trim()) throw err;
-    throw new Error(`${command}: ${err.stderr.trim().split('\n').slice(0, 3).join('; ')}`, { cause: err });
+    throw new Error(`${command}: ${whyFailed(err).split('\n').slice(0, 3).join('; ')}`, { cause: err });
   }
 }
