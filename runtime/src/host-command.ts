@@ -1,6 +1,6 @@
 // Runs the host tools the runtime needs (crun, the disk tool, umount, rm, ip, du...) through
-// e2b-spawner (native/spawner.c), a small process that forks them, so that the runtime never
-// forks itself: Node's spawn() waits for the fork on the event loop, and a fork of the runtime
+// e2b-spawner (native/spawner.c), a small process that forks them, so that the runtime does not
+// fork itself for them: Node's spawn() waits for the fork on the event loop, and a fork of the runtime
 // copies its page tables (~1.3 ms per command idle, ~4 ms each in a burst of 100 creates here).
 // The runtime names the program once it is built (useSpawner). Should the spawner exit, the
 // commands its workers were running still answer, and the next command starts a new spawner.
@@ -25,9 +25,9 @@ export class HostCommandError extends Error {
     readonly stderr: string,
     readonly timedOut: boolean,
   ) {
-    const why = timedOut ? 'timed out' : status < 0 ? `was killed by signal ${-status}` : `exited with ${status}`;
-    super(`${command}: ${stderr.trim() || why}`);
-    this.reason = stderr.trim() || why;
+    const reason = stderr.trim() || (timedOut ? 'timed out' : status < 0 ? `was killed by signal ${-status}` : `exited with ${status}`);
+    super(`${command}: ${reason}`);
+    this.reason = reason;
   }
 
   /** What the command said on stderr, else how it ended. */

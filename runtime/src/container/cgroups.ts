@@ -74,13 +74,9 @@ function kernelCgroupFeatures(): string[] {
   }
 }
 
-/** The file system's own options of the mount at `point` (after " - " in mountinfo). */
+/** The file system's own options of the mount at `point`; undefined when nothing is mounted there. */
 export function superOptions(point: string): string[] | undefined {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [mount, fs] = line.split(' - ');
-    if (fs && mount.split(' ')[4] === point) return fs.split(' ')[2]?.split(',') ?? [];
-  }
-  return undefined;
+  return mountTable().find((m) => m.point === point)?.superOptions;
 }
 
 function cgroupRootIsReadOnly(): boolean {

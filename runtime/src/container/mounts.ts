@@ -6,7 +6,10 @@ import { dirname } from 'node:path';
 
 export interface MountEntry {
   point: string;
+  /** The mount's own options (rw, nosuid, relatime...). */
   options: string[];
+  /** The file system's options, after " - " (for cgroup2: nsdelegate, favordynmods...). */
+  superOptions: string[];
 }
 
 export function mountTable(): MountEntry[] {
@@ -14,8 +17,9 @@ export function mountTable(): MountEntry[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const fields = line.split(' ');
-      return { point: fields[4], options: fields[5].split(',') };
+      const [mount, fs = ''] = line.split(' - ');
+      const fields = mount.split(' ');
+      return { point: fields[4], options: fields[5].split(','), superOptions: fs.split(' ')[2]?.split(',') ?? [] };
     });
 }
 
