@@ -65,12 +65,21 @@ const tabsOf = (notebook: vscode.NotebookDocument) =>
 
 /**
  * Closes the notebook's tab as a user does, without a "save?" prompt (nobody would answer it
- * here). VS Code may keep a saved notebook's document open for a while after that.
+ * here). VS Code may keep a saved notebook's document open for a while after that. Asked again
+ * while the tab stays: a close sent as the editor was still taking focus can miss it.
  */
 async function closeNotebook(notebook: vscode.NotebookDocument): Promise<void> {
-  await vscode.window.showNotebookDocument(notebook);
-  void Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
-  await waitFor('the notebook tab to close', () => tabsOf(notebook).length === 0, 15_000);
+  await pokeUntil(
+    'the notebook tab to close',
+    async () => {
+      if (tabsOf(notebook).length === 0) return;
+      await vscode.window.showNotebookDocument(notebook);
+      void Promise.resolve(vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor')).catch(() => undefined);
+    },
+    () => tabsOf(notebook).length === 0,
+    15_000,
+    3000,
+  );
 }
 
 describe('Notebook kernels choose their sandbox', () => {
