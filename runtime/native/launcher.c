@@ -3,27 +3,32 @@
  * tens of MB) never forks itself per command. The agent starts it once with a Node IPC channel
  * (stdio 'ipc', fd in NODE_CHANNEL_FD); this tiny process forks cheaply.
  *
+ * The launcher forks supervisors ahead of the commands ("spares"): a command's start is then one
+ * write to a supervisor that already waits, not a fork and three sockets passed while it waits.
+ *
  * Protocol on the channel (Node's JSON-lines IPC, serialization "json"):
- *   agent → launcher  {"s":"<hex>"}: a start request; the hex decodes to NUL-ended fields
- *                     id, mode ("pty"|"pipes"), stdin ("1"|"0"), cols, rows, switch ("1"|"0"),
- *                     uid, gid, groups ("g1,g2,..."), cwd, argc, argv × argc, envc, env × envc.
+ *   agent → launcher  {"spare":N}: fork one more spare supervisor, N the agent's name for it.
  *                     Anything else (Node's NODE_HANDLE_ACK) is ignored.
- *   launcher → agent  one {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"id":N,"fd":"<name>"}}
- *                     per socket, the socket itself attached with SCM_RIGHTS (Node turns it into
- *                     a net.Socket): pipes "io" (stdin in, stdout out), "err", "ctl"; pty "io"
- *                     (terminal in and out), "ctl". Or {"id":N,"error":"<text>"} if nothing
- *                     could be started. The kernel never merges two fd-carrying writes into one
- *                     read, so each handle line reaches Node in a read of its own, as Node expects.
+ *   launcher → agent  one {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"spare":N,"fd":"<name>"}}
+ *                     per socket, "io", "err", then "ctl", the socket itself attached with
+ *                     SCM_RIGHTS (Node turns it into a net.Socket). Or {"spare":N,"error":"<text>"}
+ *                     if it could not be made. The kernel never merges two fd-carrying writes
+ *                     into one read, so each handle line reaches Node in a read of its own, as
+ *                     Node expects.
  *
- * Per command the launcher forks a supervisor, which owns the sockets: it makes the command's pty
- * or pipes, forks the command (its own session, so signals to the command's group miss the
- * supervisor), and relays (relay.c) until the command exited and its output was passed on. On
- * "ctl" it writes "pid N\n" once the command exists, then "exit N\n" or "signal N\n" (its wait
- * status, as its parent), then exits, which closes every socket. Or "error <text>\n" if setting
- * up failed. In pty mode the agent writes "cols rows\n" lines on "ctl" to resize.
+ * On "ctl" a spare reads its one request: 8 hex digits of length, then that many bytes of
+ * NUL-ended fields: mode ("pty"|"pipes"), stdin ("1"|"0"), cols, rows, switch ("1"|"0"), uid,
+ * gid, groups ("g1,g2,..."), cwd, argc, argv × argc, envc, env × envc. It makes the command's pty
+ * or pipes ("io": stdin in and stdout out, or the terminal; "err": stderr, closed for a pty),
+ * forks the command (its own session, so signals to the command's group miss the supervisor),
+ * and relays (relay.c) until the command exited and its output was passed on. On "ctl" it writes
+ * "pid N\n" once the command exists, then "exit N\n" or "signal N\n" (its wait status, as its
+ * parent), then exits, which closes every socket. Or "error <text>\n" if setting up failed. In
+ * pty mode the agent writes "cols rows\n" lines on "ctl" to resize. A spare whose "ctl" closes
+ * before a request (the agent went away) exits.
  *
- * The launcher is no command's parent: if it dies, running commands and their supervisors go on,
- * and the agent starts a new launcher for the next command.
+ * The launcher is no command's parent: if it dies, spares, running commands and their
+ * supervisors go on, and the agent starts a new launcher when it needs another spare.
  */
 #define _GNU_SOURCE
 #include "launcher.h"
@@ -52,7 +57,6 @@
 extern char **environ;
 
 struct request {
-    const char *id;
     int pty, stdin_pipe, switch_user;
     unsigned cols, rows;
     uid_t uid;
@@ -102,11 +106,13 @@ __attribute__((noreturn)) static void supervise(const struct request *req, int s
     reset_signals();
     signal(SIGPIPE, SIG_IGN);
     setsid();
-    prctl(PR_SET_NAME, "e2b-ptyexec");
-    close(channel_fd);
     int io = socks[0];
-    int err_sock = req->pty ? -1 : socks[1];
-    int ctl = req->pty ? socks[1] : socks[2];
+    int err_sock = socks[1];
+    int ctl = socks[2];
+    if (req->pty) {
+        close(err_sock);
+        err_sock = -1;
+    }
 
     /* As the agent's spawn did: the directory first (as root), then the identity. */
     if (chdir(req->cwd) != 0) setup_failed(ctl, "chdir");
@@ -166,19 +172,107 @@ __attribute__((noreturn)) static void supervise(const struct request *req, int s
     _exit(0);
 }
 
+/* ---------------------------------------------------------------- a spare's request */
+
+static int parse_count(const char *field, long max, long *out) {
+    char *end = NULL;
+    if (!field || !*field) return -1;
+    errno = 0;
+    long v = strtol(field, &end, 10);
+    if (errno || *end || v < 0 || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+/* The next NUL-ended field of a request, or NULL when it runs out. */
+static char *next_field(char **cursor, char *end) {
+    char *start = *cursor;
+    if (start >= end) return NULL;
+    char *nul = memchr(start, '\0', (size_t)(end - start));
+    if (!nul) return NULL;
+    *cursor = nul + 1;
+    return start;
+}
+
+#define MAX_GROUPS 256
+
+/* Fills req from the fields in data (pointing into it); -1 if they are malformed. */
+static int parse_request(char *data, size_t len, struct request *req, gid_t groups[MAX_GROUPS]) {
+    char *cursor = data, *end = data + len;
+    char *f[8];
+    for (int i = 0; i < 8; i++)
+        if (!(f[i] = next_field(&cursor, end))) return -1;
+    req->pty = strcmp(f[0], "pty") == 0;
+    req->stdin_pipe = strcmp(f[1], "1") == 0;
+    long v;
+    if (parse_count(f[2], 65535, &v)) return -1;
+    req->cols = (unsigned)v;
+    if (parse_count(f[3], 65535, &v)) return -1;
+    req->rows = (unsigned)v;
+    req->switch_user = strcmp(f[4], "1") == 0;
+    if (parse_count(f[5], 0x7fffffffL, &v)) return -1;
+    req->uid = (uid_t)v;
+    if (parse_count(f[6], 0x7fffffffL, &v)) return -1;
+    req->gid = (gid_t)v;
+    for (char *tok = strtok(f[7], ","); tok && req->ngroups < MAX_GROUPS; tok = strtok(NULL, ",")) {
+        if (parse_count(tok, 0x7fffffffL, &v)) return -1;
+        groups[req->ngroups++] = (gid_t)v;
+    }
+    req->groups = groups;
+    if (!(req->cwd = next_field(&cursor, end))) return -1;
+    long argc, envc;
+    if (parse_count(next_field(&cursor, end), 1 << 20, &argc) || argc < 1) return -1;
+    if (!(req->argv = calloc((size_t)argc + 1, sizeof *req->argv))) return -1;
+    for (long i = 0; i < argc; i++)
+        if (!(req->argv[i] = next_field(&cursor, end))) return -1;
+    if (parse_count(next_field(&cursor, end), 1 << 20, &envc)) return -1;
+    if (!(req->envp = calloc((size_t)envc + 1, sizeof *req->envp))) return -1;
+    for (long i = 0; i < envc; i++)
+        if (!(req->envp[i] = next_field(&cursor, end))) return -1;
+    return 0;
+}
+
+#define MAX_REQUEST (256L << 20)
+
+/* A spare supervisor, just forked: waits on "ctl" for its request, then supervises it. */
+__attribute__((noreturn)) static void await_request(int socks[MAX_SOCKETS]) {
+    prctl(PR_SET_NAME, "e2b-ptyexec");
+    close(channel_fd);
+    int ctl = socks[2];
+    char head[9] = {0};
+    if (read_full(ctl, head, 8) != 0) _exit(0); /* the agent went away */
+    char *end = NULL;
+    errno = 0;
+    long len = strtol(head, &end, 16);
+    if (errno || *end || len < 0 || len > MAX_REQUEST) {
+        errno = EINVAL;
+        setup_failed(ctl, "malformed launch request");
+    }
+    char *data = malloc((size_t)len + 1);
+    if (!data) setup_failed(ctl, "malloc");
+    if (read_full(ctl, data, (size_t)len) != 0) _exit(0);
+    struct request req = {0};
+    gid_t groups[MAX_GROUPS];
+    if (parse_request(data, (size_t)len, &req, groups) != 0) {
+        errno = EINVAL;
+        setup_failed(ctl, "malformed launch request");
+    }
+    supervise(&req, socks);
+}
+
 /* ---------------------------------------------------------------- the launcher */
 
-static void send_error(const char *id, const char *what) {
+static void send_error(const char *spare, const char *what) {
     char line[512];
-    int n = snprintf(line, sizeof line, "{\"id\":%s,\"error\":\"%s: %s\"}\n", id, what, strerror(errno));
+    int n = snprintf(line, sizeof line, "{\"spare\":%s,\"error\":\"%s: %s\"}\n", spare, what, strerror(errno));
     if (n > 0) write_all(channel_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* One NODE_HANDLE message with the socket attached; Node emits it as ('message', msg, socket). */
-static void send_handle(const char *id, const char *name, int fd) {
+static void send_handle(const char *spare, const char *name, int fd) {
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"id\":%s,\"fd\":\"%s\"}}\n", id, name);
+                     "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"spare\":%s,\"fd\":\"%s\"}}\n", spare, name);
     char control[CMSG_SPACE(sizeof(int))];
     memset(control, 0, sizeof control);
     struct iovec iov = {.iov_base = line, .iov_len = (size_t)n};
@@ -195,13 +289,13 @@ static void send_handle(const char *id, const char *name, int fd) {
     if (w > 0 && w < n) write_all(channel_fd, line + w, (size_t)(n - w));
 }
 
-static void launch(const struct request *req) {
-    int nsock = req->pty ? 2 : 3;
+/* Forks one spare supervisor and hands its sockets to the agent. */
+static void make_spare(const char *spare) {
     int ours[MAX_SOCKETS], theirs[MAX_SOCKETS];
-    for (int i = 0; i < nsock; i++) {
+    for (int i = 0; i < MAX_SOCKETS; i++) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-            send_error(req->id, "socketpair");
+            send_error(spare, "socketpair");
             for (int k = 0; k < i; k++) {
                 close(ours[k]);
                 close(theirs[k]);
@@ -213,118 +307,27 @@ static void launch(const struct request *req) {
     }
     pid_t pid = fork();
     if (pid == 0) {
-        for (int i = 0; i < nsock; i++) close(ours[i]);
-        supervise(req, theirs);
+        for (int i = 0; i < MAX_SOCKETS; i++) close(ours[i]);
+        await_request(theirs);
     }
-    if (pid < 0) send_error(req->id, "fork");
-    static const char *pipe_names[] = {"io", "err", "ctl"}, *pty_names[] = {"io", "ctl"};
-    for (int i = 0; i < nsock; i++) {
+    if (pid < 0) send_error(spare, "fork");
+    static const char *names[MAX_SOCKETS] = {"io", "err", "ctl"};
+    for (int i = 0; i < MAX_SOCKETS; i++) {
         close(theirs[i]);
-        if (pid > 0) send_handle(req->id, req->pty ? pty_names[i] : pipe_names[i], ours[i]);
+        if (pid > 0) send_handle(spare, names[i], ours[i]);
         close(ours[i]);
     }
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* The next NUL-ended field of a decoded request, or NULL when it runs out. */
-static char *next_field(char **cursor, char *end) {
-    char *start = *cursor;
-    if (start >= end) return NULL;
-    char *nul = memchr(start, '\0', (size_t)(end - start));
-    if (!nul) return NULL;
-    *cursor = nul + 1;
-    return start;
-}
-
-static int parse_count(const char *field, long max, long *out) {
-    char *end = NULL;
-    if (!field || !*field) return -1;
-    errno = 0;
-    long v = strtol(field, &end, 10);
-    if (errno || *end || v < 0 || v > max) return -1;
-    *out = v;
-    return 0;
-}
-
-/* Decodes and starts one request line; malformed lines are dropped (the agent never sends them). */
+/* {"spare":N}: makes that spare; other lines (Node's acknowledgements) need nothing. */
 static void handle_line(char *line) {
-    char *hex = strstr(line, "\"s\":\"");
-    if (!hex) return;
-    hex += 5;
-    char *quote = strchr(hex, '"');
-    if (!quote || (quote - hex) % 2) return;
-    size_t len = (size_t)(quote - hex) / 2;
-    char *data = malloc(len + 1);
-    if (!data) return;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(data);
-            return;
-        }
-        data[i] = (char)(hi << 4 | lo);
-    }
-    data[len] = 0;
-    char *cursor = data, *end = data + len;
-    struct request req = {0};
-    char *f[9];
-    for (int i = 0; i < 9; i++)
-        if (!(f[i] = next_field(&cursor, end))) goto bad;
-    req.id = f[0];
-    for (const char *p = req.id; *p; p++)
-        if (*p < '0' || *p > '9') goto bad;
-    if (!*req.id) goto bad;
-    req.pty = strcmp(f[1], "pty") == 0;
-    req.stdin_pipe = strcmp(f[2], "1") == 0;
-    long v;
-    if (parse_count(f[3], 65535, &v)) goto bad;
-    req.cols = (unsigned)v;
-    if (parse_count(f[4], 65535, &v)) goto bad;
-    req.rows = (unsigned)v;
-    req.switch_user = strcmp(f[5], "1") == 0;
-    if (parse_count(f[6], 0x7fffffffL, &v)) goto bad;
-    req.uid = (uid_t)v;
-    if (parse_count(f[7], 0x7fffffffL, &v)) goto bad;
-    req.gid = (gid_t)v;
-    gid_t groups[256];
-    for (char *tok = strtok(f[8], ","); tok && req.ngroups < 256; tok = strtok(NULL, ",")) {
-        if (parse_count(tok, 0x7fffffffL, &v)) goto bad;
-        groups[req.ngroups++] = (gid_t)v;
-    }
-    req.groups = groups;
-    if (!(req.cwd = next_field(&cursor, end))) goto bad;
-    long argc, envc;
-    if (parse_count(next_field(&cursor, end), 1 << 20, &argc) || argc < 1) goto bad;
-    req.argv = calloc((size_t)argc + 1, sizeof *req.argv);
-    if (!req.argv) goto bad;
-    for (long i = 0; i < argc; i++)
-        if (!(req.argv[i] = next_field(&cursor, end))) goto bad;
-    if (parse_count(next_field(&cursor, end), 1 << 20, &envc)) goto bad;
-    req.envp = calloc((size_t)envc + 1, sizeof *req.envp);
-    if (!req.envp) goto bad;
-    for (long i = 0; i < envc; i++)
-        if (!(req.envp[i] = next_field(&cursor, end))) goto bad;
-    launch(&req);
-    free(req.argv);
-    free(req.envp);
-    free(data);
-    return;
-bad:
-    fprintf(stderr, "%s: malformed launch request dropped\n", prog);
-    if (req.id && *req.id) {
-        errno = EINVAL;
-        int digits = 1;
-        for (const char *p = req.id; *p; p++) digits = digits && *p >= '0' && *p <= '9';
-        if (digits) send_error(req.id, "malformed request");
-    }
-    free(req.argv);
-    free(req.envp);
-    free(data);
+    char *number = strstr(line, "\"spare\":");
+    if (!number) return;
+    number += 8;
+    size_t digits = strspn(number, "0123456789");
+    if (digits == 0 || digits > 15) return;
+    number[digits] = '\0';
+    make_spare(number);
 }
 
 int launcher_main(void) {

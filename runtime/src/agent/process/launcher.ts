@@ -1,8 +1,9 @@
 // The agent's side of `e2b-ptyexec --launcher` (native/launcher.c): one small native process,
 // started once, that forks the agent's commands so the agent never forks itself per command.
-// Requests go over a Node IPC channel; the command's sockets come back over it as net.Sockets.
-// If the launcher dies, the next command starts a new one; commands already running are not
-// its children and go on.
+// It forks supervisors ahead of need ("spares"), whose sockets come over the Node IPC channel as
+// net.Sockets; a command is then one write to a spare that already waits, and the launcher makes
+// the next spare meanwhile. If the launcher dies, spares and running commands go on (they are not
+// its children), and the next spare comes from a new launcher.
 import { ChildProcess, spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -14,15 +15,18 @@ import { CommandSpec } from './launch';
 
 type SocketName = 'io' | 'err' | 'ctl';
 
-interface PendingStart {
-  command: CommandSpec;
-  sockets: Map<SocketName, Socket>;
-  resolve(command: LaunchedCommand): void;
+/** How long a taken spare goes unreplaced while its command runs on (a server, a terminal). */
+const REPLACE_SPARE_AFTER_MS = 10;
+
+type Spare = Map<SocketName, Socket>;
+
+interface SpareWaiter {
+  resolve(spare: Spare): void;
   reject(err: Error): void;
 }
 
 interface LauncherMessage {
-  id?: number;
+  spare?: number;
   fd?: SocketName;
   error?: string;
 }
@@ -39,11 +43,10 @@ function commandLine(command: CommandSpec): string {
   return command.argv.join(' ');
 }
 
-/** The request fields, NUL-ended, as native/launcher.c reads them. */
-export function encodeRequest(id: number, command: CommandSpec): string {
+/** The request a spare reads: 8 hex digits of length, then NUL-ended fields (see native/launcher.c). */
+export function encodeRequest(command: CommandSpec): Buffer {
   const env = Object.entries(command.env).map(([key, value]) => `${key}=${value}`);
   const fields = [
-    String(id),
     command.pty ? 'pty' : 'pipes',
     command.stdin ? '1' : '0',
     String(command.pty?.cols ?? 0),
@@ -64,14 +67,16 @@ export function encodeRequest(id: number, command: CommandSpec): string {
       `error starting process '${commandLine(command)}': arguments and environment must be strings without null bytes`,
     );
   }
-  return Buffer.from(`${fields.join('\0')}\0`).toString('hex');
+  const body = Buffer.from(`${fields.join('\0')}\0`);
+  return Buffer.concat([Buffer.from(body.length.toString(16).padStart(8, '0')), body]);
 }
 
 /** A command the launcher started: its sockets, and its status from the "ctl" socket. */
 export class LaunchedCommand extends StreamCommandIo {
   private status: EndEvent | undefined;
 
-  constructor(pid: number, command: CommandSpec, sockets: Map<SocketName, Socket>, ctlLines: Readable) {
+  /** `afterFinish` runs once the end was passed on. */
+  constructor(pid: number, command: CommandSpec, sockets: Map<SocketName, Socket>, ctlLines: Readable, afterFinish: () => void) {
     const io = sockets.get('io')!;
     const err = sockets.get('err');
     const ctl = sockets.get('ctl')!;
@@ -89,15 +94,29 @@ export class LaunchedCommand extends StreamCommandIo {
       else if (word === 'signal') this.status = endEventFor(null, Number(value));
     });
     // The supervisor exits only after the command exited and its output was passed on: once
-    // every socket closed, the end is known and complete.
-    const open = [...sockets.values()].filter((socket) => !socket.closed);
-    let left = open.length;
-    const closed = () => {
-      if (--left <= 0) this.finish(this.status ?? UNKNOWN_END);
+    // every socket reached its end, the end is known and complete. Not waiting for the sockets
+    // to close sends the end before their teardown (a dozen syscalls).
+    let left = sockets.size;
+    const socketDone = () => {
+      if (--left > 0) return;
+      this.finish(this.status ?? UNKNOWN_END);
+      afterFinish();
     };
-    for (const socket of open) socket.once('close', closed);
-    if (left === 0) closed();
+    for (const socket of sockets.values()) whenDone(socket, socketDone);
   }
+}
+
+/** Calls `done` once: when the socket's input ended, or it closed (an error, or already). */
+function whenDone(socket: Socket, done: () => void): void {
+  if (socket.readableEnded || socket.closed) return done();
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  socket.once('end', once);
+  socket.once('close', once);
 }
 
 /** Splits a socket's text into lines, emitted as 'data' strings. */
@@ -115,12 +134,17 @@ function lineReader(socket: Socket): Readable {
 
 export class CommandLauncher {
   private child: ChildProcess | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, PendingStart>();
+  private nextSpareId = 1;
+  /** Spares asked for whose sockets are still arriving, by id. */
+  private readonly arriving = new Map<number, Spare>();
+  /** Spares whose supervisors wait for a command, each with its listener for the supervisor's end. */
+  private readonly ready: { spare: Spare; onGone: () => void }[] = [];
+  /** Starts that wait for a spare, oldest first. */
+  private readonly waiting: SpareWaiter[] = [];
 
   constructor(private readonly helperPath: string) {}
 
-  /** Starts the launcher if it is not running; false if it cannot be started. */
+  /** Starts the launcher if it is not running, with a spare on its way; false if it cannot be started. */
   ensureRunning(): boolean {
     if (this.child) return true;
     const child = spawn(this.helperPath, ['--launcher'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
@@ -135,56 +159,107 @@ export class CommandLauncher {
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       log(`process launcher ${child.pid} ended (${signal ?? code}); the next command starts a new one`);
-      for (const [id, start] of this.pending) {
-        this.pending.delete(id);
-        for (const socket of start.sockets.values()) socket.destroy();
-        start.reject(new ConnectError('unavailable', `error starting process '${commandLine(start.command)}': the process launcher ended`));
-      }
+      for (const spare of this.arriving.values()) for (const socket of spare.values()) socket.destroy();
+      this.arriving.clear();
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new ConnectError('unavailable', 'the process launcher ended'));
     });
+    this.topUp();
     return true;
   }
 
-  /** Starts the command; resolves once it runs (its pid is known). */
+  /** Starts the command on a spare; resolves once it runs (its pid is known). */
   start(command: CommandSpec): Promise<LaunchedCommand> {
-    const id = this.nextId++;
-    const request = encodeRequest(id, command);
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { command, sockets: new Map(), resolve, reject });
-      this.child!.send({ s: request });
-    });
+    const request = encodeRequest(command);
+    return this.takeSpare().then(
+      (spare) => run(spare, command, request, () => this.topUp()),
+      (err: Error) => {
+        throw new ConnectError('unavailable', `error starting process '${commandLine(command)}': ${err.message}`);
+      },
+    );
+  }
+
+  /**
+   * A ready spare, or the next one to arrive. The one taken is replaced once its command ended
+   * (or REPLACE_SPARE_AFTER_MS passed): made while the command runs, the new spare's fork and
+   * sockets would compete with the command and its start event for the CPU.
+   */
+  private takeSpare(): Promise<Spare> {
+    const first = this.ready.shift();
+    if (first) {
+      first.spare.get('ctl')!.off('close', first.onGone);
+      setTimeout(() => this.topUp(), REPLACE_SPARE_AFTER_MS).unref();
+      return Promise.resolve(first.spare);
+    }
+    const taken = new Promise<Spare>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.topUp();
+    return taken;
+  }
+
+  /** Asks for spares until there is one more than the starts waiting need. */
+  private topUp(): void {
+    while (this.child && this.ready.length + this.arriving.size < this.waiting.length + 1) {
+      const id = this.nextSpareId++;
+      this.arriving.set(id, new Map());
+      this.child.send({ spare: id });
+    }
   }
 
   private onMessage(msg: LauncherMessage, handle: Socket | undefined): void {
-    const start = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
-    if (!start) {
+    const spare = msg.spare !== undefined ? this.arriving.get(msg.spare) : undefined;
+    if (!spare) {
       handle?.destroy();
       return;
     }
     if (msg.error !== undefined) {
-      this.pending.delete(msg.id!);
-      start.reject(new ConnectError('invalid_argument', `error starting process '${commandLine(start.command)}': ${msg.error}`));
+      this.arriving.delete(msg.spare!);
+      log(`process launcher: ${msg.error}`);
+      this.waiting.shift()?.reject(new Error(msg.error));
       return;
     }
     if (!handle || !msg.fd) return;
-    start.sockets.set(msg.fd, handle);
+    handle.on('error', () => {});
+    spare.set(msg.fd, handle);
+    // "ctl" comes last: the spare is complete.
     if (msg.fd !== 'ctl') return;
-    // "ctl" comes last: the supervisor says "pid N" once the command exists, or why it could not.
-    this.pending.delete(msg.id!);
-    const ctlLines = lineReader(handle);
-    ctlLines.once('data', (line: string) => {
-      const [word, ...rest] = line.split(' ');
-      if (word === 'pid') {
-        start.resolve(new LaunchedCommand(Number(rest[0]), start.command, start.sockets, ctlLines));
-      } else {
-        for (const socket of start.sockets.values()) socket.destroy();
-        start.reject(
-          new ConnectError(
-            'invalid_argument',
-            `error starting process '${commandLine(start.command)}': ${word === 'error' ? rest.join(' ') : line}`,
-          ),
-        );
-      }
-    });
-    handle.once('close', () => ctlLines.push(null));
+    this.arriving.delete(msg.spare!);
+    const waiter = this.waiting.shift();
+    if (waiter) return waiter.resolve(spare);
+    // A spare's supervisor that ends while it waits (killed from inside the sandbox) is dropped.
+    const onGone = () => {
+      const index = this.ready.findIndex((entry) => entry.spare === spare);
+      if (index >= 0) this.ready.splice(index, 1);
+      for (const socket of spare.values()) socket.destroy();
+      this.topUp();
+    };
+    handle.once('close', onGone);
+    this.ready.push({ spare, onGone });
   }
+}
+
+/** Hands the request to the spare's supervisor; resolves once it says the command's pid. */
+function run(spare: Spare, command: CommandSpec, request: Buffer, onFinish: () => void): Promise<LaunchedCommand> {
+  const ctl = spare.get('ctl')!;
+  if (command.pty) {
+    spare.get('err')!.destroy();
+    spare.delete('err');
+  }
+  const fail = (why: string) => {
+    for (const socket of spare.values()) socket.destroy();
+    return new ConnectError('invalid_argument', `error starting process '${commandLine(command)}': ${why}`);
+  };
+  return new Promise((resolve, reject) => {
+    const ctlLines = lineReader(ctl);
+    let answered = false;
+    ctlLines.once('data', (line: string) => {
+      answered = true;
+      const [word, ...rest] = line.split(' ');
+      if (word === 'pid') resolve(new LaunchedCommand(Number(rest[0]), command, spare, ctlLines, onFinish));
+      else reject(fail(word === 'error' ? rest.join(' ') : line));
+    });
+    ctl.once('close', () => {
+      ctlLines.push(null);
+      if (!answered) reject(fail('the process supervisor ended before the command started'));
+    });
+    ctl.write(request);
+  });
 }

@@ -16,7 +16,7 @@ export function rehearseStart(settings: AgentSettings, helperPath: string | unde
   try {
     const request = parseStartRequest(TYPICAL_START);
     const plan = planLaunch(request, settings.resolveUser(undefined), settings.envVars, settings.defaultWorkdir, helperPath);
-    encodeRequest(0, plan.command);
+    encodeRequest(plan.command);
     for (const message of [startEvent(0), dataEvent('stdout', Buffer.alloc(1)), endEvent(endEventFor(0, null))]) {
       encodeEnvelope(0, Buffer.from(JSON.stringify(message)));
     }
