@@ -13,6 +13,10 @@
  * exits with AGENT_SLEEP_STATUS (it was told to, in /init): init then waits until a listener has a
  * connection waiting and starts the agent again, which accepts it. An idle sandbox so costs init's
  * memory only, not the agent's.
+ *
+ * With each agent, init starts its command launcher (E2B_PTYEXEC --launcher), joined to the agent
+ * by a Node IPC channel: the agent's fd AGENT_LAUNCHER_FD, named in NODE_CHANNEL_FD. The agent then
+ * need not fork itself (tens of MB) to start it; the launcher ends when the agent does.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
@@ -46,6 +50,9 @@
 /* Where the agent finds the listeners (see agent/main.ts); both above stdio, never CLOEXEC there. */
 #define AGENT_SOCKET_FD 3
 #define AGENT_PORT_FD 4
+#define AGENT_LAUNCHER_FD 5
+/* The launcher's end of its channel to the agent. */
+#define LAUNCHER_CHANNEL_FD 3
 /* Init keeps its own copies out of the way of those numbers. */
 #define HELD_FD_MIN 10
 /* The agent's "idle: start me on the next connection" status (agent/idle-exit.ts). */
@@ -182,21 +189,63 @@ static int sleep_until_connection(void) {
     return woken;
 }
 
-static pid_t start_agent(char **argv) {
+/* In a child of init: default signals, and an OOM score above init's. */
+static void leave_init(void) {
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    /*
+     * The OOM killer must take anything before init (a fork bomb once took init, and with it
+     * the sandbox and its files). Lowering init's score needs a capability the host may not
+     * have; raising one's own never does, so the agent and all it starts go above init.
+     */
+    int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (adj >= 0) { if (write(adj, OOM_SCORE_ADJ_BELOW_INIT, strlen(OOM_SCORE_ADJ_BELOW_INIT)) < 0) { /* keep init's */ } close(adj); }
+}
+
+/* fd at number `at`, inherited across exec; -1 on failure. */
+static int place_fd(int fd, int at) {
+    if (fd == at) return fcntl(fd, F_SETFD, 0);
+    return dup2(fd, at) < 0 ? -1 : 0;
+}
+
+/*
+ * Forks the launcher with its end of a new channel; returns the agent's end (held, close-on-exec),
+ * or -1 when there is no launcher to start (the agent then starts its own, or spawns directly).
+ */
+static int start_launcher(void) {
+    const char *helper = getenv("E2B_PTYEXEC");
+    if (!helper || !*helper || access(helper, X_OK) != 0) return -1;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) { log_line("socketpair: %s", strerror(errno)); return -1; }
     pid_t pid = fork();
-    if (pid < 0) { perror("e2b-init: fork"); return -1; }
     if (pid == 0) {
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
+        leave_init();
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || place_fd(null, 0) < 0 || place_fd(pair[1], LAUNCHER_CHANNEL_FD) < 0) _exit(127);
+        setenv("NODE_CHANNEL_FD", "3", 1);
+        execl(helper, helper, "--launcher", (char *)NULL);
+        perror("e2b-init: execl (launcher)");
+        _exit(127);
+    }
+    close(pair[1]);
+    if (pid < 0) { log_line("fork: %s", strerror(errno)); close(pair[0]); return -1; }
+    return hold(pair[0]);
+}
+
+static pid_t start_agent(char **argv) {
+    int launcher_channel = start_launcher();
+    pid_t pid = fork();
+    if (pid < 0) perror("e2b-init: fork");
+    if (pid == 0) {
+        leave_init();
         pass_listeners();
-        /*
-         * The OOM killer must take anything before init (a fork bomb once took init, and with it
-         * the sandbox and its files). Lowering init's score needs a capability the host may not
-         * have; raising one's own never does, so the agent and all it starts go above init.
-         */
-        int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-        if (adj >= 0) { if (write(adj, OOM_SCORE_ADJ_BELOW_INIT, strlen(OOM_SCORE_ADJ_BELOW_INIT)) < 0) { /* keep init's */ } close(adj); }
+        if (launcher_channel >= 0) {
+            if (place_fd(launcher_channel, AGENT_LAUNCHER_FD) < 0) { perror("e2b-init: dup2"); _exit(127); }
+            setenv("NODE_CHANNEL_FD", "5", 1);
+            setenv("NODE_CHANNEL_SERIALIZATION_MODE", "json", 1);
+        }
         if (access(BUNDLED_LIBC_MARKER, F_OK) == 0 && access(BUNDLED_LOADER, X_OK) == 0) {
             int n = 0;
             while (argv[1 + n]) n++;
@@ -212,7 +261,9 @@ static pid_t start_agent(char **argv) {
         perror("e2b-init: execv");
         _exit(127);
     }
-    return pid;
+    /* Init keeps no end: the launcher sees the channel close when the agent ends. */
+    if (launcher_channel >= 0) close(launcher_channel);
+    return pid < 0 ? -1 : pid;
 }
 
 int main(int argc, char **argv) {

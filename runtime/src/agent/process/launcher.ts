@@ -3,8 +3,9 @@
 // It forks supervisors ahead of need ("spares"), whose sockets come over the Node IPC channel as
 // net.Sockets; a command is then one write to a spare that already waits, and the launcher makes
 // the next spare meanwhile. If the launcher dies, spares and running commands go on (they are not
-// its children), and the next spare comes from a new launcher.
-import { ChildProcess, spawn } from 'node:child_process';
+// its children), and the next spare comes from a new launcher. The first launcher is init's
+// (native/init.c), on the agent's own IPC channel: the agent forks itself for none.
+import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ConnectError } from '../connect/errors';
@@ -132,8 +133,16 @@ function lineReader(socket: Socket): Readable {
   return lines;
 }
 
+/** The channel to a running launcher. */
+interface LauncherLink {
+  /** Who the launcher is, for the log. */
+  readonly name: string;
+  send(message: object): void;
+}
+
 export class CommandLauncher {
-  private child: ChildProcess | undefined;
+  private link: LauncherLink | undefined;
+  private inheritedTried = false;
   private nextSpareId = 1;
   /** Spares asked for whose sockets are still arriving, by id. */
   private readonly arriving = new Map<number, Spare>();
@@ -146,25 +155,46 @@ export class CommandLauncher {
 
   /** Starts the launcher if it is not running, with a spare on its way; false if it cannot be started. */
   ensureRunning(): boolean {
-    if (this.child) return true;
+    if (this.link) return true;
+    const link = this.adoptInherited() ?? this.spawnLauncher();
+    if (!link) return false;
+    this.link = link;
+    this.topUp();
+    return true;
+  }
+
+  /** The launcher init started beside the agent (native/init.c: the agent's own IPC channel), once. */
+  private adoptInherited(): LauncherLink | undefined {
+    if (this.inheritedTried) return undefined;
+    this.inheritedTried = true;
+    if (!process.send || !process.connected) return undefined;
+    const link: LauncherLink = { name: 'started by init', send: (message) => process.send!(message) };
+    process.on('message', (msg: LauncherMessage, handle?: Socket) => this.onMessage(msg, handle));
+    process.once('disconnect', () => this.ended(link, 'its channel closed'));
+    return link;
+  }
+
+  private spawnLauncher(): LauncherLink | undefined {
     const child = spawn(this.helperPath, ['--launcher'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     if (child.pid === undefined) {
       child.on('error', (err) => log(`process launcher could not start: ${err.message}`));
-      return false;
+      return undefined;
     }
-    this.child = child;
+    const link: LauncherLink = { name: String(child.pid), send: (message) => child.send(message) };
     child.on('error', (err) => log(`process launcher: ${err.message}`));
     child.stderr?.on('data', (chunk: Buffer) => log(`process launcher: ${chunk.toString().trim()}`));
     child.on('message', (msg: LauncherMessage, handle?: Socket) => this.onMessage(msg, handle));
-    child.once('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
-      log(`process launcher ${child.pid} ended (${signal ?? code}); the next command starts a new one`);
-      for (const spare of this.arriving.values()) for (const socket of spare.values()) socket.destroy();
-      this.arriving.clear();
-      for (const waiter of this.waiting.splice(0)) waiter.reject(new ConnectError('unavailable', 'the process launcher ended'));
-    });
-    this.topUp();
-    return true;
+    child.once('exit', (code, signal) => this.ended(link, String(signal ?? code)));
+    return link;
+  }
+
+  /** The launcher is gone: spares on their way are lost (ready ones go on: they are not its children). */
+  private ended(link: LauncherLink, how: string): void {
+    if (this.link === link) this.link = undefined;
+    log(`process launcher ${link.name} ended (${how}); the next command starts a new one`);
+    for (const spare of this.arriving.values()) for (const socket of spare.values()) socket.destroy();
+    this.arriving.clear();
+    for (const waiter of this.waiting.splice(0)) waiter.reject(new ConnectError('unavailable', 'the process launcher ended'));
   }
 
   /** Starts the command on a spare; resolves once it runs (its pid is known). */
@@ -197,10 +227,10 @@ export class CommandLauncher {
 
   /** Asks for spares until there is one more than the starts waiting need. */
   private topUp(): void {
-    while (this.child && this.ready.length + this.arriving.size < this.waiting.length + 1) {
+    while (this.link && this.ready.length + this.arriving.size < this.waiting.length + 1) {
       const id = this.nextSpareId++;
       this.arriving.set(id, new Map());
-      this.child.send({ spare: id });
+      this.link.send({ spare: id });
     }
   }
 
